@@ -1,0 +1,48 @@
+# The two commands: `make run` serves the relay with demo data; `make test` runs every check.
+PYTHON ?= python3
+VENV := .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+HOST ?= 127.0.0.1
+PORT ?= 8000
+
+.PHONY: install run test lint typecheck pytest bench clean
+
+install: $(STAMP)
+
+$(STAMP): pyproject.toml
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --disable-pip-version-check -e '.[dev]'
+	touch $(STAMP)
+
+run: install
+	mkdir -p var
+	$(BIN)/meldkamer migrate
+	$(BIN)/meldkamer seed-demo --out var/demo-credentials.json
+	@echo ""
+	@echo "Meldkamer relay on http://$(HOST):$(PORT)"
+	@echo "  videowall:          http://$(HOST):$(PORT)/wall"
+	@echo "  console (centralist): http://$(HOST):$(PORT)/ops"
+	@echo "  beheerdersportaal:  http://$(HOST):$(PORT)/beheerder"
+	@echo "  API docs:           http://$(HOST):$(PORT)/docs  (OpenAPI: /openapi.json)"
+	@echo "  demo credentials:   var/demo-credentials.json"
+	@echo ""
+	$(BIN)/meldkamer serve --host $(HOST) --port $(PORT)
+
+lint: install
+	$(BIN)/ruff check app tests bench
+
+typecheck: install
+	$(BIN)/mypy
+
+# Runs every test on SQLite and on a throwaway PostgreSQL server that the suite starts and stops.
+pytest: install
+	$(BIN)/python -m pytest
+
+test: lint typecheck pytest
+
+bench: install
+	$(BIN)/python bench/run_all.py
+
+clean:
+	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

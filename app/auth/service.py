@@ -1,0 +1,195 @@
+"""Login, lockout, token issue/resolve/revoke."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.audit import service as audit
+from app.auth.models import STAFF_ROLES, ApiToken, StaffUser
+from app.core.database import utcnow
+from app.core.errors import InvalidInput, NotFound, ProblemError, Unauthorized
+from app.core.principal import Principal
+from app.core.security import hash_password, new_token, token_digest, verify_password
+from app.core.settings import Settings
+from app.registry.models import Beheerder, WallDisplay
+
+
+@dataclass(frozen=True)
+class IssuedToken:
+    token: str
+    record: ApiToken
+
+
+class TooManyAttempts(ProblemError):
+    def __init__(self, retry_after_s: int) -> None:
+        super().__init__(
+            429,
+            "Te veel mislukte inlogpogingen",
+            "Dit account is tijdelijk geblokkeerd. Probeer het later opnieuw.",
+            code="locked",
+            headers={"Retry-After": str(retry_after_s)},
+        )
+
+
+async def login(
+    session: AsyncSession, settings: Settings, username: str, password: str, source_ip: str | None
+) -> tuple[StaffUser, IssuedToken]:
+    user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
+    now = utcnow()
+    if user and user.locked_until and user.locked_until > now:
+        audit.record(session, None, "login.locked", target_type="staff_user", target_id=user.id,
+                     source_ip=source_ip, username=username)
+        await session.commit()
+        raise TooManyAttempts(int((user.locked_until - now).total_seconds()) + 1)
+    if not verify_password(user.password_hash if user else None, password) or not user or not user.active:
+        await _register_failure(session, settings, user, username, source_ip)
+        raise Unauthorized("Gebruikersnaam of wachtwoord klopt niet.")
+    user.failed_logins = 0
+    user.locked_until = None
+    issued = _issue(session, "staff_session", timedelta(hours=settings.staff_session_hours),
+                    staff_user_id=user.id, label="login")
+    actor = staff_principal(user, source_ip=source_ip)
+    audit.record(session, actor, "login.success", target_type="staff_user", target_id=user.id)
+    await session.commit()
+    return user, issued
+
+
+async def _register_failure(
+    session: AsyncSession, settings: Settings, user: StaffUser | None, username: str, source_ip: str | None
+) -> None:
+    if user is not None:
+        user.failed_logins += 1
+        if user.failed_logins >= settings.login_max_failures:
+            user.locked_until = utcnow() + timedelta(minutes=settings.login_lockout_minutes)
+            user.failed_logins = 0
+    audit.record(session, None, "login.failed", target_type="staff_user",
+                 target_id=user.id if user else None, source_ip=source_ip, username=username[:64])
+    await session.commit()
+
+
+async def logout(session: AsyncSession, principal: Principal) -> None:
+    if principal.token_id is not None:
+        token = await session.get(ApiToken, principal.token_id)
+        if token and token.revoked_at is None:
+            token.revoked_at = utcnow()
+    audit.record(session, principal, "logout")
+    await session.commit()
+
+
+def _issue(session: AsyncSession, kind: str, lifetime: timedelta, *, label: str | None = None,
+           staff_user_id: int | None = None, beheerder_id: int | None = None,
+           wall_display_id: int | None = None) -> IssuedToken:
+    token = new_token(kind)
+    record = ApiToken(
+        token_hash=token_digest(token), prefix=token[:10], kind=kind, label=label,
+        staff_user_id=staff_user_id, beheerder_id=beheerder_id, wall_display_id=wall_display_id,
+        created_at=utcnow(), expires_at=utcnow() + lifetime,
+    )
+    session.add(record)
+    return IssuedToken(token=token, record=record)
+
+
+def issue_beheerder_token(session: AsyncSession, settings: Settings, beheerder: Beheerder,
+                          label: str | None = None, days: int | None = None) -> IssuedToken:
+    lifetime = timedelta(days=days or settings.beheerder_token_days)
+    return _issue(session, "beheerder", lifetime, beheerder_id=beheerder.id, label=label)
+
+
+def issue_wall_token(session: AsyncSession, settings: Settings, wall: WallDisplay,
+                     label: str | None = None) -> IssuedToken:
+    return _issue(session, "wall", timedelta(days=settings.wall_token_days),
+                  wall_display_id=wall.id, label=label)
+
+
+async def revoke_token(session: AsyncSession, actor: Principal, token_id: int) -> ApiToken:
+    token = await session.get(ApiToken, token_id)
+    if token is None:
+        raise NotFound("Het token")
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+    audit.record(session, actor, "token.revoke", target_type="api_token", target_id=token.id,
+                 token_kind=token.kind)
+    await session.commit()
+    return token
+
+
+async def resolve_token(session: AsyncSession, token: str, source_ip: str | None) -> Principal:
+    """Turns a presented bearer token into a principal, or raises 401."""
+    record = await session.scalar(
+        select(ApiToken)
+        .where(ApiToken.token_hash == token_digest(token))
+        .options(selectinload(ApiToken.staff_user), selectinload(ApiToken.beheerder),
+                 selectinload(ApiToken.wall_display))
+    )
+    now = utcnow()
+    if record is None:
+        raise Unauthorized("Dit token is onbekend.")
+    if record.revoked_at is not None:
+        raise Unauthorized("Dit token is ingetrokken.")
+    if record.expires_at <= now:
+        raise Unauthorized("Dit token is verlopen.")
+    principal = _principal_for(record, source_ip)
+    if principal is None:
+        raise Unauthorized("Het account achter dit token is niet actief.")
+    return principal
+
+
+def _principal_for(record: ApiToken, source_ip: str | None) -> Principal | None:
+    if record.kind == "staff_session" and record.staff_user and record.staff_user.active:
+        return staff_principal(record.staff_user, token_id=record.id, source_ip=source_ip)
+    if record.kind == "beheerder" and record.beheerder and record.beheerder.active:
+        b = record.beheerder
+        return Principal(kind="beheerder", id=b.id, name=b.name, role="beheerder",
+                         token_id=record.id, source_ip=source_ip)
+    if record.kind == "wall" and record.wall_display and record.wall_display.active:
+        w = record.wall_display
+        return Principal(kind="wall", id=w.id, name=w.name, role="wall", token_id=record.id,
+                         region_id=w.region_id, source_ip=source_ip)
+    return None
+
+
+def staff_principal(user: StaffUser, *, token_id: int | None = None,
+                    source_ip: str | None = None) -> Principal:
+    return Principal(kind="staff", id=user.id, name=user.username, role=user.role, token_id=token_id,
+                     wijkcodes=tuple(user.wijkcodes or ()), source_ip=source_ip)
+
+
+async def create_staff_user(session: AsyncSession, actor: Principal | None, *, username: str,
+                            display_name: str, role: str, password: str,
+                            wijkcodes: list[str] | None = None) -> StaffUser:
+    if role not in STAFF_ROLES:
+        raise InvalidInput(f"Onbekende rol '{role}'.", field="role")
+    existing = await session.scalar(select(StaffUser).where(StaffUser.username == username))
+    if existing is not None:
+        raise ProblemError(409, "Conflict", f"Gebruikersnaam '{username}' bestaat al.", field="username",
+                           code="duplicate")
+    user = StaffUser(username=username, display_name=display_name, role=role,
+                     password_hash=hash_password(password), wijkcodes=wijkcodes or [])
+    session.add(user)
+    await session.flush()
+    audit.record(session, actor, "staff_user.create", target_type="staff_user", target_id=user.id,
+                 role=role)
+    return user
+
+
+async def list_tokens(session: AsyncSession, *, beheerder_id: int | None = None,
+                      kind: str | None = None) -> list[ApiToken]:
+    query = select(ApiToken).order_by(ApiToken.id)
+    if beheerder_id is not None:
+        query = query.where(ApiToken.beheerder_id == beheerder_id)
+    if kind:
+        query = query.where(ApiToken.kind == kind)
+    return list((await session.scalars(query)).all())
+
+
+def is_expired(token: ApiToken, now: datetime | None = None) -> bool:
+    return token.expires_at <= (now or utcnow())
+
+
+async def list_staff_users(session: AsyncSession) -> list[StaffUser]:
+    return list((await session.scalars(select(StaffUser).order_by(StaffUser.id))).all())

@@ -1,0 +1,164 @@
+"""The `meldkamer` command: migrate, serve, seed the demo, import geodata, evaluate triage."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+from collections.abc import Awaitable, Callable
+from pathlib import Path
+from typing import Annotated, Any, TypeVar
+
+import typer
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.settings import PROJECT_ROOT, get_settings
+
+cli = typer.Typer(help="Meldkamer relay: meldingen van WhatsApp-buurtgroepen.", no_args_is_help=True)
+T = TypeVar("T")
+
+
+def _with_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
+    from app.core.database import create_engine, create_sessionmaker
+
+    async def run() -> T:
+        settings = get_settings()
+        engine = create_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        try:
+            async with create_sessionmaker(engine)() as session:
+                return await work(session)
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(run())
+
+
+def alembic_config(database_url: str | None = None) -> Any:
+    from alembic.config import Config
+
+    config = Config(str(PROJECT_ROOT / "alembic.ini"))
+    config.set_main_option("script_location", str(PROJECT_ROOT / "alembic"))
+    if database_url:
+        config.attributes["database_url"] = database_url
+    return config
+
+
+@cli.command()
+def migrate(revision: Annotated[str, typer.Argument(help="Doelversie")] = "head") -> None:
+    """Upgrade the database named by MELDKAMER_DATABASE_URL to the newest schema."""
+    from alembic import command
+
+    command.upgrade(alembic_config(get_settings().database_url), revision)
+    typer.echo(f"database migrated to {revision}")
+
+
+@cli.command()
+def serve(
+    host: Annotated[str, typer.Option(help="Adres om op te luisteren")] = "127.0.0.1",
+    port: Annotated[int, typer.Option(help="Poort")] = 8000,
+    workers: Annotated[int, typer.Option(help="Aantal processen (alleen PostgreSQL)")] = 1,
+) -> None:
+    """Serve the API and the dashboards."""
+    import uvicorn
+
+    uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_config=None,
+                proxy_headers=False, ws_ping_interval=20, ws_ping_timeout=20)
+
+
+@cli.command("seed-demo")
+def seed_demo(out: Annotated[Path, typer.Option(help="Waar de demo-inloggegevens komen")] = Path(
+        "var/demo-credentials.json")) -> None:
+    """Create the demo registry if absent and write fresh demo credentials to OUT."""
+    from app.registry.demo import seed_demo as run_seed
+
+    credentials = _with_session(lambda session: run_seed(session, get_settings(), out))
+    typer.echo(f"demo registry ready: {len(credentials['beheerders'])} beheerders; credentials in {out}")
+
+
+def _import(path: Path, work: Callable[[AsyncSession, Path], Awaitable[Any]]) -> None:
+    from app.core.errors import ProblemError
+
+    if not path.is_file():
+        raise typer.BadParameter(f"{path} bestaat niet")
+    try:
+        result = _with_session(lambda session: work(session, path))
+    except ProblemError as exc:
+        typer.echo(f"import failed: {exc.detail or exc.title}", err=True)
+        raise typer.Exit(2) from exc
+    typer.echo(json.dumps(result.model_dump()))
+
+
+@cli.command("import-wijken")
+def import_wijken(file: Path) -> None:
+    """Upsert wijken from a CBS wijk- en buurtkaart GeoJSON (RD New or WGS84) by wijkcode."""
+    from app.core.principal import SYSTEM
+    from app.registry import imports
+
+    async def work(session: AsyncSession, path: Path) -> Any:
+        features = imports.read_wijken_geojson(imports.load_json_file(path))
+        return await imports.upsert_wijken(session, SYSTEM, features)
+
+    _import(file, work)
+
+
+@cli.command("import-streets")
+def import_streets(file: Path) -> None:
+    """Upsert the street gazetteer (CSV: street,wijkcode,lat,lon)."""
+    from app.core.principal import SYSTEM
+    from app.registry import imports
+
+    async def work(session: AsyncSession, path: Path) -> Any:
+        rows = imports.read_streets_csv(path.read_text(encoding="utf-8"))
+        return await imports.upsert_streets(session, SYSTEM, rows)
+
+    _import(file, work)
+
+
+@cli.command("import-hotspots")
+def import_hotspots(file: Path) -> None:
+    """Upsert hotspots (GeoJSON points with radius, offences and hot times) by id."""
+    from app.core.principal import SYSTEM
+    from app.registry.imports import load_json_file
+    from app.triage import service
+
+    async def work(session: AsyncSession, path: Path) -> Any:
+        return await service.upsert_hotspots(session, SYSTEM, service.read_hotspots_geojson(load_json_file(path)))
+
+    _import(file, work)
+
+
+@cli.command("import-signalementen")
+def import_signalementen(file: Path) -> None:
+    """Upsert wanted signalementen (JSON list) by id."""
+    from app.core.principal import SYSTEM
+    from app.registry.imports import load_json_file
+    from app.triage import service
+
+    async def work(session: AsyncSession, path: Path) -> Any:
+        rows = service.read_signalementen_json(load_json_file(path))
+        return await service.upsert_signalementen(session, SYSTEM, rows)
+
+    _import(file, work)
+
+
+@cli.command("create-user")
+def create_user(
+    username: str,
+    role: Annotated[str, typer.Option(help="operator, specialist, wijkagent, analyst of admin")],
+    display_name: Annotated[str, typer.Option()] = "",
+) -> None:
+    """Create a staff user; the password is asked for, never taken from the command line."""
+    from app.auth.service import create_staff_user
+
+    password = typer.prompt("Wachtwoord", hide_input=True, confirmation_prompt=True)
+
+    async def work(session: AsyncSession) -> None:
+        await create_staff_user(session, None, username=username, display_name=display_name or username,
+                                role=role, password=password)
+        await session.commit()
+
+    _with_session(work)
+    typer.echo(f"user {username} created")
+
+
+def main() -> None:
+    cli()

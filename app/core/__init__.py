@@ -1,0 +1,1 @@
+"""Framework glue: settings, database, errors, security primitives and the app factory."""

@@ -1,0 +1,73 @@
+"""The app factory: settings, database, middleware, error handling, and every domain's router."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from starlette.types import Scope
+
+from app.core.database import create_engine, create_sessionmaker
+from app.core.errors import install_error_handlers
+from app.core.health import router as health_router
+from app.core.logging import configure_logging
+from app.core.middleware import BodySizeLimitMiddleware, Metrics, RequestContextMiddleware
+from app.core.settings import Settings, get_settings
+
+UPLOAD_PATHS = ("/api/v1/reports",)
+
+
+def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> FastAPI:
+    settings = settings or get_settings()
+    settings.check_production_secrets()
+    if configure_logs:
+        configure_logging(settings.log_level, settings.log_json)
+    engine = create_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+        await engine.dispose()
+
+    app = FastAPI(
+        title="Meldkamer relay",
+        description="Meldingen van WhatsApp-buurtgroepen: intake, triage, videowall en alarmering.",
+        version="0.1.0",
+        lifespan=lifespan,
+    )
+    app.state.settings = settings
+    app.state.engine = engine
+    app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.metrics = Metrics()
+
+    install_error_handlers(app)
+    _include_routers(app)
+    app.add_middleware(BodySizeLimitMiddleware, limit_for=_body_limit(settings))
+    app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
+    return app
+
+
+def _body_limit(settings: Settings) -> Callable[[Scope], int]:
+    def limit_for(scope: Scope) -> int:
+        if scope.get("method") == "POST" and scope.get("path") in UPLOAD_PATHS:
+            for name, value in scope.get("headers", []):
+                if name == b"content-type" and value.startswith(b"multipart/"):
+                    return settings.max_upload_bytes
+        return settings.max_body_bytes
+
+    return limit_for
+
+
+def _include_routers(app: FastAPI) -> None:
+    from app.audit.router import router as audit_router
+    from app.auth.router import router as auth_router
+    from app.core.dashboard import mount_dashboard
+    from app.registry.router import admin_router, me_router
+
+    app.include_router(health_router)
+    app.include_router(auth_router, prefix="/api/v1")
+    app.include_router(admin_router, prefix="/api/v1")
+    app.include_router(me_router, prefix="/api/v1")
+    app.include_router(audit_router, prefix="/api/v1")
+    mount_dashboard(app)

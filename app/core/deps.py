@@ -1,0 +1,83 @@
+"""Dependency-injected session, settings and current principal; every route declares its roles."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Annotated
+
+from fastapi import Depends, Request
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.errors import Forbidden, Unauthorized
+from app.core.principal import Principal
+from app.core.settings import Settings
+
+SESSION_COOKIE = "meldkamer_session"
+
+
+def get_settings_dep(request: Request) -> Settings:
+    settings: Settings = request.app.state.settings
+    return settings
+
+
+async def get_session(request: Request) -> AsyncIterator[AsyncSession]:
+    """One session per request. Services commit their own unit of work; anything not committed when
+    the request ends, for example after an error, is rolled back."""
+    async with request.app.state.sessionmaker() as session:
+        try:
+            yield session
+        finally:
+            if session.in_transaction():
+                await session.rollback()
+
+
+SessionDep = Annotated[AsyncSession, Depends(get_session)]
+SettingsDep = Annotated[Settings, Depends(get_settings_dep)]
+
+
+def client_ip(request: Request) -> str | None:
+    return request.client.host if request.client else None
+
+
+def presented_token(request: Request) -> str | None:
+    header = request.headers.get("authorization", "")
+    scheme, _, value = header.partition(" ")
+    if scheme.lower() == "bearer" and value.strip():
+        return value.strip()
+    return request.cookies.get(SESSION_COOKIE)
+
+
+async def current_principal(request: Request, session: SessionDep) -> Principal:
+    from app.auth.service import resolve_token
+
+    token = presented_token(request)
+    if not token:
+        raise Unauthorized()
+    principal = await resolve_token(session, token, client_ip(request))
+    request.state.principal = principal
+    return principal
+
+
+class RoleGuard:
+    """Declares which roles a route allows; anything not listed is refused (deny by default)."""
+
+    def __init__(self, *roles: str) -> None:
+        if not roles:
+            raise ValueError("a route must allow at least one role")
+        self.roles = frozenset(roles)
+
+    async def __call__(self, principal: Annotated[Principal, Depends(current_principal)]) -> Principal:
+        if principal.role not in self.roles:
+            raise Forbidden()
+        return principal
+
+
+def allow(*roles: str) -> Principal:
+    """Use as a parameter default: `principal: Principal = allow("operator", "admin")`."""
+    result: Principal = Depends(RoleGuard(*roles))
+    return result
+
+
+# A route that anyone may call (login, health, webhooks with their own signatures) says so explicitly.
+PUBLIC_ROUTE = "public"
+STAFF = ("operator", "specialist", "wijkagent", "analyst", "admin")

@@ -1,0 +1,100 @@
+"""Settings from config/default.yaml, overridden by MELDKAMER_* environment variables."""
+
+from __future__ import annotations
+
+import os
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    YamlConfigSettingsSource,
+)
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+
+
+def config_dir() -> Path:
+    return Path(os.environ.get("MELDKAMER_CONFIG_DIR", PROJECT_ROOT / "config"))
+
+
+# Secrets that production refuses to start without. Each names its setting in the error.
+PRODUCTION_SECRETS = ("whatsapp_app_secret", "whatsapp_verify_token", "whatsapp_access_token")
+
+
+class MissingSecretError(RuntimeError):
+    def __init__(self, names: list[str]) -> None:
+        env_names = ", ".join(f"MELDKAMER_{name.upper()}" for name in names)
+        super().__init__(f"production mode needs these secrets set: {env_names}")
+        self.names = names
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="MELDKAMER_", extra="ignore")
+
+    environment: Literal["development", "test", "production"] = "development"
+    database_url: str = "sqlite+aiosqlite:///var/meldkamer.db"
+    data_dir: Path = Path("var")
+    sqlite_busy_timeout_ms: int = 5000
+    log_level: str = "INFO"
+    log_json: bool = True
+
+    max_body_bytes: int = 1_048_576
+    max_upload_bytes: int = 26_214_400
+
+    staff_session_hours: int = 12
+    beheerder_token_days: int = 365
+    wall_token_days: int = 730
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+
+    display_timezone: str = "Europe/Amsterdam"
+
+    whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_app_secret: SecretStr | None = None
+    whatsapp_verify_token: SecretStr | None = None
+    whatsapp_access_token: SecretStr | None = None
+    partner_secrets: dict[str, SecretStr] = Field(default_factory=dict)
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        yaml_source = YamlConfigSettingsSource(settings_cls, yaml_file=config_dir() / "default.yaml")
+        return (init_settings, env_settings, yaml_source)
+
+    def missing_production_secrets(self) -> list[str]:
+        return [name for name in PRODUCTION_SECRETS if not _is_set(getattr(self, name))]
+
+    def check_production_secrets(self) -> None:
+        if self.environment == "production":
+            missing = self.missing_production_secrets()
+            if missing:
+                raise MissingSecretError(missing)
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def photo_dir(self) -> Path:
+        return self.data_dir / "photos"
+
+
+def _is_set(value: SecretStr | None) -> bool:
+    return value is not None and bool(value.get_secret_value())
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

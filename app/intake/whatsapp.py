@@ -1,0 +1,374 @@
+"""WhatsApp Business Cloud API inbound format: signature, verification handshake and webhook parsing.
+
+Pure functions only; the HTTP endpoint lives elsewhere. The payload shape is Meta's `messages` webhook:
+``{"object": "whatsapp_business_account", "entry": [{"id", "changes": [{"field": "messages",
+"value": {"messaging_product", "metadata", "contacts", "messages", "statuses", "errors"}}]}]}``.
+
+Changes with another `field` (template status, account updates, ...) are ignored. Message types other
+than text, image and location become kind ``"other"`` with their `raw_type`; status values other than
+sent/delivered/read/failed are skipped. A payload that does not have the documented shape raises
+`MalformedWebhook`.
+
+WhatsApp usernames (2026): a sender who hides their number has no ``from``/``wa_id`` but a
+business-scoped user id (``from_user_id``/``user_id``, "BSUID"). Such messages have
+``from_phone_e164 = None`` and ``from_user_id`` set.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal, cast
+
+SIGNATURE_HEADER = "X-Hub-Signature-256"
+_SIGNATURE_PREFIX = "sha256="
+
+MessageKind = Literal["text", "image", "location", "other"]
+DeliveryStatus = Literal["sent", "delivered", "read", "failed"]
+_DELIVERY_STATUSES: frozenset[str] = frozenset({"sent", "delivered", "read", "failed"})
+
+
+class MalformedWebhook(ValueError):
+    """The payload is not a WhatsApp Business Account webhook of the documented shape."""
+
+
+@dataclass(frozen=True, kw_only=True)
+class InboundMessage:
+    message_id: str
+    from_phone_e164: str | None
+    timestamp: datetime
+    kind: MessageKind
+    text: str | None
+    media_id: str | None
+    media_mime: str | None
+    lat: float | None
+    lon: float | None
+    location_name: str | None
+    location_address: str | None
+    forwarded: bool
+    reply_to_message_id: str | None
+    profile_name: str | None
+    raw_type: str
+    from_user_id: str | None = None
+    phone_number_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class StatusUpdate:
+    message_id: str
+    recipient_phone_e164: str | None
+    status: DeliveryStatus
+    timestamp: datetime
+    error_code: int | None
+    error_title: str | None
+    biz_opaque_callback_data: str | None
+    error_details: str | None = None
+    recipient_user_id: str | None = None
+    phone_number_id: str | None = None
+
+
+@dataclass(frozen=True, kw_only=True)
+class WebhookError:
+    """A system- or account-level error reported in ``value.errors`` (not tied to one message)."""
+
+    code: int | None
+    title: str | None
+    message: str | None
+    details: str | None
+    phone_number_id: str | None
+
+
+@dataclass(frozen=True)
+class WebhookBatch:
+    messages: tuple[InboundMessage, ...] = ()
+    statuses: tuple[StatusUpdate, ...] = ()
+    errors: tuple[WebhookError, ...] = ()
+
+
+# --- signature and handshake -------------------------------------------------------------------
+
+
+def compute_signature(raw_body: bytes, app_secret: str) -> str:
+    """The header value Meta would send for `raw_body` (handy for tests and the fake)."""
+    digest = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
+    return f"{_SIGNATURE_PREFIX}{digest}"
+
+
+def verify_signature(raw_body: bytes, header_value: str | None, app_secret: str) -> bool:
+    """Check ``X-Hub-Signature-256: sha256=<hex>`` against an HMAC-SHA256 of the raw request body."""
+    if not header_value or not app_secret or not header_value.startswith(_SIGNATURE_PREFIX):
+        return False
+    received = header_value[len(_SIGNATURE_PREFIX) :].strip().lower()
+    if len(received) != 64 or any(c not in "0123456789abcdef" for c in received):
+        return False
+    expected = hmac.new(app_secret.encode(), raw_body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(received, expected)
+
+
+def verify_handshake(
+    mode: str | None, token: str | None, challenge: str | None, expected_token: str
+) -> str | None:
+    """The challenge to echo for ``GET ?hub.mode=subscribe&hub.verify_token=..&hub.challenge=..``."""
+    if mode != "subscribe" or token is None or challenge is None or not expected_token:
+        return None
+    if not hmac.compare_digest(token.encode(), expected_token.encode()):
+        return None
+    return challenge
+
+
+# --- small typed accessors ------------------------------------------------------------------------
+
+
+def _obj(value: object, where: str) -> Mapping[str, Any]:
+    if not isinstance(value, Mapping):
+        raise MalformedWebhook(f"{where}: expected an object")
+    return cast(Mapping[str, Any], value)
+
+
+def _list(value: object, where: str, *, optional: bool = True) -> list[Any]:
+    if value is None and optional:
+        return []
+    if not isinstance(value, list):
+        raise MalformedWebhook(f"{where}: expected a list")
+    return value
+
+
+def _str(value: object, where: str) -> str:
+    if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
+        raise MalformedWebhook(f"{where}: expected a non-empty string")
+    return str(value)
+
+
+def _opt_str(value: object) -> str | None:
+    if isinstance(value, str) and value != "":
+        return value
+    return None
+
+
+def _opt_float(value: object) -> float | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return float(value) if isinstance(value, int | float | str) else None
+    except ValueError:
+        return None
+
+
+def _opt_int(value: object) -> int | None:
+    if isinstance(value, bool):
+        return None
+    try:
+        return int(value) if isinstance(value, int | str) else None
+    except ValueError:
+        return None
+
+
+def _timestamp(value: object, where: str) -> datetime:
+    seconds = _opt_int(value)
+    if seconds is None or seconds < 0:
+        raise MalformedWebhook(f"{where}: expected a unix timestamp")
+    try:
+        return datetime.fromtimestamp(seconds, tz=UTC)
+    except (OverflowError, OSError, ValueError) as exc:
+        raise MalformedWebhook(f"{where}: timestamp out of range") from exc
+
+
+def _e164(wa_id: object) -> str | None:
+    if not isinstance(wa_id, str | int) or isinstance(wa_id, bool):
+        return None
+    digits = "".join(ch for ch in str(wa_id) if ch.isdigit())
+    return f"+{digits}" if digits else None
+
+
+# --- messages -------------------------------------------------------------------------------------
+
+
+def _profile_names(contacts: list[Any]) -> dict[str, str]:
+    """wa_id and user_id -> profile name."""
+    names: dict[str, str] = {}
+    for index, raw in enumerate(contacts):
+        contact = _obj(raw, f"contacts[{index}]")
+        profile = contact.get("profile")
+        name = _opt_str(profile.get("name")) if isinstance(profile, Mapping) else None
+        if name is None:
+            continue
+        for key in ("wa_id", "user_id"):
+            ident = contact.get(key)
+            if isinstance(ident, str | int) and not isinstance(ident, bool):
+                names[str(ident)] = name
+    return names
+
+
+def _profile_name(names: Mapping[str, str], sender: object, user_id: str | None) -> str | None:
+    name = names.get(str(sender)) if sender is not None else None
+    if name is None and user_id is not None:
+        name = names.get(user_id)
+    return name
+
+
+@dataclass(frozen=True)
+class _Content:
+    kind: MessageKind
+    text: str | None = None
+    media_id: str | None = None
+    media_mime: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    location_name: str | None = None
+    location_address: str | None = None
+
+
+def _content(message: Mapping[str, Any], raw_type: str) -> _Content:
+    body = message.get(raw_type)
+    part: Mapping[str, Any] = cast(Mapping[str, Any], body) if isinstance(body, Mapping) else {}
+    if raw_type == "text":
+        return _Content("text", text=_opt_str(part.get("body")))
+    if raw_type == "image":
+        return _Content(
+            "image",
+            text=_opt_str(part.get("caption")),
+            media_id=_opt_str(part.get("id")),
+            media_mime=_opt_str(part.get("mime_type")),
+        )
+    if raw_type == "location":
+        lat, lon = _opt_float(part.get("latitude")), _opt_float(part.get("longitude"))
+        if lat is None or lon is None or abs(lat) > 90 or abs(lon) > 180:
+            return _Content("other")
+        return _Content(
+            "location",
+            lat=lat,
+            lon=lon,
+            location_name=_opt_str(part.get("name")),
+            location_address=_opt_str(part.get("address")),
+        )
+    return _Content("other", text=_opt_str(part.get("caption")))
+
+
+def _parse_message(
+    raw: object, where: str, names: Mapping[str, str], phone_number_id: str | None
+) -> InboundMessage:
+    message = _obj(raw, where)
+    raw_type = _str(message.get("type"), f"{where}.type")
+    sender = message.get("from")
+    user_id = _opt_str(message.get("from_user_id"))
+    phone = _e164(sender)
+    if phone is None and user_id is None:
+        raise MalformedWebhook(f"{where}: no sender ('from' or 'from_user_id')")
+    context = message.get("context")
+    ctx: Mapping[str, Any] = cast(Mapping[str, Any], context) if isinstance(context, Mapping) else {}
+    content = _content(message, raw_type)
+    return InboundMessage(
+        message_id=_str(message.get("id"), f"{where}.id"),
+        from_phone_e164=phone,
+        from_user_id=user_id,
+        timestamp=_timestamp(message.get("timestamp"), f"{where}.timestamp"),
+        kind=content.kind,
+        text=content.text,
+        media_id=content.media_id,
+        media_mime=content.media_mime,
+        lat=content.lat,
+        lon=content.lon,
+        location_name=content.location_name,
+        location_address=content.location_address,
+        forwarded=ctx.get("forwarded") is True or ctx.get("frequently_forwarded") is True,
+        reply_to_message_id=_opt_str(ctx.get("id")),
+        profile_name=_profile_name(names, sender, user_id),
+        raw_type=raw_type,
+        phone_number_id=phone_number_id,
+    )
+
+
+# --- statuses and errors --------------------------------------------------------------------------
+
+
+def _first_error(errors: list[Any]) -> Mapping[str, Any]:
+    for item in errors:
+        if isinstance(item, Mapping):
+            return cast(Mapping[str, Any], item)
+    return {}
+
+
+def _error_details(error: Mapping[str, Any]) -> str | None:
+    data = error.get("error_data")
+    if isinstance(data, Mapping):
+        return _opt_str(data.get("details"))
+    return _opt_str(error.get("details"))
+
+
+def _parse_status(raw: object, where: str, phone_number_id: str | None) -> StatusUpdate | None:
+    status = _obj(raw, where)
+    value = _str(status.get("status"), f"{where}.status")
+    if value not in _DELIVERY_STATUSES:
+        return None
+    recipient = _e164(status.get("recipient_id"))
+    recipient_user_id = _opt_str(status.get("recipient_user_id"))
+    if recipient is None and recipient_user_id is None:
+        raise MalformedWebhook(f"{where}: no recipient")
+    error = _first_error(_list(status.get("errors"), f"{where}.errors"))
+    return StatusUpdate(
+        message_id=_str(status.get("id"), f"{where}.id"),
+        recipient_phone_e164=recipient,
+        recipient_user_id=recipient_user_id,
+        status=cast(DeliveryStatus, value),
+        timestamp=_timestamp(status.get("timestamp"), f"{where}.timestamp"),
+        error_code=_opt_int(error.get("code")),
+        error_title=_opt_str(error.get("title")) or _opt_str(error.get("message")),
+        error_details=_error_details(error),
+        biz_opaque_callback_data=_opt_str(status.get("biz_opaque_callback_data")),
+        phone_number_id=phone_number_id,
+    )
+
+
+def _parse_error(raw: object, where: str, phone_number_id: str | None) -> WebhookError:
+    error = _obj(raw, where)
+    return WebhookError(
+        code=_opt_int(error.get("code")),
+        title=_opt_str(error.get("title")),
+        message=_opt_str(error.get("message")),
+        details=_error_details(error),
+        phone_number_id=phone_number_id,
+    )
+
+
+# --- the batch ------------------------------------------------------------------------------------
+
+
+@dataclass
+class _Collector:
+    messages: list[InboundMessage]
+    statuses: list[StatusUpdate]
+    errors: list[WebhookError]
+
+
+def _parse_value(value: Mapping[str, Any], where: str, batch: _Collector) -> None:
+    metadata = value.get("metadata")
+    phone_number_id = _opt_str(metadata.get("phone_number_id")) if isinstance(metadata, Mapping) else None
+    names = _profile_names(_list(value.get("contacts"), f"{where}.contacts"))
+    for i, raw in enumerate(_list(value.get("messages"), f"{where}.messages")):
+        batch.messages.append(_parse_message(raw, f"{where}.messages[{i}]", names, phone_number_id))
+    for i, raw in enumerate(_list(value.get("statuses"), f"{where}.statuses")):
+        status = _parse_status(raw, f"{where}.statuses[{i}]", phone_number_id)
+        if status is not None:
+            batch.statuses.append(status)
+    for i, raw in enumerate(_list(value.get("errors"), f"{where}.errors")):
+        batch.errors.append(_parse_error(raw, f"{where}.errors[{i}]", phone_number_id))
+
+
+def parse_webhook(payload: object) -> WebhookBatch:
+    """Turn a decoded webhook body into typed messages, delivery statuses and errors."""
+    root = _obj(payload, "payload")
+    if root.get("object") != "whatsapp_business_account":
+        raise MalformedWebhook("payload.object: expected 'whatsapp_business_account'")
+    batch = _Collector([], [], [])
+    for e, raw_entry in enumerate(_list(root.get("entry"), "payload.entry", optional=False)):
+        entry = _obj(raw_entry, f"entry[{e}]")
+        for c, raw_change in enumerate(_list(entry.get("changes"), f"entry[{e}].changes")):
+            change = _obj(raw_change, f"entry[{e}].changes[{c}]")
+            if change.get("field") != "messages":
+                continue
+            where = f"entry[{e}].changes[{c}].value"
+            _parse_value(_obj(change.get("value"), where), where, batch)
+    return WebhookBatch(tuple(batch.messages), tuple(batch.statuses), tuple(batch.errors))

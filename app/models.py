@@ -1,0 +1,13 @@
+"""Imports every domain's models so that the metadata (and Alembic) sees all tables."""
+
+from app.audit.models import AuditEntry
+from app.auth.models import ApiToken, StaffUser
+from app.core.database import Base
+from app.events.models import Event
+from app.registry.models import Beheerder, Gemeente, Group, Region, Street, WallDisplay, Wijk
+from app.triage.models import HotspotRecord, SignalementRecord
+
+__all__ = [
+    "ApiToken", "AuditEntry", "Base", "Beheerder", "Event", "Gemeente", "Group", "HotspotRecord", "Region",
+    "SignalementRecord", "StaffUser", "Street", "WallDisplay", "Wijk",
+]

@@ -1,0 +1,160 @@
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+import phonenumbers
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+
+Channel = Literal["whatsapp", "app", "webhook", "email"]
+
+
+def normalise_phone(value: str) -> str:
+    """Returns the number in E.164; Dutch numbers may be written nationally (06-12345678)."""
+    try:
+        parsed = phonenumbers.parse(value, "NL")
+    except phonenumbers.NumberParseException as exc:
+        raise ValueError("is geen geldig telefoonnummer") from exc
+    if not phonenumbers.is_valid_number(parsed):
+        raise ValueError("is geen geldig telefoonnummer")
+    return phonenumbers.format_number(parsed, phonenumbers.PhoneNumberFormat.E164)
+
+
+class RegionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    code: str = Field(min_length=2, max_length=32, pattern=r"^[A-Z0-9-]+$")
+    name: str = Field(min_length=1, max_length=200)
+    gemeentecodes: list[str] = []
+
+
+class RegionOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name: str
+
+
+class GemeenteOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name: str
+    region_id: int | None
+
+
+class WijkOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    code: str
+    name: str
+    gemeente_code: str
+    gemeente_name: str
+    centroid_lat: float | None
+    centroid_lon: float | None
+    group_count: int = 0
+
+
+class WijkDetail(WijkOut):
+    geometry: dict[str, Any] | None
+
+
+class GroupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    wijkcode: str = Field(min_length=3, max_length=16)
+    member_count: int = Field(default=0, ge=0, le=100_000)
+
+
+class GroupPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    wijkcode: str | None = Field(default=None, min_length=3, max_length=16)
+    member_count: int | None = Field(default=None, ge=0, le=100_000)
+    active: bool | None = None
+
+
+class GroupOut(BaseModel):
+    id: int
+    name: str
+    wijkcode: str
+    wijk_name: str
+    member_count: int
+    active: bool
+    beheerder_ids: list[int] = []
+
+
+class BeheerderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+    email: EmailStr | None = None
+    channels: list[Channel] = Field(default_factory=lambda: list[Channel](["whatsapp"]))
+    group_ids: list[int] = []
+    active: bool = True
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalise_phone(value) if value else None
+
+
+class BeheerderPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str | None = Field(default=None, min_length=1, max_length=200)
+    phone: str | None = Field(default=None, max_length=32)
+    email: EmailStr | None = None
+    channels: list[Channel] | None = None
+    group_ids: list[int] | None = None
+    active: bool | None = None
+
+    @field_validator("phone")
+    @classmethod
+    def _phone(cls, value: str | None) -> str | None:
+        return normalise_phone(value) if value else None
+
+
+class BeheerderOut(BaseModel):
+    id: int
+    name: str
+    phone: str | None
+    email: str | None
+    channels: list[str]
+    active: bool
+    group_ids: list[int]
+    wijkcodes: list[str]
+    created_at: datetime
+
+
+class TokenRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    label: str | None = Field(default=None, max_length=200)
+    days: int | None = Field(default=None, ge=1, le=730)
+
+
+class WallIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    name: str = Field(min_length=1, max_length=200)
+    region_code: str
+
+
+class WallOut(BaseModel):
+    id: int
+    name: str
+    region_code: str
+    active: bool
+    token: str | None = Field(default=None, description="Alleen bij aanmaken; daarna nooit meer.")
+
+
+class ImportResult(BaseModel):
+    created: int
+    updated: int
+    unchanged: int = 0
+    rows: int
+
+
+class MeOut(BaseModel):
+    id: int
+    name: str
+    phone: str | None
+    channels: list[str]
+    groups: list[GroupOut]

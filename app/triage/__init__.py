@@ -1,0 +1,1 @@
+"""Triage: the engine suggests, the operator decides; every suggestion says why."""

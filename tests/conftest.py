@@ -1,0 +1,137 @@
+"""Shared fixtures. Every test that asks for a database runs twice: on SQLite and on PostgreSQL.
+
+The PostgreSQL server is started once per test run (tests/support/postgres.py). Set
+MELDKAMER_TEST_POSTGRES=skip to run on SQLite only while iterating; `make test` never does."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import shutil
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import text
+
+from app.cli import alembic_config
+from app.core.app import create_app
+from app.core.database import create_engine
+from app.core.settings import Settings
+from tests.support.postgres import PostgresServer
+
+BACKENDS = ["sqlite", "postgresql"]
+TEST_SECRETS = {
+    "whatsapp_app_secret": "test-app-secret",
+    "whatsapp_verify_token": "test-verify-token",
+    "whatsapp_access_token": "test-access-token",
+    "whatsapp_phone_number_id": "100200300",
+}
+
+
+def _migrate(url: str) -> None:
+    from alembic import command
+
+    command.upgrade(alembic_config(url), "head")
+
+
+@pytest.fixture(scope="session")
+def sqlite_template(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """A migrated SQLite file; each test gets a copy, which is much faster than migrating again."""
+    path = tmp_path_factory.mktemp("sqlite-template") / "template.db"
+    _migrate(f"sqlite+aiosqlite:///{path}")
+    return path
+
+
+@pytest.fixture(scope="session")
+def postgres_url() -> Iterator[str]:
+    if os.environ.get("MELDKAMER_TEST_POSTGRES") == "skip":
+        pytest.skip("PostgreSQL skipped (MELDKAMER_TEST_POSTGRES=skip)")
+    external = os.environ.get("MELDKAMER_TEST_POSTGRES_URL")
+    if external:
+        _migrate(external)
+        yield external
+        return
+    server = PostgresServer()
+    try:
+        url = server.start()
+        _migrate(url)
+        yield url
+    finally:
+        server.stop()
+
+
+async def _truncate_postgres(url: str) -> None:
+    engine = create_engine(url)
+    async with engine.begin() as connection:
+        tables = (await connection.execute(text(
+            "SELECT tablename FROM pg_tables WHERE schemaname = 'public' AND tablename <> 'alembic_version'"
+        ))).scalars().all()
+        if tables:
+            names = ", ".join(f'"{name}"' for name in tables)
+            await connection.execute(text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
+    await engine.dispose()
+
+
+@pytest.fixture(params=BACKENDS)
+def database_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
+    if request.param == "sqlite":
+        path = tmp_path / "test.db"
+        shutil.copy(request.getfixturevalue("sqlite_template"), path)
+        return f"sqlite+aiosqlite:///{path}"
+    url: str = request.getfixturevalue("postgres_url")
+    asyncio.run(_truncate_postgres(url))
+    return url
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, environment="test", data_dir=tmp_path / "var",
+                    log_json=False, **TEST_SECRETS)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def app(settings: Settings) -> AsyncIterator[FastAPI]:
+    application = create_app(settings, configure_logs=False)
+    yield application
+    await application.state.engine.dispose()
+
+
+@pytest.fixture
+async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as http:
+        yield http
+
+
+@pytest.fixture
+async def demo(app: FastAPI, settings: Settings, tmp_path: Path) -> dict[str, Any]:
+    """The demo registry with its freshly generated credentials."""
+    from app.registry.demo import seed_demo
+
+    async with app.state.sessionmaker() as session:
+        return await seed_demo(session, settings, tmp_path / "demo-credentials.json")
+
+
+async def login(client: httpx.AsyncClient, credentials: dict[str, Any]) -> dict[str, str]:
+    response = await client.post("/api/v1/auth/login", json={
+        "username": credentials["username"], "password": credentials["password"]})
+    assert response.status_code == 200, response.text
+    return {"Authorization": f"Bearer {response.json()['access_token']}"}
+
+
+def bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}
+
+
+def problem(response: httpx.Response) -> dict[str, Any]:
+    """Asserts the response is RFC 9457 problem+json with a title, and returns the body."""
+    assert response.headers["content-type"].startswith("application/problem+json"), response.text
+    body: dict[str, Any] = json.loads(response.text)
+    assert body["status"] == response.status_code
+    assert body["title"]
+    return body

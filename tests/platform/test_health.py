@@ -1,0 +1,36 @@
+"""Operations endpoints: liveness, readiness against the migration head, and Prometheus metrics."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from app.core.app import create_app
+from app.core.settings import Settings
+from tests.conftest import TEST_SECRETS, problem
+
+
+async def test_healthz_and_readyz_on_a_migrated_database(client):
+    assert (await client.get("/healthz")).json() == {"status": "ok"}
+    ready = await client.get("/readyz")
+    assert ready.status_code == 200 and ready.json()["status"] == "ready"
+
+
+async def test_readyz_is_503_on_an_unmigrated_database(tmp_path: Path):
+    import httpx
+
+    settings = Settings(database_url=f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}", environment="test",
+                        **TEST_SECRETS)  # type: ignore[arg-type]
+    app = create_app(settings, configure_logs=False)
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://t") as client:
+        response = await client.get("/readyz")
+    await app.state.engine.dispose()
+    assert response.status_code == 503
+    assert "meldkamer migrate" in problem(response)["detail"]
+
+
+async def test_metrics_count_requests_by_route_template(client):
+    await client.get("/api/v1/admin/groups/5")
+    text = (await client.get("/metrics")).text
+    assert 'meldkamer_http_requests_total{method="GET",route="/api/v1/admin/groups/{group_id}",status="401"}' \
+        in text
+    assert "meldkamer_http_request_duration_seconds_bucket" in text

@@ -1,0 +1,76 @@
+"""A throwaway PostgreSQL server for the test suite: own data dir, free port, stopped afterwards.
+
+PostgreSQL refuses to run as root, so as root the server runs as the `postgres` system user."""
+
+from __future__ import annotations
+
+import glob
+import os
+import pwd
+import shutil
+import socket
+import subprocess
+import tempfile
+import time
+from pathlib import Path
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def find_bindir() -> Path:
+    configured = os.environ.get("MELDKAMER_PG_BINDIR")
+    candidates = [configured] if configured else sorted(glob.glob("/usr/lib/postgresql/*/bin"), reverse=True)
+    for candidate in candidates:
+        if candidate and (Path(candidate) / "initdb").exists():
+            return Path(candidate)
+    initdb = shutil.which("initdb")
+    if initdb:
+        return Path(initdb).parent
+    raise RuntimeError("PostgreSQL server binaries (initdb, pg_ctl) not found; set MELDKAMER_PG_BINDIR")
+
+
+class PostgresServer:
+    def __init__(self) -> None:
+        self.bindir = find_bindir()
+        self.port = free_port()
+        self.root = Path(tempfile.mkdtemp(prefix="meldkamer-pg-"))
+        self.datadir = self.root / "data"
+        self.user = "postgres" if os.geteuid() == 0 else None
+
+    def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
+        command = [str(self.bindir / args[0]), *args[1:]]
+        if self.user:
+            command = ["runuser", "-u", self.user, "--", *command]
+        return subprocess.run(command, check=check, capture_output=True, text=True, timeout=120)
+
+    def start(self) -> str:
+        if self.user:
+            entry = pwd.getpwnam(self.user)
+            os.chown(self.root, entry.pw_uid, entry.pw_gid)
+        self._run("initdb", "-D", str(self.datadir), "-U", "postgres", "-A", "trust", "-E", "UTF8",
+                  "--no-sync")
+        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+        self._run("pg_ctl", "-D", str(self.datadir), "-o", options, "-l", str(self.root / "server.log"),
+                  "-w", "-t", "60", "start")
+        self._wait_ready()
+        self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "meldkamer")
+        return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/meldkamer"
+
+    def _wait_ready(self) -> None:
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline:
+            ready = self._run("pg_isready", "-h", "127.0.0.1", "-p", str(self.port), check=False)
+            if ready.returncode == 0:
+                return
+            time.sleep(0.2)
+        raise RuntimeError(f"PostgreSQL did not become ready; see {self.root / 'server.log'}")
+
+    def stop(self) -> None:
+        if self.datadir.exists():
+            self._run("pg_ctl", "-D", str(self.datadir), "-m", "immediate", "stop", check=False)
+        shutil.rmtree(self.root, ignore_errors=True)
