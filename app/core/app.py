@@ -14,6 +14,7 @@ from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.middleware import BodySizeLimitMiddleware, Metrics, RequestContextMiddleware
 from app.core.settings import Settings, get_settings
+from app.intake.ratelimit import RateLimiter
 
 UPLOAD_PATHS = ("/api/v1/reports",)
 
@@ -40,6 +41,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.metrics = Metrics()
+    app.state.intake_rate_limiter = RateLimiter(settings.intake_reports_per_minute, settings.intake_burst)
+    app.state.triage_hook = None
 
     install_error_handlers(app)
     _include_routers(app)
@@ -63,6 +66,8 @@ def _include_routers(app: FastAPI) -> None:
     from app.audit.router import router as audit_router
     from app.auth.router import router as auth_router
     from app.core.dashboard import mount_dashboard
+    from app.intake.router import admin_router as quarantine_router
+    from app.intake.router import router as intake_router
     from app.registry.router import admin_router, me_router
 
     app.include_router(health_router)
@@ -70,4 +75,6 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(admin_router, prefix="/api/v1")
     app.include_router(me_router, prefix="/api/v1")
     app.include_router(audit_router, prefix="/api/v1")
+    app.include_router(intake_router, prefix="/api/v1")
+    app.include_router(quarantine_router, prefix="/api/v1")
     mount_dashboard(app)

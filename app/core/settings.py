@@ -54,6 +54,14 @@ class Settings(BaseSettings):
 
     display_timezone: str = "Europe/Amsterdam"
 
+    intake_reports_per_minute: int = 30
+    intake_burst: int = 10
+    photo_max_bytes: int = 10_485_760
+    photo_max_pixels: int = 40_000_000
+    photos_per_report: int = 4
+    media_max_attempts: int = 8
+    webhook_max_age_seconds: int = 300
+
     whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
     whatsapp_phone_number_id: str | None = None
     whatsapp_app_secret: SecretStr | None = None

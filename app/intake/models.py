@@ -1,0 +1,113 @@
+"""Reports (meldingen), their photos, per-year case numbers, quarantined messages and WhatsApp statuses."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy.orm import Mapped, mapped_column, relationship
+
+from app.core.database import Base, utcnow
+
+REPORT_STATUSES = ("ontvangen", "in_behandeling", "afgehandeld")
+
+
+class CaseCounter(Base):
+    """Hands out case numbers MK-<year>-<n> without gaps under concurrency (row-locked upsert)."""
+
+    __tablename__ = "case_counters"
+    year: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    last: Mapped[int] = mapped_column(Integer, default=0)
+
+
+class Report(Base):
+    """A melding as forwarded by a beheerder, through any channel."""
+
+    __tablename__ = "reports"
+    __table_args__ = (UniqueConstraint("beheerder_id", "idempotency_key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    case_number: Mapped[str] = mapped_column(String(32), unique=True)
+    beheerder_id: Mapped[int] = mapped_column(ForeignKey("beheerders.id", ondelete="RESTRICT"), index=True)
+    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"), index=True)
+    source_wijk_code: Mapped[str] = mapped_column(String(16), index=True)
+    region_id: Mapped[int | None] = mapped_column(index=True)
+    channel: Mapped[str] = mapped_column(String(32))  # api | portal | whatsapp | partner:<name>
+    idempotency_key: Mapped[str | None] = mapped_column(String(200))
+    request_hash: Mapped[str] = mapped_column(String(64))
+
+    text: Mapped[str] = mapped_column(Text)  # NFC, control characters removed
+    text_original: Mapped[str] = mapped_column(Text)  # as received
+    observed_at: Mapped[datetime | None] = mapped_column()
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    called_112: Mapped[bool | None] = mapped_column()
+    forwarded: Mapped[bool] = mapped_column(default=False)
+
+    street: Mapped[str | None] = mapped_column(String(200))
+    house_number: Mapped[str | None] = mapped_column(String(16))
+    place: Mapped[str | None] = mapped_column(String(200))
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    location_source: Mapped[str | None] = mapped_column(String(32))  # reporter | whatsapp | photo_gps
+
+    status: Mapped[str] = mapped_column(String(16), default="ontvangen", index=True)
+    advice: Mapped[list[str]] = mapped_column(JSON, default=list)
+    # The triage engine's suggestion (labels, reasons); filled by the triage seam.
+    triage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    urgency: Mapped[str | None] = mapped_column(String(8), index=True)
+
+    photos: Mapped[list[ReportPhoto]] = relationship(back_populates="report", order_by="ReportPhoto.id")
+
+
+class ReportPhoto(Base):
+    """A photo, stored re-encoded (pixels only) under a random name; WhatsApp media arrive later."""
+
+    __tablename__ = "report_photos"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    status: Mapped[str] = mapped_column(String(16), default="stored", index=True)  # pending | stored | failed
+    stored_name: Mapped[str | None] = mapped_column(String(64))
+    media_type: Mapped[str | None] = mapped_column(String(32))
+    width: Mapped[int | None] = mapped_column(Integer)
+    height: Mapped[int | None] = mapped_column(Integer)
+    size_bytes: Mapped[int | None] = mapped_column(Integer)
+    gps_lat: Mapped[float | None] = mapped_column(Float)  # candidate location from EXIF; never kept in the file
+    gps_lon: Mapped[float | None] = mapped_column(Float)
+    media_id: Mapped[str | None] = mapped_column(String(128))  # WhatsApp media id, while pending
+    attempts: Mapped[int] = mapped_column(Integer, default=0)
+    next_attempt_at: Mapped[datetime | None] = mapped_column()
+    last_error: Mapped[str | None] = mapped_column(String(300))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    report: Mapped[Report] = relationship(back_populates="photos")
+
+
+class QuarantinedMessage(Base):
+    """A message from a number that is not a registered beheerder: for admins, never the operators' queue."""
+
+    __tablename__ = "quarantined_messages"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    channel: Mapped[str] = mapped_column(String(32))
+    external_id: Mapped[str] = mapped_column(String(200), unique=True)
+    sender: Mapped[str | None] = mapped_column(String(64))
+    sender_name: Mapped[str | None] = mapped_column(String(200))
+    kind: Mapped[str] = mapped_column(String(16))
+    text: Mapped[str | None] = mapped_column(Text)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
+    reason: Mapped[str] = mapped_column(String(64))
+
+
+class WhatsAppStatus(Base):
+    """Status callbacks (sent, delivered, read, failed) for messages we sent; the broadcast outbox reads them."""
+
+    __tablename__ = "whatsapp_statuses"
+    __table_args__ = (UniqueConstraint("message_id", "status"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    message_id: Mapped[str] = mapped_column(String(200), index=True)
+    recipient: Mapped[str | None] = mapped_column(String(64))
+    status: Mapped[str] = mapped_column(String(16))
+    occurred_at: Mapped[datetime] = mapped_column()
+    error_code: Mapped[int | None] = mapped_column(Integer)
+    error_title: Mapped[str | None] = mapped_column(String(300))
+    callback_data: Mapped[str | None] = mapped_column(String(512), index=True)
+    received_at: Mapped[datetime] = mapped_column(default=utcnow)

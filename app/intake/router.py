@@ -1,0 +1,135 @@
+"""REST intake for beheerders, their own reports, and staff access to photos (audited)."""
+
+from __future__ import annotations
+
+import hashlib
+from typing import Annotated
+
+from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import FileResponse
+from pydantic import ValidationError
+from starlette.datastructures import UploadFile
+
+from app.audit import service as audit
+from app.core.deps import STAFF, SessionDep, SettingsDep, allow
+from app.core.errors import InvalidInput, ProblemError
+from app.core.principal import Principal
+from app.core.schemas import Page
+from app.core.settings import Settings
+from app.intake import service
+from app.intake.photos import PhotoRejected, SanitisedPhoto, sanitise_photo
+from app.intake.schemas import QuarantineOut, ReportIn, ReportOut
+
+router = APIRouter(prefix="/reports", tags=["meldingen"])
+admin_router = APIRouter(prefix="/admin/quarantine", tags=["meldingen"])
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0)]
+
+
+class TooManyReports(ProblemError):
+    def __init__(self, retry_after: float) -> None:
+        seconds = max(1, int(retry_after + 0.999))
+        super().__init__(429, "Te veel meldingen", f"U stuurt sneller meldingen dan toegestaan. Probeer het over "
+                         f"{seconds} seconden opnieuw.", code="rate_limited", headers={"Retry-After": str(seconds)})
+
+
+def _check_rate(request: Request, principal: Principal) -> None:
+    wait = request.app.state.intake_rate_limiter.try_acquire(f"beheerder:{principal.id}")
+    if wait is not None:
+        raise TooManyReports(wait)
+
+
+def _parse_body(raw: str | bytes) -> ReportIn:
+    try:
+        return ReportIn.model_validate_json(raw)
+    except ValidationError as exc:
+        raise RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]) from exc
+
+
+async def _read_multipart(request: Request, settings: Settings) -> tuple[ReportIn, list[bytes]]:
+    form = await request.form(max_files=settings.photos_per_report + 1, max_fields=10)
+    raw = form.get("report")
+    if raw is None:
+        raise InvalidInput("Het deel 'report' (JSON) ontbreekt.", field="report")
+    body = _parse_body(raw if isinstance(raw, str) else await raw.read())
+    uploads = [item for item in form.getlist("photos") if isinstance(item, UploadFile)]
+    if len(uploads) > settings.photos_per_report:
+        raise InvalidInput(f"Maximaal {settings.photos_per_report} foto's per melding.", field="photos")
+    return body, [await upload.read() for upload in uploads]
+
+
+def _sanitise_all(files: list[bytes], settings: Settings) -> list[SanitisedPhoto]:
+    photos = []
+    for index, data in enumerate(files):
+        try:
+            photos.append(sanitise_photo(data, max_bytes=settings.photo_max_bytes,
+                                         max_pixels=settings.photo_max_pixels))
+        except PhotoRejected as exc:
+            status = 413 if exc.code == "too_large" else 422
+            raise ProblemError(status, "Foto geweigerd", exc.detail_nl, field=f"photos[{index}]",
+                               code=exc.code) from exc
+    return photos
+
+
+@router.post("", response_model=ReportOut, status_code=201, summary="Melding doorsturen (beheerder)",
+             responses={200: {"description": "Dezelfde Idempotency-Key en inhoud: de eerste melding"}})
+async def submit(
+    request: Request,
+    response: Response,
+    session: SessionDep,
+    settings: SettingsDep,
+    idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
+    principal: Principal = allow("beheerder"),
+) -> ReportOut:
+    _check_rate(request, principal)
+    if request.headers.get("content-type", "").startswith("multipart/"):
+        body, files = await _read_multipart(request, settings)
+    else:
+        body, files = _parse_body(await request.body()), []
+    photos = _sanitise_all(files, settings)
+    digests = [hashlib.sha256(data).hexdigest() for data in files]
+    intake = service.IntakeRequest(
+        beheerder_id=principal.id, channel="api", body=body, request_hash=service.request_hash(body, digests),
+        idempotency_key=idempotency_key, photos=photos,
+    )
+    result = await service.submit_report(session, settings.photo_dir, intake, request.app.state.triage_hook)
+    if not result.created:
+        response.status_code = 200
+    return service.report_out(result.report)
+
+
+@router.get("", response_model=Page[ReportOut], summary="Mijn meldingen met status en terugkoppeling")
+async def list_mine(session: SessionDep, limit: Limit = 50, offset: Offset = 0,
+                    principal: Principal = allow("beheerder")) -> Page[ReportOut]:
+    reports, total = await service.list_own_reports(session, principal.id, limit=limit, offset=offset)
+    return Page(items=[service.report_out(r) for r in reports], total=total, limit=limit, offset=offset)
+
+
+@router.get("/{report_id}", response_model=ReportOut, summary="Eén melding")
+async def get_one(report_id: int, session: SessionDep,
+                  principal: Principal = allow("beheerder", *STAFF)) -> ReportOut:
+    if principal.kind == "beheerder":
+        return service.report_out(await service.get_own_report(session, principal.id, report_id))
+    return service.report_out(await service.get_report(session, report_id))
+
+
+@router.get("/{report_id}/photos/{photo_id}", summary="Foto bij een melding (wordt gelogd)",
+            response_class=FileResponse)
+async def get_photo(report_id: int, photo_id: int, session: SessionDep, settings: SettingsDep,
+                    principal: Principal = allow("operator", "specialist", "wijkagent", "admin")) -> FileResponse:
+    photo = await service.photo_for_staff(session, report_id, photo_id)
+    audit.record(session, principal, "photo.view", target_type="report_photo", target_id=photo.id,
+                 report_id=report_id)
+    await session.commit()
+    assert photo.stored_name is not None
+    return FileResponse(settings.photo_dir / photo.stored_name, media_type=photo.media_type,
+                        headers={"Cache-Control": "private, no-store"})
+
+
+@admin_router.get("", response_model=Page[QuarantineOut],
+                  summary="Berichten van onbekende nummers (nooit in de wachtrij van de centralisten)")
+async def quarantine(session: SessionDep, limit: Limit = 50, offset: Offset = 0,
+                     _: Principal = allow("admin")) -> Page[QuarantineOut]:
+    rows, total = await service.list_quarantine(session, limit=limit, offset=offset)
+    return Page(items=[QuarantineOut.model_validate(r) for r in rows], total=total, limit=limit, offset=offset)

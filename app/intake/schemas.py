@@ -1,0 +1,136 @@
+from __future__ import annotations
+
+import json
+import unicodedata
+from datetime import datetime, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from shapely.geometry import Point, shape
+from shapely.geometry.base import BaseGeometry
+
+from app.core.database import utcnow
+from app.core.settings import config_dir
+
+AMSTERDAM = ZoneInfo("Europe/Amsterdam")
+CLOCK_SKEW = timedelta(minutes=2)
+_KEEP_CONTROLS = {"\n", "\t"}
+
+
+def normalise_text(text: str) -> str:
+    """NFC, without control characters (newlines and tabs stay), trimmed."""
+    composed = unicodedata.normalize("NFC", text)
+    cleaned = "".join(
+        ch for ch in composed if ch in _KEEP_CONTROLS or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
+    )
+    return cleaned.strip()
+
+
+@lru_cache
+def netherlands_outline() -> BaseGeometry:
+    """A coarse outline of the Netherlands (land and inland water), a few km generous at the borders."""
+    data = json.loads((config_dir() / "geo" / "nederland.geojson").read_text(encoding="utf-8"))
+    return shape(data["features"][0]["geometry"])
+
+
+def inside_netherlands(lat: float, lon: float) -> bool:
+    return bool(netherlands_outline().contains(Point(lon, lat)))
+
+
+class LocationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    street: str | None = Field(default=None, max_length=200)
+    house_number: str | None = Field(default=None, max_length=16)
+    place: str | None = Field(default=None, max_length=200)
+    lat: float | None = Field(default=None, ge=-90, le=90)
+    lon: float | None = Field(default=None, ge=-180, le=180)
+
+    @model_validator(mode="after")
+    def _coordinates(self) -> LocationIn:
+        if (self.lat is None) != (self.lon is None):
+            raise ValueError("lat en lon horen samen")
+        if self.lat is not None and self.lon is not None and not inside_netherlands(self.lat, self.lon):
+            raise ValueError("de coördinaten liggen niet in Nederland (zee of buitenland)")
+        if not any((self.street, self.place, self.lat is not None)):
+            raise ValueError("geef een straat, een plaats of coördinaten")
+        return self
+
+
+class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=4000)
+    group_id: int | None = None
+    observed_at: datetime | None = None
+    called_112: bool | None = None
+    location: LocationIn | None = None
+
+    @field_validator("text")
+    @classmethod
+    def _text_has_content(cls, value: str) -> str:
+        if not normalise_text(value):
+            raise ValueError("de tekst is leeg")
+        return value
+
+    @field_validator("observed_at")
+    @classmethod
+    def _not_in_future(cls, value: datetime | None) -> datetime | None:
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            value = value.replace(tzinfo=AMSTERDAM)  # a time without zone is Dutch local time
+        if value > utcnow() + CLOCK_SKEW:
+            raise ValueError("het tijdstip ligt in de toekomst")
+        return value
+
+
+class PhotoOut(BaseModel):
+    id: int
+    status: str
+    media_type: str | None
+    width: int | None
+    height: int | None
+
+
+class LocationOut(BaseModel):
+    street: str | None
+    house_number: str | None
+    place: str | None
+    lat: float | None
+    lon: float | None
+    source: str | None
+
+
+class FeedbackOut(BaseModel):
+    at: datetime
+    text: str
+
+
+class ReportOut(BaseModel):
+    id: int
+    case_number: str
+    status: str
+    channel: str
+    received_at: datetime
+    observed_at: datetime | None
+    group_id: int
+    wijkcode: str
+    text: str
+    called_112: bool | None
+    location: LocationOut | None
+    photos: list[PhotoOut]
+    advice: list[str]
+    feedback: list[FeedbackOut] = []
+
+
+class QuarantineOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    channel: str
+    external_id: str
+    sender: str | None
+    sender_name: str | None
+    kind: str
+    text: str | None
+    received_at: datetime
+    reason: str
