@@ -159,8 +159,8 @@ async def test_fake_and_truncated_images_are_refused_and_nothing_is_left(app, cl
     token = bearer(_single_group_beheerder(demo)["token"])
     good = _jpeg_with_exif_gps()
     for name, data in [("nep.jpg", b"this is not an image"), ("half.jpg", good[: len(good) // 2])]:
-        response = await client.post("/api/v1/reports", headers=token,
-                                     files=[("photos", (name, good, "image/jpeg")), ("photos", (name, data, "image/jpeg"))],
+        files = [("photos", (name, good, "image/jpeg")), ("photos", (name, data, "image/jpeg"))]
+        response = await client.post("/api/v1/reports", headers=token, files=files,
                                      data={"report": json.dumps({"text": "met foto"})})
         body = problem(response)
         assert response.status_code == 422 and body["field"] == "photos[1]" and body["title"] == "Foto geweigerd"
