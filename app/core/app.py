@@ -14,6 +14,7 @@ from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.middleware import BodySizeLimitMiddleware, Metrics, RequestContextMiddleware
 from app.core.settings import Settings, get_settings
+from app.intake.media import build_media_fetcher
 from app.intake.ratelimit import RateLimiter
 
 UPLOAD_PATHS = ("/api/v1/reports",)
@@ -28,7 +29,13 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        fetcher = build_media_fetcher(app.state.sessionmaker, settings)
+        app.state.media_fetcher = fetcher
+        if fetcher is not None:
+            fetcher.start()
         yield
+        if fetcher is not None:
+            await fetcher.stop()
         await engine.dispose()
 
     app = FastAPI(
@@ -68,6 +75,7 @@ def _include_routers(app: FastAPI) -> None:
     from app.core.dashboard import mount_dashboard
     from app.intake.router import admin_router as quarantine_router
     from app.intake.router import router as intake_router
+    from app.intake.webhooks import router as webhooks_router
     from app.registry.router import admin_router, me_router
 
     app.include_router(health_router)
@@ -77,4 +85,5 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(audit_router, prefix="/api/v1")
     app.include_router(intake_router, prefix="/api/v1")
     app.include_router(quarantine_router, prefix="/api/v1")
+    app.include_router(webhooks_router)
     mount_dashboard(app)

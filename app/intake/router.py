@@ -6,16 +6,14 @@ import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
-from fastapi.exceptions import RequestValidationError
 from fastapi.responses import FileResponse
-from pydantic import ValidationError
 from starlette.datastructures import UploadFile
 
 from app.audit import service as audit
 from app.core.deps import STAFF, SessionDep, SettingsDep, allow
 from app.core.errors import InvalidInput, ProblemError
 from app.core.principal import Principal
-from app.core.schemas import Page
+from app.core.schemas import Page, parse_json_body
 from app.core.settings import Settings
 from app.intake import service
 from app.intake.photos import PhotoRejected, SanitisedPhoto, sanitise_photo
@@ -40,19 +38,12 @@ def _check_rate(request: Request, principal: Principal) -> None:
         raise TooManyReports(wait)
 
 
-def _parse_body(raw: str | bytes) -> ReportIn:
-    try:
-        return ReportIn.model_validate_json(raw)
-    except ValidationError as exc:
-        raise RequestValidationError([{**err, "loc": ("body", *err["loc"])} for err in exc.errors()]) from exc
-
-
 async def _read_multipart(request: Request, settings: Settings) -> tuple[ReportIn, list[bytes]]:
     form = await request.form(max_files=settings.photos_per_report + 1, max_fields=10)
     raw = form.get("report")
     if raw is None:
         raise InvalidInput("Het deel 'report' (JSON) ontbreekt.", field="report")
-    body = _parse_body(raw if isinstance(raw, str) else await raw.read())
+    body = parse_json_body(ReportIn, raw if isinstance(raw, str) else await raw.read())
     uploads = [item for item in form.getlist("photos") if isinstance(item, UploadFile)]
     if len(uploads) > settings.photos_per_report:
         raise InvalidInput(f"Maximaal {settings.photos_per_report} foto's per melding.", field="photos")
@@ -86,7 +77,7 @@ async def submit(
     if request.headers.get("content-type", "").startswith("multipart/"):
         body, files = await _read_multipart(request, settings)
     else:
-        body, files = _parse_body(await request.body()), []
+        body, files = parse_json_body(ReportIn, await request.body()), []
     photos = _sanitise_all(files, settings)
     digests = [hashlib.sha256(data).hexdigest() for data in files]
     intake = service.IntakeRequest(

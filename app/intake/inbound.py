@@ -1,0 +1,135 @@
+"""Channel adapters: WhatsApp messages and partner-app reports become IntakeRequests for the one intake."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+from datetime import timedelta
+from pathlib import Path
+
+from pydantic import ValidationError
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from app.core.database import utcnow
+from app.core.errors import ProblemError
+from app.events.service import emit
+from app.intake import service
+from app.intake.models import Report, ReportPhoto, WhatsAppStatus
+from app.intake.schemas import LocationIn, ReportIn
+from app.intake.whatsapp import InboundMessage, StatusUpdate
+
+# A photo or location that follows a text within this time belongs to that text (members send them apart).
+ATTACH_WINDOW = timedelta(minutes=10)
+WHATSAPP = "whatsapp"
+
+# Broadcast registers a handler for replies to its alerts ("ok", "doorgestuurd", "👍"); True = handled.
+ReplyHandler = Callable[[AsyncSession, InboundMessage], Awaitable[bool]]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    kind: str  # created | duplicate | attached | quarantined | ignored | reply
+    report_id: int | None = None
+
+
+async def accept_whatsapp_message(session: AsyncSession, photo_dir: Path, message: InboundMessage,
+                                  triage: service.TriageHook | None,
+                                  reply_handler: ReplyHandler | None = None) -> Outcome:
+    if message.from_phone_e164 is None:
+        return await _quarantine(session, message, "geen telefoonnummer")
+    beheerder = await service.beheerder_by_phone(session, message.from_phone_e164)
+    if beheerder is None:
+        return await _quarantine(session, message, "onbekend nummer")
+    if message.reply_to_message_id and reply_handler and await reply_handler(session, message):
+        return Outcome("reply")
+    if message.kind == "other" or (message.kind == "text" and not (message.text or "").strip()):
+        return Outcome("ignored")
+    attached = await _attach_to_recent_report(session, beheerder.id, message)
+    if attached is not None:
+        return attached
+    try:
+        body = _report_body(message)
+    except ValidationError as exc:
+        return await _quarantine(session, message, f"ongeldig: {exc.errors()[0]['msg']}"[:64])
+    request = service.IntakeRequest(
+        beheerder_id=beheerder.id, channel=WHATSAPP, body=body, idempotency_key=f"wa:{message.message_id}",
+        request_hash=service.request_hash(body, [message.media_id or ""]),
+        pending_media_ids=[message.media_id] if message.media_id else [],
+        location_source=WHATSAPP, forwarded=message.forwarded,
+    )
+    try:
+        result = await service.submit_report(session, photo_dir, request, triage)
+    except ProblemError as exc:
+        return await _quarantine(session, message, f"{exc.code or 'ongeldig'}: {exc.detail or ''}"[:64])
+    return Outcome("created" if result.created else "duplicate", result.report.id)
+
+
+def _report_body(message: InboundMessage) -> ReportIn:
+    if message.kind == "location":
+        assert message.lat is not None and message.lon is not None
+        label = message.location_name or message.location_address or f"{message.lat:.5f}, {message.lon:.5f}"
+        return ReportIn(text=f"Gedeelde locatie: {label}",
+                        location=LocationIn(lat=message.lat, lon=message.lon, place=message.location_address))
+    if message.kind == "image" and not (message.text or "").strip():
+        return ReportIn(text="(foto zonder tekst)")
+    return ReportIn(text=message.text or "")
+
+
+async def _attach_to_recent_report(session: AsyncSession, beheerder_id: int,
+                                   message: InboundMessage) -> Outcome | None:
+    """A caption-less photo or a location right after a text completes that report."""
+    bare_photo = message.kind == "image" and not (message.text or "").strip() and message.media_id
+    if not bare_photo and message.kind != "location":
+        return None
+    recent = await service.latest_report_within(session, beheerder_id, WHATSAPP, utcnow() - ATTACH_WINDOW)
+    if recent is None:
+        return None
+    if bare_photo:
+        return await _attach_photo(session, recent, str(message.media_id))
+    if recent.lat is None and message.lat is not None and message.lon is not None:
+        recent.lat, recent.lon, recent.location_source = message.lat, message.lon, WHATSAPP
+        emit(session, "report.updated", {"report_id": recent.id, "case_number": recent.case_number,
+                                         "location": {"lat": message.lat, "lon": message.lon}},
+             region_id=recent.region_id, wijk_code=recent.source_wijk_code)
+        await session.commit()
+        return Outcome("attached", recent.id)
+    return None
+
+
+async def _attach_photo(session: AsyncSession, report: Report, media_id: str) -> Outcome:
+    if any(photo.media_id == media_id for photo in report.photos):
+        return Outcome("duplicate", report.id)
+    session.add(ReportPhoto(report_id=report.id, status="pending", media_id=media_id, next_attempt_at=utcnow()))
+    await session.commit()
+    return Outcome("attached", report.id)
+
+
+async def _quarantine(session: AsyncSession, message: InboundMessage, reason: str) -> Outcome:
+    await session.rollback()
+    await service.quarantine(
+        session, channel=WHATSAPP, external_id=f"wa:{message.message_id}",
+        sender=message.from_phone_e164 or message.from_user_id, sender_name=message.profile_name,
+        kind=message.kind, text=message.text, reason=reason,
+    )
+    return Outcome("quarantined")
+
+
+async def store_status(session: AsyncSession, update: StatusUpdate) -> bool:
+    """Keeps a delivery status callback once (Meta retries webhooks); False for a repeat."""
+    exists = await session.scalar(select(WhatsAppStatus.id).where(
+        WhatsAppStatus.message_id == update.message_id, WhatsAppStatus.status == update.status))
+    if exists:
+        return False
+    session.add(WhatsAppStatus(
+        message_id=update.message_id, recipient=update.recipient_phone_e164, status=update.status,
+        occurred_at=update.timestamp, error_code=update.error_code,
+        error_title=(update.error_title or "")[:300] or None, callback_data=update.biz_opaque_callback_data,
+    ))
+    try:
+        await session.commit()
+    except IntegrityError:
+        await session.rollback()
+        return False
+    return True

@@ -1,0 +1,134 @@
+"""Fetches WhatsApp media after the webhook has been answered. Pending photo rows are the queue, so a
+restart resumes where it stopped; on PostgreSQL several processes share the work (SKIP LOCKED)."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from datetime import timedelta
+
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from app.core.database import utcnow
+from app.core.settings import Settings
+from app.events.service import emit
+from app.intake import service
+from app.intake.graph_media import GraphMediaClient, MediaPermanentError, MediaTemporaryError
+from app.intake.models import Report, ReportPhoto
+from app.intake.photos import PhotoRejected, SanitisedPhoto, sanitise_photo, store_photo
+
+logger = logging.getLogger("app.intake.media")
+LEASE = timedelta(minutes=2)  # a claimed row is retried by another worker if this one dies
+IDLE_POLL_SECONDS = 5.0
+
+
+def retry_delay(attempts: int) -> timedelta:
+    return timedelta(seconds=min(15 * 2 ** max(attempts - 1, 0), 3600))
+
+
+class MediaFetcher:
+    def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+                 client: GraphMediaClient) -> None:
+        self.sessionmaker = sessionmaker
+        self.settings = settings
+        self.client = client
+        self._wake = asyncio.Event()
+        self._task: asyncio.Task[None] | None = None
+
+    def start(self) -> None:
+        self._task = asyncio.create_task(self._run(), name="media-fetcher")
+
+    def wake(self) -> None:
+        self._wake.set()
+
+    async def stop(self) -> None:
+        if self._task is not None:
+            self._task.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._task
+        await self.client.aclose()
+
+    async def _run(self) -> None:
+        while True:
+            try:
+                while await self.fetch_one():
+                    pass
+            except Exception:  # keep the worker alive; the row's lease makes it come back
+                logger.exception("media fetch loop failed")
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self._wake.wait(), IDLE_POLL_SECONDS)
+            self._wake.clear()
+
+    async def drain(self) -> int:
+        """Fetches every photo that is due now; returns how many rows it handled."""
+        handled = 0
+        while await self.fetch_one():
+            handled += 1
+        return handled
+
+    async def fetch_one(self) -> bool:
+        claimed = await self._claim()
+        if claimed is None:
+            return False
+        photo_id, media_id = claimed
+        try:
+            media = await self.client.download(media_id)
+            photo = sanitise_photo(media.content, max_bytes=self.settings.photo_max_bytes,
+                                   max_pixels=self.settings.photo_max_pixels)
+        except MediaTemporaryError as exc:
+            await self._failed(photo_id, str(exc), permanent=False)
+        except (MediaPermanentError, PhotoRejected) as exc:
+            await self._failed(photo_id, str(exc), permanent=True)
+        else:
+            name = store_photo(photo.content, self.settings.photo_dir, photo.extension)
+            await self._stored(photo_id, photo, name)
+        return True
+
+    async def _claim(self) -> tuple[int, str] | None:
+        async with self.sessionmaker() as session:
+            row = await session.scalar(
+                select(ReportPhoto)
+                .where(ReportPhoto.status == "pending", ReportPhoto.next_attempt_at <= utcnow())
+                .order_by(ReportPhoto.id).limit(1).with_for_update(skip_locked=True)
+            )
+            if row is None or row.media_id is None:
+                return None
+            row.attempts += 1
+            row.next_attempt_at = utcnow() + LEASE
+            claimed = (row.id, row.media_id)
+            await session.commit()
+            return claimed
+
+    async def _stored(self, photo_id: int, photo: SanitisedPhoto, name: str) -> None:
+        async with self.sessionmaker() as session:
+            await service.mark_photo_stored(session, photo_id, photo, name)
+            row = await session.get(ReportPhoto, photo_id)
+            report = await session.get(Report, row.report_id) if row else None
+            if report is not None:
+                emit(session, "report.photo_added", {"report_id": report.id, "case_number": report.case_number,
+                                                     "photo_id": photo_id},
+                     region_id=report.region_id, wijk_code=report.source_wijk_code)
+            await session.commit()
+
+    async def _failed(self, photo_id: int, error: str, *, permanent: bool) -> None:
+        async with self.sessionmaker() as session:
+            row = await session.get(ReportPhoto, photo_id)
+            if row is None:
+                return
+            row.last_error = error[:300]
+            if permanent or row.attempts >= self.settings.media_max_attempts:
+                row.status, row.next_attempt_at = "failed", None
+                logger.warning("media download gave up", extra={"photo_id": photo_id, "error": error[:200]})
+            else:
+                row.next_attempt_at = utcnow() + retry_delay(row.attempts)
+            await session.commit()
+
+
+def build_media_fetcher(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> MediaFetcher | None:
+    if settings.whatsapp_access_token is None:
+        return None
+    client = GraphMediaClient(settings.whatsapp_api_base, settings.whatsapp_access_token.get_secret_value(),
+                              max_bytes=settings.photo_max_bytes)
+    return MediaFetcher(sessionmaker, settings, client)
