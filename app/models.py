@@ -4,12 +4,19 @@ from app.audit.models import AuditEntry
 from app.auth.models import ApiToken, StaffUser
 from app.core.database import Base
 from app.events.models import Event
-from app.intake.models import CaseCounter, QuarantinedMessage, Report, ReportPhoto, WhatsAppStatus
+from app.intake.models import (
+    CaseCounter,
+    QuarantinedMessage,
+    Report,
+    ReportFeedback,
+    ReportPhoto,
+    WhatsAppStatus,
+)
 from app.registry.models import Beheerder, Gemeente, Group, Region, Street, WallDisplay, Wijk
-from app.triage.models import HotspotRecord, SignalementRecord
+from app.triage.models import HotspotRecord, Incident, SignalementRecord
 
 __all__ = [
     "ApiToken", "AuditEntry", "Base", "Beheerder", "CaseCounter", "Event", "QuarantinedMessage", "Report",
-    "ReportPhoto", "WhatsAppStatus", "Gemeente", "Group", "HotspotRecord", "Region",
+    "ReportFeedback", "ReportPhoto", "WhatsAppStatus", "Incident", "Gemeente", "Group", "HotspotRecord", "Region",
     "SignalementRecord", "StaffUser", "Street", "WallDisplay", "Wijk",
 ]

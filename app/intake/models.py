@@ -55,9 +55,33 @@ class Report(Base):
     advice: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The triage engine's suggestion (labels, reasons); filled by the triage seam.
     triage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
+    # Current labels: the engine's suggestion until an operator overrides them.
     urgency: Mapped[str | None] = mapped_column(String(8), index=True)
+    category: Mapped[str | None] = mapped_column(String(32))
+    offence: Mapped[str | None] = mapped_column(String(32))
+    in_progress: Mapped[bool | None] = mapped_column()
+    appearance_only: Mapped[bool] = mapped_column(default=False)
+    wijk_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    point_lat: Mapped[float | None] = mapped_column(Float)  # resolved location (street or coordinates)
+    point_lon: Mapped[float | None] = mapped_column(Float)
+    incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"), index=True)
+    follow_up: Mapped[str | None] = mapped_column(String(32))
+    result: Mapped[str | None] = mapped_column(String(32))
+    closed_at: Mapped[datetime | None] = mapped_column()
 
     photos: Mapped[list[ReportPhoto]] = relationship(back_populates="report", order_by="ReportPhoto.id")
+
+
+class ReportFeedback(Base):
+    """Terugkoppeling: what the police did with a report, in words the beheerder can pass on."""
+
+    __tablename__ = "report_feedback"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
+    at: Mapped[datetime] = mapped_column(default=utcnow)
+    kind: Mapped[str] = mapped_column(String(16))  # follow_up | result | note | status
+    text: Mapped[str] = mapped_column(Text)
+    staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
 
 
 class ReportPhoto(Base):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Float, Integer, String, Text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, utcnow
@@ -38,3 +38,29 @@ class SignalementRecord(Base):
     description: Mapped[str] = mapped_column(Text)
     keywords: Mapped[list[str]] = mapped_column(JSON, default=list)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+
+
+class Incident(Base):
+    """One event seen by one or more groups: the unit of the operators' queue and the wall."""
+
+    __tablename__ = "incidents"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    region_id: Mapped[int | None] = mapped_column(index=True)
+    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | closed
+    urgency: Mapped[str] = mapped_column(String(8), default="none", index=True)  # P1 | P2 | P3 | none
+    urgency_override: Mapped[str | None] = mapped_column(String(8))
+    override_reason: Mapped[str | None] = mapped_column(Text)
+    category: Mapped[str | None] = mapped_column(String(32))
+    offence: Mapped[str | None] = mapped_column(String(32))
+    wijk_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    lat: Mapped[float | None] = mapped_column(Float)
+    lon: Mapped[float | None] = mapped_column(Float)
+    first_report_at: Mapped[datetime] = mapped_column(default=utcnow)
+    last_report_at: Mapped[datetime] = mapped_column(default=utcnow)
+    claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
+    claim_expires_at: Mapped[datetime | None] = mapped_column()
+    follow_up: Mapped[str | None] = mapped_column(String(32))
+    result: Mapped[str | None] = mapped_column(String(32))
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
+    closed_at: Mapped[datetime | None] = mapped_column()
