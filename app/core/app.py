@@ -14,6 +14,7 @@ from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.middleware import BodySizeLimitMiddleware, Metrics, RequestContextMiddleware
 from app.core.settings import Settings, get_settings
+from app.events.hub import start_event_hub
 from app.intake.media import build_media_fetcher
 from app.intake.ratelimit import RateLimiter
 
@@ -29,6 +30,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        event_hub = await start_event_hub(app)
         fetcher = build_media_fetcher(app.state.sessionmaker, settings)
         app.state.media_fetcher = fetcher
         if fetcher is not None:
@@ -36,6 +38,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         yield
         if fetcher is not None:
             await fetcher.stop()
+        await event_hub.stop()
         await engine.dispose()
 
     app = FastAPI(
@@ -50,6 +53,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.metrics = Metrics()
     app.state.intake_rate_limiter = RateLimiter(settings.intake_reports_per_minute, settings.intake_burst)
     app.state.triage_hook = None
+    # Set by the broadcast domain: replies to alerts, and delivery status callbacks from WhatsApp.
+    app.state.whatsapp_reply_handler = None
+    app.state.whatsapp_status_handler = None
 
     install_error_handlers(app)
     _include_routers(app)
@@ -73,6 +79,8 @@ def _include_routers(app: FastAPI) -> None:
     from app.audit.router import router as audit_router
     from app.auth.router import router as auth_router
     from app.core.dashboard import mount_dashboard
+    from app.events.router import router as events_router
+    from app.events.router import ws_router as events_ws_router
     from app.intake.router import admin_router as quarantine_router
     from app.intake.router import router as intake_router
     from app.intake.webhooks import router as webhooks_router
@@ -86,4 +94,6 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(intake_router, prefix="/api/v1")
     app.include_router(quarantine_router, prefix="/api/v1")
     app.include_router(webhooks_router)
+    app.include_router(events_router, prefix="/api/v1")
+    app.include_router(events_ws_router)
     mount_dashboard(app)

@@ -66,11 +66,14 @@ async def whatsapp_webhook(
                                               getattr(state, "whatsapp_reply_handler", None))
         for message in batch.messages
     ]
-    stored = [await inbound.store_status(session, status) for status in batch.statuses]
+    new_statuses = [status for status in batch.statuses if await inbound.store_status(session, status)]
+    status_handler = getattr(state, "whatsapp_status_handler", None)
+    if status_handler is not None and new_statuses:
+        await status_handler(session, new_statuses)
     fetcher = getattr(state, "media_fetcher", None)
     if fetcher is not None:
         fetcher.wake()
-    return {"messages": [o.kind for o in outcomes], "statuses_stored": sum(stored)}
+    return {"messages": [o.kind for o in outcomes], "statuses_stored": len(new_statuses)}
 
 
 class PartnerReport(BaseModel):
