@@ -160,5 +160,19 @@ def create_user(
     typer.echo(f"user {username} created")
 
 
+@cli.command("eval-triage")
+def eval_triage(
+    file: Path,
+    predictions: Annotated[Path | None, typer.Option(help="Schrijf één voorspelling per regel (JSONL)")] = None,
+    as_json: Annotated[bool, typer.Option("--json", help="Scores als één JSON-object")] = False,
+) -> None:
+    """Score the triage engine on a labelled JSONL file (the format of tests/data/triage-dev.jsonl)."""
+    from app.triage.evaluation import run_eval
+
+    if not file.is_file():
+        raise typer.BadParameter(f"{file} bestaat niet")
+    raise typer.Exit(run_eval(file, predictions, as_json))
+
+
 def main() -> None:
     cli()

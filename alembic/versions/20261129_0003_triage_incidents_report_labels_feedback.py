@@ -26,6 +26,7 @@ def upgrade() -> None:
     sa.Column('urgency', sa.String(length=8), nullable=False),
     sa.Column('urgency_override', sa.String(length=8), nullable=True),
     sa.Column('override_reason', sa.Text(), nullable=True),
+    sa.Column('overridden', sa.JSON(), nullable=False),
     sa.Column('category', sa.String(length=32), nullable=True),
     sa.Column('offence', sa.String(length=32), nullable=True),
     sa.Column('wijk_code', sa.String(length=16), nullable=True),

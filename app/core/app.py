@@ -17,6 +17,7 @@ from app.core.settings import Settings, get_settings
 from app.events.hub import start_event_hub
 from app.intake.media import build_media_fetcher
 from app.intake.ratelimit import RateLimiter
+from app.triage.runner import TriageRunner
 
 UPLOAD_PATHS = ("/api/v1/reports",)
 
@@ -52,7 +53,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.metrics = Metrics()
     app.state.intake_rate_limiter = RateLimiter(settings.intake_reports_per_minute, settings.intake_burst)
-    app.state.triage_hook = None
+    app.state.triage_hook = TriageRunner()
     # Set by the broadcast domain: replies to alerts, and delivery status callbacks from WhatsApp.
     app.state.whatsapp_reply_handler = None
     app.state.whatsapp_status_handler = None
@@ -85,6 +86,8 @@ def _include_routers(app: FastAPI) -> None:
     from app.intake.router import router as intake_router
     from app.intake.webhooks import router as webhooks_router
     from app.registry.router import admin_router, me_router
+    from app.triage.router import knowledge_router
+    from app.triage.router import router as queue_router
 
     app.include_router(health_router)
     app.include_router(auth_router, prefix="/api/v1")
@@ -94,6 +97,8 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(intake_router, prefix="/api/v1")
     app.include_router(quarantine_router, prefix="/api/v1")
     app.include_router(webhooks_router)
+    app.include_router(queue_router, prefix="/api/v1")
+    app.include_router(knowledge_router, prefix="/api/v1")
     app.include_router(events_router, prefix="/api/v1")
     app.include_router(events_ws_router)
     mount_dashboard(app)

@@ -50,6 +50,7 @@ class Incident(Base):
     urgency: Mapped[str] = mapped_column(String(8), default="none", index=True)  # P1 | P2 | P3 | none
     urgency_override: Mapped[str | None] = mapped_column(String(8))
     override_reason: Mapped[str | None] = mapped_column(Text)
+    overridden: Mapped[list[str]] = mapped_column(JSON, default=list)  # fields an operator set by hand
     category: Mapped[str | None] = mapped_column(String(32))
     offence: Mapped[str | None] = mapped_column(String(32))
     wijk_code: Mapped[str | None] = mapped_column(String(16), index=True)

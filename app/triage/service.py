@@ -9,9 +9,10 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit import service as audit
-from app.core.errors import InvalidInput
+from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.principal import Principal
 from app.registry.schemas import ImportResult
+from app.triage.geo import parse_hot_time
 from app.triage.models import HotspotRecord, SignalementRecord
 
 
@@ -92,3 +93,95 @@ async def _upsert(session: AsyncSession, actor: Principal, model: type[Knowledge
     audit.record(session, actor, action, created=result.created, updated=result.updated)
     await session.commit()
     return result
+
+
+# ---- CRUD by wijkagenten and analysts ----------------------------------------------------------------
+
+
+async def list_hotspots(session: AsyncSession, *, active_on: date | None = None) -> list[HotspotRecord]:
+    query = select(HotspotRecord).order_by(HotspotRecord.code)
+    if active_on is not None:
+        query = query.where((HotspotRecord.valid_until.is_(None)) | (HotspotRecord.valid_until >= active_on),
+                            (HotspotRecord.valid_from.is_(None)) | (HotspotRecord.valid_from <= active_on))
+    return list((await session.scalars(query)).all())
+
+
+async def _get_by_code(session: AsyncSession, model: type[KnowledgeRecord], code: str) -> Any:
+    record = await session.scalar(select(model).where(model.code == code))
+    if record is None:
+        raise NotFound(f"'{code}'")
+    return record
+
+
+def _check_hot_times(hot_times: list[str]) -> None:
+    for index, spec in enumerate(hot_times):
+        try:
+            parse_hot_time(spec)
+        except ValueError as exc:
+            raise InvalidInput(f"Tijdvak '{spec}' is ongeldig: gebruik HH:MM-HH:MM, eventueel met een dag "
+                               "ervoor ('Sa 20:00-02:00').", field=f"hot_times[{index}]") from exc
+
+
+def _check_validity(start: date | datetime | None, end: date | datetime | None) -> None:
+    if start is not None and end is not None and end < start:
+        raise InvalidInput("De einddatum ligt voor de begindatum.", field="valid_until")
+
+
+async def create_hotspot(session: AsyncSession, actor: Principal, values: dict[str, Any]) -> HotspotRecord:
+    _check_hot_times(values.get("hot_times") or [])
+    _check_validity(values.get("valid_from"), values.get("valid_until"))
+    if await session.scalar(select(HotspotRecord.id).where(HotspotRecord.code == values["code"])):
+        raise Conflict(f"Hotspot '{values['code']}' bestaat al.", field="code")
+    record = HotspotRecord(**values)
+    session.add(record)
+    audit.record(session, actor, "hotspot.create", target_type="hotspot", target_id=values["code"])
+    await session.commit()
+    return record
+
+
+async def update_hotspot(session: AsyncSession, actor: Principal, code: str, changes: dict[str, Any]) -> HotspotRecord:
+    record: HotspotRecord = await _get_by_code(session, HotspotRecord, code)
+    _check_hot_times(changes.get("hot_times") or [])
+    for key, value in changes.items():
+        setattr(record, key, value)
+    _check_validity(record.valid_from, record.valid_until)
+    audit.record(session, actor, "hotspot.update", target_type="hotspot", target_id=code, fields=sorted(changes))
+    await session.commit()
+    return record
+
+
+async def delete_knowledge(session: AsyncSession, actor: Principal, model: type[KnowledgeRecord], code: str) -> None:
+    record = await _get_by_code(session, model, code)
+    await session.delete(record)
+    audit.record(session, actor, f"{model.__tablename__}.delete", target_type=model.__tablename__, target_id=code)
+    await session.commit()
+
+
+async def list_signalementen(session: AsyncSession, *, active_at: datetime | None = None) -> list[SignalementRecord]:
+    query = select(SignalementRecord).order_by(SignalementRecord.code)
+    if active_at is not None:
+        query = query.where(SignalementRecord.issued_at <= active_at, SignalementRecord.valid_until >= active_at)
+    return list((await session.scalars(query)).all())
+
+
+async def create_signalement(session: AsyncSession, actor: Principal, values: dict[str, Any]) -> SignalementRecord:
+    _check_validity(values["issued_at"], values["valid_until"])
+    if await session.scalar(select(SignalementRecord.id).where(SignalementRecord.code == values["code"])):
+        raise Conflict(f"Signalement '{values['code']}' bestaat al.", field="code")
+    record = SignalementRecord(**values)
+    session.add(record)
+    audit.record(session, actor, "signalement.create", target_type="signalement", target_id=values["code"])
+    await session.commit()
+    return record
+
+
+async def update_signalement(session: AsyncSession, actor: Principal, code: str,
+                             changes: dict[str, Any]) -> SignalementRecord:
+    record: SignalementRecord = await _get_by_code(session, SignalementRecord, code)
+    for key, value in changes.items():
+        setattr(record, key, value)
+    _check_validity(record.issued_at, record.valid_until)
+    audit.record(session, actor, "signalement.update", target_type="signalement", target_id=code,
+                 fields=sorted(changes))
+    await session.commit()
+    return record

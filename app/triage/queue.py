@@ -1,0 +1,310 @@
+"""Incidents and the operators' queue: grouping reports, claims, overrides, follow-up and closing.
+
+The engine suggests; the operator decides. Every change here is audited and emitted as an event."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import case, func, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.audit import service as audit
+from app.auth.models import StaffUser
+from app.core.database import utcnow
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.principal import Principal
+from app.events.service import emit
+from app.intake.models import Report
+from app.registry.models import Group
+from app.triage.grouping import IncidentCandidate, find_incident, highest_urgency
+from app.triage.models import Incident
+
+URGENCY_RANK = {"P1": 0, "P2": 1, "P3": 2, "none": 3}
+GROUPING_WINDOW = timedelta(minutes=30)
+CLAIM_TTL = timedelta(minutes=10)
+FOLLOW_UPS = ("ter_plaatse", "surveillance", "doorgezet_gemeente", "actie_wijkagent", "interne_informatiedeling",
+              "geen_opvolging")
+RESULTS = ("aanhouding", "geen_verdachte_situatie", "onbekend")
+
+
+# ---- grouping new reports into incidents ----------------------------------------------------------
+
+
+def _candidate_of_report(report: Report) -> IncidentCandidate:
+    return IncidentCandidate(id=report.id, received_at=report.received_at, lat=report.point_lat,
+                             lon=report.point_lon, wijk=report.wijk_code, category=report.category or "overig",
+                             offence=report.offence, urgency=report.urgency or "none")
+
+
+def _candidate_of_incident(incident: Incident) -> IncidentCandidate:
+    return IncidentCandidate(id=incident.id, received_at=incident.last_report_at, lat=incident.lat,
+                             lon=incident.lon, wijk=incident.wijk_code, category=incident.category or "overig",
+                             offence=incident.offence, urgency=incident.urgency)
+
+
+async def attach_to_incident(session: AsyncSession, report: Report) -> Incident:
+    """Joins the report to an open incident close in space, time and content, or opens a new one."""
+    since = report.received_at - GROUPING_WINDOW
+    open_incidents = list((await session.scalars(
+        select(Incident).where(Incident.status == "open", Incident.last_report_at >= since,
+                               Incident.region_id.is_(None) if report.region_id is None
+                               else Incident.region_id == report.region_id)
+    )).all())
+    match = find_incident(_candidate_of_report(report), [_candidate_of_incident(i) for i in open_incidents])
+    incident = next((i for i in open_incidents if i.id == match), None)
+    created = incident is None
+    if incident is None:
+        incident = Incident(region_id=report.region_id, first_report_at=report.received_at,
+                            last_report_at=report.received_at, urgency=report.urgency or "none",
+                            category=report.category, offence=report.offence, wijk_code=report.wijk_code,
+                            lat=report.point_lat, lon=report.point_lon)
+        session.add(incident)
+        await session.flush()
+    report.incident_id = incident.id
+    await _recompute(session, incident)
+    emit(session, "incident.created" if created else "incident.updated", await incident_event(session, incident),
+         region_id=incident.region_id, wijk_code=incident.wijk_code)
+    return incident
+
+
+async def _reports_of(session: AsyncSession, incident_id: int) -> list[Report]:
+    return list((await session.scalars(
+        select(Report).where(Report.incident_id == incident_id).options(selectinload(Report.photos))
+        .order_by(Report.received_at, Report.id).execution_options(populate_existing=True)
+    )).all())
+
+
+async def _recompute(session: AsyncSession, incident: Incident) -> None:
+    """The incident's urgency is the highest of its reports, unless an operator set it."""
+    await session.flush()
+    reports = await _reports_of(session, incident.id)
+    if not reports:
+        return
+    manual = set(incident.overridden or [])
+    if "urgency" not in manual:
+        incident.urgency = highest_urgency([r.urgency or "none" for r in reports])
+    leading = min(reports, key=lambda r: URGENCY_RANK.get(r.urgency or "none", 3))
+    located = next((r for r in reports if r.point_lat is not None), leading)
+    derived = {"category": leading.category, "offence": leading.offence or next((r.offence for r in reports
+                                                                                 if r.offence), None),
+               "wijk_code": located.wijk_code or leading.wijk_code, "lat": located.point_lat,
+               "lon": located.point_lon}
+    for name, value in derived.items():
+        if name not in manual:
+            setattr(incident, name, value)
+    incident.first_report_at = min(r.received_at for r in reports)
+    incident.last_report_at = max(r.received_at for r in reports)
+
+
+# ---- read models ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    incident: Incident
+    reports: list[Report]
+    group_names: dict[int, str]
+    claimed_by: str | None
+
+
+async def incident_view(session: AsyncSession, incident: Incident) -> IncidentView:
+    reports = await _reports_of(session, incident.id)
+    group_ids = {r.group_id for r in reports}
+    rows = (await session.execute(select(Group.id, Group.name).where(Group.id.in_(group_ids)))).all()
+    names: dict[int, str] = {group_id: name for group_id, name in rows}
+    claimed_by = None
+    if incident.claimed_by_id and incident.claim_expires_at and incident.claim_expires_at > utcnow():
+        claimed_by = await session.scalar(select(StaffUser.display_name).where(StaffUser.id == incident.claimed_by_id))
+    return IncidentView(incident, reports, names, claimed_by)
+
+
+async def incident_event(session: AsyncSession, incident: Incident) -> dict[str, Any]:
+    """What the wall and the console need to draw the incident card without another request."""
+    view = await incident_view(session, incident)
+    first = view.reports[0] if view.reports else None
+    photo = next((p.id for r in view.reports for p in r.photos if p.status == "stored"), None)
+    return {
+        "incident_id": incident.id, "status": incident.status, "urgency": incident.urgency,
+        "category": incident.category, "offence": incident.offence, "wijkcode": incident.wijk_code,
+        "lat": incident.lat, "lon": incident.lon, "first_report_at": incident.first_report_at.isoformat(),
+        "last_report_at": incident.last_report_at.isoformat(), "report_count": len(view.reports),
+        "group_count": len(view.group_names), "text": first.text[:300] if first else "",
+        "case_numbers": [r.case_number for r in view.reports], "photo": (first.id, photo) if photo and first else None,
+        "follow_up": incident.follow_up, "result": incident.result, "claimed_by": view.claimed_by,
+        "appearance_only": any(r.appearance_only for r in view.reports),
+    }
+
+
+async def get_incident(session: AsyncSession, incident_id: int) -> Incident:
+    incident = await session.get(Incident, incident_id, populate_existing=True)
+    if incident is None:
+        raise NotFound("Het incident")
+    return incident
+
+
+async def list_queue(session: AsyncSession, *, status: str | None, urgency: str | None, wijk: str | None,
+                     limit: int, offset: int) -> tuple[list[Incident], int]:
+    query = select(Incident)
+    if status:
+        query = query.where(Incident.status == status)
+    if urgency:
+        query = query.where(Incident.urgency == urgency)
+    if wijk:
+        query = query.where(Incident.wijk_code == wijk)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rank = case(URGENCY_RANK, value=Incident.urgency, else_=4)
+    ordered = query.order_by(rank, Incident.first_report_at, Incident.id)
+    rows = await session.scalars(ordered.limit(limit).offset(offset))
+    return list(rows), total
+
+
+# ---- operator actions ----------------------------------------------------------------------------
+
+
+async def claim(session: AsyncSession, actor: Principal, incident_id: int) -> Incident:
+    incident = await get_incident(session, incident_id)
+    await _ensure_not_claimed_by_other(session, incident, actor)
+    incident.claimed_by_id, incident.claim_expires_at = actor.id, utcnow() + CLAIM_TTL
+    await _changed(session, actor, incident, "incident.claim")
+    return incident
+
+
+async def release(session: AsyncSession, actor: Principal, incident_id: int) -> Incident:
+    incident = await get_incident(session, incident_id)
+    await _ensure_not_claimed_by_other(session, incident, actor)
+    incident.claimed_by_id, incident.claim_expires_at = None, None
+    await _changed(session, actor, incident, "incident.release")
+    return incident
+
+
+async def _ensure_not_claimed_by_other(session: AsyncSession, incident: Incident, actor: Principal) -> None:
+    held = incident.claimed_by_id and incident.claim_expires_at and incident.claim_expires_at > utcnow()
+    if held and incident.claimed_by_id != actor.id:
+        holder = await session.scalar(select(StaffUser.display_name).where(StaffUser.id == incident.claimed_by_id))
+        raise Conflict(f"Dit incident is geclaimd door {holder} (tot "
+                       f"{incident.claim_expires_at:%H:%M} UTC).", code="claimed")
+
+
+async def _changed(session: AsyncSession, actor: Principal, incident: Incident, action: str, **detail: Any) -> None:
+    audit.record(session, actor, action, target_type="incident", target_id=incident.id, **detail)
+    emit(session, "incident.updated", await incident_event(session, incident), region_id=incident.region_id,
+         wijk_code=incident.wijk_code)
+    await session.commit()
+
+
+@dataclass(frozen=True)
+class IncidentChange:
+    urgency: str | None = None
+    reason: str | None = None
+    category: str | None = None
+    offence: str | None = None
+    wijk_code: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    follow_up: str | None = None
+    result: str | None = None
+    note_for_reporter: str | None = None
+    close: bool = False
+    fields: frozenset[str] = frozenset()
+
+
+async def update_incident(session: AsyncSession, actor: Principal, incident_id: int,
+                          change: IncidentChange) -> Incident:
+    incident = await get_incident(session, incident_id)
+    await _ensure_not_claimed_by_other(session, incident, actor)
+    reports = await _reports_of(session, incident.id)
+    _apply_overrides(incident, change)
+    await _apply_outcome(session, actor, incident, reports, change)
+    if change.close:
+        _close(incident, reports)
+    await _changed(session, actor, incident, "incident.update", fields=sorted(change.fields),
+                   reason=change.reason)
+    return incident
+
+
+def _apply_overrides(incident: Incident, change: IncidentChange) -> None:
+    if "urgency" in change.fields and change.urgency != incident.urgency:
+        lowering = URGENCY_RANK[change.urgency or "none"] > URGENCY_RANK[incident.urgency]
+        if incident.urgency == "P1" and lowering and not (change.reason or "").strip():
+            raise InvalidInput("Een P1 verlagen kan alleen met een reden.", field="reason", code="reason_required")
+        incident.urgency = incident.urgency_override = change.urgency or "none"
+        incident.override_reason = change.reason
+    manual = set(incident.overridden or []) | (change.fields & {"urgency"})
+    for name in ("category", "offence", "wijk_code", "lat", "lon"):
+        if name in change.fields:
+            setattr(incident, name, getattr(change, name))
+            manual.add(name)
+    incident.overridden = sorted(manual)
+
+
+async def _apply_outcome(session: AsyncSession, actor: Principal, incident: Incident, reports: Sequence[Report],
+                         change: IncidentChange) -> None:
+    outcome = [("follow_up", change.follow_up), ("result", change.result)]
+    if not change.fields & {"follow_up", "result", "note_for_reporter"}:
+        return
+    from app.broadcast.feedback import record_feedback
+
+    for kind, value in outcome:
+        if kind in change.fields and value != getattr(incident, kind):
+            setattr(incident, kind, value)
+            for report in reports:
+                setattr(report, kind, value)
+                report.status = "in_behandeling" if report.status == "ontvangen" else report.status
+                await record_feedback(session, report, kind=kind, value=value, note=None, staff_user_id=actor.id)
+    if "note_for_reporter" in change.fields and (change.note_for_reporter or "").strip():
+        for report in reports:
+            await record_feedback(session, report, kind="note", value=None, note=change.note_for_reporter,
+                                  staff_user_id=actor.id)
+
+
+def _close(incident: Incident, reports: Sequence[Report]) -> None:
+    now = utcnow()
+    incident.status, incident.closed_at = "closed", now
+    incident.claimed_by_id = incident.claim_expires_at = None
+    for report in reports:
+        report.status, report.closed_at = "afgehandeld", now
+
+
+async def merge(session: AsyncSession, actor: Principal, target_id: int, other_ids: Sequence[int]) -> Incident:
+    target = await get_incident(session, target_id)
+    await _ensure_not_claimed_by_other(session, target, actor)
+    others = [await get_incident(session, i) for i in other_ids if i != target_id]
+    if not others:
+        raise InvalidInput("Kies minstens één ander incident om samen te voegen.", field="incident_ids")
+    for other in others:
+        await _ensure_not_claimed_by_other(session, other, actor)
+        for report in await _reports_of(session, other.id):
+            report.incident_id = target.id
+        other.status, other.closed_at = "merged", utcnow()
+        emit(session, "incident.merged", {"incident_id": other.id, "into": target.id}, region_id=other.region_id)
+    await _recompute(session, target)
+    await _changed(session, actor, target, "incident.merge", merged=[o.id for o in others])
+    return target
+
+
+async def split(session: AsyncSession, actor: Principal, incident_id: int, report_ids: Sequence[int]) -> Incident:
+    source = await get_incident(session, incident_id)
+    await _ensure_not_claimed_by_other(session, source, actor)
+    reports = await _reports_of(session, source.id)
+    moving = [r for r in reports if r.id in set(report_ids)]
+    if not moving or len(moving) == len(reports) or len(moving) != len(set(report_ids)):
+        raise InvalidInput("Kies meldingen uit dit incident, maar niet alle.", field="report_ids")
+    first = moving[0]
+    new = Incident(region_id=source.region_id, urgency=first.urgency or "none", category=first.category,
+                   offence=first.offence, wijk_code=first.wijk_code, lat=first.point_lat, lon=first.point_lon,
+                   first_report_at=first.received_at, last_report_at=first.received_at)
+    session.add(new)
+    await session.flush()
+    for report in moving:
+        report.incident_id = new.id
+    await _recompute(session, new)
+    await _recompute(session, source)
+    emit(session, "incident.created", await incident_event(session, new), region_id=new.region_id,
+         wijk_code=new.wijk_code)
+    await _changed(session, actor, source, "incident.split", new_incident=new.id, reports=[r.id for r in moving])
+    return new

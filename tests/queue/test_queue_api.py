@@ -1,0 +1,175 @@
+"""The operators' queue end to end through the API: suggestion with reasons, incidents, claims, overrides."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from app.core.database import utcnow
+from tests.conftest import bearer, login, problem
+
+BURGLARY_NOW = "Er wordt nu ingebroken aan de Zonnestein, twee mannen met een breekijzer bij de achterdeur"
+
+
+def _westwijk_beheerders(demo) -> list[dict]:
+    """Beheerders of different single Westwijk groups (one group each, all different)."""
+    seen, result = set(), []
+    for b in demo["beheerders"]:
+        if b["wijkcodes"] == ["WK036204"] and len(b["group_ids"]) == 1 and b["group_ids"][0] not in seen:
+            seen.add(b["group_ids"][0])
+            result.append(b)
+    return result
+
+
+async def _report(client, beheerder: dict, text: str, **extra) -> dict:
+    response = await client.post("/api/v1/reports", headers=bearer(beheerder["token"]), json={"text": text, **extra})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def test_a_report_appears_in_the_queue_with_its_suggestion_and_reasons(client, demo):
+    reporter = _westwijk_beheerders(demo)[0]
+    created = await _report(client, reporter, BURGLARY_NOW)
+    assert created["advice"] == ["Gebeurt het nu? Bel 112."]
+    operator = await login(client, demo["operator"])
+    page = (await client.get("/api/v1/queue", headers=operator)).json()
+    [incident] = page["items"]
+    assert incident["urgency"] == "P1" and incident["offence"] == "woninginbraak"
+    assert incident["wijkcode"] == "WK036204"
+    [report] = incident["reports"]
+    assert report["case_number"] == created["case_number"]
+    codes = {reason["text"] for reason in report["reasons"]}
+    assert any("Zonnestein" in text for text in codes)
+    assert report["suggestion"]["labels"]["in_progress"] is True
+
+
+async def test_three_groups_reporting_one_event_become_one_incident(client, demo):
+    reporters = _westwijk_beheerders(demo)[:3]
+    texts = [BURGLARY_NOW, "Inbrekers bezig bij woning aan de Zonnestein, politie gebeld",
+             "Zojuist inbraak Zonnestein 14, daders gevlucht op scooter richting Bankrasweg"]
+    for reporter, text in zip(reporters, texts, strict=True):
+        await _report(client, reporter, text)
+    await _report(client, reporters[0], "Onze kat is weggelopen, grijs met witte pootjes")
+    operator = await login(client, demo["operator"])
+    items = (await client.get("/api/v1/queue", headers=operator)).json()["items"]
+    burglary = next(i for i in items if i["offence"] == "woninginbraak")
+    assert burglary["report_count"] == 3 and burglary["group_count"] == 3 and burglary["urgency"] == "P1"
+    assert len(items) == 2 and items[0]["id"] == burglary["id"]  # P1 first, the lost cat last
+    assert items[1]["urgency"] == "none"
+
+
+async def test_queue_filters_by_urgency_and_wijk(client, demo):
+    reporter = _westwijk_beheerders(demo)[0]
+    await _report(client, reporter, BURGLARY_NOW)
+    await _report(client, reporter, "Onze kat is weggelopen")
+    operator = await login(client, demo["operator"])
+    p1 = (await client.get("/api/v1/queue?urgency=P1", headers=operator)).json()
+    assert p1["total"] == 1 and p1["items"][0]["urgency"] == "P1"
+    assert (await client.get("/api/v1/queue?wijk=WK036302", headers=operator)).json()["total"] == 0
+    bad = await client.get("/api/v1/queue?urgency=P9", headers=operator)
+    assert bad.status_code == 422 and problem(bad)["field"] == "urgency"
+
+
+async def test_a_second_operator_gets_409_naming_who_holds_the_claim(client, demo):
+    await _report(client, _westwijk_beheerders(demo)[0], BURGLARY_NOW)
+    first = await login(client, demo["operator"])
+    second = await login(client, demo["operator2"])
+    incident_id = (await client.get("/api/v1/queue", headers=first)).json()["items"][0]["id"]
+    claimed = await client.post(f"/api/v1/incidents/{incident_id}/claim", headers=first)
+    assert claimed.status_code == 200 and claimed.json()["claimed_by"] == "Centralist Demo"
+    conflict = await client.post(f"/api/v1/incidents/{incident_id}/claim", headers=second)
+    assert conflict.status_code == 409 and "Centralist Demo" in problem(conflict)["detail"]
+    change = await client.patch(f"/api/v1/incidents/{incident_id}", headers=second, json={"urgency": "P2",
+                                                                                          "reason": "x"})
+    assert change.status_code == 409
+    assert (await client.delete(f"/api/v1/incidents/{incident_id}/claim", headers=first)).status_code == 200
+    assert (await client.post(f"/api/v1/incidents/{incident_id}/claim", headers=second)).status_code == 200
+
+
+async def test_an_expired_claim_can_be_taken_over(app, client, demo):
+    from sqlalchemy import update
+
+    from app.triage.models import Incident
+
+    await _report(client, _westwijk_beheerders(demo)[0], BURGLARY_NOW)
+    first, second = await login(client, demo["operator"]), await login(client, demo["operator2"])
+    incident_id = (await client.get("/api/v1/queue", headers=first)).json()["items"][0]["id"]
+    await client.post(f"/api/v1/incidents/{incident_id}/claim", headers=first)
+    async with app.state.sessionmaker() as session:
+        await session.execute(update(Incident).values(claim_expires_at=utcnow() - timedelta(seconds=1)))
+        await session.commit()
+    taken = await client.post(f"/api/v1/incidents/{incident_id}/claim", headers=second)
+    assert taken.status_code == 200 and taken.json()["claimed_by"] == "Centralist Twee"
+
+
+async def test_lowering_a_p1_needs_a_reason_and_is_audited(client, demo):
+    await _report(client, _westwijk_beheerders(demo)[0], BURGLARY_NOW)
+    operator = await login(client, demo["operator"])
+    incident_id = (await client.get("/api/v1/queue", headers=operator)).json()["items"][0]["id"]
+    refused = await client.patch(f"/api/v1/incidents/{incident_id}", headers=operator, json={"urgency": "P3"})
+    assert refused.status_code == 422 and problem(refused)["field"] == "reason"
+    lowered = await client.patch(f"/api/v1/incidents/{incident_id}", headers=operator,
+                                 json={"urgency": "P3", "reason": "Buurman met sleutelprobleem", "offence": None})
+    body = lowered.json()
+    assert body["urgency"] == "P3" and body["override_reason"] == "Buurman met sleutelprobleem"
+    assert body["offence"] is None and set(body["overridden"]) == {"urgency", "offence"}
+    admin = await login(client, demo["admin"])
+    audit = (await client.get("/api/v1/admin/audit?action=incident.update", headers=admin)).json()
+    assert audit[0]["detail"]["reason"] == "Buurman met sleutelprobleem"
+
+
+async def test_raising_urgency_and_events_for_the_wall(app, client, demo):
+    from sqlalchemy import select
+
+    from app.events.models import Event
+
+    await _report(client, _westwijk_beheerders(demo)[0], "Verdacht busje staat al een uur in de Zonnestein")
+    operator = await login(client, demo["operator"])
+    incident = (await client.get("/api/v1/queue", headers=operator)).json()["items"][0]
+    raised = await client.patch(f"/api/v1/incidents/{incident['id']}", headers=operator, json={"urgency": "P1"})
+    assert raised.json()["urgency"] == "P1"
+    async with app.state.sessionmaker() as session:
+        events = (await session.scalars(select(Event).where(Event.type == "incident.updated")
+                                        .order_by(Event.id))).all()
+    assert events[-1].data["urgency"] == "P1" and events[-1].data["incident_id"] == incident["id"]
+
+
+async def test_merge_and_split(client, demo):
+    westwijk = _westwijk_beheerders(demo)
+    await _report(client, westwijk[0], BURGLARY_NOW)
+    await _report(client, westwijk[1], "Fiets gestolen bij het Westwijkplein, net gebeurd, dader op scooter")
+    operator = await login(client, demo["operator"])
+    items = (await client.get("/api/v1/queue", headers=operator)).json()["items"]
+    assert len(items) == 2
+    merged = await client.post(f"/api/v1/incidents/{items[0]['id']}/merge", headers=operator,
+                               json={"incident_ids": [items[1]["id"]]})
+    assert merged.status_code == 200 and merged.json()["report_count"] == 2
+    assert (await client.get("/api/v1/queue", headers=operator)).json()["total"] == 1
+    moving = merged.json()["reports"][1]["id"]
+    split = await client.post(f"/api/v1/incidents/{items[0]['id']}/split", headers=operator,
+                              json={"report_ids": [moving]})
+    assert split.status_code == 201 and [r["id"] for r in split.json()["reports"]] == [moving]
+    assert (await client.get("/api/v1/queue", headers=operator)).json()["total"] == 2
+    everything = await client.post(f"/api/v1/incidents/{split.json()['id']}/split", headers=operator,
+                                   json={"report_ids": [moving]})
+    assert everything.status_code == 422
+
+
+async def test_roles_on_the_queue(client, demo):
+    beheerder = bearer(demo["beheerders"][0]["token"])
+    assert (await client.get("/api/v1/queue", headers=beheerder)).status_code == 403
+    assert (await client.get("/api/v1/queue", headers=bearer(demo["wall_token"]))).status_code == 403
+    analyst = await login(client, demo["analyst"])
+    assert (await client.get("/api/v1/queue", headers=analyst)).status_code == 200
+    assert (await client.post("/api/v1/incidents/1/claim", headers=analyst)).status_code == 403
+    operator = await login(client, demo["operator"])
+    missing = await client.post("/api/v1/incidents/999/claim", headers=operator)
+    assert missing.status_code == 404
+
+
+async def test_appearance_only_report_is_flagged_and_asks_what_the_person_did(client, demo):
+    created = await _report(client, _westwijk_beheerders(demo)[0],
+                            "Er lopen hier twee buitenlands uitziende mannen door de Zonnestein")
+    assert any("deed" in advice or "gedrag" in advice for advice in created["advice"])
+    operator = await login(client, demo["operator"])
+    incident = (await client.get("/api/v1/queue", headers=operator)).json()["items"][0]
+    assert incident["appearance_only"] is True and incident["urgency"] == "P3"
