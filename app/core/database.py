@@ -54,7 +54,10 @@ def create_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 5000) -> A
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         _ensure_sqlite_dir(url.database)
-        engine = create_async_engine(url, connect_args={"timeout": sqlite_busy_timeout_ms / 1000})
+        # One connection per process: SQLite has one writer anyway, and a FIFO wait for the pool is fairer
+        # (and faster) than many connections polling the file lock, which starves some under load.
+        engine = create_async_engine(url, connect_args={"timeout": sqlite_busy_timeout_ms / 1000},
+                                     pool_size=1, max_overflow=0, pool_timeout=60)
         _configure_sqlite(engine, sqlite_busy_timeout_ms)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)

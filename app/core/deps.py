@@ -54,6 +54,9 @@ async def current_principal(request: Request, session: SessionDep) -> Principal:
     if not token:
         raise Unauthorized()
     principal = await resolve_token(session, token, client_ip(request))
+    # Give the connection back while the request parses and computes; the service's own unit of work
+    # takes it again. On SQLite (one connection per process) this keeps the queue short.
+    await session.rollback()
     request.state.principal = principal
     return principal
 

@@ -2,7 +2,7 @@ from __future__ import annotations
 
 import json
 import unicodedata
-from datetime import datetime, timedelta
+from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
@@ -81,7 +81,7 @@ class ReportIn(BaseModel):
             value = value.replace(tzinfo=AMSTERDAM)  # a time without zone is Dutch local time
         if value > utcnow() + CLOCK_SKEW:
             raise ValueError("het tijdstip ligt in de toekomst")
-        return value
+        return value.astimezone(UTC)
 
 
 class PhotoOut(BaseModel):

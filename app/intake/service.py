@@ -14,7 +14,7 @@ from sqlalchemy import func, select, update
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import joinedload, selectinload
 
 from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
@@ -30,7 +30,7 @@ from app.intake.schemas import (
     ReportOut,
     normalise_text,
 )
-from app.registry.models import Beheerder, Gemeente, Group, Wijk
+from app.registry.models import Beheerder, Gemeente, Group, Wijk, beheerder_groups
 
 
 class TriageHook(Protocol):
@@ -90,7 +90,7 @@ async def submit_report(session: AsyncSession, photo_dir: Path, request: IntakeR
         await session.rollback()
         _delete_files(photo_dir, stored)
         raise
-    return IntakeResult(await get_report(session, report.id), created=True, stored_files=stored)
+    return IntakeResult(report, created=True, stored_files=stored)
 
 
 async def _after_duplicate_insert(session: AsyncSession, key: str, request: IntakeRequest) -> IntakeResult:
@@ -121,19 +121,20 @@ async def _find_by_key(session: AsyncSession, beheerder_id: int, key: str) -> Re
 
 
 async def _reporting_group(session: AsyncSession, beheerder_id: int, group_id: int | None) -> Group:
-    beheerder = await session.scalar(
-        select(Beheerder).where(Beheerder.id == beheerder_id)
-        .options(selectinload(Beheerder.groups).selectinload(Group.wijk).selectinload(Wijk.gemeente))
+    """The group the report comes from: the one named, else the beheerder's only active group."""
+    query = (
+        select(Group).join(beheerder_groups, beheerder_groups.c.group_id == Group.id)
+        .join(Beheerder, Beheerder.id == beheerder_groups.c.beheerder_id)
+        .where(Beheerder.id == beheerder_id, Beheerder.active, Group.active)
+        .options(joinedload(Group.wijk).joinedload(Wijk.gemeente)).order_by(Group.id).limit(2)
     )
-    if beheerder is None or not beheerder.active:
-        raise NotFound("De beheerder")
-    groups = [g for g in beheerder.groups if g.active]
     if group_id is not None:
-        chosen = next((g for g in groups if g.id == group_id), None)
+        chosen = await session.scalar(query.where(Group.id == group_id))
         if chosen is None:
             raise InvalidInput(f"Groep {group_id} is niet een van uw groepen.", field="group_id",
                                code="unknown_group")
         return chosen
+    groups = list((await session.scalars(query)).unique().all())
     if len(groups) == 1:
         return groups[0]
     if not groups:
@@ -176,9 +177,9 @@ async def _insert_report(session: AsyncSession, request: IntakeRequest, group: G
     report.photos += [ReportPhoto(status="pending", media_id=media_id, next_attempt_at=received_at)
                       for media_id in request.pending_media_ids]
     session.add(report)
-    await session.flush()
     if triage is not None:
-        await triage(session, report)
+        await triage(session, report)  # before the insert: the suggestion goes in with the row
+    await session.flush()
     emit(session, "report.created", report_event_data(report, group), region_id=report.region_id,
          wijk_code=report.source_wijk_code)
     return report

@@ -56,6 +56,10 @@ class Incident(Base):
     wijk_code: Mapped[str | None] = mapped_column(String(16), index=True)
     lat: Mapped[float | None] = mapped_column(Float)
     lon: Mapped[float | None] = mapped_column(Float)
+    report_count: Mapped[int] = mapped_column(Integer, default=0)
+    group_ids: Mapped[list[int]] = mapped_column(JSON, default=list)
+    summary: Mapped[str] = mapped_column(Text, default="")  # the first report's text, for cards
+    appearance_only: Mapped[bool] = mapped_column(default=False)
     first_report_at: Mapped[datetime] = mapped_column(default=utcnow)
     last_report_at: Mapped[datetime] = mapped_column(default=utcnow)
     claimed_by_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))

@@ -19,12 +19,13 @@ from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.principal import Principal
 from app.events.service import emit
-from app.intake.models import Report
+from app.intake.models import Report, ReportPhoto
 from app.registry.models import Group
-from app.triage.grouping import IncidentCandidate, find_incident, highest_urgency
+from app.triage.grouping import IncidentCandidate, find_incident
 from app.triage.models import Incident
 
 URGENCY_RANK = {"P1": 0, "P2": 1, "P3": 2, "none": 3}
+RANKED_URGENCIES = ("P1", "P2", "P3", "none")
 GROUPING_WINDOW = timedelta(minutes=30)
 CLAIM_TTL = timedelta(minutes=10)
 FOLLOW_UPS = ("ter_plaatse", "surveillance", "doorgezet_gemeente", "actie_wijkagent", "interne_informatiedeling",
@@ -36,7 +37,7 @@ RESULTS = ("aanhouding", "geen_verdachte_situatie", "onbekend")
 
 
 def _candidate_of_report(report: Report) -> IncidentCandidate:
-    return IncidentCandidate(id=report.id, received_at=report.received_at, lat=report.point_lat,
+    return IncidentCandidate(id=None, received_at=report.received_at, lat=report.point_lat,
                              lon=report.point_lon, wijk=report.wijk_code, category=report.category or "overig",
                              offence=report.offence, urgency=report.urgency or "none")
 
@@ -62,14 +63,33 @@ async def attach_to_incident(session: AsyncSession, report: Report) -> Incident:
         incident = Incident(region_id=report.region_id, first_report_at=report.received_at,
                             last_report_at=report.received_at, urgency=report.urgency or "none",
                             category=report.category, offence=report.offence, wijk_code=report.wijk_code,
-                            lat=report.point_lat, lon=report.point_lon)
+                            lat=report.point_lat, lon=report.point_lon, report_count=0, group_ids=[],
+                            summary=report.text[:300], overridden=[])
         session.add(incident)
         await session.flush()
     report.incident_id = incident.id
-    await _recompute(session, incident)
+    _absorb(incident, report)
     emit(session, "incident.created" if created else "incident.updated", await incident_event(session, incident),
          region_id=incident.region_id, wijk_code=incident.wijk_code)
     return incident
+
+
+def _absorb(incident: Incident, report: Report) -> None:
+    """Adds one report to the incident's summary without reading its other reports."""
+    manual = set(incident.overridden or [])
+    incident.report_count += 1
+    incident.group_ids = sorted({*incident.group_ids, report.group_id})
+    incident.appearance_only = incident.appearance_only or report.appearance_only
+    incident.first_report_at = min(incident.first_report_at, report.received_at)
+    incident.last_report_at = max(incident.last_report_at, report.received_at)
+    more_urgent = URGENCY_RANK.get(report.urgency or "none", 3) < URGENCY_RANK.get(incident.urgency, 3)
+    updates = {"urgency": report.urgency, "category": report.category,
+               "offence": report.offence or incident.offence} if more_urgent else {}
+    if incident.lat is None and report.point_lat is not None:
+        updates |= {"lat": report.point_lat, "lon": report.point_lon, "wijk_code": report.wijk_code}
+    for name, value in updates.items():
+        if name not in manual:
+            setattr(incident, name, value)
 
 
 async def _reports_of(session: AsyncSession, incident_id: int) -> list[Report]:
@@ -79,26 +99,45 @@ async def _reports_of(session: AsyncSession, incident_id: int) -> list[Report]:
     )).all())
 
 
+def _rank_of(column: Any) -> Any:
+    return case(URGENCY_RANK, value=column, else_=3)
+
+
+async def _first_report(session: AsyncSession, incident_id: int, *conditions: Any, by_rank: bool = False
+                        ) -> Report | None:
+    order = (_rank_of(Report.urgency), Report.received_at, Report.id) if by_rank else (Report.received_at, Report.id)
+    return await session.scalar(select(Report).where(Report.incident_id == incident_id, *conditions)
+                                .order_by(*order).limit(1))
+
+
 async def _recompute(session: AsyncSession, incident: Incident) -> None:
-    """The incident's urgency is the highest of its reports, unless an operator set it."""
+    """The incident's urgency is the highest of its reports, unless an operator set it; category, offence and
+    place follow its most urgent (then earliest) report. Aggregates, so a big incident stays cheap."""
     await session.flush()
-    reports = await _reports_of(session, incident.id)
-    if not reports:
+    first_at, last_at, best_rank, appearance_only = (await session.execute(
+        select(func.min(Report.received_at), func.max(Report.received_at), func.min(_rank_of(Report.urgency)),
+               func.max(case((Report.appearance_only, 1), else_=0)))
+        .where(Report.incident_id == incident.id))).one()
+    group_ids = (await session.scalars(select(Report.group_id).where(Report.incident_id == incident.id)
+                                       .distinct())).all()
+    incident.report_count = int(await session.scalar(
+        select(func.count(Report.id)).where(Report.incident_id == incident.id)) or 0)
+    leading = await _first_report(session, incident.id, by_rank=True)
+    if leading is None:
         return
+    located = await _first_report(session, incident.id, Report.point_lat.is_not(None)) or leading
+    offence = leading.offence or await session.scalar(
+        select(Report.offence).where(Report.incident_id == incident.id, Report.offence.is_not(None)).limit(1))
     manual = set(incident.overridden or [])
-    if "urgency" not in manual:
-        incident.urgency = highest_urgency([r.urgency or "none" for r in reports])
-    leading = min(reports, key=lambda r: URGENCY_RANK.get(r.urgency or "none", 3))
-    located = next((r for r in reports if r.point_lat is not None), leading)
-    derived = {"category": leading.category, "offence": leading.offence or next((r.offence for r in reports
-                                                                                 if r.offence), None),
-               "wijk_code": located.wijk_code or leading.wijk_code, "lat": located.point_lat,
-               "lon": located.point_lon}
+    derived = {"urgency": RANKED_URGENCIES[int(best_rank)], "category": leading.category, "offence": offence,
+               "wijk_code": located.wijk_code or leading.wijk_code, "lat": located.point_lat, "lon": located.point_lon}
     for name, value in derived.items():
         if name not in manual:
             setattr(incident, name, value)
-    incident.first_report_at = min(r.received_at for r in reports)
-    incident.last_report_at = max(r.received_at for r in reports)
+    incident.first_report_at, incident.last_report_at = first_at, last_at
+    incident.group_ids, incident.appearance_only = sorted(group_ids), bool(appearance_only)
+    first = await _first_report(session, incident.id)
+    incident.summary = first.text[:300] if first else ""
 
 
 # ---- read models ---------------------------------------------------------------------------------
@@ -117,27 +156,31 @@ async def incident_view(session: AsyncSession, incident: Incident) -> IncidentVi
     group_ids = {r.group_id for r in reports}
     rows = (await session.execute(select(Group.id, Group.name).where(Group.id.in_(group_ids)))).all()
     names: dict[int, str] = {group_id: name for group_id, name in rows}
-    claimed_by = None
-    if incident.claimed_by_id and incident.claim_expires_at and incident.claim_expires_at > utcnow():
-        claimed_by = await session.scalar(select(StaffUser.display_name).where(StaffUser.id == incident.claimed_by_id))
-    return IncidentView(incident, reports, names, claimed_by)
+    return IncidentView(incident, reports, names, await _claim_holder(session, incident))
 
 
 async def incident_event(session: AsyncSession, incident: Incident) -> dict[str, Any]:
     """What the wall and the console need to draw the incident card without another request."""
-    view = await incident_view(session, incident)
-    first = view.reports[0] if view.reports else None
-    photo = next((p.id for r in view.reports for p in r.photos if p.status == "stored"), None)
+    photo = (await session.execute(
+        select(ReportPhoto.report_id, ReportPhoto.id).join(Report)
+        .where(Report.incident_id == incident.id, ReportPhoto.status == "stored")
+        .order_by(ReportPhoto.id).limit(1))).first()
     return {
         "incident_id": incident.id, "status": incident.status, "urgency": incident.urgency,
         "category": incident.category, "offence": incident.offence, "wijkcode": incident.wijk_code,
         "lat": incident.lat, "lon": incident.lon, "first_report_at": incident.first_report_at.isoformat(),
-        "last_report_at": incident.last_report_at.isoformat(), "report_count": len(view.reports),
-        "group_count": len(view.group_names), "text": first.text[:300] if first else "",
-        "case_numbers": [r.case_number for r in view.reports], "photo": (first.id, photo) if photo and first else None,
-        "follow_up": incident.follow_up, "result": incident.result, "claimed_by": view.claimed_by,
-        "appearance_only": any(r.appearance_only for r in view.reports),
+        "last_report_at": incident.last_report_at.isoformat(), "report_count": incident.report_count,
+        "group_count": len(incident.group_ids or []), "text": incident.summary,
+        "photo": {"report_id": photo[0], "photo_id": photo[1]} if photo else None,
+        "follow_up": incident.follow_up, "result": incident.result,
+        "claimed_by": await _claim_holder(session, incident), "appearance_only": incident.appearance_only,
     }
+
+
+async def _claim_holder(session: AsyncSession, incident: Incident) -> str | None:
+    if incident.claimed_by_id and incident.claim_expires_at and incident.claim_expires_at > utcnow():
+        return await session.scalar(select(StaffUser.display_name).where(StaffUser.id == incident.claimed_by_id))
+    return None
 
 
 async def get_incident(session: AsyncSession, incident_id: int) -> Incident:

@@ -1,0 +1,70 @@
+"""Helpers shared by the benchmarks: a served app on a fresh SQLite database, and percentiles."""
+
+from __future__ import annotations
+
+import json
+import os
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from pathlib import Path
+
+import httpx
+
+ROOT = Path(__file__).resolve().parents[1]
+BIN = Path(sys.executable).parent
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def percentile(values: Sequence[float], fraction: float) -> float:
+    ordered = sorted(values)
+    if not ordered:
+        return float("nan")
+    index = min(len(ordered) - 1, max(0, round(fraction * (len(ordered) - 1))))
+    return ordered[index]
+
+
+@contextmanager
+def served_app(extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, dict, str]]:
+    """Migrates and seeds a fresh SQLite database, serves it with one uvicorn worker, yields
+    (base_url, demo credentials, database url); stops the server afterwards."""
+    workdir = Path(tempfile.mkdtemp(prefix="meldkamer-bench-"))
+    database_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+    env = {**os.environ, "MELDKAMER_DATABASE_URL": database_url, "MELDKAMER_DATA_DIR": str(workdir),
+           "MELDKAMER_LOG_LEVEL": "WARNING", **(extra_env or {})}
+    meldkamer = str(BIN / "meldkamer")
+    subprocess.run([meldkamer, "migrate"], env=env, check=True, capture_output=True, cwd=ROOT)
+    credentials_file = workdir / "demo.json"
+    subprocess.run([meldkamer, "seed-demo", "--out", str(credentials_file)], env=env, check=True,
+                   capture_output=True, cwd=ROOT)
+    port = free_port()
+    server = subprocess.Popen([meldkamer, "serve", "--port", str(port)], env=env, cwd=ROOT,
+                              stdout=subprocess.DEVNULL, stderr=(workdir / "server.log").open("w"))
+    base = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(base)
+        yield base, json.loads(credentials_file.read_text()), database_url
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
+
+
+def _wait_ready(base: str) -> None:
+    deadline = time.monotonic() + 30
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:
+                return
+        except httpx.TransportError:
+            pass
+        time.sleep(0.1)
+    raise RuntimeError("server did not become ready")
