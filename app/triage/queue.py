@@ -191,8 +191,13 @@ async def get_incident(session: AsyncSession, incident_id: int) -> Incident:
 
 
 async def list_queue(session: AsyncSession, *, status: str | None, urgency: str | None, wijk: str | None,
-                     limit: int, offset: int) -> tuple[list[Incident], int]:
+                     limit: int, offset: int, region_id: int | None = None,
+                     urgencies: Sequence[str] = ()) -> tuple[list[Incident], int]:
     query = select(Incident)
+    if region_id is not None:
+        query = query.where(Incident.region_id == region_id)
+    if urgencies:
+        query = query.where(Incident.urgency.in_(urgencies))
     if status:
         query = query.where(Incident.status == status)
     if urgency:

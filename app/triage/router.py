@@ -66,9 +66,12 @@ async def incident_out(session: SessionDep, incident: queue.Incident) -> Inciden
 @router.get("/queue", response_model=Page[IncidentOut], summary="Wachtrij: open incidenten, urgentste en oudste eerst")
 async def get_queue(session: SessionDep, status: str | None = "open", urgency: Urgency | None = None,
                     wijk: str | None = None, limit: Limit = 50, offset: Offset = 0,
-                    _: Principal = allow(*QUEUE_READERS)) -> Page[IncidentOut]:
-    incidents, total = await queue.list_queue(session, status=status or None, urgency=urgency, wijk=wijk,
-                                              limit=limit, offset=offset)
+                    principal: Principal = allow(*QUEUE_READERS, "wall")) -> Page[IncidentOut]:
+    """A wall sees its own region's P1 and P2 incidents only."""
+    is_wall = principal.kind == "wall"
+    incidents, total = await queue.list_queue(
+        session, status=status or None, urgency=urgency, wijk=wijk, limit=limit, offset=offset,
+        region_id=principal.region_id if is_wall else None, urgencies=("P1", "P2") if is_wall else ())
     return Page(items=[await incident_out(session, i) for i in incidents], total=total, limit=limit, offset=offset)
 
 
