@@ -83,7 +83,7 @@ def _absorb(incident: Incident, report: Report) -> None:
     incident.first_report_at = min(incident.first_report_at, report.received_at)
     incident.last_report_at = max(incident.last_report_at, report.received_at)
     more_urgent = URGENCY_RANK.get(report.urgency or "none", 3) < URGENCY_RANK.get(incident.urgency, 3)
-    updates = {"urgency": report.urgency, "category": report.category,
+    updates: dict[str, Any] = {"urgency": report.urgency, "category": report.category,
                "offence": report.offence or incident.offence} if more_urgent else {}
     if incident.lat is None and report.point_lat is not None:
         updates |= {"lat": report.point_lat, "lon": report.point_lon, "wijk_code": report.wijk_code}

@@ -1,0 +1,334 @@
+"""Text analysis: offence, behaviour, description, appearance, time, noise and category of one report.
+
+Pure functions over a compiled lexicon (config/triage.yaml); the words live there, the rules of
+domain.md ("How to decide") live here.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping, Sequence
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+from app.triage.geo import AMSTERDAM, minus_minutes, to_utc_minutes
+from app.triage.lexicon import CompiledLexicon, Doc, Matcher, Span
+
+Category = str  # signalement | delict | verdachte_situatie | informatie | vermissing | overig
+
+
+@dataclass(frozen=True)
+class OffenceHit:
+    offence: str
+    level: str  # "crime" | "behaviour"
+    phrase: str
+
+
+@dataclass(frozen=True)
+class TimeInfo:
+    now: str | None            # the now-word that was found ("nu", "zojuist", ...)
+    minutes_ago: float | None  # from "10 min geleden", "om 21:30" (relative to received_at)
+    past: str | None           # "gisteren", "vorige week", "vannacht" received in the morning, ...
+    habitual: str | None       # "regelmatig", "de laatste tijd"
+    completed: bool            # "is gestolen", "zijn opengebroken" (done, time unknown)
+    event_time: datetime       # best estimate of when it happened (Europe/Amsterdam)
+
+
+@dataclass(frozen=True)
+class TextAnalysis:
+    doc: Doc
+    offence: str | None
+    offence_level: str | None
+    offence_phrase: str | None
+    candidates: tuple[OffenceHit, ...]
+    negated: tuple[str, ...]
+    behaviour: tuple[str, ...]
+    suspicion: bool
+    description: tuple[str, ...]
+    appearance: tuple[str, ...]
+    appearance_only: bool
+    missing_person: bool
+    missing_child: bool
+    missing_vulnerable: bool
+    actor: bool
+    pronoun: bool
+    no_suspect: bool
+    called_112: bool
+    police_info: bool
+    general_info: bool
+    calloff: str | None
+    noise: str | None  # why it is not a police matter, None when it is
+    time: TimeInfo
+    in_progress: bool
+    recent: bool
+    category: Category
+
+    @property
+    def crime(self) -> bool:
+        return self.offence_level == "crime"
+
+
+def _first(spans: Sequence[Span]) -> str | None:
+    return min(spans, key=lambda s: s.start).text if spans else None
+
+
+def _negated(doc: Doc, span: Span, negators: frozenset[str], window: int) -> bool:
+    for i in range(max(0, span.start - window), span.start):
+        if doc.token_sentence[i] == span.sentence and doc.tokens[i] in negators:
+            return True
+    return False
+
+
+def _live(doc: Doc, matcher: Matcher, negators: frozenset[str], window: int) -> tuple[list[Span], list[Span]]:
+    """Spans split into (kept, negated)."""
+    kept: list[Span] = []
+    dropped: list[Span] = []
+    for span in matcher.spans(doc):
+        (dropped if _negated(doc, span, negators, window) else kept).append(span)
+    return kept, dropped
+
+
+# ----------------------------------------------------------------------------------------------------
+# Time
+
+
+_SPACE_RUN = re.compile(r"\s+")
+_DIGIT = re.compile(r"\d")
+
+
+def _number(text: str | None, words: Mapping[str, float] | None) -> float:
+    if not text:
+        return 1.0
+    value = text.replace(",", ".")
+    try:
+        return float(value)
+    except ValueError:
+        return (words or {}).get(_SPACE_RUN.sub(" ", text), 1.0)
+
+
+def _clock_minutes_ago(received_local: datetime, hour: int, minute: int, suffix: str | None,
+                       daypart: tuple[int, int] | None, tolerance: float) -> float:
+    """Minutes between "om 21:30" / "rond 1 uur" and the received time; the most recent such moment.
+
+    A 12-hour reading ("1 uur") takes the candidate inside a named day part ("vanmiddag"), else the latest.
+    """
+    if suffix == "pm":
+        hours = [hour % 12 + 12]
+    elif suffix == "am":
+        hours = [hour % 12]
+    elif 1 <= hour <= 12:
+        hours = [hour % 12, hour % 12 + 12]
+    else:
+        hours = [hour % 24]
+    options: list[tuple[int, float]] = []
+    for h in hours:
+        candidate = received_local.replace(hour=h, minute=minute, second=0, microsecond=0)
+        ago = to_utc_minutes(received_local, candidate)
+        if ago < -tolerance:
+            ago = to_utc_minutes(received_local, candidate - timedelta(days=1))
+        in_part = daypart is not None and daypart[0] <= h * 60 + minute < daypart[1]
+        options.append((0 if in_part else 1, max(ago, 0.0)))
+    return min(options)[1]
+
+
+def analyse_time(doc: Doc, received_at: datetime, lex: CompiledLexicon) -> TimeInfo:
+    local = received_at.astimezone(AMSTERDAM)
+    minute_of_day = local.hour * 60 + local.minute
+    settings = lex.lexicon.settings
+    grace = float(settings.get("daypart_grace_minutes", 60))
+    tolerance = float(settings.get("clock_future_tolerance_minutes", 20))
+    text = doc.text
+
+    daypart_past: tuple[str, int] | None = None
+    daypart_window: tuple[int, int] | None = None
+    if lex.daypart_regex is not None:
+        for found in lex.daypart_regex.finditer(text):
+            phrase = _SPACE_RUN.sub(" ", found.group())
+            start, end = lex.dayparts[phrase]
+            daypart_window = (start, end)
+            if minute_of_day > end + grace:
+                daypart_past = (phrase, doc.span(found.start(), found.end()).start)
+
+    minutes: list[float] = []
+    clock_minutes: list[float] = []
+    if any(word in text for word in lex.lexicon.time.ago_words):
+        for m in lex.ago.finditer(text):
+            unit = _SPACE_RUN.sub(" ", m.group("unit"))
+            minutes.append(_number(m.group("num"), lex.number_words) * lex.units.get(unit, 1))
+    if _DIGIT.search(text):
+        clocks = list(lex.clock.finditer(text))
+        for m in clocks:
+            suffix = m.group("suf") or m.group("suf2")
+            clock_minutes.append(_clock_minutes_ago(local, int(m.group("h")) % 24, int(m.group("m") or 0),
+                                                    suffix, daypart_window, tolerance))
+        if ":" in text:
+            for m in lex.bare_clock.finditer(text):
+                if any(c.start() <= m.start() < c.end() for c in clocks):
+                    continue
+                clock_minutes.append(_clock_minutes_ago(local, int(m.group("h")), int(m.group("m")), "24h",
+                                                        daypart_window, tolerance))
+    habitual = _first(lex.habitual.spans(doc))
+    if habitual is None:  # "elke avond om 22:00" is a habit, not the time of this event
+        minutes.extend(clock_minutes)
+    minutes_ago = min(minutes) if minutes else None
+
+    discovery = lex.discovery.spans(doc) + lex.gone.spans(doc)
+    now_spans = [n for n in lex.now.spans(doc) if not any(d.start <= n.start <= d.end for d in discovery)]
+    past_spans = lex.past.spans(doc)
+    past_word = _first(past_spans) or (daypart_past[0] if daypart_past else None)
+    last_past = max([s.start for s in past_spans] + ([daypart_past[1]] if daypart_past else []), default=-1)
+    now_word = None
+    if now_spans:
+        last_now = max(now_spans, key=lambda s: s.start)
+        if last_now.start > last_past:
+            now_word, past_word = last_now.text, None
+    completed = bool(lex.completed.spans(doc))
+    event_time = minus_minutes(received_at, minutes_ago) if minutes_ago is not None else local
+    return TimeInfo(now_word, minutes_ago, past_word, habitual, completed, event_time)
+
+
+# ----------------------------------------------------------------------------------------------------
+# The analysis
+
+
+def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
+                 doc: Doc | None = None) -> TextAnalysis:
+    doc = doc or Doc.from_text(text)
+    lexicon = lex.lexicon
+    negators = lexicon.negators
+    neg_window = int(lexicon.setting("negation_window", 2))
+
+    def spans(name: str) -> list[Span]:
+        return lex.signal(name).spans(doc)
+
+    # offences, in priority order; a crime beats behaviour, then the priority decides
+    candidates: list[OffenceHit] = []
+    negated: list[str] = []
+    for om in lex.offences:
+        crime_spans, crime_neg = _live(doc, om.crime, negators, neg_window)
+        beh, beh_neg = ([], []) if crime_spans else _live(doc, om.behaviour, negators, neg_window)
+        negated.extend(s.text for s in crime_neg + beh_neg)
+        if crime_spans:
+            candidates.append(OffenceHit(om.name, "crime", _first(crime_spans) or ""))
+        elif beh:
+            candidates.append(OffenceHit(om.name, "behaviour", _first(beh) or ""))
+    best = next((c for c in candidates if c.level == "crime"), None) or next(iter(candidates), None)
+
+    behaviour_spans = spans("behaviour")
+    behaviour = tuple(s.text for s in behaviour_spans) + tuple(
+        c.phrase for c in candidates if c.level == "behaviour")
+    suspicion = bool(spans("suspicion"))
+    description = tuple(s.text for s in spans("description"))
+    appearance = tuple(s.text for s in spans("appearance"))
+    actor = bool(spans("actor"))
+    pronoun = bool(spans("pronoun"))
+    missing_person = bool(spans("missing_person"))
+    missing_child = missing_person and bool(spans("child"))
+    missing_vulnerable = missing_person and bool(spans("vulnerable"))
+    pet = _first(spans("pet_noise"))
+    calloff = _first(spans("calloff"))
+    no_concern = _first(spans("no_concern"))
+    police_info = bool(spans("police_info"))
+    general_info = bool(spans("general_info"))
+    called_112 = police_info or any(
+        not any(doc.tokens[i] in negators and doc.token_sentence[i] == sp.sentence
+                for i in range(max(0, sp.start - neg_window), sp.end + 1))
+        for sp in spans("called_112"))
+    no_suspect = "no_suspect" in lex.signals and bool(spans("no_suspect"))
+    time = analyse_time(doc, received_at, lex)
+
+    crime = best is not None and best.level == "crime"
+    serious_crime = crime and best is not None and best.offence not in lexicon.minor_offences
+    any_behaviour = bool(behaviour) or any(c.level == "behaviour" for c in candidates)
+    complaint = any(lex.signals[name].spans(doc) for name in ("parking", "traffic") if name in lex.signals)
+    substantive = (bool(candidates) or any_behaviour or suspicion or missing_person or bool(appearance)
+                   or police_info or general_info or (bool(description) and actor and not complaint))
+
+    noise: str | None = None
+    if calloff:
+        noise = "afmelding"
+    elif pet and not crime and not (missing_child or missing_vulnerable):
+        noise = "huisdier"
+    elif no_concern and not serious_crime:
+        noise = "niets_aan_de_hand"
+    elif not substantive:
+        noise = _noise_kind(lex, doc)
+
+    appearance_only = (bool(appearance) and noise is None and not any_behaviour and not candidates
+                       and not police_info and not missing_person)
+
+    # in progress: about the reported event itself
+    t = time
+    in_progress_minutes = float(lexicon.setting("in_progress_minutes", 30))
+    # a warning ("oplichters bellen aan, vraag altijd om een pasje"), not a scene happening now
+    warning_only = general_info and t.now is None and t.minutes_ago is None and not description
+    if noise is not None:
+        in_progress = noise == "niets_aan_de_hand" and actor and t.past is None and t.habitual is None \
+            and (t.minutes_ago is None or t.minutes_ago <= in_progress_minutes)
+    elif police_info:
+        in_progress = False
+    elif missing_person:
+        in_progress = True  # missing now; a found person is a call-off (noise)
+    elif t.now is not None:
+        in_progress = True
+    elif t.minutes_ago is not None:
+        in_progress = t.minutes_ago <= in_progress_minutes
+    elif t.past is not None or t.habitual is not None or t.completed or warning_only:
+        in_progress = False
+    else:
+        in_progress = True
+    recent = in_progress or (t.minutes_ago is not None and t.minutes_ago <= float(
+        lexicon.setting("recent_minutes", 90)))
+
+    # category: first that applies (domain.md), police information is always informatie
+    if noise is not None:
+        category = "overig"
+    elif missing_person:
+        category = "vermissing"
+    elif police_info:
+        category = "informatie"
+    elif appearance_only:
+        category = "signalement" if description else "verdachte_situatie"
+    elif description and (candidates or any_behaviour or suspicion or appearance or actor):
+        category = "signalement"
+    elif general_info and not in_progress:
+        category = "informatie"
+    elif crime:
+        category = "delict"
+    elif any_behaviour or suspicion or candidates or appearance:
+        category = "verdachte_situatie"
+    elif general_info:
+        category = "informatie"
+    else:
+        category = "overig"
+
+    chosen = best if best is not None and noise is None and category != "vermissing" else None
+    offence = chosen.offence if chosen is not None else None
+    return TextAnalysis(
+        doc=doc, offence=offence, offence_level=chosen.level if chosen else None,
+        offence_phrase=chosen.phrase if chosen else None, candidates=tuple(candidates),
+        negated=tuple(negated), behaviour=behaviour, suspicion=suspicion, description=description,
+        appearance=appearance, appearance_only=appearance_only, missing_person=missing_person,
+        missing_child=missing_child, missing_vulnerable=missing_vulnerable, actor=actor, pronoun=pronoun,
+        no_suspect=no_suspect,
+        called_112=called_112, police_info=police_info, general_info=general_info, calloff=calloff,
+        noise=noise, time=time, in_progress=in_progress and category != "informatie", recent=recent,
+        category=category,
+    )
+
+
+_NOISE_ORDER = ("parking", "traffic", "argument", "question", "thanks", "follow_up")
+NOISE_LABELS = {
+    "parking": "parkeren", "traffic": "verkeer", "argument": "discussie", "question": "vraag",
+    "thanks": "bedankje", "follow_up": "update zonder nieuwe feiten",
+}
+
+
+def _noise_kind(lex: CompiledLexicon, doc: Doc) -> str:
+    for name in _NOISE_ORDER:
+        matcher = lex.signals.get(name)
+        if matcher is not None and matcher.spans(doc):
+            return NOISE_LABELS[name]
+    if doc.text.rstrip().endswith("?"):
+        return "vraag"
+    return "geen_inhoud"
