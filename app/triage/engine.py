@@ -107,7 +107,8 @@ def _signalementen(kb: KnowledgeBase, doc: Doc, wijk: str | None, offence: str |
         same_offence = offence is not None and offence == sig.offence
         strong = any(p.multiword for p in hits) and compatible or any(
             len(p.keyword) >= 8 for p in hits) and same_offence
-        if len(hits) >= 2 or strong:
+        # behaviour that points at another crime than the wanted one needs more matching details
+        if len(hits) >= (2 if compatible else 3) or strong:
             found.append((sig, [p.keyword for p in hits]))
     return found
 

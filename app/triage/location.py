@@ -64,6 +64,7 @@ class StreetIndex:
     unknown_street: re.Pattern[str] | None
     generic_place_nouns: frozenset[str]
     by_initial_length: Mapping[tuple[str, int], tuple[str, ...]] = field(default_factory=dict)
+    outside_places: re.Pattern[str] | None = None  # well-known places outside every pilot wijk
 
     def candidates(self, key: str) -> tuple[str, ...]:
         """Non-generic street keys that start with the same two letters (chat typos rarely hit the first
@@ -124,7 +125,12 @@ def build_street_index(
             r"(?<!\w)(?:op|in|aan|bij|naar|richting|on|at|near|langs|vanaf|via|hoek)\s+(?:de\s+|het\s+|the\s+)?"
             r"(?P<name>[a-z][a-z'-]{2,}(?:" + "|".join(map(re.escape, suffixes)) + r"))(?!\w)"
         )
+    outside = words("outside_places")
+    outside_places = re.compile(
+        r"(?<!\w)(?:" + "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(outside, key=len, reverse=True))
+        + r")(?!\w)") if outside else None
     return StreetIndex(
+        outside_places=outside_places,
         entries=entries,
         by_initial={k: tuple(v) for k, v in by_initial.items()},
         max_tokens=max_tokens + 1,
@@ -344,7 +350,12 @@ _CAPITALISED_PLACE = re.compile(r"(?<![.!?:]\s)(?<=\s)(?:in|te|uit)\s+(?P<place>
 
 
 def _unknown_place(doc: Doc, raw_text: str, index: StreetIndex) -> str | None:
-    """A street-like name not in the gazetteer, or "in <Town>" for a town we do not know."""
+    """A street-like name not in the gazetteer, a well-known place outside the pilot wijken, or "in <Town>"
+    for a town we do not know."""
+    if index.outside_places is not None:
+        found = index.outside_places.search(doc.text)
+        if found is not None:
+            return found.group().title()
     if index.unknown_street is not None:
         for m in index.unknown_street.finditer(doc.text):
             name = m.group("name")

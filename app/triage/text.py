@@ -191,6 +191,23 @@ def analyse_time(doc: Doc, received_at: datetime, lex: CompiledLexicon) -> TimeI
 # The analysis
 
 
+def _yield_offence(best: OffenceHit | None, candidates: Sequence[OffenceHit], lex: CompiledLexicon,
+                   doc: Doc) -> OffenceHit | None:
+    """An offence found only through words another offence shares ("window smashed" of a car) gives way to
+    that offence when it is found at the same level and nothing specific to the first one is named
+    (settings.offence_yield: offence -> [other offence, signal of words specific to the offence])."""
+    if best is None:
+        return None
+    rule = (lex.lexicon.setting("offence_yield", None) or {}).get(best.offence)
+    if not rule:
+        return best
+    other, specific = str(rule[0]), str(rule[1])
+    alternative = next((c for c in candidates if c.offence == other and c.level == best.level), None)
+    if alternative is None or (specific in lex.signals and lex.signals[specific].spans(doc)):
+        return best
+    return alternative
+
+
 def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
                  doc: Doc | None = None) -> TextAnalysis:
     doc = doc or Doc.from_text(text)
@@ -213,6 +230,7 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
         elif beh:
             candidates.append(OffenceHit(om.name, "behaviour", _first(beh) or ""))
     best = next((c for c in candidates if c.level == "crime"), None) or next(iter(candidates), None)
+    best = _yield_offence(best, candidates, lex, doc)
 
     behaviour_spans = spans("behaviour")
     behaviour = tuple(s.text for s in behaviour_spans) + tuple(
@@ -242,7 +260,7 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
     any_behaviour = bool(behaviour) or any(c.level == "behaviour" for c in candidates)
     complaint = any(lex.signals[name].spans(doc) for name in ("parking", "traffic") if name in lex.signals)
     substantive = (bool(candidates) or any_behaviour or suspicion or missing_person or bool(appearance)
-                   or police_info or general_info or (bool(description) and actor and not complaint))
+                   or police_info or general_info or (bool(description) and (actor or pronoun) and not complaint))
 
     noise: str | None = None
     if calloff:
@@ -289,7 +307,7 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
         category = "informatie"
     elif appearance_only:
         category = "signalement" if description else "verdachte_situatie"
-    elif description and (candidates or any_behaviour or suspicion or appearance or actor):
+    elif description and (candidates or any_behaviour or suspicion or appearance or actor or pronoun):
         category = "signalement"
     elif general_info and not in_progress:
         category = "informatie"
