@@ -35,8 +35,13 @@ lint: install
 typecheck: install
 	$(BIN)/mypy
 
+# The browser tests drive Debian's Chromium (never a downloaded one); installed only when missing.
+.PHONY: browser-deps
+browser-deps:
+	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
+
 # Runs every test on SQLite and on a throwaway PostgreSQL server that the suite starts and stops.
-pytest: install
+pytest: install browser-deps
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest

@@ -1,4 +1,7 @@
-"""Serves the static dashboard (wall, console, portal) from dashboard/; no CDN, works offline."""
+"""Serves the static dashboard (wall, console, portal) from dashboard/; no CDN, works offline.
+
+The beheerders' portal is an installable web app: its manifest and its service worker are served from
+the root (`/beheerder.webmanifest`, `/beheerder-sw.js`) so that the worker may control `/beheerder`."""
 
 from __future__ import annotations
 
@@ -10,6 +13,14 @@ from app.core.settings import PROJECT_ROOT
 
 DASHBOARD_DIR = PROJECT_ROOT / "dashboard"
 PAGES = {"/wall": "wall.html", "/ops": "ops.html", "/beheerder": "beheerder.html"}
+# The pages hold no data (everything comes from the API after authentication), but they must not be framed
+# by another site (clickjacking on the console) nor leak the URL fragment with a token as a referrer.
+PAGE_HEADERS = {
+    "Cache-Control": "no-cache",
+    "X-Frame-Options": "DENY",
+    "Referrer-Policy": "no-referrer",
+    "X-Content-Type-Options": "nosniff",
+}
 
 
 def mount_dashboard(app: FastAPI) -> None:
@@ -26,9 +37,19 @@ def mount_dashboard(app: FastAPI) -> None:
     async def favicon() -> RedirectResponse:
         return RedirectResponse("/static/icon.svg")
 
+    @app.get("/beheerder.webmanifest", include_in_schema=False)
+    async def portal_manifest() -> FileResponse:
+        return FileResponse(DASHBOARD_DIR / "beheerder.webmanifest", media_type="application/manifest+json",
+                            headers={"Cache-Control": "no-cache"})
+
+    @app.get("/beheerder-sw.js", include_in_schema=False)
+    async def portal_service_worker() -> FileResponse:
+        return FileResponse(DASHBOARD_DIR / "js" / "beheerder-sw.js", media_type="text/javascript",
+                            headers={"Cache-Control": "no-cache", "Service-Worker-Allowed": "/beheerder"})
+
 
 def _add_page(app: FastAPI, path: str, filename: str) -> None:
     async def page() -> FileResponse:
-        return FileResponse(DASHBOARD_DIR / filename, headers={"Cache-Control": "no-cache"})
+        return FileResponse(DASHBOARD_DIR / filename, headers=PAGE_HEADERS)
 
     app.add_api_route(path, page, methods=["GET"], include_in_schema=False)

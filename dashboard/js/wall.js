@@ -1,0 +1,422 @@
+// The videowall: open P1/P2 incidents of the wall's region, live. Kiosk: no clicks needed.
+// Authenticates with a read-only wall token from the URL fragment (#token=...), kept in localStorage.
+
+import {
+  $, api, ApiError, BROADCAST_KIND, connectionText, EventStream, FOLLOW_UP, fmtAge, fmtClock, fmtDay, fmtTime,
+  h, label, OFFENCE, CATEGORY, RESULT, ageSeconds, svg, takeFragmentToken, throttle, URGENCY_RANK,
+} from "./common.js";
+import { drawMaps, regionGroups, wijkCentres } from "./map.js";
+
+const TOKEN_KEY = "meldkamer.wall.token";
+const FLASH_MS = 40_000; // a new P1 flashes this long
+const NEW_TAG_MS = 5 * 60_000; // and keeps its "NIEUW" tag this long
+const BROADCAST_WINDOW_MS = 30 * 60_000;
+const STALE_P1_S = 5 * 60; // a P1 without follow-up after this long gets a red timer
+
+const state = {
+  token: null,
+  incidents: new Map(), // id -> incident (event shape)
+  newSince: new Map(), // id -> ms when it became a P1 on this wall
+  broadcasts: new Map(), // id -> {id, kind, wijkcodes, recipients, progress, createdAt, updatedAt}
+  wijkNames: new Map(),
+  mapGroups: [],
+  centres: new Map(),
+  snapshotPending: true,
+  buffer: [],
+  stream: null,
+  cards: new Map(), // id -> card element
+};
+
+// ---- start ----------------------------------------------------------------------------------------
+
+function start() {
+  const fromLink = takeFragmentToken();
+  if (fromLink) localStorage.setItem(TOKEN_KEY, fromLink);
+  state.token = localStorage.getItem(TOKEN_KEY);
+  tick();
+  setInterval(tick, 1000);
+  if (!state.token) {
+    showOverlay("Geen walltoken",
+      "Open deze pagina met het token van deze videowall in de link: /wall#token=… (het token blijft daarna bewaard op dit scherm).");
+    setConnection("unauthorized");
+    return;
+  }
+  loadWho().catch(() => {}); // a refused token is shown by withRetry's overlay
+  loadMap().catch(() => {});
+  state.stream = new EventStream({
+    token: state.token,
+    maxBackoffMs: 8000,
+    onState: setConnection,
+    onWelcome: onWelcome,
+    onEvent: onEvent,
+    onResync: () => loadSnapshot(),
+  }).start();
+  setInterval(refreshStats, 60_000);
+  setInterval(() => { if (state.mapGroups.length) renderMap(); }, 60_000); // hot times change
+  window.addEventListener("resize", throttle(fitCards, 200));
+}
+
+async function withRetry(task, what) {
+  for (let attempt = 0; ; attempt += 1) {
+    try {
+      return await task();
+    } catch (error) {
+      if (error instanceof ApiError && error.status === 401) {
+        showOverlay("Walltoken ongeldig", "Dit token is verlopen of ingetrokken. Vraag de beheerder om een nieuw walltoken.");
+        throw error;
+      }
+      console.warn(`${what} mislukt, opnieuw`, error);
+      await new Promise((resolve) => setTimeout(resolve, Math.min(15000, 1000 * 2 ** attempt)));
+    }
+  }
+}
+
+async function loadWho() {
+  const me = await withRetry(() => api("/api/v1/auth/me", { token: state.token }), "wie-ben-ik");
+  $("#wall-title").textContent = me.name || "Videowall meldkamer";
+  document.title = `${me.name || "Videowall"} – Meldkamer`;
+}
+
+async function loadMap() {
+  const collection = await withRetry(() => api("/api/v1/map", { token: state.token }), "kaart");
+  for (const feature of collection.features) {
+    if (feature.properties.kind === "wijk") state.wijkNames.set(feature.properties.wijkcode, feature.properties.name);
+  }
+  state.mapGroups = regionGroups(collection);
+  state.centres = wijkCentres(collection);
+  render();
+}
+
+// ---- the event stream -----------------------------------------------------------------------------
+
+function onWelcome(welcome, { resumed, reset }) {
+  if (!resumed || reset) {
+    loadSnapshot();
+    loadRecentBroadcasts(welcome.last_event_id);
+  }
+  refreshStats();
+}
+
+/** The open P1/P2 incidents as they are now; events that arrive meanwhile are applied on top, in order. */
+async function loadSnapshot() {
+  state.snapshotPending = true;
+  let page;
+  try {
+    page = await withRetry(() => api("/api/v1/queue?limit=200", { token: state.token }), "wachtrij");
+  } catch {
+    return;
+  }
+  state.incidents.clear();
+  for (const item of page.items) state.incidents.set(item.id, fromQueueItem(item));
+  state.snapshotPending = false;
+  const buffered = state.buffer.splice(0);
+  for (const event of buffered) apply(event);
+  $("#cards-loading").hidden = true;
+  render();
+}
+
+function fromQueueItem(item) {
+  const photo = item.reports.flatMap((r) => r.photo_ids.map((id) => ({ report_id: r.id, photo_id: id })))[0] || null;
+  return {
+    incident_id: item.id, status: item.status, urgency: item.urgency, category: item.category, offence: item.offence,
+    wijkcode: item.wijkcode, lat: item.lat, lon: item.lon, first_report_at: item.first_report_at,
+    last_report_at: item.last_report_at, report_count: item.report_count, group_count: item.group_count,
+    text: item.reports[0] ? item.reports[0].text : "", photo, follow_up: item.follow_up, result: item.result,
+    claimed_by: item.claimed_by, appearance_only: item.appearance_only,
+  };
+}
+
+/** Broadcasts are not listed for walls; the recent broadcast events rebuild the "alarmen" panel. */
+async function loadRecentBroadcasts(newest) {
+  try {
+    const page = await api(`/api/v1/events?after=${Math.max(0, newest - 500)}&limit=500`, { token: state.token });
+    for (const event of page.events) if (event.type.startsWith("broadcast.")) applyBroadcast(event);
+    renderBroadcasts();
+  } catch (error) {
+    console.warn("alarmen laden mislukt", error);
+  }
+}
+
+function onEvent(event) {
+  if (state.snapshotPending && event.type.startsWith("incident.")) {
+    state.buffer.push(event);
+    return;
+  }
+  if (apply(event)) render();
+  if (event.type.startsWith("incident.") || event.type === "report.created") refreshStatsSoon();
+}
+
+/** Applies one event to the state; returns whether the cards or the map changed. */
+function apply(event) {
+  const data = event.data || {};
+  switch (event.type) {
+    case "incident.created":
+    case "incident.updated": {
+      const id = data.incident_id;
+      const before = state.incidents.get(id);
+      const visible = data.status === "open" && (data.urgency === "P1" || data.urgency === "P2");
+      if (!visible) {
+        state.newSince.delete(id);
+        return state.incidents.delete(id);
+      }
+      if (data.urgency === "P1" && (!before || before.urgency !== "P1")) state.newSince.set(id, Date.now());
+      state.incidents.set(id, data);
+      return true;
+    }
+    case "incident.merged":
+      state.newSince.delete(data.incident_id);
+      return state.incidents.delete(data.incident_id);
+    case "broadcast.created":
+    case "broadcast.progress":
+      applyBroadcast(event);
+      renderBroadcasts();
+      return false;
+    default:
+      return false;
+  }
+}
+
+function applyBroadcast(event) {
+  const data = event.data || {};
+  const at = Date.parse(event.at) || Date.now();
+  const current = state.broadcasts.get(data.broadcast_id) || {
+    id: data.broadcast_id, kind: data.kind, wijkcodes: [], recipients: 0, progress: null, createdAt: at,
+  };
+  if (event.type === "broadcast.created") {
+    Object.assign(current, { kind: data.kind, wijkcodes: data.wijkcodes || [], recipients: data.recipients, createdAt: at });
+  } else {
+    current.progress = data;
+    current.recipients = data.recipients ?? current.recipients;
+  }
+  current.updatedAt = at;
+  state.broadcasts.set(current.id, current);
+}
+
+const refreshStatsSoon = throttle(refreshStats, 1500);
+
+async function refreshStats() {
+  if (!state.token) return;
+  try {
+    const stats = await api("/api/v1/stats/overview", { token: state.token });
+    setCounter("#c-p1", stats.open_p1);
+    setCounter("#c-p2", stats.open_p2);
+    setCounter("#c-p3", stats.open_p3);
+    setCounter("#c-today", stats.reports_today);
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) setConnection("unauthorized");
+  }
+}
+
+function setCounter(selector, value) {
+  const node = $(selector);
+  node.textContent = String(value);
+  node.parentElement.classList.toggle("nonzero", value > 0);
+}
+
+// ---- rendering ------------------------------------------------------------------------------------
+
+function ordered() {
+  return [...state.incidents.values()].sort((a, b) =>
+    (URGENCY_RANK[a.urgency] - URGENCY_RANK[b.urgency]) ||
+    (Date.parse(a.first_report_at) - Date.parse(b.first_report_at)) || (a.incident_id - b.incident_id));
+}
+
+function render() {
+  renderCards();
+  renderMap();
+}
+
+function renderCards() {
+  const container = $("#cards");
+  const incidents = ordered();
+  const seen = new Set();
+  incidents.forEach((incident, index) => {
+    const id = incident.incident_id;
+    seen.add(id);
+    let card = state.cards.get(id);
+    if (!card) {
+      card = h("article", { class: "card", dataset: { incident: id } });
+      state.cards.set(id, card);
+    }
+    fillCard(card, incident, index + 1);
+    if (container.children[index] !== card) container.insertBefore(card, container.children[index] || null);
+  });
+  for (const [id, card] of state.cards) {
+    if (!seen.has(id)) {
+      card.remove();
+      state.cards.delete(id);
+    }
+  }
+  $("#cards-empty").hidden = incidents.length > 0 || state.snapshotPending;
+  fitCards();
+}
+
+function fillCard(card, incident, number) {
+  const id = incident.incident_id;
+  const since = state.newSince.get(id);
+  const now = Date.now();
+  const flashing = since !== undefined && now - since < FLASH_MS;
+  const isNew = since !== undefined && now - since < NEW_TAG_MS;
+  card.className = `card u-${incident.urgency}${flashing ? " flash" : ""}`;
+  card.dataset.urgency = incident.urgency;
+  card.setAttribute("aria-label", `Incident ${number}, ${incident.urgency}`);
+  const what = incident.offence ? label(OFFENCE, incident.offence) : label(CATEGORY, incident.category, "Incident");
+  const wijk = incident.wijkcode ? (state.wijkNames.get(incident.wijkcode) || incident.wijkcode) : "Wijk onbekend";
+  const reports = incident.report_count === 1 ? "1 melding" : `${incident.report_count} meldingen`;
+  const groups = incident.group_count === 1 ? "1 groep" : `${incident.group_count} groepen`;
+  const follow = incident.follow_up
+    ? label(FOLLOW_UP, incident.follow_up) + (incident.result ? ` · ${label(RESULT, incident.result)}` : "")
+    : "Nog geen opvolging";
+  const stale = incident.urgency === "P1" && !incident.follow_up && ageSeconds(incident.first_report_at) > STALE_P1_S;
+  card.replaceChildren(
+    h("div", { class: "row1" },
+      h("span", { class: "num", "aria-hidden": "true" }, String(number)),
+      h("span", { class: `badge badge-${incident.urgency}` }, incident.urgency),
+      isNew ? h("span", { class: "new-tag" }, "NIEUW") : null,
+      h("span", { class: "what" }, what),
+      h("span", { class: `age${stale ? " stale" : ""}`, dataset: { since: incident.first_report_at },
+        title: "Tijd sinds de eerste melding" }, fmtAge(incident.first_report_at))),
+    h("div", { class: "wijk" }, wijk, h("span", { class: "since" }, ` · eerste melding ${fmtTime(incident.first_report_at)}`)),
+    h("p", { class: "text" }, incident.text || ""),
+    h("div", { class: "bottom" },
+      h("div", { class: "meta" },
+        h("span", { class: "counts" }, `${reports} uit ${groups}`),
+        incident.photo ? h("span", { class: "photo" }, cameraIcon(), "foto beschikbaar") : null),
+      h("div", { class: "status" },
+        h("span", { class: `follow${incident.follow_up ? "" : " none"}` }, follow),
+        incident.claimed_by ? h("span", { class: "claim" }, `In behandeling: ${incident.claimed_by}`) : null)),
+  );
+}
+
+function cameraIcon() {
+  return svg("svg", { viewBox: "0 0 24 24", "aria-hidden": "true" },
+    svg("path", { fill: "currentColor",
+      d: "M9 3 7.2 5H4a2 2 0 0 0-2 2v11a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2h-3.2L15 3H9zm3 5a5 5 0 1 1 0 10 5 5 0 0 1 0-10zm0 2a3 3 0 1 0 0 6 3 3 0 0 0 0-6z" }));
+}
+
+/** No scrolling: when the cards do not fit they get denser; those that still do not fit are hidden and
+ *  counted in "+N meer" (the most urgent and oldest come first, so those stay visible). */
+function fitCards() {
+  const container = $("#cards");
+  const more = $("#cards-more");
+  const cards = [...container.children];
+  const cut = () => {
+    cards.forEach((card) => card.classList.remove("cut"));
+    const limit = container.getBoundingClientRect().bottom;
+    let hidden = 0;
+    for (const card of cards) {
+      if (hidden || card.getBoundingClientRect().bottom > limit + 1) {
+        card.classList.add("cut");
+        hidden += 1;
+      }
+    }
+    return hidden;
+  };
+  more.hidden = true;
+  container.classList.remove("dense");
+  let hidden = cut();
+  if (hidden) {
+    container.classList.add("dense");
+    hidden = cut();
+  }
+  if (hidden) {
+    more.hidden = false; // the note takes room too: measure again with it shown
+    more.textContent = "+99 incidenten passen niet op het scherm";
+    hidden = cut();
+  }
+  more.hidden = hidden === 0;
+  more.textContent = hidden === 1 ? "+1 incident past niet op het scherm" : `+${hidden} incidenten passen niet op het scherm`;
+}
+
+function renderMap() {
+  if (!state.mapGroups.length) return;
+  const incidents = ordered();
+  const highlight = new Map();
+  const markers = [];
+  incidents.forEach((incident, index) => {
+    if (incident.wijkcode && !highlight.has(incident.wijkcode)) highlight.set(incident.wijkcode, incident.urgency);
+    let lon = incident.lon;
+    let lat = incident.lat;
+    let approx = false;
+    if ((lon === null || lon === undefined) && state.centres.has(incident.wijkcode)) {
+      [lon, lat] = state.centres.get(incident.wijkcode);
+      approx = true;
+    }
+    const since = state.newSince.get(incident.incident_id);
+    markers.push({
+      id: incident.incident_id, label: index + 1, urgency: incident.urgency, lon, lat, approx,
+      pulse: since !== undefined && Date.now() - since < FLASH_MS,
+      title: `${incident.urgency} ${incident.offence || incident.category || ""}`,
+    });
+  });
+  drawMaps($("#maps"), state.mapGroups, { markers, highlight });
+}
+
+function renderBroadcasts() {
+  const list = $("#broadcasts");
+  const now = Date.now();
+  const recent = [...state.broadcasts.values()]
+    .filter((b) => now - b.updatedAt < BROADCAST_WINDOW_MS || (b.progress && !b.progress.done))
+    .sort((a, b) => b.createdAt - a.createdAt);
+  list.replaceChildren(...recent.slice(0, 4).map((b) => {
+    const p = b.progress;
+    const n = (p && p.recipients) || b.recipients || 0;
+    const delivered = p ? p.delivered : 0;
+    const forwarded = p ? p.forwarded : 0;
+    const wijken = (b.wijkcodes || []).map((code) => state.wijkNames.get(code) || code).join(", ");
+    const pct = (x) => (n ? `${Math.round((100 * x) / n)}%` : "0%");
+    return h("li", { class: "bc", dataset: { broadcast: b.id } },
+      h("div", { class: "bc-head" },
+        h("span", {}, h("span", { class: "bc-kind" }, label(BROADCAST_KIND, b.kind)), wijken ? ` · ${wijken}` : ""),
+        h("span", {}, fmtTime(new Date(b.createdAt)))),
+      h("div", { class: "bc-progress" }, `afgeleverd ${delivered} / doorgestuurd ${forwarded} van ${n}`),
+      h("div", { class: "bar", role: "presentation" },
+        h("span", { class: "delivered", style: `width:${pct(delivered)}` }),
+        h("span", { class: "forwarded", style: `width:${pct(forwarded)}` })));
+  }));
+  $("#bc-empty").hidden = recent.length > 0;
+  const active = recent.length;
+  const counter = $("#c-bc");
+  counter.textContent = String(active);
+  counter.parentElement.classList.toggle("nonzero", active > 0);
+}
+
+// ---- every second: clock, timers, end of flashing -------------------------------------------------
+
+function tick() {
+  const now = new Date();
+  $("#clock").textContent = fmtClock(now);
+  $("#date").textContent = fmtDay(now);
+  let changed = false;
+  for (const node of document.querySelectorAll(".card .age[data-since]")) {
+    node.textContent = fmtAge(node.dataset.since, now.getTime());
+  }
+  for (const [id, since] of state.newSince) {
+    const age = now.getTime() - since;
+    if ((age >= FLASH_MS && age < FLASH_MS + 1000) || (age >= NEW_TAG_MS && age < NEW_TAG_MS + 1000)) changed = true;
+    if (age > NEW_TAG_MS + 2000) state.newSince.delete(id);
+  }
+  if (changed) render();
+  if (state.stream && state.stream.state === "reconnecting") setConnection(state.stream.state, state.lastDetail);
+  if (now.getSeconds() === 0) renderBroadcasts();
+}
+
+function setConnection(connection, detail = {}) {
+  state.lastDetail = detail;
+  const [text, kind] = connectionText(connection, detail);
+  const node = $("#conn");
+  node.className = `conn ${kind}`;
+  node.dataset.state = connection;
+  node.querySelector(".conn-text").textContent = text;
+  if (connection === "unauthorized" && state.token) {
+    showOverlay("Walltoken ongeldig", "De server weigert het token van deze videowall. Vraag de beheerder om een nieuw walltoken.");
+  }
+}
+
+function showOverlay(title, text) {
+  $("#overlay-title").textContent = title;
+  $("#overlay-text").textContent = text;
+  $("#overlay").hidden = false;
+}
+
+start();
