@@ -108,8 +108,9 @@ class MediaFetcher:
             report = await session.get(Report, row.report_id) if row else None
             if report is not None:
                 emit(session, "report.photo_added", {"report_id": report.id, "case_number": report.case_number,
-                                                     "photo_id": photo_id},
+                                                     "photo_id": photo_id, "incident_id": report.incident_id},
                      region_id=report.region_id, wijk_code=report.source_wijk_code)
+                await _announce_incident(session, report.incident_id)
             await session.commit()
 
     async def _failed(self, photo_id: int, error: str, *, permanent: bool) -> None:
@@ -124,6 +125,17 @@ class MediaFetcher:
             else:
                 row.next_attempt_at = utcnow() + retry_delay(row.attempts)
             await session.commit()
+
+
+async def _announce_incident(session: AsyncSession, incident_id: int | None) -> None:
+    """The wall shows that an incident has a photo: tell it, now that one arrived."""
+    from app.triage.queue import get_incident, incident_event
+
+    if incident_id is None:
+        return
+    incident = await get_incident(session, incident_id)
+    emit(session, "incident.updated", await incident_event(session, incident), region_id=incident.region_id,
+         wijk_code=incident.wijk_code)
 
 
 def build_media_fetcher(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> MediaFetcher | None:

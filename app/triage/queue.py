@@ -56,7 +56,9 @@ async def attach_to_incident(session: AsyncSession, report: Report) -> Incident:
                                Incident.region_id.is_(None) if report.region_id is None
                                else Incident.region_id == report.region_id)
     )).all())
-    match = find_incident(_candidate_of_report(report), [_candidate_of_incident(i) for i in open_incidents])
+    # A report about looks or origin only never joins (and so colours) an incident about real behaviour.
+    match = None if report.appearance_only else find_incident(
+        _candidate_of_report(report), [_candidate_of_incident(i) for i in open_incidents if not i.appearance_only])
     incident = next((i for i in open_incidents if i.id == match), None)
     created = incident is None
     if incident is None:

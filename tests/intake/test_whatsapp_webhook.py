@@ -238,3 +238,15 @@ async def test_counts_are_consistent_after_a_mixed_batch(app, client, demo):
     assert (await _post(client, payload)).json()["messages"] == ["created", "quarantined", "ignored"]
     async with app.state.sessionmaker() as session:
         assert await session.scalar(select(func.count(Report.id))) == 1
+
+
+async def test_a_photo_that_arrives_later_updates_the_incident_for_the_wall(app, client, demo, fake_graph, fetcher):
+    from app.events.models import Event
+
+    fake_graph.add_media("MEDIA-5", _jpeg(), "image/jpeg")
+    await _post(client, webhook_payload(messages=[image_message(_wa_id(_single(demo)), "MEDIA-5",
+                                                                caption="Nu inbraak bezig, man met breekijzer")]))
+    await fetcher.drain()
+    events = await _rows(app, Event)
+    assert [e.type for e in events][-2:] == ["report.photo_added", "incident.updated"]
+    assert events[-1].data["photo"]["photo_id"] == events[-2].data["photo_id"]

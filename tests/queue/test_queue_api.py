@@ -157,7 +157,8 @@ async def test_merge_and_split(client, demo):
 async def test_roles_on_the_queue(client, demo):
     beheerder = bearer(demo["beheerders"][0]["token"])
     assert (await client.get("/api/v1/queue", headers=beheerder)).status_code == 403
-    assert (await client.get("/api/v1/queue", headers=bearer(demo["wall_token"]))).status_code == 403
+    assert (await client.get("/api/v1/queue", headers=bearer(demo["wall_token"]))).status_code == 200  # read-only
+    assert (await client.post("/api/v1/incidents/1/claim", headers=bearer(demo["wall_token"]))).status_code == 403
     analyst = await login(client, demo["analyst"])
     assert (await client.get("/api/v1/queue", headers=analyst)).status_code == 200
     assert (await client.post("/api/v1/incidents/1/claim", headers=analyst)).status_code == 403
@@ -173,3 +174,38 @@ async def test_appearance_only_report_is_flagged_and_asks_what_the_person_did(cl
     operator = await login(client, demo["operator"])
     incident = (await client.get("/api/v1/queue", headers=operator)).json()["items"][0]
     assert incident["appearance_only"] is True and incident["urgency"] == "P3"
+
+
+async def test_follow_up_result_and_note_reach_each_reporter_and_only_them(client, demo):
+    westwijk = _westwijk_beheerders(demo)
+    first = await _report(client, westwijk[0], BURGLARY_NOW)
+    second = await _report(client, westwijk[1], "Inbrekers bezig bij woning aan de Zonnestein, politie gebeld")
+    operator = await login(client, demo["operator"])
+    incident = (await client.get("/api/v1/queue", headers=operator)).json()["items"][0]
+    assert incident["report_count"] == 2
+    response = await client.patch(f"/api/v1/incidents/{incident['id']}", headers=operator, json={
+        "follow_up": "ter_plaatse", "result": "aanhouding", "note_for_reporter": "Dank voor het snelle melden.",
+        "close": True})
+    assert response.status_code == 200, response.text
+    assert response.json()["status"] == "closed"
+    for beheerder, created in ((westwijk[0], first), (westwijk[1], second)):
+        mine = (await client.get(f"/api/v1/reports/{created['id']}", headers=bearer(beheerder["token"]))).json()
+        texts = " ".join(item["text"] for item in mine["feedback"])
+        assert mine["status"] == "afgehandeld"
+        assert created["case_number"] in texts and "ter plaatse" in texts
+        assert "Dank voor het snelle melden." in texts
+    outsider = westwijk[2]
+    assert (await client.get("/api/v1/reports", headers=bearer(outsider["token"]))).json()["total"] == 0
+    assert (await client.get(f"/api/v1/reports/{first['id']}", headers=bearer(outsider["token"]))).status_code == 404
+    closed_queue = (await client.get("/api/v1/queue", headers=operator)).json()
+    assert closed_queue["total"] == 0
+
+
+async def test_an_appearance_only_report_opens_its_own_incident(client, demo):
+    westwijk = _westwijk_beheerders(demo)
+    await _report(client, westwijk[0], BURGLARY_NOW)
+    await _report(client, westwijk[1], "Er lopen hier twee buitenlands uitziende mannen door de Zonnestein")
+    operator = await login(client, demo["operator"])
+    items = (await client.get("/api/v1/queue", headers=operator)).json()["items"]
+    assert [(i["urgency"], i["report_count"], i["appearance_only"]) for i in items] == [
+        ("P1", 1, False), ("P3", 1, True)]
