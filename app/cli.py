@@ -174,5 +174,14 @@ def eval_triage(
     raise typer.Exit(run_eval(file, predictions, as_json))
 
 
+
+@cli.command()
+def worker() -> None:
+    """Run the delivery workers (alerts, feedback) on their own until SIGTERM or Ctrl-C."""
+    from app.broadcast.worker import run_standalone
+
+    asyncio.run(run_standalone(get_settings()))
+
+
 def main() -> None:
     cli()

@@ -2,6 +2,7 @@
 
 from app.audit.models import AuditEntry
 from app.auth.models import ApiToken, StaffUser
+from app.broadcast.models import Broadcast, Delivery, RateLimitState, WhatsAppWindow
 from app.core.database import Base
 from app.events.models import Event
 from app.intake.models import (
@@ -19,4 +20,5 @@ __all__ = [
     "ApiToken", "AuditEntry", "Base", "Beheerder", "CaseCounter", "Event", "QuarantinedMessage", "Report",
     "ReportFeedback", "ReportPhoto", "WhatsAppStatus", "Incident", "Gemeente", "Group", "HotspotRecord", "Region",
     "SignalementRecord", "StaffUser", "Street", "WallDisplay", "Wijk",
+    "Broadcast", "Delivery", "RateLimitState", "WhatsAppWindow",
 ]

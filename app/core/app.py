@@ -8,6 +8,8 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import Scope
 
+from app.broadcast.tracking import webhook_handlers
+from app.broadcast.worker import start_delivery_worker
 from app.core.database import create_engine, create_sessionmaker
 from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
@@ -36,7 +38,11 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         app.state.media_fetcher = fetcher
         if fetcher is not None:
             fetcher.start()
+        if settings.broadcast_worker_in_app:
+            app.state.delivery_worker = start_delivery_worker(app.state.sessionmaker, settings)
         yield
+        if app.state.delivery_worker is not None:
+            await app.state.delivery_worker.stop()
         if fetcher is not None:
             await fetcher.stop()
         await event_hub.stop()
@@ -55,8 +61,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.intake_rate_limiter = RateLimiter(settings.intake_reports_per_minute, settings.intake_burst)
     app.state.triage_hook = TriageRunner()
     # Set by the broadcast domain: replies to alerts, and delivery status callbacks from WhatsApp.
-    app.state.whatsapp_reply_handler = None
-    app.state.whatsapp_status_handler = None
+    app.state.whatsapp_reply_handler, app.state.whatsapp_status_handler = webhook_handlers(settings)
+    app.state.delivery_worker = None  # started in the lifespan unless broadcast_worker_in_app is off
 
     install_error_handlers(app)
     _include_routers(app)
@@ -79,13 +85,17 @@ def _body_limit(settings: Settings) -> Callable[[Scope], int]:
 def _include_routers(app: FastAPI) -> None:
     from app.audit.router import router as audit_router
     from app.auth.router import router as auth_router
+    from app.broadcast.router import alerts_router
+    from app.broadcast.router import router as broadcast_router
     from app.core.dashboard import mount_dashboard
     from app.events.router import router as events_router
     from app.events.router import ws_router as events_ws_router
     from app.intake.router import admin_router as quarantine_router
     from app.intake.router import router as intake_router
     from app.intake.webhooks import router as webhooks_router
+    from app.registry.map import router as map_router
     from app.registry.router import admin_router, me_router
+    from app.stats.router import router as stats_router
     from app.triage.router import knowledge_router
     from app.triage.router import router as queue_router
 
@@ -99,6 +109,10 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(webhooks_router)
     app.include_router(queue_router, prefix="/api/v1")
     app.include_router(knowledge_router, prefix="/api/v1")
+    app.include_router(map_router, prefix="/api/v1")
+    app.include_router(stats_router, prefix="/api/v1")
     app.include_router(events_router, prefix="/api/v1")
     app.include_router(events_ws_router)
+    app.include_router(broadcast_router, prefix="/api/v1")
+    app.include_router(alerts_router, prefix="/api/v1")
     mount_dashboard(app)

@@ -69,6 +69,24 @@ class Settings(BaseSettings):
     whatsapp_access_token: SecretStr | None = None
     partner_secrets: dict[str, SecretStr] = Field(default_factory=dict)
 
+    # Broadcast and feedback: the delivery outbox and its workers (app/broadcast).
+    broadcast_worker_in_app: bool = True
+    broadcast_worker_pipelines: int = 4
+    broadcast_worker_batch: int = 200
+    broadcast_poll_seconds: float = 1.0
+    broadcast_http_timeout_seconds: float = 10.0
+    broadcast_unknown_grace_seconds: float = 30.0
+    broadcast_max_attempts: int = 6
+    broadcast_retry_base_seconds: float = 5.0
+    broadcast_retry_max_seconds: float = 900.0
+    broadcast_whatsapp_rate_per_second: float = 80.0
+    broadcast_whatsapp_pair_seconds: float = 6.0
+    broadcast_webhook_rate_per_second: float = 50.0
+    broadcast_email_rate_per_second: float = 10.0
+    broadcast_webhook_url: str | None = None
+    broadcast_webhook_secret: SecretStr | None = None
+    broadcast_progress_seconds: float = 1.0
+
     @classmethod
     def settings_customise_sources(
         cls,

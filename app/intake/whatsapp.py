@@ -5,7 +5,8 @@ Pure functions only; the HTTP endpoint lives elsewhere. The payload shape is Met
 "value": {"messaging_product", "metadata", "contacts", "messages", "statuses", "errors"}}]}]}``.
 
 Changes with another `field` (template status, account updates, ...) are ignored. Message types other
-than text, image and location become kind ``"other"`` with their `raw_type`; status values other than
+than text, image and location become kind ``"other"`` with their `raw_type` (a reaction keeps its emoji as
+`text` and the reacted-to message as `reply_to_message_id`); status values other than
 sent/delivered/read/failed are skipped. A payload that does not have the documented shape raises
 `MalformedWebhook`.
 
@@ -244,6 +245,8 @@ def _content(message: Mapping[str, Any], raw_type: str) -> _Content:
             location_name=_opt_str(part.get("name")),
             location_address=_opt_str(part.get("address")),
         )
+    if raw_type == "reaction":  # kind "other"; the emoji as text, the reacted-to message as reply_to_message_id
+        return _Content("other", text=_opt_str(part.get("emoji")))
     return _Content("other", text=_opt_str(part.get("caption")))
 
 
@@ -260,6 +263,10 @@ def _parse_message(
     context = message.get("context")
     ctx: Mapping[str, Any] = cast(Mapping[str, Any], context) if isinstance(context, Mapping) else {}
     content = _content(message, raw_type)
+    reply_to = _opt_str(ctx.get("id"))
+    reaction = message.get("reaction")
+    if raw_type == "reaction" and isinstance(reaction, Mapping):
+        reply_to = _opt_str(reaction.get("message_id")) or reply_to
     return InboundMessage(
         message_id=_str(message.get("id"), f"{where}.id"),
         from_phone_e164=phone,
@@ -274,7 +281,7 @@ def _parse_message(
         location_name=content.location_name,
         location_address=content.location_address,
         forwarded=ctx.get("forwarded") is True or ctx.get("frequently_forwarded") is True,
-        reply_to_message_id=_opt_str(ctx.get("id")),
+        reply_to_message_id=reply_to,
         profile_name=_profile_name(names, sender, user_id),
         raw_type=raw_type,
         phone_number_id=phone_number_id,

@@ -10,15 +10,22 @@ Endpoints (bearer token required):
 * ``POST /{phone_number_id}/messages`` (text and template) ->
   ``{"messaging_product": "whatsapp", "contacts": [{"input", "wa_id"}], "messages": [{"id"}]}``.
 
-Failure injection: `fail_next`, `delay_next`, a throughput limit per phone number id (code 130429) and a
-pair rate limit per recipient (code 131056). Errors use Meta's error object
-``{"error": {"message", "type", "code", "error_data", "error_subcode"?, "fbtrace_id"}}``.
+Failure injection: `fail_next`, `delay_next` (before handling), `slow_answer_next` (after handling), a
+throughput limit per phone number id (code 130429) and a pair rate limit per recipient (code 131056).
+Errors use Meta's error object ``{"error": {"message", "type", "code", "error_data", "error_subcode"?, "fbtrace_id"}}``.
+
+Status callbacks like Meta's: after `send_status_callbacks(url, app_secret)` every accepted message gets
+signed ``statuses`` webhooks (by default "sent" then "delivered", carrying its ``biz_opaque_callback_data``),
+posted in small batches by a background task, or on demand with `flush_callbacks()`. `fail_async_next`
+makes the next accepted messages fail afterwards (a "failed" status with an error code, e.g. 131047).
 
 Control API without token, for a server in another process:
 * ``POST /_fake/fail_next`` ``{"n", "status", "endpoint"?, "retry_after"?}``
 * ``POST /_fake/delay_next`` ``{"n", "seconds", "endpoint"?}``
 * ``PUT /_fake/media/{media_id}`` (body = the bytes, Content-Type = the mime type)
-* ``GET /_fake/state``, ``POST /_fake/reset``
+* ``POST /_fake/webhook`` ``{"url", "app_secret", "statuses"?}``, ``POST /_fake/fail_async_next`` ``{"n", "code"}``
+* ``POST /_fake/limits`` ``{"messages_per_second", "pair_limit", "pair_window"?}``
+* ``GET /_fake/state``, ``GET /_fake/counts`` (cheap, for polling), ``POST /_fake/reset``
 """
 
 from __future__ import annotations
@@ -27,6 +34,7 @@ import asyncio
 import base64
 import hashlib
 import hmac
+import json
 import re
 import secrets
 import socket
@@ -38,9 +46,10 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+import httpx
 import uvicorn
 from starlette.applications import Starlette
-from starlette.requests import Request
+from starlette.requests import ClientDisconnect, Request
 from starlette.responses import JSONResponse, Response
 from starlette.routing import Route
 from starlette.types import Receive, Scope, Send
@@ -119,6 +128,7 @@ class _Injection:
     status: int = 500
     seconds: float = 0.0
     retry_after: float | None = None
+    to: str | None = None
 
 
 @dataclass
@@ -134,9 +144,24 @@ class _State:
     delays: list[_Injection] = field(default_factory=list)
     sent: list[SentMessage] = field(default_factory=list)
     rejected: list[RejectedMessage] = field(default_factory=list)
+    last_sent_at: float = 0.0  # wall clock (time.time()), for timing from another process
     requests: list[RequestRecord] = field(default_factory=list)
     throughput: dict[str, deque[float]] = field(default_factory=dict)
     pairs: dict[tuple[str, str], deque[float]] = field(default_factory=dict)
+    async_failures: list[_Injection] = field(default_factory=list)
+    slow_answers: list[_Injection] = field(default_factory=list)
+    callbacks: list[dict[str, Any]] = field(default_factory=list)  # status items not yet posted
+    callbacks_posted: int = 0
+
+
+@dataclass
+class _Webhook:
+    url: str
+    app_secret: str
+    statuses: tuple[str, ...]
+    phone_number_id: str
+    transport: httpx.AsyncBaseTransport | None
+    auto: bool
 
 
 def _take(queue: list[_Injection], endpoint: str) -> _Injection | None:
@@ -176,6 +201,8 @@ class FakeGraphApi:
         self._state = _State()
         self._url_secret = secrets.token_bytes(16)
         self._app = Starlette(routes=[Route("/{path:path}", self._dispatch, methods=["GET", "POST", "PUT"])])
+        self._webhook: _Webhook | None = None
+        self._sender: asyncio.Task[None] | None = None
 
     async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
         await self._app(scope, receive, send)
@@ -207,6 +234,45 @@ class FakeGraphApi:
         with self._lock:
             media = self._state.media
             self._state = _State(media=media)
+
+    def send_status_callbacks(
+        self,
+        url: str,
+        app_secret: str,
+        *,
+        statuses: tuple[str, ...] = ("sent", "delivered"),
+        phone_number_id: str = "106540352242922",
+        transport: httpx.AsyncBaseTransport | None = None,
+        auto: bool = True,
+    ) -> None:
+        """From now on, accepted messages get signed status webhooks posted to `url` (with `transport`, e.g.
+        an ASGITransport of the app, in process). `auto=False` posts only on `flush_callbacks()`."""
+        with self._lock:
+            self._webhook = _Webhook(url, app_secret, statuses, phone_number_id, transport, auto)
+
+    def slow_answer_next(self, n: int, seconds: float, *, endpoint: Endpoint = "messages") -> None:
+        """The next `n` matching requests are processed (a message is accepted), then answered after `seconds`:
+        the caller may time out on a message that went out."""
+        if n > 0:
+            with self._lock:
+                self._state.slow_answers.append(_Injection(n, endpoint, seconds=seconds))
+
+    def fail_async_next(self, n: int, code: int = 131047, *, to: str | None = None) -> None:
+        """The next `n` accepted messages (to `to`, a wa_id, if given) are answered 200, then fail by a
+        "failed" status callback with `code`."""
+        if n > 0:
+            with self._lock:
+                self._state.async_failures.append(_Injection(n, "messages", status=code, to=to))
+
+    @property
+    def pending_callbacks(self) -> int:
+        with self._lock:
+            return len(self._state.callbacks)
+
+    @property
+    def callbacks_posted(self) -> int:
+        with self._lock:
+            return self._state.callbacks_posted
 
     # --- inspection ---------------------------------------------------------------------------
 
@@ -253,7 +319,19 @@ class FakeGraphApi:
             "by_callback_data": dict(self.count_by_callback_data()),
             "by_recipient": dict(self.count_by_recipient()),
             "requests": len(self.requests),
+            "callbacks_posted": self.callbacks_posted,
+            "pending_callbacks": self.pending_callbacks,
         }
+
+    def counts(self) -> dict[str, float]:
+        """A cheap summary for polling: messages accepted and refused, distinct and most per recipient, and
+        the wall-clock time of the last accepted message."""
+        by_recipient = self.count_by_recipient()
+        with self._lock:
+            last = self._state.last_sent_at
+        return {"sent": sum(by_recipient.values()), "rejected": len(self.rejected), "recipients": len(by_recipient),
+                "max_per_recipient": max(by_recipient.values(), default=0),
+                "distinct_callback_data": self.distinct_callback_data(), "last_sent_at": last}
 
     # --- dispatch -----------------------------------------------------------------------------
 
@@ -302,6 +380,10 @@ class FakeGraphApi:
         if handler is None:
             return graph_error(400, 2500, "Unknown path components", error_type="OAuthException")
         response: Response = await handler(request, parts)
+        with self._lock:
+            slow = _take(self._state.slow_answers, endpoint)
+        if slow is not None:
+            await asyncio.sleep(slow.seconds)
         return response
 
     def _injected_failure(self, failure: _Injection) -> Response:
@@ -360,6 +442,8 @@ class FakeGraphApi:
             body = await request.json()
         except ValueError:
             return graph_error(400, 100, "Invalid parameter", details="Request body is not valid JSON")
+        except ClientDisconnect:  # the caller gave up before we read the request: nothing was sent
+            return Response(status_code=499)
         problem = _validate_message(body)
         if problem is not None:
             return graph_error(400, 100, "Invalid parameter", details=problem)
@@ -384,8 +468,11 @@ class FakeGraphApi:
                     payload=body,
                 )
                 self._state.sent.append(message)
+                self._state.last_sent_at = time.time()
+                self._queue_callbacks(message)
         if limited is not None:
             return graph_error(self.rate_limit_status, limited[0], limited[1], details=limited[2])
+        self._ensure_sender()
         return JSONResponse(_send_answer(message))
 
     def _rate_limited(self, phone_number_id: str, wa_id: str) -> tuple[int, str, str] | None:
@@ -409,19 +496,82 @@ class FakeGraphApi:
         pair.append(now)
         return None
 
+    # --- status callbacks -----------------------------------------------------------------------
+
+    def _queue_callbacks(self, message: SentMessage) -> None:
+        """Caller holds the lock."""
+        if self._webhook is None:
+            return
+        failure = _take([f for f in self._state.async_failures if f.to in (None, message.wa_id)], "messages")
+        if failure is not None:
+            if failure.remaining <= 0:
+                self._state.async_failures.remove(failure)
+            self._state.callbacks.append(status_for(message, "failed", error_code=failure.status,
+                                                    error_title="Message failed to send"))
+            return
+        self._state.callbacks.extend(status_for(message, status) for status in self._webhook.statuses)
+
+    def _ensure_sender(self) -> None:
+        webhook = self._webhook
+        if webhook is None or not webhook.auto or (self._sender is not None and not self._sender.done()):
+            return
+        self._sender = asyncio.get_running_loop().create_task(self._send_callbacks_forever())
+
+    async def _send_callbacks_forever(self, batch_seconds: float = 0.05) -> None:
+        idle = 0
+        while idle < 100:  # stops after ~5 s without work; the next accepted message restarts it
+            await asyncio.sleep(batch_seconds)
+            idle = 0 if await self.flush_callbacks() else idle + 1
+
+    async def flush_callbacks(self, batch: int = 100) -> int:
+        """Posts every pending status callback (in batches, like Meta); returns how many were accepted."""
+        webhook = self._webhook
+        if webhook is None:
+            return 0
+        posted = 0
+        async with httpx.AsyncClient(transport=webhook.transport, timeout=10) as client:
+            while True:
+                with self._lock:
+                    items, self._state.callbacks = self._state.callbacks[:batch], self._state.callbacks[batch:]
+                if not items:
+                    return posted
+                if not await self._post_callbacks(client, webhook, items):
+                    with self._lock:  # Meta retries failed webhooks; so do we, a little later
+                        self._state.callbacks[:0] = items
+                    await asyncio.sleep(0.2)
+                    return posted
+                posted += len(items)
+
+    async def _post_callbacks(self, client: httpx.AsyncClient, webhook: _Webhook, items: list[dict[str, Any]]) -> bool:
+        raw = json.dumps(webhook_payload(statuses=items, phone_number_id=webhook.phone_number_id)).encode()
+        signature = "sha256=" + hmac.new(webhook.app_secret.encode(), raw, hashlib.sha256).hexdigest()
+        try:
+            response = await client.post(webhook.url, content=raw, headers={
+                "Content-Type": "application/json", "X-Hub-Signature-256": signature})
+        except httpx.HTTPError:
+            return False
+        if response.status_code != 200:
+            return False
+        with self._lock:
+            self._state.callbacks_posted += len(items)
+        return True
+
     # --- control API --------------------------------------------------------------------------
 
     async def _control(self, request: Request, parts: list[str]) -> Response:
         action = "/".join(parts[:1])
         if request.method == "GET" and action == "state":
             return JSONResponse(self.state())
+        if request.method == "GET" and action == "counts":
+            return JSONResponse(self.counts())
         if request.method == "PUT" and action == "media" and len(parts) == 2:
             content_type = request.headers.get("content-type", "application/octet-stream")
             self.add_media(parts[1], await request.body(), content_type)
             return JSONResponse({"ok": True})
         if request.method != "POST":
             return JSONResponse({"error": "unknown control call"}, status_code=404)
-        body = await request.json() if action in ("fail_next", "delay_next") else {}
+        body = await request.json() if action in ("fail_next", "delay_next", "webhook", "fail_async_next",
+                                                  "limits") else {}
         if action == "fail_next":
             self.fail_next(
                 int(body["n"]),
@@ -431,6 +581,15 @@ class FakeGraphApi:
             )
         elif action == "delay_next":
             self.delay_next(int(body["n"]), float(body["seconds"]), endpoint=body.get("endpoint", "any"))
+        elif action == "webhook":
+            self.send_status_callbacks(str(body["url"]), str(body["app_secret"]),
+                                       statuses=tuple(body.get("statuses", ("sent", "delivered"))))
+        elif action == "limits":
+            self.messages_per_second = body.get("messages_per_second")
+            self.pair_limit = body.get("pair_limit")
+            self.pair_window = float(body.get("pair_window", self.pair_window))
+        elif action == "fail_async_next":
+            self.fail_async_next(int(body["n"]), int(body.get("code", 131047)))
         elif action == "reset":
             self.reset()
         else:
@@ -479,7 +638,11 @@ def _send_answer(message: SentMessage) -> dict[str, Any]:
 
 @contextmanager
 def run_fake_graph_server(
-    fake: FakeGraphApi | None = None, *, version: str | None = "v21.0", startup_timeout: float = 10.0
+    fake: FakeGraphApi | None = None,
+    *,
+    version: str | None = "v21.0",
+    startup_timeout: float = 10.0,
+    http: str = "h11",
 ) -> Iterator[tuple[str, FakeGraphApi]]:
     """Serve `fake` with uvicorn on 127.0.0.1 (free port) in a background thread.
 
@@ -492,7 +655,7 @@ def run_fake_graph_server(
     config = uvicorn.Config(
         fake,
         loop="asyncio",
-        http="h11",
+        http=http,
         ws="none",
         lifespan="off",
         log_level="warning",
@@ -636,3 +799,24 @@ def _message_base(wa_id: str, kind: str, message_id: str | None, timestamp: int 
         "timestamp": str(timestamp if timestamp is not None else int(time.time())),
         "type": kind,
     }
+
+
+def main() -> None:
+    """``python -m tests.fakes.graph_api --port P``: the fake in its own process (benchmarks), controlled
+    through the control API."""
+    import argparse
+
+    parser = argparse.ArgumentParser(description="Fake WhatsApp Cloud API")
+    parser.add_argument("--host", default="127.0.0.1")
+    parser.add_argument("--port", type=int, required=True)
+    parser.add_argument("--token", default=DEFAULT_TOKEN)
+    parser.add_argument("--rate", type=int, default=None, help="messages per second per phone number id")
+    parser.add_argument("--pair-limit", type=int, default=None)
+    args = parser.parse_args()
+    fake = FakeGraphApi(args.token, messages_per_second=args.rate, pair_limit=args.pair_limit)
+    uvicorn.run(fake, host=args.host, port=args.port, http="httptools", loop="uvloop", lifespan="off",
+                log_level="warning", access_log=False)
+
+
+if __name__ == "__main__":
+    main()

@@ -188,6 +188,24 @@ def test_other_message_types_become_other(message: dict[str, Any]) -> None:
     assert parsed.from_phone_e164 == "+31612345678"
 
 
+def test_reaction_carries_its_emoji_and_the_reacted_to_message() -> None:
+    payload = inbound({"type": "reaction", "reaction": {"message_id": "wamid.ALERT1", "emoji": "\U0001f44d"}})
+
+    (message,) = parse_webhook(payload).messages
+
+    assert message.kind == "other" and message.raw_type == "reaction"
+    assert message.text == "\U0001f44d"
+    assert message.reply_to_message_id == "wamid.ALERT1"
+
+
+def test_removed_reaction_has_no_text() -> None:
+    payload = inbound({"type": "reaction", "reaction": {"message_id": "wamid.ALERT1", "emoji": ""}})
+
+    (message,) = parse_webhook(payload).messages
+
+    assert message.text is None and message.reply_to_message_id == "wamid.ALERT1"
+
+
 def test_video_caption_is_kept_as_text() -> None:
     payload = inbound(
         {"type": "video", "video": {"caption": "camerabeelden", "id": "5", "mime_type": "video/mp4"}}

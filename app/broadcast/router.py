@@ -1,0 +1,67 @@
+"""Alerts (broadcasts) for the meldkamer and the wijkagent; the beheerder's alerts and "doorgestuurd"."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query, Request
+
+from app.broadcast import service
+from app.broadcast.schemas import AlertOut, BroadcastDetail, BroadcastIn, BroadcastOut, PreviewOut
+from app.core.deps import SessionDep, SettingsDep, allow
+from app.core.principal import Principal
+from app.core.schemas import Page
+
+router = APIRouter(prefix="/broadcasts", tags=["alarmering"])
+alerts_router = APIRouter(prefix="/alerts", tags=["beheerder"])
+Limit = Annotated[int, Query(ge=1, le=200)]
+Offset = Annotated[int, Query(ge=0)]
+SENDERS = ("operator", "specialist", "wijkagent")
+
+
+@router.post("/preview", response_model=PreviewOut,
+             summary="Ontvangers per kanaal en privacywaarschuwingen, zonder te versturen")
+async def preview(body: BroadcastIn, session: SessionDep, settings: SettingsDep,
+                  principal: Principal = allow(*SENDERS)) -> PreviewOut:
+    return await service.preview(session, principal, body, settings)
+
+
+@router.post("", response_model=BroadcastOut, status_code=201, summary="Alarm versturen naar de beheerders",
+             responses={403: {"description": "Rol mag deze soort of dit gebied niet"},
+                        422: {"description": "Ongeldig, of privacywaarschuwingen niet bevestigd"}})
+async def send(body: BroadcastIn, request: Request, session: SessionDep, settings: SettingsDep,
+               principal: Principal = allow(*SENDERS)) -> BroadcastOut:
+    broadcast = await service.create_broadcast(session, principal, body, settings)
+    worker = getattr(request.app.state, "delivery_worker", None)
+    if worker is not None:
+        worker.wake()
+    (out,) = await service.broadcasts_out(session, [broadcast])
+    return out
+
+
+@router.get("", response_model=Page[BroadcastOut], summary="Verstuurde alarmen met voortgang")
+async def list_broadcasts(session: SessionDep, limit: Limit = 50, offset: Offset = 0,
+                          principal: Principal = allow(*SENDERS, "admin")) -> Page[BroadcastOut]:
+    items, total = await service.list_broadcasts(session, principal, limit=limit, offset=offset)
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+@router.get("/{broadcast_id}", response_model=BroadcastDetail,
+            summary="Eén alarm met voortgang; de meldkamer ziet ook mislukte afleveringen")
+async def get_broadcast(broadcast_id: int, session: SessionDep,
+                        principal: Principal = allow(*SENDERS, "admin")) -> BroadcastDetail:
+    return await service.get_broadcast(session, principal, broadcast_id)
+
+
+@alerts_router.get("", response_model=Page[AlertOut], summary="Mijn ontvangen alarmen")
+async def my_alerts(session: SessionDep, limit: Limit = 50, offset: Offset = 0,
+                    principal: Principal = allow("beheerder")) -> Page[AlertOut]:
+    items, total = await service.list_alerts(session, principal.id, limit=limit, offset=offset)
+    return Page(items=items, total=total, limit=limit, offset=offset)
+
+
+@alerts_router.post("/{delivery_id}/forwarded", response_model=AlertOut,
+                    summary="Alarm doorgestuurd naar mijn groep(en)")
+async def forwarded(delivery_id: int, session: SessionDep, settings: SettingsDep,
+                    principal: Principal = allow("beheerder")) -> AlertOut:
+    return await service.mark_alert_forwarded(session, principal.id, delivery_id, settings)

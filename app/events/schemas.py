@@ -1,0 +1,41 @@
+"""Event shapes for the live stream and the polling API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+from app.events.models import Event
+
+
+class EventOut(BaseModel):
+    """One event as clients see it, on the websocket and in the polling API alike."""
+
+    model_config = ConfigDict(from_attributes=True)
+    id: int
+    type: str
+    at: datetime
+    data: dict[str, Any]
+
+
+class EventPage(BaseModel):
+    events: list[EventOut]
+    last_event_id: int = Field(description="Id van het laatste event in deze pagina (of `after` als die leeg is); "
+                                           "geef het mee als `after` bij de volgende vraag")
+    has_more: bool
+
+
+class Hello(BaseModel):
+    """The first message a websocket client sends."""
+
+    model_config = ConfigDict(extra="ignore")
+    type: Literal["hello"]
+    token: str = Field(min_length=1, max_length=512)
+    last_event_id: int | None = Field(default=None, ge=0)
+
+
+def event_json(event: Event) -> str:
+    """The stream message for an event, serialised once and sent to every client that may see it."""
+    return EventOut.model_validate(event).model_dump_json()

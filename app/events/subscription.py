@@ -1,0 +1,89 @@
+"""One client's subscription: a bounded queue the hub fills without ever waiting, plus the timestamps the
+hub's watchdog uses to ping idle clients and to give up on clients that stopped reading."""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from dataclasses import dataclass
+from typing import Final
+
+from app.events.models import Event
+from app.events.schemas import event_json
+from app.events.visibility import Visibility
+
+
+@dataclass(frozen=True, slots=True)
+class StreamEvent:
+    """An event as fanned out: what the visibility rule needs, and the message, serialised once."""
+
+    id: int
+    audience: str
+    region_id: int | None
+    text: str
+
+    @classmethod
+    def from_row(cls, row: Event) -> StreamEvent:
+        return cls(id=row.id, audience=row.audience, region_id=row.region_id, text=event_json(row))
+
+
+class Resync:
+    """Queued instead of the dropped events when a client's queue overflowed."""
+
+
+class Ping:
+    """Queued by the watchdog when a client has had nothing for a ping interval."""
+
+
+RESYNC: Final = Resync()
+PING: Final = Ping()
+QueueItem = StreamEvent | Resync | Ping
+
+
+class Subscription:
+    def __init__(self, visibility: Visibility, queue_size: int) -> None:
+        self.visibility = visibility
+        self.queue: asyncio.Queue[QueueItem] = asyncio.Queue(maxsize=queue_size)
+        self.overflowed = False
+        self.dropped = 0
+        self.last_sent = time.monotonic()
+        self.sending_since: float | None = None
+        self.too_slow = False
+        self.sender: asyncio.Task[None] | None = None
+
+    def offer(self, item: StreamEvent) -> None:
+        if self.overflowed:
+            self.dropped += 1
+            return
+        try:
+            self.queue.put_nowait(item)
+        except asyncio.QueueFull:
+            self._overflow()
+
+    def _overflow(self) -> None:
+        self.overflowed = True
+        while not self.queue.empty():
+            self.queue.get_nowait()
+            self.dropped += 1
+        self.queue.put_nowait(RESYNC)
+
+    def resume(self) -> None:
+        """The client is being caught up from the database: queue live events again from now on."""
+        self.overflowed = False
+
+    def sending(self) -> None:
+        self.sending_since = time.monotonic()
+
+    def sent(self) -> None:
+        self.sending_since = None
+        self.last_sent = time.monotonic()
+
+    def check(self, now: float, ping_interval: float, send_timeout: float) -> None:
+        """The watchdog's round: one timer for all clients instead of two per message."""
+        if self.sending_since is not None:
+            if now - self.sending_since > send_timeout and not self.too_slow:
+                self.too_slow = True
+                if self.sender is not None:
+                    self.sender.cancel()
+        elif now - self.last_sent >= ping_interval and self.queue.empty():
+            self.queue.put_nowait(PING)

@@ -1,0 +1,118 @@
+"""Broadcast tests: fast worker settings, the fake Graph API in process, and a worker that sends to it.
+
+The worker runs in the test's event loop and is driven by `drain()`, so every test decides when messages go
+out; the fake posts its status callbacks into the app only on `flush_callbacks()`."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+from fastapi import FastAPI
+from sqlalchemy import insert, select
+
+from app.broadcast.channels import AppChannel, ChannelAdapter, EmailChannel, LogEmailSender, WhatsAppChannel
+from app.broadcast.config import broadcast_config
+from app.broadcast.ratelimit import LocalRateLimiter
+from app.broadcast.worker import DeliveryWorker, build_worker
+from app.core.settings import Settings
+from app.registry.models import Beheerder, Group, Wijk, beheerder_groups
+from tests.conftest import TEST_SECRETS
+from tests.fakes.graph_api import FakeGraphApi
+
+FAST = {
+    "broadcast_worker_in_app": False,
+    "broadcast_poll_seconds": 0.05,
+    "broadcast_http_timeout_seconds": 1.0,
+    "broadcast_unknown_grace_seconds": 0.3,
+    "broadcast_retry_base_seconds": 0.01,
+    "broadcast_retry_max_seconds": 0.05,
+    "broadcast_max_attempts": 3,
+    "broadcast_whatsapp_rate_per_second": 1000,
+    "broadcast_whatsapp_pair_seconds": 0.6,  # the fake allows one per 0.5 s
+    "broadcast_progress_seconds": 0.0,
+}
+WESTWIJK = "WK036204"
+
+
+@pytest.fixture
+def settings(database_url: str, tmp_path: Path) -> Settings:
+    return Settings(database_url=database_url, environment="test", data_dir=tmp_path / "var", log_json=False,
+                    **TEST_SECRETS, **FAST)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+def fake(app: FastAPI) -> FakeGraphApi:
+    fake = FakeGraphApi(access_token=TEST_SECRETS["whatsapp_access_token"], pair_limit=1, pair_window=0.5)
+    fake.send_status_callbacks("http://testserver/webhooks/whatsapp", TEST_SECRETS["whatsapp_app_secret"],
+                               transport=httpx.ASGITransport(app=app), auto=False)
+    return fake
+
+
+@pytest.fixture
+def email() -> LogEmailSender:
+    return LogEmailSender()
+
+
+@pytest.fixture
+async def worker(app: FastAPI, settings: Settings, fake: FakeGraphApi,
+                 email: LogEmailSender) -> AsyncIterator[DeliveryWorker]:
+    whatsapp = WhatsAppChannel(httpx.AsyncClient(transport=httpx.ASGITransport(app=fake), timeout=1.0),
+                               "http://graph/v21.0", TEST_SECRETS["whatsapp_phone_number_id"],
+                               TEST_SECRETS["whatsapp_access_token"], dict(broadcast_config().templates),
+                               pair_seconds=settings.broadcast_whatsapp_pair_seconds)
+    channels: dict[str, ChannelAdapter] = {"whatsapp": whatsapp, "app": AppChannel(), "email": EmailChannel(email)}
+    worker = build_worker(app.state.sessionmaker, settings, channels=channels, limiter=LocalRateLimiter())
+    app.state.delivery_worker = worker
+    yield worker
+    await worker.stop()
+
+
+async def deliver(worker: DeliveryWorker, fake: FakeGraphApi, rounds: int = 3) -> None:
+    """Sends what is due, lets the fake post its status callbacks, and settles what that changed."""
+    for _ in range(rounds):
+        await worker.drain()
+        await fake.flush_callbacks()
+    await worker.drain()
+
+
+async def add_beheerders(app: FastAPI, wijkcode: str, count: int, *, prefix: str = "+3169",
+                         channels: list[str] | None = None, email: str | None = None) -> list[int]:
+    """`count` beheerders, each with their own new group in `wijkcode`, inserted in bulk."""
+    async with app.state.sessionmaker() as session:
+        wijk_id = await session.scalar(select(Wijk.id).where(Wijk.code == wijkcode))
+        first_group = int(await session.scalar(select(Group.id).order_by(Group.id.desc()).limit(1)) or 0) + 1
+        first_beheerder = int(await session.scalar(select(Beheerder.id).order_by(Beheerder.id.desc()).limit(1))
+                              or 0) + 1
+        await session.execute(insert(Group), [
+            {"id": first_group + n, "name": f"Testgroep {first_group + n}", "wijk_id": wijk_id, "member_count": 40}
+            for n in range(count)])
+        await session.execute(insert(Beheerder), [
+            {"id": first_beheerder + n, "name": f"Beheerder {first_beheerder + n}", "email": email,
+             "phone": f"{prefix}{first_beheerder + n:07d}", "channels": channels or ["whatsapp", "app"]}
+            for n in range(count)])
+        await session.execute(insert(beheerder_groups), [
+            {"beheerder_id": first_beheerder + n, "group_id": first_group + n} for n in range(count)])
+        await session.commit()
+    await _advance_sequences(app)
+    return [first_beheerder + n for n in range(count)]
+
+
+async def _advance_sequences(app: FastAPI) -> None:
+    """Explicit ids leave PostgreSQL's sequences behind; move them past the highest id."""
+    engine = app.state.engine
+    if engine.dialect.name != "postgresql":
+        return
+    from sqlalchemy import text
+
+    async with engine.begin() as connection:
+        for table in ("groups", "beheerders"):
+            await connection.execute(text(
+                f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), (SELECT max(id) FROM {table}))"))
+
+
+def wijk_beheerders(demo: dict[str, Any], wijkcode: str) -> list[dict[str, Any]]:
+    return [b for b in demo["beheerders"] if wijkcode in b["wijkcodes"]]

@@ -1,0 +1,101 @@
+"""The live event stream as a videowall, an operator and a beheerder see it, over a real websocket."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import time
+
+import pytest
+from websockets.exceptions import ConnectionClosed
+
+from app.events.visibility import beheerder_audience
+from tests.conftest import login
+from tests.events.conftest import (
+    TEST_STREAM_CONFIG,
+    EventSpec,
+    StreamClient,
+    commit_events,
+    open_raw,
+    region_ids,
+)
+
+
+async def _closed_with(ws, send: str | None) -> tuple[int, str]:
+    if send is not None:
+        await ws.send(send)
+    with pytest.raises(ConnectionClosed) as closed:
+        await asyncio.wait_for(ws.recv(), 5)
+    assert closed.value.rcvd is not None
+    return closed.value.rcvd.code, closed.value.rcvd.reason
+
+
+async def test_bad_token_malformed_or_missing_hello_closes_4401_with_a_reason(server_url, demo):
+    code, reason = await _closed_with(await open_raw(server_url), json.dumps(
+        {"type": "hello", "token": "mk_wall_not-a-real-token", "last_event_id": 0}))
+    assert (code, reason) == (4401, "Dit token is onbekend.")
+
+    code, reason = await _closed_with(await open_raw(server_url), "hallo?")
+    assert code == 4401 and "hello" in reason
+
+    started = time.monotonic()
+    code, reason = await _closed_with(await open_raw(server_url), None)  # says nothing at all
+    assert code == 4401 and "hello" in reason.lower()
+    assert time.monotonic() - started < TEST_STREAM_CONFIG.hello_timeout + 2
+
+
+async def test_wall_gets_live_events_and_a_replay_of_what_it_missed(app, open_stream, demo):
+    ams = (await region_ids(app))["AMS"]
+    wall = await open_stream(demo["wall_token"])
+    assert wall.welcome["principal"] == {"kind": "wall", "name": "Videowall meldkamer Amsterdam-Amstelland",
+                                         "role": "wall"}
+    [first] = await commit_events(app, EventSpec("report.created", ams, data={"case_number": "MK-1"}))
+    committed = time.monotonic()
+    [live] = await wall.events(1)
+    assert time.monotonic() - committed < 3.0  # woken by the commit: the safety poll is a minute here
+    assert live["id"] == first and live["type"] == "report.created" and live["data"] == {"case_number": "MK-1"}
+    assert live["at"].startswith(str(time.gmtime().tm_year))
+    await wall.close()
+
+    missed = await commit_events(app, EventSpec(region_id=ams), EventSpec(region_id=None))
+    again = await open_stream(demo["wall_token"], last_event_id=first)
+    assert again.welcome["last_event_id"] == missed[-1]
+    assert [e["id"] for e in await again.events(2)] == missed
+    [later] = await commit_events(app, EventSpec(region_id=ams))
+    assert [e["id"] for e in await again.events(1)] == [later]
+    await again.nothing_more()
+
+
+async def test_each_client_sees_only_its_own_events(app, client, open_stream, demo):
+    regions = await region_ids(app)
+    ams, mnl = regions["AMS"], regions["MNL"]
+    first_beheerder, second_beheerder = demo["beheerders"][0], demo["beheerders"][1]
+    wall = await open_stream(demo["wall_token"])
+    operator_token = (await login(client, demo["operator"]))["Authorization"].removeprefix("Bearer ")
+    operator = await open_stream(operator_token)
+    beheerder_a = await open_stream(first_beheerder["token"])
+    beheerder_b = await open_stream(second_beheerder["token"])
+    assert beheerder_a.welcome["principal"]["kind"] == "beheerder"
+
+    to_a, to_b = beheerder_audience(first_beheerder["id"]), beheerder_audience(second_beheerder["id"])
+    ids = await commit_events(
+        app, EventSpec(region_id=mnl), EventSpec(region_id=ams), EventSpec(region_id=None),
+        EventSpec(audience=to_a), EventSpec(audience=to_b), EventSpec(region_id=ams),
+        EventSpec(audience=to_a), EventSpec(audience=to_b))
+    expected: dict[str, tuple[StreamClient, list[int]]] = {
+        "wall": (wall, [ids[1], ids[2], ids[5]]),
+        "operator": (operator, [ids[0], ids[1], ids[2], ids[5]]),
+        "beheerder a": (beheerder_a, [ids[3], ids[6]]),
+        "beheerder b": (beheerder_b, [ids[4], ids[7]]),
+    }
+    for name, (stream, wanted) in expected.items():
+        assert [e["id"] for e in await stream.events(len(wanted))] == wanted, name
+    for stream, _ in expected.values():
+        await stream.nothing_more()
+
+    replay = await open_stream(demo["wall_token"], last_event_id=0)
+    assert [e["id"] for e in await replay.events(3)] == expected["wall"][1]
+    await replay.nothing_more()
+    replay_a = await open_stream(first_beheerder["token"], last_event_id=0)
+    assert replay_a.welcome["last_event_id"] == ids[6]
+    assert [e["id"] for e in await replay_a.events(2)] == expected["beheerder a"][1]
