@@ -21,7 +21,7 @@ import httpx
 from pydantic import SecretStr
 
 from app.broadcast.config import WhatsAppTemplate
-from app.broadcast.http import LeanTransport
+from app.broadcast.http import LeanTransport, Poster
 from app.core.settings import Settings
 
 logger = logging.getLogger("app.broadcast.channels")
@@ -93,7 +93,7 @@ def one_line(text: str, limit: int = 1000) -> str:
 
 @dataclass
 class WhatsAppChannel:
-    client: httpx.AsyncClient
+    http: Poster
     api_base: str
     phone_number_id: str
     access_token: str
@@ -124,7 +124,7 @@ class WhatsAppChannel:
         content = json.dumps(self.payload(message), ensure_ascii=False).encode()
         headers = {"Authorization": f"Bearer {self.access_token}", "Content-Type": "application/json"}
         try:
-            response = await self.client.post(self._url, content=content, headers=headers)
+            response = await self.http.post(self._url, content=content, headers=headers)
         except (httpx.ConnectError, httpx.ConnectTimeout, httpx.PoolTimeout) as exc:
             return SendResult("retry", error=f"geen verbinding: {exc!r}"[:300])  # the request never left
         except httpx.HTTPError as exc:
@@ -145,7 +145,7 @@ class WhatsAppChannel:
         return classify_whatsapp_error(code, error, status, retry_after, self.pair_seconds)
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.http.aclose()
 
 
 def classify_whatsapp_error(code: int | None, error: str, status: int | None, retry_after: float | None,
@@ -191,10 +191,14 @@ class WebhookChannel:
     """Alerts for partner apps, signed. Resending after an unknown outcome is safe: the partner drops a
     repeated X-Meldkamer-Delivery id."""
 
-    client: httpx.AsyncClient
+    http: Poster
     url: str
     secret: str
     name: str = "webhook"
+    _url: httpx.URL = field(init=False)
+
+    def __post_init__(self) -> None:
+        self._url = httpx.URL(self.url)
 
     async def send(self, message: Outgoing) -> SendResult:
         body = json.dumps({
@@ -208,7 +212,7 @@ class WebhookChannel:
                    WEBHOOK_SIGNATURE: webhook_signature(self.secret, timestamp, body),
                    WEBHOOK_DELIVERY: str(message.delivery_id)}
         try:
-            response = await self.client.post(self.url, content=body, headers=headers)
+            response = await self.http.post(self._url, content=body, headers=headers)
         except httpx.HTTPError as exc:
             return SendResult("retry", error=f"webhook: {exc!r}"[:300])
         if response.is_success:
@@ -219,7 +223,7 @@ class WebhookChannel:
         return SendResult("failed", error=f"webhook HTTP {response.status_code}")
 
     async def aclose(self) -> None:
-        await self.client.aclose()
+        await self.http.aclose()
 
 
 class AppChannel:
@@ -271,10 +275,8 @@ class EmailChannel:
         return None
 
 
-def http_client(settings: Settings) -> httpx.AsyncClient:
-    seconds = settings.broadcast_http_timeout_seconds
-    timeout = httpx.Timeout(seconds, connect=min(5.0, seconds))
-    return httpx.AsyncClient(transport=LeanTransport(CONNECTIONS), timeout=timeout, trust_env=False)
+def http_poster(settings: Settings) -> Poster:
+    return Poster(LeanTransport(CONNECTIONS), settings.broadcast_http_timeout_seconds)
 
 
 def build_channels(settings: Settings, templates: dict[str, WhatsAppTemplate],
@@ -284,10 +286,10 @@ def build_channels(settings: Settings, templates: dict[str, WhatsAppTemplate],
     available = available_channels(settings)
     if "whatsapp" in available:
         channels["whatsapp"] = WhatsAppChannel(
-            http_client(settings), settings.whatsapp_api_base, str(settings.whatsapp_phone_number_id),
+            http_poster(settings), settings.whatsapp_api_base, str(settings.whatsapp_phone_number_id),
             _secret(settings.whatsapp_access_token), templates, pair_seconds=settings.broadcast_whatsapp_pair_seconds)
     if "webhook" in available:
-        channels["webhook"] = WebhookChannel(http_client(settings), str(settings.broadcast_webhook_url),
+        channels["webhook"] = WebhookChannel(http_poster(settings), str(settings.broadcast_webhook_url),
                                              _secret(settings.broadcast_webhook_secret))
     return channels
 

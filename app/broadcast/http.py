@@ -90,10 +90,14 @@ class _Connection(asyncio.Protocol):
         assert self.transport is not None
         self._status, self._headers, self._body = 0, [], []
         self._waiter = asyncio.get_running_loop().create_future()
-        data = self.parser.send(request) or b""
-        if body:
-            data += self.parser.send(h11.Data(data=body)) or b""
-        data += self.parser.send(h11.EndOfMessage()) or b""
+        try:
+            data = self.parser.send(request) or b""
+            if body:
+                data += self.parser.send(h11.Data(data=body)) or b""
+            data += self.parser.send(h11.EndOfMessage()) or b""
+        except h11.LocalProtocolError as exc:  # nothing was written
+            self._fail(httpx.LocalProtocolError(str(exc)))
+            raise httpx.LocalProtocolError(str(exc)) from exc
         self.transport.write(data)
         try:
             async with asyncio.timeout(read_timeout):
@@ -173,3 +177,24 @@ class LeanTransport(httpx.AsyncBaseTransport):
                 connection = idle.popleft()
                 if connection.transport is not None:
                     connection.transport.close()
+
+
+class Poster:
+    """POSTs straight through an httpx transport. The client layer (cookies, auth, redirects, event hooks,
+    header merging) is not used by these calls and costs about a tenth of the per-message CPU."""
+
+    def __init__(self, transport: httpx.AsyncBaseTransport, timeout: float) -> None:
+        self.transport = transport
+        self._timeouts = {"connect": min(5.0, timeout), "read": timeout, "write": timeout, "pool": timeout}
+
+    async def post(self, url: httpx.URL, *, content: bytes, headers: dict[str, str]) -> httpx.Response:
+        request = httpx.Request("POST", url, headers=headers, content=content, extensions={"timeout": self._timeouts})
+        response = await self.transport.handle_async_request(request)
+        try:
+            await response.aread()
+        finally:
+            await response.aclose()
+        return response
+
+    async def aclose(self) -> None:
+        await self.transport.aclose()

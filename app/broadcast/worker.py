@@ -258,11 +258,13 @@ class DeliveryWorker:
             await self._record_sent(session, [(c.message, r) for c, r in done if r.outcome in ("sent", "delivered")
                                               and c.message.channel != "app"], now)
             await self._record_unknown(session, [c.message for c, r in done if r.outcome == "unknown"], now)
-            await self._record_app(session, [c.message for c, r in done if r.outcome == "delivered"
-                                             and c.message.channel == "app"], now)
             await self._record_failures(session, [(c.message, r) for c, r in done
                                                   if r.outcome not in ("sent", "delivered", "unknown")], now)
+            in_app = await self._record_app(session, [c.message for c, r in done if r.outcome == "delivered"
+                                                      and c.message.channel == "app"], now)
             await mark_dirty(session, {c.message.broadcast_id for c, _ in done})  # emitted by `maintain`
+            for message in in_app:  # events last, after the row locks (see app.events.notify)
+                emit(session, "alert", tracking.alert_event(message), audience=beheerder_audience(message.beheerder_id))
             await session.commit()
 
     async def _record_sent(self, session: AsyncSession, done: list[tuple[Outgoing, SendResult]],
@@ -295,9 +297,11 @@ class DeliveryWorker:
         await session.execute(statement, [{"b_id": m.delivery_id, "b_attempt": m.attempt_id, "b_until": until}
                                           for m in messages])
 
-    async def _record_app(self, session: AsyncSession, messages: list[Outgoing], now: datetime) -> None:
-        """In-app: the "alert" event on the beheerder's stream and the row's state commit together, so exactly
-        once. (Feedback already put its event on the stream when it was recorded.)"""
+    async def _record_app(self, session: AsyncSession, messages: list[Outgoing], now: datetime) -> list[Outgoing]:
+        """In-app: the "alert" event on the beheerder's stream commits with the row's state, so it is there
+        exactly once. Returns the alerts whose event the caller writes. (Feedback put its event on the stream
+        when it was recorded.)"""
+        alerts = []
         for message in messages:
             result = await session.execute(
                 update(Delivery).where(Delivery.id == message.delivery_id, Delivery.attempt_id == message.attempt_id,
@@ -305,8 +309,8 @@ class DeliveryWorker:
                 .values(status=DELIVERED, sent_at=now, delivered_at=now, next_attempt_at=None,
                         provider_message_id=f"app:{message.delivery_id}"))
             if getattr(result, "rowcount", 0) == 1 and message.purpose == "alert":
-                emit(session, "alert", tracking.alert_event(message),
-                     audience=beheerder_audience(message.beheerder_id))
+                alerts.append(message)
+        return alerts
 
     async def _record_failures(self, session: AsyncSession, done: list[tuple[Outgoing, SendResult]],
                                now: datetime) -> None:
@@ -354,7 +358,6 @@ def build_worker(sessionmaker: async_sessionmaker[AsyncSession], settings: Setti
                           limiter or build_rate_limiter(sessionmaker, not settings.is_sqlite))
 
 
-
 def start_delivery_worker(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> DeliveryWorker:
     # httpx logs every request at INFO: at up to the WhatsApp rate per second that drowns the log.
     logging.getLogger("httpx").setLevel(max(logging.WARNING, logging.getLogger("httpx").level))
@@ -364,7 +367,9 @@ def start_delivery_worker(sessionmaker: async_sessionmaker[AsyncSession], settin
 
 
 async def run_standalone(settings: Settings) -> None:
-    """`meldkamer worker`: the workers without the web app, e.g. beside `serve` with the in-app ones off."""
+    """`meldkamer worker`: the workers without the web app, e.g. beside `serve` with the in-app ones off
+    (MELDKAMER_BROADCAST_WORKER_IN_APP=false). On SQLite run one worker process in all: claims stay safe
+    (writers are serialised), but the rate limiter is per process there."""
     import app.models  # noqa: F401  (every table, for the foreign keys of the outbox's tables)
     from app.core.database import create_engine, create_sessionmaker
     from app.core.logging import configure_logging

@@ -16,6 +16,7 @@ from sqlalchemy import insert, select
 
 from app.broadcast.channels import AppChannel, ChannelAdapter, EmailChannel, LogEmailSender, WhatsAppChannel
 from app.broadcast.config import broadcast_config
+from app.broadcast.http import Poster
 from app.broadcast.ratelimit import LocalRateLimiter
 from app.broadcast.worker import DeliveryWorker, build_worker
 from app.core.settings import Settings
@@ -60,9 +61,9 @@ def email() -> LogEmailSender:
 @pytest.fixture
 async def worker(app: FastAPI, settings: Settings, fake: FakeGraphApi,
                  email: LogEmailSender) -> AsyncIterator[DeliveryWorker]:
-    whatsapp = WhatsAppChannel(httpx.AsyncClient(transport=httpx.ASGITransport(app=fake), timeout=1.0),
-                               "http://graph/v21.0", TEST_SECRETS["whatsapp_phone_number_id"],
-                               TEST_SECRETS["whatsapp_access_token"], dict(broadcast_config().templates),
+    whatsapp = WhatsAppChannel(Poster(httpx.ASGITransport(app=fake), 1.0), "http://graph/v21.0",
+                               TEST_SECRETS["whatsapp_phone_number_id"], TEST_SECRETS["whatsapp_access_token"],
+                               dict(broadcast_config().templates),
                                pair_seconds=settings.broadcast_whatsapp_pair_seconds)
     channels: dict[str, ChannelAdapter] = {"whatsapp": whatsapp, "app": AppChannel(), "email": EmailChannel(email)}
     worker = build_worker(app.state.sessionmaker, settings, channels=channels, limiter=LocalRateLimiter())

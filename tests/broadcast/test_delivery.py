@@ -19,6 +19,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Route
 
 from app.broadcast.channels import WEBHOOK_DELIVERY, WEBHOOK_SIGNATURE, WEBHOOK_TIMESTAMP, WebhookChannel
+from app.broadcast.http import Poster
 from app.broadcast.models import Delivery
 from app.broadcast.ratelimit import LocalRateLimiter
 from app.broadcast.worker import DeliveryWorker
@@ -50,7 +51,7 @@ async def rows(app, *where) -> list[Delivery]:
 async def test_the_rate_limit_paces_sending_and_the_provider_never_refuses(app, client, demo, settings, worker):
     await add_beheerders(app, WESTWIJK, 30 - len(wijk_beheerders(demo, WESTWIJK)))
     limited = FakeGraphApi(access_token=TEST_SECRETS["whatsapp_access_token"], messages_per_second=20)
-    worker.channels["whatsapp"].client = httpx.AsyncClient(transport=httpx.ASGITransport(app=limited))  # type: ignore[attr-defined]
+    worker.channels["whatsapp"].http = Poster(httpx.ASGITransport(app=limited), 1.0)  # type: ignore[attr-defined]
     worker._rates["whatsapp"] = 20
 
     await send(client, demo)
@@ -105,6 +106,8 @@ async def test_a_timeout_is_settled_from_status_callbacks_exactly_once(app, clie
                 (unknown,) = await rows(app, Delivery.status == "sending")
                 await asyncio.sleep(0.6)
                 await fake.flush_callbacks()
+                await worker.drain()  # settles the unknown outcome: from its callback, or by sending it again
+                await asyncio.sleep(0.1)  # (after a short backoff)
                 await worker.drain()
             finally:
                 await worker.stop()
@@ -247,7 +250,7 @@ async def test_partner_apps_get_a_signed_webhook(app, client, demo, worker, fake
     app.state.settings = app.state.settings.model_copy(update={
         "broadcast_webhook_url": "http://partner/alerts", "broadcast_webhook_secret": SecretStr("partner-secret")})
     partner_app = Starlette(routes=[Route("/alerts", partner, methods=["POST"])])
-    worker.channels["webhook"] = WebhookChannel(httpx.AsyncClient(transport=httpx.ASGITransport(app=partner_app)),
+    worker.channels["webhook"] = WebhookChannel(Poster(httpx.ASGITransport(app=partner_app), 1.0),
                                                 "http://partner/alerts", "partner-secret")
     (via_partner,) = await add_beheerders(app, WESTWIJK, 1, channels=["webhook", "app"])
     await send(client, demo)
