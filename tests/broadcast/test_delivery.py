@@ -7,6 +7,7 @@ import asyncio
 import hashlib
 import hmac
 import time
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -77,13 +78,17 @@ async def test_throughput_errors_back_off_and_every_message_still_goes_out_once(
 
 async def test_a_server_error_is_reconciled_from_status_callbacks_before_sending_again(app, client, demo, worker,
                                                                                        fake):
+    worker.settings = worker.settings.model_copy(update={"broadcast_unknown_grace_seconds": 120.0})
     fake.fail_next(2, 500, endpoint="messages")  # the fake did not process these two
     broadcast = await send(client, demo)
     await worker.drain()
     unknown = [r for r in await rows(app, Delivery.broadcast_id == broadcast["id"]) if r.status == "sending"]
     assert len(unknown) == 2 and all(r.last_error == "onbekende afloop" for r in unknown)
 
-    await asyncio.sleep(0.35)  # the grace period for callbacks
+    await fake.flush_callbacks()
+    await _make_due(app)  # the grace period for callbacks is over: no callback, so they go back in the queue
+    await worker.drain()
+    await _make_due(app)  # (after their backoff)
     await deliver(worker, fake)
     assert set(fake.count_by_recipient().values()) == {1}
     assert len(fake.count_by_recipient()) == len(wijk_beheerders(demo, WESTWIJK))
@@ -91,28 +96,29 @@ async def test_a_server_error_is_reconciled_from_status_callbacks_before_sending
 
 @pytest.mark.parametrize("accepted", [
     pytest.param(True, id="accepted-then-slow"),
-    # Depends on the worker's lease and a 1 s HTTP timeout racing on a loaded 2-core machine; it failed in
-    # 1 of 3 clean CI runs. Skipped until the test drives the clock instead of sleeping.
-    pytest.param(False, id="never-arrived", marks=pytest.mark.skip(reason="timing-dependent under load")),
+    pytest.param(False, id="never-arrived"),
 ])
 async def test_a_timeout_is_settled_from_status_callbacks_exactly_once(app, client, demo, settings, accepted):
-    async with asyncio.timeout(30):
+    # A long grace period, and the test moves the clock itself (`_make_due`): no sleep races the worker.
+    timing = {"broadcast_http_timeout_seconds": 2.0, "broadcast_unknown_grace_seconds": 120.0}
+    async with asyncio.timeout(60):
         with run_fake_graph_server(FakeGraphApi(access_token=TEST_SECRETS["whatsapp_access_token"])) as (base, fake):
             fake.send_status_callbacks("http://testserver/webhooks/whatsapp", TEST_SECRETS["whatsapp_app_secret"],
                                        transport=httpx.ASGITransport(app=app), auto=False)
             if accepted:
-                fake.slow_answer_next(1, 1.5)  # accepted, answered after the 1 s HTTP timeout
+                fake.slow_answer_next(1, 4.0)  # accepted, answered after our 2 s HTTP timeout
             else:
-                fake.delay_next(1, 1.5, endpoint="messages")  # we give up before it reads the request
-            worker = _real_worker(app, settings.model_copy(update={"whatsapp_api_base": base}))
+                fake.delay_next(1, 4.0, endpoint="messages")  # we give up before it reads the request
+            worker = _real_worker(app, settings.model_copy(update={**timing, "whatsapp_api_base": base}))
             try:
                 broadcast = await send(client, demo)
                 await worker.drain()
                 (unknown,) = await rows(app, Delivery.status == "sending")
-                await asyncio.sleep(0.6)
+                assert unknown.last_error == "onbekende afloop"
                 await fake.flush_callbacks()
+                await _make_due(app)  # the grace period is over
                 await worker.drain()  # settles the unknown outcome: from its callback, or by sending it again
-                await asyncio.sleep(0.1)  # (after a short backoff)
+                await _make_due(app)  # (after its backoff)
                 await worker.drain()
             finally:
                 await worker.stop()
@@ -122,6 +128,13 @@ async def test_a_timeout_is_settled_from_status_callbacks_exactly_once(app, clie
     assert {r.status for r in done.values()} <= {"sent", "delivered"}
     assert all(r.provider_message_id for r in done.values())
     assert done[unknown.id].attempts == (1 if accepted else 2)
+
+
+async def _make_due(app) -> None:
+    async with app.state.sessionmaker() as session:
+        await session.execute(update(Delivery).where(Delivery.next_attempt_at.is_not(None))
+                              .values(next_attempt_at=utcnow() - timedelta(seconds=1)))
+        await session.commit()
 
 
 def _real_worker(app, settings) -> DeliveryWorker:
