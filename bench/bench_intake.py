@@ -14,15 +14,16 @@ import argparse
 import asyncio
 import itertools
 import json
+import sqlite3
 import statistics
 import sys
 import time
+from collections.abc import Iterator
 from pathlib import Path
-
-import httpx
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
 from common import percentile, served_app  # noqa: E402
+from loadgen import ConnectionPool  # noqa: E402
 
 TEXTS = [
     "Er wordt nu ingebroken aan de Zonnestein, twee mannen met een breekijzer",
@@ -35,65 +36,78 @@ TEXTS = [
 ENV = {"MELDKAMER_INTAKE_REPORTS_PER_MINUTE": "100000000", "MELDKAMER_INTAKE_BURST": "100000000"}
 
 
-async def _post(client: httpx.AsyncClient, token: str, group_id: int, text: str) -> float:
+def _request_body(text: str, group_id: int) -> bytes:
+    return json.dumps({"text": text, "group_id": group_id}).encode()
+
+
+async def _post(pool: ConnectionPool, token: str, body: bytes) -> float:
     started = time.perf_counter()
-    response = await client.post("/api/v1/reports", headers={"Authorization": f"Bearer {token}"},
-                                 json={"text": text, "group_id": group_id})
-    if response.status_code != 201:
-        raise RuntimeError(f"unexpected {response.status_code}: {response.text[:200]}")
+    status, answer = await pool.request("POST", "/api/v1/reports", body,
+                                        {"Authorization": f"Bearer {token}", "Content-Type": "application/json"})
+    if status != 201:
+        raise RuntimeError(f"unexpected {status}: {answer[:200]!r}")
     return time.perf_counter() - started
+
+
+def _requests(senders: list[tuple[str, int]]) -> Iterator[tuple[str, bytes]]:
+    """(token, body) for each request in turn: every beheerder, every text."""
+    bodies = [[(token, _request_body(text, group)) for text in TEXTS] for token, group in senders]
+    for round_ in itertools.count():
+        for per_sender in bodies:
+            yield per_sender[round_ % len(TEXTS)]
 
 
 async def sustained(base: str, senders: list[tuple[str, int]], seconds: float, concurrency: int) -> float:
     deadline = time.perf_counter() + seconds
     count = 0
-    cycle = itertools.cycle(senders)
+    requests = _requests(senders)
+    pool = ConnectionPool(base)
 
-    async def worker(client: httpx.AsyncClient) -> None:
+    async def worker() -> None:
         nonlocal count
-        texts = itertools.cycle(TEXTS)
         while time.perf_counter() < deadline:
-            token, group = next(cycle)
-            await _post(client, token, group, next(texts))
+            await _post(pool, *next(requests))
             count += 1
 
-    async with httpx.AsyncClient(base_url=base, timeout=30) as client:
-        started = time.perf_counter()
-        await asyncio.gather(*[worker(client) for _ in range(concurrency)])
-        elapsed = time.perf_counter() - started
+    started = time.perf_counter()
+    await asyncio.gather(*[worker() for _ in range(concurrency)])
+    elapsed = time.perf_counter() - started
+    await pool.close()
     return count / elapsed
 
 
 async def fixed_rate(base: str, senders: list[tuple[str, int]], rate: float, seconds: float) -> list[float]:
+    """Open loop: request n starts at n / rate, whether or not earlier ones were answered."""
     total = int(rate * seconds)
-    cycle, texts = itertools.cycle(senders), itertools.cycle(TEXTS)
-    async with httpx.AsyncClient(base_url=base, timeout=30,
-                                 limits=httpx.Limits(max_connections=200)) as client:
-        start = time.perf_counter()
-        tasks = []
-        for index in range(total):
-            await asyncio.sleep(max(0.0, start + index / rate - time.perf_counter()))
-            token, group = next(cycle)
-            tasks.append(asyncio.create_task(_post(client, token, group, next(texts))))
-        return list(await asyncio.gather(*tasks))
+    requests = _requests(senders)
+    pool = ConnectionPool(base)
+    start = time.perf_counter()
+    tasks = []
+    for index in range(total):
+        await asyncio.sleep(max(0.0, start + index / rate - time.perf_counter()))
+        tasks.append(asyncio.create_task(_post(pool, *next(requests))))
+    latencies = list(await asyncio.gather(*tasks))
+    await pool.close()
+    return latencies
 
 
 async def floor(database_url: str, seconds: float) -> float:
-    """Insert-and-commit of a report-sized row, one transaction each, on the same database file."""
-    import aiosqlite
-
+    """Insert-and-commit of a report-sized row, one transaction each, on the same database file, with the
+    sqlite3 module directly (WAL, synchronous=NORMAL like the app): no driver, no HTTP, no ORM."""
     path = database_url.split("///", 1)[1]
-    async with aiosqlite.connect(path) as db:
-        await db.execute("PRAGMA journal_mode=WAL")
-        await db.execute("PRAGMA synchronous=NORMAL")
-        await db.execute("CREATE TABLE IF NOT EXISTS bench_floor (id INTEGER PRIMARY KEY, text TEXT, at TEXT)")
-        count, deadline = 0, time.perf_counter() + seconds
-        started = time.perf_counter()
-        while time.perf_counter() < deadline:
-            await db.execute("INSERT INTO bench_floor (text, at) VALUES (?, ?)", (TEXTS[count % 5], time.time()))
-            await db.commit()
-            count += 1
-        return count / (time.perf_counter() - started)
+    db = sqlite3.connect(path, isolation_level=None)
+    db.execute("PRAGMA journal_mode=WAL")
+    db.execute("PRAGMA synchronous=NORMAL")
+    db.execute("CREATE TABLE IF NOT EXISTS bench_floor (id INTEGER PRIMARY KEY, text TEXT, at TEXT)")
+    count, deadline = 0, time.perf_counter() + seconds
+    started = time.perf_counter()
+    while time.perf_counter() < deadline:
+        db.execute("BEGIN IMMEDIATE")
+        db.execute("INSERT INTO bench_floor (text, at) VALUES (?, ?)", (TEXTS[count % 5], time.time()))
+        db.execute("COMMIT")
+        count += 1
+    db.close()
+    return count / (time.perf_counter() - started)
 
 
 async def main(seconds: float, rounds: int) -> dict:

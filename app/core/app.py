@@ -11,7 +11,7 @@ from starlette.types import Scope
 
 from app.broadcast.tracking import webhook_handlers
 from app.broadcast.worker import start_delivery_worker
-from app.core.database import create_engine, create_sessionmaker
+from app.core.database import create_engine, create_sessionmaker, read_sessions
 from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
@@ -50,6 +50,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         if fetcher is not None:
             await fetcher.stop()
         await event_hub.stop()
+        if read_engine is not None:
+            await read_engine.dispose()
         await engine.dispose()
 
     app = FastAPI(
@@ -61,6 +63,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
+    app.state.read_sessionmaker, read_engine = read_sessions(engine, app.state.sessionmaker)
     app.state.metrics = Metrics()
     app.state.intake_rate_limiter = RateLimiter(settings.intake_reports_per_minute, settings.intake_burst)
     app.state.triage_hook = TriageRunner()

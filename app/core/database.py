@@ -13,6 +13,8 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
+from app.core.sqlite_inline import inline_connector
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -50,15 +52,19 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
-def create_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 5000) -> AsyncEngine:
+def create_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 5000, sqlite_reader: bool = False
+                  ) -> AsyncEngine:
+    """The app's engine. On SQLite, `sqlite_reader` gives an engine for plain autocommit reads (no write
+    lock), for readers that must not queue behind writers."""
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         _ensure_sqlite_dir(url.database)
         # One connection per process: SQLite has one writer anyway, and a FIFO wait for the pool is fairer
         # (and faster) than many connections polling the file lock, which starves some under load.
-        engine = create_async_engine(url, connect_args={"timeout": sqlite_busy_timeout_ms / 1000},
-                                     pool_size=1, max_overflow=0, pool_timeout=60)
-        _configure_sqlite(engine, sqlite_busy_timeout_ms)
+        engine = create_async_engine(
+            url, async_creator=inline_connector(url.database or ":memory:", sqlite_busy_timeout_ms / 1000),
+            pool_size=1, max_overflow=0, pool_timeout=60)
+        _configure_sqlite(engine, writer=not sqlite_reader)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
@@ -68,7 +74,7 @@ def _ensure_sqlite_dir(database: str | None) -> None:
         Path(database).parent.mkdir(parents=True, exist_ok=True)
 
 
-def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
+def _configure_sqlite(engine: AsyncEngine, *, writer: bool) -> None:
     @event.listens_for(engine.sync_engine, "connect")
     def _on_connect(dbapi_connection: Any, _record: Any) -> None:
         # aiosqlite starts transactions lazily; we issue BEGIN ourselves so that writers take the
@@ -76,10 +82,12 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
         dbapi_connection.isolation_level = None
         cursor = dbapi_connection.cursor()
         cursor.execute("PRAGMA journal_mode=WAL")
-        cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.close()
+
+    if not writer:
+        return
 
     @event.listens_for(engine.sync_engine, "begin")
     def _on_begin(connection: Any) -> None:
@@ -88,6 +96,18 @@ def _configure_sqlite(engine: AsyncEngine, busy_timeout_ms: int) -> None:
 
 def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
+
+
+def read_sessions(engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
+                  ) -> tuple[async_sessionmaker[AsyncSession], AsyncEngine | None]:
+    """Sessions for frequent plain reads (token checks, the event hub), and the engine to dispose, if any.
+    On SQLite the app's engine opens every transaction with BEGIN IMMEDIATE, the write lock, so these reads
+    would queue behind writers (and writers behind them). Readers in WAL mode need no lock: on SQLite they
+    get an engine of their own whose SELECTs run in autocommit. PostgreSQL needs nothing special."""
+    if engine.dialect.name != "sqlite":
+        return sessionmaker, None
+    reader = create_engine(engine.url.render_as_string(hide_password=False), sqlite_reader=True)
+    return create_sessionmaker(reader), reader
 
 
 async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:

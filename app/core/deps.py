@@ -15,7 +15,8 @@ from app.core.settings import Settings
 SESSION_COOKIE = "meldkamer_session"
 
 
-def get_settings_dep(request: Request) -> Settings:
+async def get_settings_dep(request: Request) -> Settings:
+    # async on purpose: FastAPI runs a plain `def` dependency on a worker thread, a costly hop per request
     settings: Settings = request.app.state.settings
     return settings
 
@@ -47,16 +48,16 @@ def presented_token(request: Request) -> str | None:
     return request.cookies.get(SESSION_COOKIE)
 
 
-async def current_principal(request: Request, session: SessionDep) -> Principal:
+async def current_principal(request: Request) -> Principal:
     from app.auth.service import resolve_token
 
     token = presented_token(request)
     if not token:
         raise Unauthorized()
-    principal = await resolve_token(session, token, client_ip(request))
-    # Give the connection back while the request parses and computes; the service's own unit of work
-    # takes it again. On SQLite (one connection per process) this keeps the queue short.
-    await session.rollback()
+    # A read session of its own: no write lock on SQLite, and the request's session stays unused until the
+    # service's unit of work.
+    async with request.app.state.read_sessionmaker() as session:
+        principal = await resolve_token(session, token, client_ip(request))
     request.state.principal = principal
     return principal
 

@@ -19,9 +19,8 @@ import time
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.core.database import create_sessionmaker
 from app.events import notify
 from app.events.pg_listener import PostgresListener
 from app.events.service import events_after, last_visible_id
@@ -49,10 +48,10 @@ class StreamConfig:
 
 class EventHub:
     def __init__(self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession],
-                 config: StreamConfig | None = None) -> None:
+                 reader: async_sessionmaker[AsyncSession], config: StreamConfig | None = None) -> None:
         self.engine = engine
         self.sessionmaker = sessionmaker  # for authentication
-        self.reader, self._reader_engine = _reader_sessions(engine, sessionmaker)  # for events
+        self.reader = reader  # for events: plain reads that never queue behind writers (see read_sessions)
         self.config = config or StreamConfig()
         self.high_water: int | None = None
         self.listener: PostgresListener | None = None
@@ -79,8 +78,6 @@ class EventHub:
             task.cancel()
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
-        if self._reader_engine is not None:
-            await self._reader_engine.dispose()
 
     def subscribe(self, visibility: Visibility) -> Subscription:
         subscription = Subscription(visibility, self.config.queue_size)
@@ -152,23 +149,11 @@ def _asyncpg_connect_kwargs(engine: AsyncEngine) -> dict[str, Any]:
     return dict(kwargs)
 
 
-def _reader_sessions(engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
-                     ) -> tuple[async_sessionmaker[AsyncSession], AsyncEngine | None]:
-    """Sessions for reading events. On SQLite the app's engine opens every transaction with BEGIN
-    IMMEDIATE, the write lock: the hub's frequent reads would queue behind writers (and writers behind
-    them, with the busy handler's sleeps in the tail latency). Readers in WAL mode need no lock, so the
-    hub reads through an engine of its own whose plain SELECTs run in autocommit."""
-    if engine.dialect.name != "sqlite":
-        return sessionmaker, None
-    reader_engine = create_async_engine(engine.url)
-    return create_sessionmaker(reader_engine), reader_engine
-
-
 async def start_event_hub(app: FastAPI) -> EventHub:
     """Creates the app's hub, starts it and puts it on `app.state.event_hub`. Tests and benchmarks may
     tune it by setting `app.state.event_stream_config` (a StreamConfig) before the app starts."""
     config = getattr(app.state, "event_stream_config", None)
-    hub = EventHub(app.state.engine, app.state.sessionmaker, config)
+    hub = EventHub(app.state.engine, app.state.sessionmaker, app.state.read_sessionmaker, config)
     await hub.start()
     app.state.event_hub = hub
     return hub

@@ -10,16 +10,15 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import func, select, update
-from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy import bindparam, func, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import joinedload, selectinload
+from sqlalchemy.orm import selectinload
 
 from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.events.service import emit
-from app.intake.models import CaseCounter, QuarantinedMessage, Report, ReportPhoto
+from app.intake.models import QuarantinedMessage, Report, ReportPhoto
 from app.intake.photos import SanitisedPhoto, delete_photo, store_photo
 from app.intake.schemas import (
     AMSTERDAM,
@@ -120,23 +119,33 @@ async def _find_by_key(session: AsyncSession, beheerder_id: int, key: str) -> Re
     )
 
 
-async def _reporting_group(session: AsyncSession, beheerder_id: int, group_id: int | None) -> Group:
+@dataclass(frozen=True)
+class ReportingGroup:
+    id: int
+    name: str
+    wijk_code: str
+    region_id: int | None
+
+
+_ACTIVE_GROUPS = (
+    select(Group.id, Group.name, Wijk.code, Gemeente.region_id)
+    .join(beheerder_groups, beheerder_groups.c.group_id == Group.id)
+    .join(Beheerder, Beheerder.id == beheerder_groups.c.beheerder_id)
+    .join(Wijk, Wijk.id == Group.wijk_id).join(Gemeente, Gemeente.id == Wijk.gemeente_id)
+    .where(Beheerder.id == bindparam("beheerder_id"), Beheerder.active, Group.active).order_by(Group.id).limit(2)
+)  # built once: on the hot path, building a statement costs more than running it
+_ACTIVE_GROUP_NAMED = _ACTIVE_GROUPS.where(Group.id == bindparam("group_id"))
+
+
+async def _reporting_group(session: AsyncSession, beheerder_id: int, group_id: int | None) -> ReportingGroup:
     """The group the report comes from: the one named, else the beheerder's only active group."""
-    query = (
-        select(Group).join(beheerder_groups, beheerder_groups.c.group_id == Group.id)
-        .join(Beheerder, Beheerder.id == beheerder_groups.c.beheerder_id)
-        .where(Beheerder.id == beheerder_id, Beheerder.active, Group.active)
-        .options(joinedload(Group.wijk).joinedload(Wijk.gemeente)).order_by(Group.id).limit(2)
-    )
-    if group_id is not None:
-        chosen = await session.scalar(query.where(Group.id == group_id))
-        if chosen is None:
-            raise InvalidInput(f"Groep {group_id} is niet een van uw groepen.", field="group_id",
-                               code="unknown_group")
-        return chosen
-    groups = list((await session.scalars(query)).unique().all())
+    query, params = (_ACTIVE_GROUPS, {"beheerder_id": beheerder_id}) if group_id is None else \
+        (_ACTIVE_GROUP_NAMED, {"beheerder_id": beheerder_id, "group_id": group_id})
+    groups = [ReportingGroup(*row) for row in (await session.execute(query, params)).all()]
     if len(groups) == 1:
         return groups[0]
+    if group_id is not None:
+        raise InvalidInput(f"Groep {group_id} is niet een van uw groepen.", field="group_id", code="unknown_group")
     if not groups:
         raise InvalidInput("U beheert (nog) geen actieve groep; vraag de beheerder van de meldkamer.",
                            field="group_id", code="no_group")
@@ -144,27 +153,29 @@ async def _reporting_group(session: AsyncSession, beheerder_id: int, group_id: i
                        code="group_required")
 
 
+# Plain SQL that SQLite (3.35+) and PostgreSQL both speak: SQLAlchemy does not cache the compiled form of its
+# dialect-specific ON CONFLICT constructs, and compiling costs several times the statement itself.
+_NEXT_CASE_NUMBER = text(
+    "INSERT INTO case_counters (year, last) VALUES (:year, 1) "
+    "ON CONFLICT (year) DO UPDATE SET last = case_counters.last + 1 RETURNING last"
+)
+
+
 async def next_case_number(session: AsyncSession, received_at: datetime) -> str:
     """MK-<year>-<n>, counting per year in Amsterdam time; the upsert row-locks the year's counter."""
     year = received_at.astimezone(AMSTERDAM).year
-    dialect = postgresql if session.bind.dialect.name == "postgresql" else sqlite
-    statement = (
-        dialect.insert(CaseCounter).values(year=year, last=1)
-        .on_conflict_do_update(index_elements=["year"], set_={"last": CaseCounter.last + 1})
-        .returning(CaseCounter.last)
-    )
-    number = (await session.execute(statement)).scalar_one()
+    number = (await session.execute(_NEXT_CASE_NUMBER, {"year": year})).scalar_one()
     return f"MK-{year}-{number:06d}"
 
 
-async def _insert_report(session: AsyncSession, request: IntakeRequest, group: Group, stored: list[str],
+async def _insert_report(session: AsyncSession, request: IntakeRequest, group: ReportingGroup, stored: list[str],
                          triage: TriageHook | None) -> Report:
     body, received_at = request.body, utcnow()
     location = body.location
     report = Report(
         case_number=await next_case_number(session, received_at),
-        beheerder_id=request.beheerder_id, group_id=group.id, source_wijk_code=group.wijk.code,
-        region_id=group.wijk.gemeente.region_id, channel=request.channel,
+        beheerder_id=request.beheerder_id, group_id=group.id, source_wijk_code=group.wijk_code,
+        region_id=group.region_id, channel=request.channel,
         idempotency_key=request.idempotency_key, request_hash=request.request_hash,
         text=normalise_text(body.text), text_original=body.text, observed_at=body.observed_at,
         received_at=received_at, called_112=body.called_112, forwarded=request.forwarded,
@@ -191,7 +202,7 @@ def _stored_photo_row(photo: SanitisedPhoto, name: str) -> ReportPhoto:
                        height=photo.height, size_bytes=len(photo.content), gps_lat=lat, gps_lon=lon)
 
 
-def report_event_data(report: Report, group: Group) -> dict[str, Any]:
+def report_event_data(report: Report, group: ReportingGroup) -> dict[str, Any]:
     return {
         "report_id": report.id, "case_number": report.case_number, "group_id": group.id,
         "group_name": group.name, "wijkcode": report.source_wijk_code, "channel": report.channel,

@@ -23,7 +23,7 @@ class IncidentCandidate:
     urgency: str
 
 
-def _is_noise(c: IncidentCandidate) -> bool:
+def is_noise(c: IncidentCandidate) -> bool:
     return c.urgency == "none" or c.category == "overig"
 
 
@@ -35,7 +35,7 @@ def _distance(a: IncidentCandidate, b: IncidentCandidate) -> float | None:
 
 def compatible(a: IncidentCandidate, b: IncidentCandidate) -> bool:
     """Same offence, or one of them names none; never noise; a missing person only joins a missing person."""
-    if _is_noise(a) or _is_noise(b):
+    if is_noise(a) or is_noise(b):
         return False
     if (a.category == "vermissing") != (b.category == "vermissing"):
         return False

@@ -4,12 +4,13 @@ The engine suggests; the operator decides. Every change here is audited and emit
 
 from __future__ import annotations
 
+import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import case, func, select
+from sqlalchemy import and_, bindparam, case, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -21,7 +22,7 @@ from app.core.principal import Principal
 from app.events.service import emit
 from app.intake.models import Report, ReportPhoto
 from app.registry.models import Group
-from app.triage.grouping import IncidentCandidate, find_incident
+from app.triage.grouping import IncidentCandidate, find_incident, is_noise
 from app.triage.models import Incident
 
 URGENCY_RANK = {"P1": 0, "P2": 1, "P3": 2, "none": 3}
@@ -42,24 +43,54 @@ def _candidate_of_report(report: Report) -> IncidentCandidate:
                              offence=report.offence, urgency=report.urgency or "none")
 
 
-def _candidate_of_incident(incident: Incident) -> IncidentCandidate:
-    return IncidentCandidate(id=incident.id, received_at=incident.last_report_at, lat=incident.lat,
-                             lon=incident.lon, wijk=incident.wijk_code, category=incident.category or "overig",
-                             offence=incident.offence, urgency=incident.urgency)
+GROUPING_METRES = 500.0
+_METRES_PER_DEGREE = 111_320.0
+
+
+def _open_incidents_near(region_known: bool) -> Any:
+    """Open incidents that could take a report: recent, same region, and in the same wijk or within the
+    grouping distance (a box around the point; `find_incident` measures the real distance). A parameter left
+    NULL matches nothing, so one statement serves reports with and without a wijk or a point. Built once: on
+    the hot path, building a statement costs more than running it."""
+    in_box = and_(Incident.lat.between(bindparam("lat_min"), bindparam("lat_max")),
+                  Incident.lon.between(bindparam("lon_min"), bindparam("lon_max")))
+    return (
+        select(Incident.id, Incident.last_report_at, Incident.lat, Incident.lon, Incident.wijk_code,
+               Incident.category, Incident.offence, Incident.urgency)
+        .where(Incident.status == "open", Incident.last_report_at >= bindparam("since"),
+               Incident.region_id == bindparam("region_id") if region_known else Incident.region_id.is_(None),
+               Incident.appearance_only.is_(False), Incident.urgency != "none",
+               func.coalesce(Incident.category, "overig") != "overig",
+               or_(Incident.wijk_code == bindparam("wijk_code"), in_box))
+    )
+
+
+_OPEN_INCIDENTS_NEAR = {known: _open_incidents_near(known) for known in (True, False)}
+
+
+async def _nearby_open_incidents(session: AsyncSession, report: Report) -> list[IncidentCandidate]:
+    params: dict[str, Any] = {"since": report.received_at - GROUPING_WINDOW, "region_id": report.region_id,
+                              "wijk_code": report.wijk_code, "lat_min": None, "lat_max": None, "lon_min": None,
+                              "lon_max": None}
+    if report.point_lat is not None and report.point_lon is not None:
+        dlat = GROUPING_METRES / _METRES_PER_DEGREE
+        dlon = dlat / max(0.1, math.cos(math.radians(report.point_lat)))
+        params |= {"lat_min": report.point_lat - dlat, "lat_max": report.point_lat + dlat,
+                   "lon_min": report.point_lon - dlon, "lon_max": report.point_lon + dlon}
+    elif report.wijk_code is None:
+        return []
+    rows = (await session.execute(_OPEN_INCIDENTS_NEAR[report.region_id is not None], params)).all()
+    return [IncidentCandidate(id=r.id, received_at=r.last_report_at, lat=r.lat, lon=r.lon, wijk=r.wijk_code,
+                              category=r.category or "overig", offence=r.offence, urgency=r.urgency) for r in rows]
 
 
 async def attach_to_incident(session: AsyncSession, report: Report) -> Incident:
     """Joins the report to an open incident close in space, time and content, or opens a new one."""
-    since = report.received_at - GROUPING_WINDOW
-    open_incidents = list((await session.scalars(
-        select(Incident).where(Incident.status == "open", Incident.last_report_at >= since,
-                               Incident.region_id.is_(None) if report.region_id is None
-                               else Incident.region_id == report.region_id)
-    )).all())
+    candidate = _candidate_of_report(report)
     # A report about looks or origin only never joins (and so colours) an incident about real behaviour.
-    match = None if report.appearance_only else find_incident(
-        _candidate_of_report(report), [_candidate_of_incident(i) for i in open_incidents if not i.appearance_only])
-    incident = next((i for i in open_incidents if i.id == match), None)
+    joinable = not report.appearance_only and not is_noise(candidate)
+    match = find_incident(candidate, await _nearby_open_incidents(session, report)) if joinable else None
+    incident = await session.get(Incident, match) if match is not None else None
     created = incident is None
     if incident is None:
         incident = Incident(region_id=report.region_id, first_report_at=report.received_at,
@@ -71,8 +102,9 @@ async def attach_to_incident(session: AsyncSession, report: Report) -> Incident:
         await session.flush()
     report.incident_id = incident.id
     _absorb(incident, report)
-    emit(session, "incident.created" if created else "incident.updated", await incident_event(session, incident),
-         region_id=incident.region_id, wijk_code=incident.wijk_code)
+    data = await incident_event(session, incident, only_report=report if created else None)
+    emit(session, "incident.created" if created else "incident.updated", data, region_id=incident.region_id,
+         wijk_code=incident.wijk_code)
     return incident
 
 
@@ -161,12 +193,18 @@ async def incident_view(session: AsyncSession, incident: Incident) -> IncidentVi
     return IncidentView(incident, reports, names, await _claim_holder(session, incident))
 
 
-async def incident_event(session: AsyncSession, incident: Incident) -> dict[str, Any]:
-    """What the wall and the console need to draw the incident card without another request."""
-    photo = (await session.execute(
-        select(ReportPhoto.report_id, ReportPhoto.id).join(Report)
-        .where(Report.incident_id == incident.id, ReportPhoto.status == "stored")
-        .order_by(ReportPhoto.id).limit(1))).first()
+async def incident_event(session: AsyncSession, incident: Incident, *, only_report: Report | None = None
+                         ) -> dict[str, Any]:
+    """What the wall and the console need to draw the incident card without another request. For an incident
+    just opened by `only_report`, its photos are known without asking the database."""
+    if only_report is not None:
+        stored = sorted(p.id for p in only_report.photos if p.status == "stored")
+        photo: Any = (only_report.id, stored[0]) if stored else None
+    else:
+        photo = (await session.execute(
+            select(ReportPhoto.report_id, ReportPhoto.id).join(Report)
+            .where(Report.incident_id == incident.id, ReportPhoto.status == "stored")
+            .order_by(ReportPhoto.id).limit(1))).first()
     return {
         "incident_id": incident.id, "status": incident.status, "urgency": incident.urgency,
         "category": incident.category, "offence": incident.offence, "wijkcode": incident.wijk_code,

@@ -209,3 +209,19 @@ async def test_an_appearance_only_report_opens_its_own_incident(client, demo):
     items = (await client.get("/api/v1/queue", headers=operator)).json()["items"]
     assert [(i["urgency"], i["report_count"], i["appearance_only"]) for i in items] == [
         ("P1", 1, False), ("P3", 1, True)]
+
+
+BURGLARY_SOMEWHERE = "Er wordt nu ingebroken, twee mannen met een breekijzer bij de achterdeur"
+WEST_OF_BORDER = {"lat": 52.294996, "lon": 4.835820}  # Westwijk (WK036204), 150 m from the border
+EAST_OF_BORDER = {"lat": 52.295016, "lon": 4.840217}  # the neighbouring wijk (WK036205), 300 m from the first
+FAR_WEST = {"lat": 52.294885, "lon": 4.812587}  # Westwijk again, but 1.6 km away
+
+
+async def test_grouping_goes_by_distance_across_wijk_borders_not_by_wijk(client, demo):
+    reporters = _westwijk_beheerders(demo)[:3]
+    for reporter, point in zip(reporters, (WEST_OF_BORDER, EAST_OF_BORDER, FAR_WEST), strict=True):
+        await _report(client, reporter, BURGLARY_SOMEWHERE, location=point)
+    operator = await login(client, demo["operator"])
+    items = (await client.get("/api/v1/queue", headers=operator)).json()["items"]
+    counts = sorted((i["report_count"], i["wijkcode"]) for i in items)
+    assert counts == [(1, "WK036204"), (2, "WK036204")]  # the two near the border share one incident
