@@ -11,7 +11,7 @@ from starlette.types import Scope
 
 from app.broadcast.tracking import webhook_handlers
 from app.broadcast.worker import start_delivery_worker
-from app.core.database import create_engine, create_sessionmaker, read_sessions
+from app.core.database import create_engine, create_sessionmaker, read_sessions, wal_checkpointer
 from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
@@ -34,6 +34,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        checkpointer = wal_checkpointer(engine)
+        if checkpointer is not None:
+            checkpointer.start()
         event_hub = await start_event_hub(app)
         fetcher = build_media_fetcher(app.state.sessionmaker, settings)
         app.state.media_fetcher = fetcher
@@ -50,6 +53,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         if fetcher is not None:
             await fetcher.stop()
         await event_hub.stop()
+        if checkpointer is not None:
+            await checkpointer.stop()
         if read_engine is not None:
             await read_engine.dispose()
         await engine.dispose()

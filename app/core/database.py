@@ -13,7 +13,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
-from app.core.sqlite_inline import inline_connector
+from app.core.sqlite_inline import SAFETY_NET_AUTOCHECKPOINT_PAGES, WalCheckpointer, inline_connector
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -69,6 +69,14 @@ def create_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 5000, sqli
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
 
 
+def wal_checkpointer(engine: AsyncEngine) -> WalCheckpointer | None:
+    """The background checkpointer for an SQLite file database; None on PostgreSQL or in memory."""
+    database = engine.url.database
+    if engine.dialect.name != "sqlite" or not database or database == ":memory:":
+        return None
+    return WalCheckpointer(database)
+
+
 def _ensure_sqlite_dir(database: str | None) -> None:
     if database and database != ":memory:":
         Path(database).parent.mkdir(parents=True, exist_ok=True)
@@ -84,6 +92,7 @@ def _configure_sqlite(engine: AsyncEngine, *, writer: bool) -> None:
         cursor.execute("PRAGMA journal_mode=WAL")
         cursor.execute("PRAGMA foreign_keys=ON")
         cursor.execute("PRAGMA synchronous=NORMAL")
+        cursor.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_AUTOCHECKPOINT_PAGES}")  # see WalCheckpointer
         cursor.close()
 
     if not writer:

@@ -13,7 +13,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import OperationalError
 
-from app.core.database import create_engine, create_sessionmaker
+from app.core.database import create_engine, create_sessionmaker, wal_checkpointer
 
 
 def _hold_write_lock(path: Path, seconds: float, held: threading.Event,
@@ -112,3 +112,21 @@ async def test_readers_do_not_wait_for_a_writer(tmp_path):
         await engine.dispose()
     assert count == 0  # the snapshot before the other writer's commit
     assert writer_still_busy  # answered while the other writer still held the lock
+
+
+async def test_the_checkpointer_copies_the_wal_back_without_the_writers_help(tmp_path):
+    path, engine = await _prepared(tmp_path, busy_timeout_ms=5000)
+    async with engine.begin() as connection:
+        for n in range(200):
+            await connection.execute(text("INSERT INTO notes (body) VALUES (:body)"), {"body": f"note {n}" * 50})
+    wal = path.with_name(path.name + "-wal")
+    assert wal.stat().st_size > 0  # the app's own commits leave checkpointing to the checkpointer
+
+    checkpointer = wal_checkpointer(engine)
+    assert checkpointer is not None
+    busy, frames, copied = await asyncio.to_thread(checkpointer.checkpoint)
+    await engine.dispose()
+    assert busy == 0 and frames > 0 and copied == frames
+    reopened = sqlite3.connect(path)
+    assert reopened.execute("SELECT count(*) FROM notes").fetchone() == (200,)
+    reopened.close()
