@@ -7,7 +7,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from sqlalchemy import Row, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.audit import service as audit
 from app.auth.models import STAFF_ROLES, ApiToken, StaffUser
@@ -135,7 +135,7 @@ _TOKEN_LOOKUP = (
 )
 
 
-async def resolve_token(session: AsyncSession, token: str, source_ip: str | None) -> Principal:
+async def resolve_token(session: AsyncSession | AsyncConnection, token: str, source_ip: str | None) -> Principal:
     """Turns a presented bearer token into a principal, or raises 401."""
     record = (await session.execute(_TOKEN_LOOKUP, {"digest": token_digest(token)})).first()
     if record is None:

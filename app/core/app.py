@@ -69,6 +69,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.read_sessionmaker, read_engine = read_sessions(engine, app.state.sessionmaker)
+    app.state.read_engine = read_engine or engine
     app.state.metrics = Metrics()
     app.state.intake_rate_limiter = RateLimiter(settings.intake_reports_per_minute, settings.intake_burst)
     app.state.triage_hook = TriageRunner()

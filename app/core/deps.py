@@ -54,10 +54,10 @@ async def current_principal(request: Request) -> Principal:
     token = presented_token(request)
     if not token:
         raise Unauthorized()
-    # A read session of its own: no write lock on SQLite, and the request's session stays unused until the
-    # service's unit of work.
-    async with request.app.state.read_sessionmaker() as session:
-        principal = await resolve_token(session, token, client_ip(request))
+    # A read connection of its own (no ORM session needed for one statement): no write lock on SQLite, and
+    # the request's session stays unused until the service's unit of work.
+    async with request.app.state.read_engine.connect() as connection:
+        principal = await resolve_token(connection, token, client_ip(request))
     request.state.principal = principal
     return principal
 

@@ -40,6 +40,7 @@ class StreamConfig:
     ping_interval: float = 20.0  # an application-level ping after this many idle seconds
     hello_timeout: float = 5.0
     send_timeout: float = 15.0  # a client that takes longer to accept one message is closed
+    token_recheck_interval: float = 30.0  # a revoked or expired token ends its stream within this time
     sqlite_poll_interval: float = 1.0  # safety poll; commits in this process wake the hub at once
     postgres_poll_interval: float = 5.0  # safety poll; NOTIFY wakes the hub at once
     retry_min: float = 0.5

@@ -7,7 +7,9 @@ after N in id order, then streams live ones as `{"id", "type", "at", "data"}`. W
 keep up, its queue is dropped and it gets `{"type": "resync", "last_event_id": <last delivered>}` followed
 by the events after that id, read from the database. A client that cannot take a single message within
 `send_timeout` is closed with 4408 (if the close frame still gets through) and reconnects with its last
-id. Idle connections get `{"type": "ping"}` every `ping_interval` seconds."""
+id. Idle connections get `{"type": "ping"}` every `ping_interval` seconds. The token is checked again every
+`token_recheck_interval` seconds: once it is revoked or expired, or its account deactivated, the stream
+closes with 4401 and the reason."""
 
 from __future__ import annotations
 
@@ -45,6 +47,10 @@ class TooSlow(Exception):
     """The client did not take a message within the send timeout."""
 
 
+class TokenWithdrawn(Exception):
+    """The token the stream was opened with no longer holds."""
+
+
 async def serve_event_socket(websocket: WebSocket, hub: EventHub) -> None:
     await websocket.accept()
     try:
@@ -56,7 +62,7 @@ async def serve_event_socket(websocket: WebSocket, hub: EventHub) -> None:
         return
     except WebSocketDisconnect:
         return
-    await EventStream(websocket, hub, principal, visibility).run(hello.last_event_id)
+    await EventStream(websocket, hub, principal, visibility, hello.token).run(hello.last_event_id)
 
 
 async def _receive_hello(websocket: WebSocket, wait_s: float) -> Hello:
@@ -103,8 +109,10 @@ class EventStream:
     """Delivers one client's events in id order, exactly once, from replay and live queue alike: every
     message carries its id and anything at or below `last_id` (the last one sent) is skipped."""
 
-    def __init__(self, websocket: WebSocket, hub: EventHub, principal: Principal, visibility: Visibility) -> None:
+    def __init__(self, websocket: WebSocket, hub: EventHub, principal: Principal, visibility: Visibility,
+                 token: str) -> None:
         self.websocket = websocket
+        self.token = token
         self.hub = hub
         self.config = hub.config
         self.principal = principal
@@ -120,6 +128,9 @@ class EventStream:
         except TooSlow:
             logger.info("closing event stream of %s %s: too slow", self.principal.kind, self.principal.id)
             await close_quietly(self.websocket, CLOSE_TOO_SLOW, "Te traag; verbind opnieuw met last_event_id.")
+        except TokenWithdrawn as exc:
+            logger.info("closing event stream of %s %s: %s", self.principal.kind, self.principal.id, exc)
+            await close_quietly(self.websocket, CLOSE_UNAUTHORIZED, str(exc))
         finally:
             self.hub.unsubscribe(self.subscription)
 
@@ -129,16 +140,29 @@ class EventStream:
         deliver = asyncio.create_task(self._deliver(requested_after))
         self.subscription.sender = deliver
         incoming = asyncio.create_task(self._ignore_incoming())
+        watch = asyncio.create_task(self._watch_token())
+        tasks = (deliver, incoming, watch)
         try:
-            done, _ = await asyncio.wait({deliver, incoming}, return_when=asyncio.FIRST_COMPLETED)
+            done, _ = await asyncio.wait(tasks, return_when=asyncio.FIRST_COMPLETED)
         finally:
-            for task in (deliver, incoming):
+            for task in tasks:
                 task.cancel()
-            await asyncio.gather(deliver, incoming, return_exceptions=True)
+            await asyncio.gather(*tasks, return_exceptions=True)
         if self.subscription.too_slow:
             raise TooSlow()
         for task in done:
             task.result()
+
+    async def _watch_token(self) -> None:
+        """Ends (with TokenWithdrawn) once the token is refused; a database hiccup is not a refusal."""
+        while True:
+            await asyncio.sleep(self.config.token_recheck_interval)
+            try:
+                await _authenticate(self.hub.reader, self.token, self.websocket)
+            except Rejected as exc:
+                raise TokenWithdrawn(str(exc)) from None
+            except Exception:
+                logger.warning("could not re-check the token of an event stream", exc_info=True)
 
     async def _ignore_incoming(self) -> None:
         """Reads (and ignores) what the client sends, so that a disconnect is noticed at once."""

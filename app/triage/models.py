@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import JSON, Date, Float, ForeignKey, Integer, String, Text
+from sqlalchemy import JSON, Date, Float, ForeignKey, Index, Integer, String, Text, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, utcnow
@@ -40,10 +40,19 @@ class SignalementRecord(Base):
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
 
 
+# Open incidents that a new report can join (see app.triage.queue._open_incidents_near, which spells the
+# same condition with the same literals, so that SQLite and PostgreSQL both use this partial index).
+JOINABLE_INCIDENT = "status = 'open' AND urgency != 'none'"
+
+
 class Incident(Base):
     """One event seen by one or more groups: the unit of the operators' queue and the wall."""
 
     __tablename__ = "incidents"
+    __table_args__ = (
+        Index("ix_incidents_joinable", "region_id", "last_report_at", sqlite_where=text(JOINABLE_INCIDENT),
+              postgresql_where=text(JOINABLE_INCIDENT)),
+    )
     id: Mapped[int] = mapped_column(primary_key=True)
     region_id: Mapped[int | None] = mapped_column(index=True)
     status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | closed

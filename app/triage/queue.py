@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select
+from sqlalchemy import and_, bindparam, case, func, or_, select, text
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
@@ -23,7 +23,7 @@ from app.events.service import emit
 from app.intake.models import Report, ReportPhoto
 from app.registry.models import Group
 from app.triage.grouping import IncidentCandidate, find_incident, is_noise
-from app.triage.models import Incident
+from app.triage.models import JOINABLE_INCIDENT, Incident
 
 URGENCY_RANK = {"P1": 0, "P2": 1, "P3": 2, "none": 3}
 RANKED_URGENCIES = ("P1", "P2", "P3", "none")
@@ -57,10 +57,9 @@ def _open_incidents_near(region_known: bool) -> Any:
     return (
         select(Incident.id, Incident.last_report_at, Incident.lat, Incident.lon, Incident.wijk_code,
                Incident.category, Incident.offence, Incident.urgency)
-        .where(Incident.status == "open", Incident.last_report_at >= bindparam("since"),
+        .where(text(JOINABLE_INCIDENT), Incident.last_report_at >= bindparam("since"),
                Incident.region_id == bindparam("region_id") if region_known else Incident.region_id.is_(None),
-               Incident.appearance_only.is_(False), Incident.urgency != "none",
-               func.coalesce(Incident.category, "overig") != "overig",
+               Incident.appearance_only.is_(False), func.coalesce(Incident.category, "overig") != "overig",
                or_(Incident.wijk_code == bindparam("wijk_code"), in_box))
     )
 

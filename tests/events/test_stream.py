@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import time
+from dataclasses import replace
 
 import pytest
 from websockets.exceptions import ConnectionClosed
@@ -99,3 +100,21 @@ async def test_each_client_sees_only_its_own_events(app, client, open_stream, de
     replay_a = await open_stream(first_beheerder["token"], last_event_id=0)
     assert replay_a.welcome["last_event_id"] == ids[6]
     assert [e["id"] for e in await replay_a.events(2)] == expected["beheerder a"][1]
+
+
+@pytest.mark.parametrize("stream_config", [replace(TEST_STREAM_CONFIG, token_recheck_interval=0.2)],
+                         indirect=True)
+async def test_a_stream_closes_4401_once_its_token_is_revoked(app, client, open_stream, demo):
+    beheerder = demo["beheerders"][0]
+    stream = await open_stream(beheerder["token"])
+    other = await open_stream(demo["beheerders"][1]["token"])
+    admin = await login(client, demo["admin"])
+    tokens = (await client.get(f"/api/v1/admin/beheerders/{beheerder['id']}/tokens", headers=admin)).json()
+    assert (await client.delete(f"/api/v1/auth/tokens/{tokens[0]['id']}", headers=admin)).status_code == 200
+
+    with pytest.raises(ConnectionClosed) as closed:
+        await stream.events(1, within=5)
+    assert closed.value.rcvd is not None
+    assert (closed.value.rcvd.code, closed.value.rcvd.reason) == (4401, "Dit token is ingetrokken.")
+    await other.nothing_more(0.6)  # three re-checks later the other beheerder still streams
+    await other.close()
