@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Integer, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.events import notify  # noqa: F401  (installs the session hooks)
@@ -14,6 +14,10 @@ from app.events.models import Event
 from app.events.visibility import STAFF_AUDIENCE, Visibility, beheerder_audience
 
 __all__ = ["STAFF_AUDIENCE", "beheerder_audience", "emit", "events_after", "last_visible_id"]
+
+
+_ALL_EVENTS_AFTER = (select(Event).where(Event.id > bindparam("after")).order_by(Event.id)
+                     .limit(bindparam("limit", type_=Integer)))
 
 
 def emit(
@@ -36,9 +40,9 @@ async def events_after(
     session: AsyncSession, after: int, limit: int, visibility: Visibility | None = None
 ) -> list[Event]:
     """Events with id > `after` in id order; only those `visibility` allows, or all when it is None."""
-    query = select(Event).where(Event.id > after).order_by(Event.id).limit(limit)
-    if visibility is not None:
-        query = query.where(visibility.clause())
+    if visibility is None:  # the hub, after every commit: a statement built once
+        return list((await session.scalars(_ALL_EVENTS_AFTER, {"after": after, "limit": limit})).all())
+    query = select(Event).where(Event.id > after, visibility.clause()).order_by(Event.id).limit(limit)
     return list((await session.scalars(query)).all())
 
 

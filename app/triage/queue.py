@@ -192,6 +192,11 @@ async def incident_view(session: AsyncSession, incident: Incident) -> IncidentVi
     return IncidentView(incident, reports, names, await _claim_holder(session, incident))
 
 
+_FIRST_PHOTO = (select(ReportPhoto.report_id, ReportPhoto.id).join(Report)
+                .where(Report.incident_id == bindparam("incident_id"), ReportPhoto.status == "stored")
+                .order_by(ReportPhoto.id).limit(1))  # built once: it runs for every report that joins an incident
+
+
 async def incident_event(session: AsyncSession, incident: Incident, *, only_report: Report | None = None
                          ) -> dict[str, Any]:
     """What the wall and the console need to draw the incident card without another request. For an incident
@@ -200,10 +205,7 @@ async def incident_event(session: AsyncSession, incident: Incident, *, only_repo
         stored = sorted(p.id for p in only_report.photos if p.status == "stored")
         photo: Any = (only_report.id, stored[0]) if stored else None
     else:
-        photo = (await session.execute(
-            select(ReportPhoto.report_id, ReportPhoto.id).join(Report)
-            .where(Report.incident_id == incident.id, ReportPhoto.status == "stored")
-            .order_by(ReportPhoto.id).limit(1))).first()
+        photo = (await session.execute(_FIRST_PHOTO, {"incident_id": incident.id})).first()
     return {
         "incident_id": incident.id, "status": incident.status, "urgency": incident.urgency,
         "category": incident.category, "offence": incident.offence, "wijkcode": incident.wijk_code,
