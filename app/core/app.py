@@ -21,6 +21,7 @@ from app.events.hub import start_event_hub
 from app.intake.media import build_media_fetcher
 from app.intake.ratelimit import RateLimiter
 from app.triage.runner import TriageRunner
+from app.triage.sweeper import ClaimSweeper
 
 UPLOAD_PATHS = ("/api/v1/reports",)
 
@@ -38,6 +39,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         if checkpointer is not None:
             checkpointer.start()
         event_hub = await start_event_hub(app)
+        claim_sweeper = ClaimSweeper(app.state.sessionmaker, settings.claim_sweep_seconds)
+        claim_sweeper.start()
         fetcher = build_media_fetcher(app.state.sessionmaker, settings)
         app.state.media_fetcher = fetcher
         if fetcher is not None:
@@ -52,6 +55,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             await app.state.delivery_worker.stop()
         if fetcher is not None:
             await fetcher.stop()
+        await claim_sweeper.stop()
         await event_hub.stop()
         if checkpointer is not None:
             await checkpointer.stop()

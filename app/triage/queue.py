@@ -18,7 +18,7 @@ from app.audit import service as audit
 from app.auth.models import StaffUser
 from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
-from app.core.principal import Principal
+from app.core.principal import SYSTEM, Principal
 from app.events.service import emit
 from app.intake.models import Report, ReportPhoto
 from app.registry.models import Group
@@ -269,6 +269,24 @@ async def release(session: AsyncSession, actor: Principal, incident_id: int) -> 
     incident.claimed_by_id, incident.claim_expires_at = None, None
     await _changed(session, actor, incident, "incident.release")
     return incident
+
+
+async def expire_claims(session: AsyncSession, *, batch: int = 200) -> int:
+    """Ends claims whose time ran out, so that walls and consoles stop showing a holder: one audited
+    `incident.updated` each. (An expired claim already let others act; this makes it visible.)"""
+    expired = list((await session.scalars(
+        select(Incident).where(Incident.claimed_by_id.is_not(None), Incident.claim_expires_at <= utcnow())
+        .order_by(Incident.id).limit(batch).with_for_update(skip_locked=True))).all())
+    for incident in expired:
+        holder = incident.claimed_by_id
+        incident.claimed_by_id = incident.claim_expires_at = None
+        audit.record(session, SYSTEM, "incident.claim_expired", target_type="incident", target_id=incident.id,
+                     claimed_by_id=holder)
+    for incident in expired:  # events last, after the row locks (see app.events.notify)
+        emit(session, "incident.updated", await incident_event(session, incident), region_id=incident.region_id,
+             wijk_code=incident.wijk_code)
+    await session.commit()
+    return len(expired)
 
 
 async def _ensure_not_claimed_by_other(session: AsyncSession, incident: Incident, actor: Principal) -> None:

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
+from sqlalchemy import update
+
 from app.core.database import utcnow
+from app.triage.models import Incident
+from app.triage.sweeper import ClaimSweeper
 from tests.conftest import bearer, login, problem
 
 BURGLARY_NOW = "Er wordt nu ingebroken aan de Zonnestein, twee mannen met een breekijzer bij de achterdeur"
@@ -225,3 +230,35 @@ async def test_grouping_goes_by_distance_across_wijk_borders_not_by_wijk(client,
     items = (await client.get("/api/v1/queue", headers=operator)).json()["items"]
     counts = sorted((i["report_count"], i["wijkcode"]) for i in items)
     assert counts == [(1, "WK036204"), (2, "WK036204")]  # the two near the border share one incident
+
+
+async def test_an_expired_claim_is_ended_and_shown_free_on_every_screen(app, client, demo):
+    await _report(client, _westwijk_beheerders(demo)[0], BURGLARY_NOW)
+    operator = await login(client, demo["operator"])
+    incident_id = (await client.get("/api/v1/queue", headers=operator)).json()["items"][0]["id"]
+    assert (await client.post(f"/api/v1/incidents/{incident_id}/claim", headers=operator)).status_code == 200
+    async with app.state.sessionmaker() as session:  # ten minutes later
+        await session.execute(update(Incident).where(Incident.id == incident_id)
+                              .values(claim_expires_at=utcnow() - timedelta(seconds=1)))
+        await session.commit()
+    last_event = (await client.get("/api/v1/events?limit=500", headers=operator)).json()["last_event_id"]
+
+    sweeper = ClaimSweeper(app.state.sessionmaker, interval_seconds=0.05)
+    sweeper.start()
+    try:
+        for _ in range(200):  # up to 10 s
+            events = (await client.get(f"/api/v1/events?after={last_event}", headers=operator)).json()
+            if events["events"]:
+                break
+            await asyncio.sleep(0.05)
+    finally:
+        await sweeper.stop()
+
+    [event] = events["events"]
+    assert event["type"] == "incident.updated" and event["data"]["incident_id"] == incident_id
+    assert event["data"]["claimed_by"] is None
+    admin = await login(client, demo["admin"])
+    [expired] = (await client.get("/api/v1/admin/audit?action=incident.claim_expired", headers=admin)).json()
+    assert expired["actor_type"] == "system" and expired["target_id"] == str(incident_id)
+    second = await login(client, demo["operator2"])  # free for anyone now
+    assert (await client.post(f"/api/v1/incidents/{incident_id}/claim", headers=second)).status_code == 200
