@@ -17,8 +17,6 @@ checks the behaviour."""
 from __future__ import annotations
 
 import asyncio
-import contextlib
-import logging
 import sqlite3
 from collections.abc import Callable, Generator
 from functools import partial
@@ -26,7 +24,8 @@ from typing import Any
 
 import aiosqlite
 
-logger = logging.getLogger("app.core.sqlite")
+from app.core.periodic import PeriodicTask
+
 IN_TRANSACTION_WAIT_SECONDS = 0.1
 SAFETY_NET_AUTOCHECKPOINT_PAGES = 10_000  # ~40 MB of WAL
 FIRST_RETRY_SECONDS = 0.001
@@ -93,7 +92,7 @@ def inline_connector(database: str, busy_timeout_seconds: float) -> Callable[[],
     return connect
 
 
-class WalCheckpointer:
+class WalCheckpointer(PeriodicTask):
     """Copies the WAL back into the database file from a helper thread, once a second.
 
     SQLite otherwise checkpoints inside the commit that crosses `wal_autocheckpoint` pages, which on the event
@@ -102,27 +101,8 @@ class WalCheckpointer:
     for when no checkpointer runs (command-line tools, a standalone worker)."""
 
     def __init__(self, database: str, interval_seconds: float = 1.0) -> None:
+        super().__init__("sqlite-wal-checkpoint", interval_seconds, lambda: asyncio.to_thread(self.checkpoint))
         self.database = database
-        self.interval_seconds = interval_seconds
-        self._task: asyncio.Task[None] | None = None
-
-    def start(self) -> None:
-        self._task = asyncio.create_task(self._run(), name="sqlite-wal-checkpoint")
-
-    async def stop(self) -> None:
-        if self._task is not None:
-            self._task.cancel()
-            with contextlib.suppress(asyncio.CancelledError):
-                await self._task
-            self._task = None
-
-    async def _run(self) -> None:
-        while True:
-            await asyncio.sleep(self.interval_seconds)
-            try:
-                await asyncio.to_thread(self.checkpoint)
-            except sqlite3.Error:
-                logger.warning("WAL checkpoint failed; retrying", exc_info=True)
 
     def checkpoint(self) -> tuple[int, int, int]:
         """(busy, WAL frames, frames copied) as SQLite reports them."""

@@ -30,6 +30,15 @@ def _hold_write_lock(path: Path, seconds: float, held: threading.Event,
     other.close()
 
 
+def _other_writer(path: Path, seconds: float, committed: threading.Event | None = None) -> threading.Thread:
+    """Starts another process's writer and returns once it holds the write lock (join it afterwards)."""
+    held = threading.Event()
+    other = threading.Thread(target=_hold_write_lock, args=(path, seconds, held, committed))
+    other.start()
+    held.wait(5)
+    return other
+
+
 async def _prepared(tmp_path: Path, busy_timeout_ms: int):
     path = tmp_path / "inline.db"
     engine = create_engine(f"sqlite+aiosqlite:///{path}", sqlite_busy_timeout_ms=busy_timeout_ms)
@@ -57,10 +66,7 @@ async def _ticks_while(work) -> tuple[object, int]:
 
 async def test_a_writer_waits_for_another_process_without_freezing_the_loop(tmp_path):
     path, engine = await _prepared(tmp_path, busy_timeout_ms=5000)
-    held = threading.Event()
-    other = threading.Thread(target=_hold_write_lock, args=(path, 0.5, held))
-    other.start()
-    held.wait(5)
+    other = _other_writer(path, 0.5)
 
     async def write() -> list[str]:
         async with create_sessionmaker(engine)() as session:
@@ -79,10 +85,7 @@ async def test_a_writer_waits_for_another_process_without_freezing_the_loop(tmp_
 
 async def test_a_writer_gives_up_after_the_busy_timeout_and_nothing_is_written(tmp_path):
     path, engine = await _prepared(tmp_path, busy_timeout_ms=200)
-    held = threading.Event()
-    other = threading.Thread(target=_hold_write_lock, args=(path, 1.0, held))
-    other.start()
-    held.wait(5)
+    other = _other_writer(path, 1.0)
     try:
         async with create_sessionmaker(engine)() as session:
             with pytest.raises(OperationalError, match="database is locked"):
@@ -98,10 +101,8 @@ async def test_a_writer_gives_up_after_the_busy_timeout_and_nothing_is_written(t
 async def test_readers_do_not_wait_for_a_writer(tmp_path):
     path, engine = await _prepared(tmp_path, busy_timeout_ms=5000)
     reader = create_engine(f"sqlite+aiosqlite:///{path}", sqlite_reader=True)
-    held, committed = threading.Event(), threading.Event()
-    other = threading.Thread(target=_hold_write_lock, args=(path, 3.0, held, committed))
-    other.start()
-    held.wait(5)
+    committed = threading.Event()
+    other = _other_writer(path, 3.0, committed)
     try:
         async with reader.connect() as connection:
             count = (await connection.execute(text("SELECT count(*) FROM notes"))).scalar_one()
