@@ -83,16 +83,15 @@ async def deliver(worker: DeliveryWorker, fake: FakeGraphApi, rounds: int = 3) -
         await worker.drain()
         await fake.flush_callbacks()
     await worker.drain()
-    for _ in range(20):
-        posted = await fake.flush_callbacks()  # also for what the last drain sent
+    for _ in range(40):
+        await fake.flush_callbacks()
         await worker.drain()
         wait = await _seconds_until_next_due(worker)
         soon = wait is not None and wait <= 2.0
-        if not soon and posted == 0:
+        if not soon and fake.pending_callbacks == 0:  # nothing due, and every message sent has been reported
             return
         if soon:
             await asyncio.sleep(max(0.0, wait or 0.0) + 0.01)
-            await worker.drain()
 
 
 async def _seconds_until_next_due(worker: DeliveryWorker) -> float | None:
