@@ -11,7 +11,7 @@ from starlette.types import Scope
 
 from app.broadcast.tracking import webhook_handlers
 from app.broadcast.worker import start_delivery_worker
-from app.core.database import create_engine, create_sessionmaker, read_sessions, wal_checkpointer
+from app.core.database import create_engine, create_read_engine, create_sessionmaker, wal_checkpointer
 from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
@@ -59,7 +59,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         await event_hub.stop()
         if checkpointer is not None:
             await checkpointer.stop()
-        if read_engine is not None:
+        if read_engine is not engine:
             await read_engine.dispose()
         await engine.dispose()
 
@@ -72,8 +72,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.settings = settings
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
-    app.state.read_sessionmaker, read_engine = read_sessions(engine, app.state.sessionmaker)
-    app.state.read_engine = read_engine or engine
+    app.state.read_engine = read_engine = create_read_engine(engine)
+    app.state.read_sessionmaker = create_sessionmaker(read_engine)
     app.state.metrics = Metrics()
     app.state.intake_rate_limiter = RateLimiter(settings.intake_reports_per_minute, settings.intake_burst)
     app.state.triage_hook = TriageRunner()

@@ -107,16 +107,14 @@ def create_sessionmaker(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]
     return async_sessionmaker(engine, expire_on_commit=False, autoflush=False)
 
 
-def read_sessions(engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession]
-                  ) -> tuple[async_sessionmaker[AsyncSession], AsyncEngine | None]:
-    """Sessions for frequent plain reads (token checks, the event hub), and the engine to dispose, if any.
-    On SQLite the app's engine opens every transaction with BEGIN IMMEDIATE, the write lock, so these reads
-    would queue behind writers (and writers behind them). Readers in WAL mode need no lock: on SQLite they
-    get an engine of their own whose SELECTs run in autocommit. PostgreSQL needs nothing special."""
+def create_read_engine(engine: AsyncEngine) -> AsyncEngine:
+    """The engine for frequent plain reads (token checks, the event hub). On SQLite the app's engine opens
+    every transaction with BEGIN IMMEDIATE, the write lock, so these reads would queue behind writers (and
+    writers behind them). Readers in WAL mode need no lock: on SQLite they get an engine of their own whose
+    SELECTs run in autocommit. On PostgreSQL it is the app's engine itself."""
     if engine.dialect.name != "sqlite":
-        return sessionmaker, None
-    reader = create_engine(engine.url.render_as_string(hide_password=False), sqlite_reader=True)
-    return create_sessionmaker(reader), reader
+        return engine
+    return create_engine(engine.url.render_as_string(hide_password=False), sqlite_reader=True)
 
 
 async def session_scope(factory: async_sessionmaker[AsyncSession]) -> AsyncIterator[AsyncSession]:

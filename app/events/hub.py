@@ -48,11 +48,11 @@ class StreamConfig:
 
 
 class EventHub:
-    def __init__(self, engine: AsyncEngine, sessionmaker: async_sessionmaker[AsyncSession],
-                 reader: async_sessionmaker[AsyncSession], config: StreamConfig | None = None) -> None:
+    def __init__(self, engine: AsyncEngine, reader: async_sessionmaker[AsyncSession],
+                 config: StreamConfig | None = None) -> None:
         self.engine = engine
-        self.sessionmaker = sessionmaker  # for authentication
-        self.reader = reader  # for events: plain reads that never queue behind writers (see read_sessions)
+        # Events and tokens are read through plain reads that never queue behind writers (create_read_engine).
+        self.reader = reader
         self.config = config or StreamConfig()
         self.high_water: int | None = None
         self.listener: PostgresListener | None = None
@@ -154,7 +154,7 @@ async def start_event_hub(app: FastAPI) -> EventHub:
     """Creates the app's hub, starts it and puts it on `app.state.event_hub`. Tests and benchmarks may
     tune it by setting `app.state.event_stream_config` (a StreamConfig) before the app starts."""
     config = getattr(app.state, "event_stream_config", None)
-    hub = EventHub(app.state.engine, app.state.sessionmaker, app.state.read_sessionmaker, config)
+    hub = EventHub(app.state.engine, app.state.read_sessionmaker, config)
     await hub.start()
     app.state.event_hub = hub
     return hub

@@ -55,7 +55,7 @@ async def serve_event_socket(websocket: WebSocket, hub: EventHub) -> None:
     await websocket.accept()
     try:
         hello = await _receive_hello(websocket, hub.config.hello_timeout)
-        principal = await _authenticate(hub.sessionmaker, hello.token, websocket)
+        principal = await _authenticate(hub.reader, hello.token, websocket)
         visibility = _visibility(principal)
     except Rejected as exc:
         await close_quietly(websocket, CLOSE_UNAUTHORIZED, str(exc))
