@@ -20,6 +20,7 @@ from app.core.settings import Settings, get_settings
 from app.events.hub import start_event_hub
 from app.intake.media import build_media_fetcher
 from app.intake.ratelimit import RateLimiter
+from app.intake.writer import IntakeWriter
 from app.triage.runner import TriageRunner
 from app.triage.sweeper import ClaimSweeper
 
@@ -76,7 +77,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.read_sessionmaker = create_sessionmaker(read_engine)
     app.state.metrics = Metrics()
     app.state.intake_rate_limiter = RateLimiter(settings.intake_reports_per_minute, settings.intake_burst)
-    app.state.triage_hook = TriageRunner()
+    app.state.triage_runner = TriageRunner()
+    app.state.intake_writer = IntakeWriter(engine, app.state.read_sessionmaker, settings.photo_dir,
+                                           app.state.triage_runner)
     # Set by the broadcast domain: replies to alerts, and delivery status callbacks from WhatsApp.
     app.state.whatsapp_reply_handler, app.state.whatsapp_status_handler = webhook_handlers(settings)
     app.state.delivery_worker = None  # started in the lifespan unless broadcast_worker_in_app is off

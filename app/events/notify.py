@@ -17,7 +17,8 @@ leaves a gap that nobody waits for. Emit events after taking other row locks, no
 lock-order deadlocks.
 
 pg_notify is transactional: listeners in every app process hear it only once the row is committed.
-The hooks see ORM inserts (which is what `emit` does); a Core `insert(Event)` would bypass them.
+The hooks see ORM inserts (which is what `emit` does). The intake's group commit writes its events with Core
+through `app.events.service.insert_events`, which takes the same lock and sends the same NOTIFY itself.
 
 On SQLite (one process, writers already serialised by BEGIN IMMEDIATE, so ids commit in order) there is
 no NOTIFY; instead `after_commit` wakes the hub that serves the same engine in this process.
@@ -39,8 +40,8 @@ CHANNEL = "meldkamer_events"
 EVENT_WRITE_LOCK = 0x6D656C646B616D  # "meldkam"; the advisory lock key that orders event writers
 _WROTE_EVENTS = "meldkamer.events.wrote"
 
-_NOTIFY_SQL = text(f"SELECT pg_notify('{CHANNEL}', CAST(id AS text)) FROM unnest(CAST(:ids AS BIGINT[])) AS id")
-_LOCK_SQL = text("SELECT pg_advisory_xact_lock(:key)")
+NOTIFY_SQL = text(f"SELECT pg_notify('{CHANNEL}', CAST(id AS text)) FROM unnest(CAST(:ids AS BIGINT[])) AS id")
+LOCK_SQL = text("SELECT pg_advisory_xact_lock(:key)")
 
 _wakers: weakref.WeakKeyDictionary[Engine, Callable[[], None]] = weakref.WeakKeyDictionary()
 
@@ -52,6 +53,13 @@ def register_waker(engine: Engine, wake: Callable[[], None]) -> None:
 
 def unregister_waker(engine: Engine) -> None:
     _wakers.pop(engine, None)
+
+
+def wake_local_hub(engine: Engine) -> None:
+    """Tells the hub of this process that events were committed through `engine` (SQLite has no NOTIFY)."""
+    wake = _wakers.get(engine)
+    if wake is not None:
+        wake()
 
 
 def thread_safe_waker(flag: asyncio.Event) -> Callable[[], None]:
@@ -73,7 +81,7 @@ def _lock_before_insert(session: Session, _context: Any, _instances: Any) -> Non
         return
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(_LOCK_SQL, {"key": EVENT_WRITE_LOCK})
+        connection.execute(LOCK_SQL, {"key": EVENT_WRITE_LOCK})
 
 
 @event.listens_for(Session, "after_flush")
@@ -85,7 +93,7 @@ def _notify_after_insert(session: Session, _context: Any) -> None:
     session.info[_WROTE_EVENTS] = True
     connection = session.connection()
     if connection.dialect.name == "postgresql":
-        connection.execute(_NOTIFY_SQL, {"ids": ids})
+        connection.execute(NOTIFY_SQL, {"ids": ids})
 
 
 @event.listens_for(Session, "after_commit")
@@ -93,10 +101,7 @@ def _wake_local_hub(session: Session) -> None:
     if not session.info.pop(_WROTE_EVENTS, False):
         return
     bind = session.get_bind()
-    engine = bind if isinstance(bind, Engine) else bind.engine
-    wake = _wakers.get(engine)
-    if wake is not None:
-        wake()
+    wake_local_hub(bind if isinstance(bind, Engine) else bind.engine)
 
 
 @event.listens_for(Session, "after_rollback")

@@ -4,16 +4,19 @@ a committed event reach the live stream of every app process (advisory lock + NO
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import Integer, bindparam, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.events import notify  # noqa: F401  (installs the session hooks)
 from app.events.models import Event
 from app.events.visibility import STAFF_AUDIENCE, Visibility, beheerder_audience
 
-__all__ = ["STAFF_AUDIENCE", "beheerder_audience", "emit", "events_after", "last_visible_id"]
+__all__ = ["STAFF_AUDIENCE", "NewEvent", "beheerder_audience", "emit", "events_after", "insert_events",
+           "last_visible_id"]
 
 
 _ALL_EVENTS_AFTER = (select(Event).where(Event.id > bindparam("after")).order_by(Event.id)
@@ -34,6 +37,38 @@ def emit(
     event = Event(type=event_type, data=data, region_id=region_id, wijk_code=wijk_code, audience=audience)
     session.add(event)
     return event
+
+
+@dataclass(frozen=True)
+class NewEvent:
+    """An event to write with `insert_events`: the columns of an Event row without id and time."""
+
+    type: str
+    data: dict[str, Any]
+    region_id: int | None = None
+    wijk_code: str | None = None
+    audience: str = field(default=STAFF_AUDIENCE)
+
+
+_INSERT_EVENTS = insert(Event).returning(Event.id, sort_by_parameter_order=True)
+
+
+async def insert_events(connection: AsyncConnection, events: Sequence[NewEvent]) -> list[int]:
+    """Writes events in the connection's transaction without an ORM session (the intake's group commit),
+    with the same ordering lock and NOTIFY as the session hooks of `app.events.notify`. Call it after the
+    transaction's other writes. On SQLite, call `notify.wake_local_hub` after the commit."""
+    if not events:
+        return []
+    postgres = connection.dialect.name == "postgresql"
+    if postgres:
+        await connection.execute(notify.LOCK_SQL, {"key": notify.EVENT_WRITE_LOCK})
+    rows = [{"type": event.type, "data": event.data, "region_id": event.region_id, "wijk_code": event.wijk_code,
+             "audience": event.audience} for event in events]  # not dataclasses.asdict: it deep-copies the data
+    result = await connection.execute(_INSERT_EVENTS, rows)
+    ids = [int(row_id) for row_id in result.scalars().all()]
+    if postgres:
+        await connection.execute(notify.NOTIFY_SQL, {"ids": ids})
+    return ids
 
 
 async def events_after(

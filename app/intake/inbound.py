@@ -5,7 +5,6 @@ from __future__ import annotations
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
-from pathlib import Path
 
 from pydantic import ValidationError
 from sqlalchemy import select
@@ -34,8 +33,7 @@ class Outcome:
     report_id: int | None = None
 
 
-async def accept_whatsapp_message(session: AsyncSession, photo_dir: Path, message: InboundMessage,
-                                  triage: service.TriageHook | None,
+async def accept_whatsapp_message(session: AsyncSession, writer: service.ReportWriter, message: InboundMessage,
                                   reply_handler: ReplyHandler | None = None) -> Outcome:
     if message.from_phone_e164 is None:
         return await _quarantine(session, message, "geen telefoonnummer")
@@ -60,7 +58,7 @@ async def accept_whatsapp_message(session: AsyncSession, photo_dir: Path, messag
         location_source=WHATSAPP, forwarded=message.forwarded,
     )
     try:
-        result = await service.submit_report(session, photo_dir, request, triage)
+        result = await service.submit_report(session, writer, request)
     except ProblemError as exc:
         return await _quarantine(session, message, f"{exc.code or 'ongeldig'}: {exc.detail or ''}"[:64])
     return Outcome("created" if result.created else "duplicate", result.report.id)

@@ -85,7 +85,7 @@ async def submit(
         beheerder_id=principal.id, channel="api", body=body, request_hash=service.request_hash(body, digests),
         idempotency_key=idempotency_key, photos=photos,
     )
-    result = await service.submit_report(session, settings.photo_dir, intake, request.app.state.triage_hook)
+    result = await service.submit_report(session, request.app.state.intake_writer, intake)
     if not result.created:
         response.status_code = 200
     return service.report_out(result.report)

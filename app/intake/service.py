@@ -10,16 +10,16 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, func, select, text, update
+from sqlalchemy import bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
-from app.events.service import emit
+from app.events.service import NewEvent
 from app.intake.models import QuarantinedMessage, Report, ReportPhoto
-from app.intake.photos import SanitisedPhoto, delete_photo, store_photo
+from app.intake.photos import SanitisedPhoto, store_photo
 from app.intake.schemas import (
     AMSTERDAM,
     FeedbackOut,
@@ -30,12 +30,18 @@ from app.intake.schemas import (
     normalise_text,
 )
 from app.registry.models import Beheerder, Gemeente, Group, Wijk, beheerder_groups
+from app.triage.knowledge import KnowledgeBase
+from app.triage.models import Incident
+from app.triage.queue import placement_event
 
 
-class TriageHook(Protocol):
-    """Fills a new report's suggestion (triage, urgency, advice) before it is committed."""
+class IntakeTriage(Protocol):
+    """The triage step of the intake (app.triage.runner.TriageRunner): its knowledge base once per batch, then
+    for each new report, before it is inserted, the suggestion and the incident it joins (True when new)."""
 
-    async def __call__(self, session: AsyncSession, report: Report) -> None: ...
+    async def knowledge_base(self, session: AsyncSession) -> KnowledgeBase: ...
+
+    async def place(self, connection: AsyncConnection, report: Report, kb: KnowledgeBase) -> tuple[Incident, bool]: ...
 
 
 @dataclass(frozen=True)
@@ -49,13 +55,29 @@ class IntakeRequest:
     pending_media_ids: Sequence[str] = ()
     location_source: str = "reporter"
     forwarded: bool = False
+    received_at: datetime = field(default_factory=utcnow)
 
 
 @dataclass
 class IntakeResult:
     report: Report
     created: bool
-    stored_files: list[str] = field(default_factory=list)
+
+
+class ReportWriter(Protocol):
+    """Writes an IntakeRequest and answers once its report is committed (app.intake.writer.IntakeWriter)."""
+
+    async def write(self, request: IntakeRequest) -> Written: ...
+
+
+@dataclass(frozen=True)
+class Written:
+    report_id: int
+    report: Report | None  # the new report as written (a detached copy); None when it already existed
+
+    @property
+    def created(self) -> bool:
+        return self.report is not None
 
 
 def request_hash(body: ReportIn, photo_digests: Sequence[str] = ()) -> str:
@@ -65,58 +87,20 @@ def request_hash(body: ReportIn, photo_digests: Sequence[str] = ()) -> str:
     return hashlib.sha256(canonical.encode()).hexdigest()
 
 
-async def submit_report(session: AsyncSession, photo_dir: Path, request: IntakeRequest,
-                        triage: TriageHook | None = None) -> IntakeResult:
-    """Validates against the registry, stores photos, numbers, triages and commits the report with its
-    event; the same idempotency key with the same body gives back the first report instead."""
-    if request.idempotency_key:
-        existing = await _find_by_key(session, request.beheerder_id, request.idempotency_key)
-        if existing is not None:
-            return IntakeResult(_same_request_or_conflict(existing, request), created=False)
-    group = await _reporting_group(session, request.beheerder_id, request.body.group_id)
-    stored: list[str] = []
-    try:
-        stored = [store_photo(p.content, photo_dir, p.extension) for p in request.photos]
-        report = await _insert_report(session, request, group, stored, triage)
-        await session.commit()
-    except IntegrityError:
-        await session.rollback()
-        _delete_files(photo_dir, stored)
-        if request.idempotency_key is None:
-            raise
-        return await _after_duplicate_insert(session, request.idempotency_key, request)
-    except BaseException:
-        await session.rollback()
-        _delete_files(photo_dir, stored)
-        raise
-    return IntakeResult(report, created=True, stored_files=stored)
+async def submit_report(session: AsyncSession, writer: ReportWriter, request: IntakeRequest) -> IntakeResult:
+    """The one intake path. The report is written by the process's writer in a transaction of its own, shared
+    with the reports that arrive at the same time (app.intake.writer), and is committed when this returns.
+    The same idempotency key with the same body gives back the first report instead.
 
-
-async def _after_duplicate_insert(session: AsyncSession, key: str, request: IntakeRequest) -> IntakeResult:
-    """Two identical requests raced; the other one won. Answer as if we had come second."""
-    existing = await _find_by_key(session, request.beheerder_id, key)
-    if existing is None:
-        raise Conflict("De melding kon niet worden opgeslagen; probeer het opnieuw.", code="retry")
-    return IntakeResult(_same_request_or_conflict(existing, request), created=False)
-
-
-def _same_request_or_conflict(existing: Report, request: IntakeRequest) -> Report:
-    if existing.request_hash != request.request_hash:
-        raise Conflict("Deze Idempotency-Key is al gebruikt voor een andere melding.",
-                       field="Idempotency-Key", code="idempotency_mismatch")
-    return existing
-
-
-def _delete_files(photo_dir: Path, names: list[str]) -> None:
-    for name in names:
-        delete_photo(photo_dir, name)
-
-
-async def _find_by_key(session: AsyncSession, beheerder_id: int, key: str) -> Report | None:
-    return await session.scalar(
-        select(Report).where(Report.beheerder_id == beheerder_id, Report.idempotency_key == key)
-        .options(selectinload(Report.photos))
-    )
+    The caller's session must hold no changes: it is closed first, because on SQLite the writer needs the one
+    write connection, which a session keeps from its first statement until it ends."""
+    if session.new or session.dirty or session.deleted:
+        raise RuntimeError("submit_report() needs a session without pending changes")
+    await session.close()
+    written = await writer.write(request)
+    if written.report is not None:
+        return IntakeResult(written.report, created=True)
+    return IntakeResult(await get_report(session, written.report_id), created=False)
 
 
 @dataclass(frozen=True)
@@ -135,13 +119,30 @@ _ACTIVE_GROUPS = (
     .where(Beheerder.id == bindparam("beheerder_id"), Beheerder.active, Group.active).order_by(Group.id).limit(2)
 )  # built once: on the hot path, building a statement costs more than running it
 _ACTIVE_GROUP_NAMED = _ACTIVE_GROUPS.where(Group.id == bindparam("group_id"))
+_REPORT_BY_KEY = select(Report.id, Report.request_hash).where(
+    Report.beheerder_id == bindparam("beheerder_id"), Report.idempotency_key == bindparam("key"))
 
 
-async def _reporting_group(session: AsyncSession, beheerder_id: int, group_id: int | None) -> ReportingGroup:
+async def check_request(connection: AsyncConnection, request: IntakeRequest) -> ReportingGroup | Written:
+    """What can be decided before writing: the earlier report with this idempotency key (as Written), or
+    else the group the report comes from. Raises the request's problem (unknown group, a key reused for
+    another body); writes nothing."""
+    if request.idempotency_key:
+        existing = (await connection.execute(_REPORT_BY_KEY, {"beheerder_id": request.beheerder_id,
+                                                             "key": request.idempotency_key})).first()
+        if existing is not None:
+            if existing.request_hash != request.request_hash:
+                raise Conflict("Deze Idempotency-Key is al gebruikt voor een andere melding.",
+                               field="Idempotency-Key", code="idempotency_mismatch")
+            return Written(existing.id, None)
+    return await _reporting_group(connection, request.beheerder_id, request.body.group_id)
+
+
+async def _reporting_group(connection: AsyncConnection, beheerder_id: int, group_id: int | None) -> ReportingGroup:
     """The group the report comes from: the one named, else the beheerder's only active group."""
     query, params = (_ACTIVE_GROUPS, {"beheerder_id": beheerder_id}) if group_id is None else \
         (_ACTIVE_GROUP_NAMED, {"beheerder_id": beheerder_id, "group_id": group_id})
-    groups = [ReportingGroup(*row) for row in (await session.execute(query, params)).all()]
+    groups = [ReportingGroup(*row) for row in (await connection.execute(query, params)).all()]
     if len(groups) == 1:
         return groups[0]
     if group_id is not None:
@@ -155,51 +156,91 @@ async def _reporting_group(session: AsyncSession, beheerder_id: int, group_id: i
 
 # Plain SQL that SQLite (3.35+) and PostgreSQL both speak: SQLAlchemy does not cache the compiled form of its
 # dialect-specific ON CONFLICT constructs, and compiling costs several times the statement itself.
-_NEXT_CASE_NUMBER = text(
-    "INSERT INTO case_counters (year, last) VALUES (:year, 1) "
-    "ON CONFLICT (year) DO UPDATE SET last = case_counters.last + 1 RETURNING last"
+_RESERVE_CASE_NUMBERS = text(
+    "INSERT INTO case_counters (year, last) VALUES (:year, :count) "
+    "ON CONFLICT (year) DO UPDATE SET last = case_counters.last + :count RETURNING last"
 )
 
 
-async def next_case_number(session: AsyncSession, received_at: datetime) -> str:
-    """MK-<year>-<n>, counting per year in Amsterdam time; the upsert row-locks the year's counter."""
-    year = received_at.astimezone(AMSTERDAM).year
-    number = (await session.execute(_NEXT_CASE_NUMBER, {"year": year})).scalar_one()
-    return f"MK-{year}-{number:06d}"
+async def reserve_case_numbers(connection: AsyncConnection, received: Sequence[datetime]) -> list[str]:
+    """MK-<year>-<n> for each report about to be inserted, in order, counting per year in Amsterdam time.
+    The upsert row-locks the year's counter until commit; a rollback gives the numbers back, so there are
+    no gaps."""
+    years = [at.astimezone(AMSTERDAM).year for at in received]
+    next_of: dict[int, int] = {}
+    for year in sorted(set(years)):
+        count = years.count(year)
+        last = (await connection.execute(_RESERVE_CASE_NUMBERS, {"year": year, "count": count})).scalar_one()
+        next_of[year] = last - count + 1
+    numbers = []
+    for year in years:
+        numbers.append(f"MK-{year}-{next_of[year]:06d}")
+        next_of[year] += 1
+    return numbers
 
 
-async def _insert_report(session: AsyncSession, request: IntakeRequest, group: ReportingGroup, stored: list[str],
-                         triage: TriageHook | None) -> Report:
-    body, received_at = request.body, utcnow()
-    location = body.location
+_INSERT_REPORT = insert(Report).returning(Report.id)
+_INSERT_PHOTO = insert(ReportPhoto).returning(ReportPhoto.id)
+_REPORT_COLUMNS = tuple(column.key for column in Report.__table__.columns if column.key != "id")
+_PHOTO_COLUMNS = tuple(column.key for column in ReportPhoto.__table__.columns if column.key != "id")
+
+
+async def insert_report(connection: AsyncConnection, photo_dir: Path, request: IntakeRequest,
+                        group: ReportingGroup, case_number: str, triage: IntakeTriage | None,
+                        kb: KnowledgeBase | None, stored: list[str]) -> tuple[Report, list[NewEvent]]:
+    """Stores the photos (their names are added to `stored` at once, for the caller to delete on rollback),
+    triages and inserts the report with Core statements, and gives back the report as written and its
+    events: the incident's, then report.created."""
+    for photo in request.photos:
+        stored.append(store_photo(photo.content, photo_dir, photo.extension))
+    names = stored[len(stored) - len(request.photos):]
+    report = _new_report(request, group, case_number, names)
+    placement = await triage.place(connection, report, kb) if triage is not None and kb is not None else None
+    report.id = (await connection.execute(_INSERT_REPORT, _values(report, _REPORT_COLUMNS))).scalar_one()
+    for photo_row in report.photos:
+        photo_row.report_id = report.id
+        photo_row.id = (await connection.execute(_INSERT_PHOTO, _values(photo_row, _PHOTO_COLUMNS))).scalar_one()
+    events = []
+    if placement is not None:
+        incident, created = placement
+        events.append(await placement_event(connection, incident, report, created))
+    events.append(NewEvent("report.created", report_event_data(report, group), region_id=report.region_id,
+                           wijk_code=report.source_wijk_code))
+    return report, events
+
+
+def _values(row: Report | ReportPhoto, columns: tuple[str, ...]) -> dict[str, Any]:
+    return {name: getattr(row, name) for name in columns}
+
+
+def _new_report(request: IntakeRequest, group: ReportingGroup, case_number: str, stored: list[str]) -> Report:
+    """The report as it will be inserted; every column that has a default is set here, since the row is
+    written with Core from these attributes."""
+    body, location, received_at = request.body, request.body.location, request.received_at
     report = Report(
-        case_number=await next_case_number(session, received_at),
-        beheerder_id=request.beheerder_id, group_id=group.id, source_wijk_code=group.wijk_code,
-        region_id=group.region_id, channel=request.channel,
+        case_number=case_number, beheerder_id=request.beheerder_id, group_id=group.id,
+        source_wijk_code=group.wijk_code, region_id=group.region_id, channel=request.channel,
         idempotency_key=request.idempotency_key, request_hash=request.request_hash,
         text=normalise_text(body.text), text_original=body.text, observed_at=body.observed_at,
         received_at=received_at, called_112=body.called_112, forwarded=request.forwarded,
         street=location.street if location else None, house_number=location.house_number if location else None,
         place=location.place if location else None, lat=location.lat if location else None,
         lon=location.lon if location else None,
-        location_source=request.location_source if location else None, advice=[],
+        location_source=request.location_source if location else None, status="ontvangen", advice=[],
+        appearance_only=False,
     )
-    report.photos = [_stored_photo_row(photo, name) for photo, name in zip(request.photos, stored, strict=True)]
-    report.photos += [ReportPhoto(status="pending", media_id=media_id, next_attempt_at=received_at)
-                      for media_id in request.pending_media_ids]
-    session.add(report)
-    if triage is not None:
-        await triage(session, report)  # before the insert: the suggestion goes in with the row
-    await session.flush()
-    emit(session, "report.created", report_event_data(report, group), region_id=report.region_id,
-         wijk_code=report.source_wijk_code)
+    report.photos = [_stored_photo_row(photo, name, received_at)
+                     for photo, name in zip(request.photos, stored, strict=True)]
+    report.photos += [ReportPhoto(status="pending", media_id=media_id, next_attempt_at=received_at, attempts=0,
+                                  created_at=received_at) for media_id in request.pending_media_ids]
     return report
 
 
-def _stored_photo_row(photo: SanitisedPhoto, name: str) -> ReportPhoto:
+def _stored_photo_row(photo: SanitisedPhoto, name: str, received_at: datetime) -> ReportPhoto:
     lat, lon = photo.gps if photo.gps else (None, None)
     return ReportPhoto(status="stored", stored_name=name, media_type=photo.media_type, width=photo.width,
-                       height=photo.height, size_bytes=len(photo.content), gps_lat=lat, gps_lon=lon)
+                       height=photo.height, size_bytes=len(photo.content), gps_lat=lat, gps_lon=lon, attempts=0,
+                       created_at=received_at)
 
 
 def report_event_data(report: Report, group: ReportingGroup) -> dict[str, Any]:

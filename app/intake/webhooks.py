@@ -62,7 +62,7 @@ async def whatsapp_webhook(
         raise ProblemError(400, "Ongeldig webhookbericht", str(exc)[:300], field="body") from exc
     state = request.app.state
     outcomes = [
-        await inbound.accept_whatsapp_message(session, settings.photo_dir, message, state.triage_hook,
+        await inbound.accept_whatsapp_message(session, state.intake_writer, message,
                                               getattr(state, "whatsapp_reply_handler", None))
         for message in batch.messages
     ]
@@ -129,6 +129,6 @@ async def partner_webhook(
         beheerder_id=beheerder.id, channel=f"partner:{partner}", body=body.report,
         idempotency_key=f"partner:{partner}:{body.message_id}", request_hash=service.request_hash(body.report),
     )
-    result = await service.submit_report(session, settings.photo_dir, intake, request.app.state.triage_hook)
+    result = await service.submit_report(session, request.app.state.intake_writer, intake)
     response.status_code = 201 if result.created else 200
     return service.report_out(result.report)

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
 
-from sqlalchemy import and_, bindparam, case, func, or_, select, text
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy import RowMapping, and_, bindparam, case, func, insert, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.audit import service as audit
@@ -19,7 +19,7 @@ from app.auth.models import StaffUser
 from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.principal import SYSTEM, Principal
-from app.events.service import emit
+from app.events.service import NewEvent, emit
 from app.intake.models import Report, ReportPhoto
 from app.registry.models import Group
 from app.triage.grouping import IncidentCandidate, find_incident, is_noise
@@ -50,24 +50,25 @@ _METRES_PER_DEGREE = 111_320.0
 def _open_incidents_near(region_known: bool) -> Any:
     """Open incidents that could take a report: recent, same region, and in the same wijk or within the
     grouping distance (a box around the point; `find_incident` measures the real distance). A parameter left
-    NULL matches nothing, so one statement serves reports with and without a wijk or a point. Built once: on
-    the hot path, building a statement costs more than running it."""
+    NULL matches nothing, so one statement serves reports with and without a wijk or a point. Whole rows,
+    locked in id order (PostgreSQL; SQLite has one writer): the one the report joins is updated next. Built
+    once: on the hot path, building a statement costs more than running it."""
     in_box = and_(Incident.lat.between(bindparam("lat_min"), bindparam("lat_max")),
                   Incident.lon.between(bindparam("lon_min"), bindparam("lon_max")))
     return (
-        select(Incident.id, Incident.last_report_at, Incident.lat, Incident.lon, Incident.wijk_code,
-               Incident.category, Incident.offence, Incident.urgency)
+        select(Incident.__table__)
         .where(text(JOINABLE_INCIDENT), Incident.last_report_at >= bindparam("since"),
                Incident.region_id == bindparam("region_id") if region_known else Incident.region_id.is_(None),
                Incident.appearance_only.is_(False), func.coalesce(Incident.category, "overig") != "overig",
                or_(Incident.wijk_code == bindparam("wijk_code"), in_box))
+        .order_by(Incident.id).with_for_update()
     )
 
 
 _OPEN_INCIDENTS_NEAR = {known: _open_incidents_near(known) for known in (True, False)}
 
 
-async def _nearby_open_incidents(session: AsyncSession, report: Report) -> list[IncidentCandidate]:
+async def _nearby_open_incidents(connection: AsyncConnection, report: Report) -> list[RowMapping]:
     params: dict[str, Any] = {"since": report.received_at - GROUPING_WINDOW, "region_id": report.region_id,
                               "wijk_code": report.wijk_code, "lat_min": None, "lat_max": None, "lon_min": None,
                               "lon_max": None}
@@ -78,33 +79,58 @@ async def _nearby_open_incidents(session: AsyncSession, report: Report) -> list[
                    "lon_min": report.point_lon - dlon, "lon_max": report.point_lon + dlon}
     elif report.wijk_code is None:
         return []
-    rows = (await session.execute(_OPEN_INCIDENTS_NEAR[report.region_id is not None], params)).all()
-    return [IncidentCandidate(id=r.id, received_at=r.last_report_at, lat=r.lat, lon=r.lon, wijk=r.wijk_code,
-                              category=r.category or "overig", offence=r.offence, urgency=r.urgency) for r in rows]
+    return list((await connection.execute(_OPEN_INCIDENTS_NEAR[report.region_id is not None], params)).mappings())
 
 
-async def attach_to_incident(session: AsyncSession, report: Report) -> Incident:
-    """Joins the report to an open incident close in space, time and content, or opens a new one."""
+def _candidate_of_row(row: RowMapping) -> IncidentCandidate:
+    return IncidentCandidate(id=row["id"], received_at=row["last_report_at"], lat=row["lat"], lon=row["lon"],
+                             wijk=row["wijk_code"], category=row["category"] or "overig", offence=row["offence"],
+                             urgency=row["urgency"])
+
+
+# The intake writes new reports with Core statements (see app.intake.writer); these are built once.
+_INSERT_INCIDENT = insert(Incident).returning(Incident.id)
+_SUMMARY_FIELDS = ("report_count", "group_ids", "appearance_only", "first_report_at", "last_report_at", "urgency",
+                   "category", "offence", "wijk_code", "lat", "lon")
+_UPDATE_SUMMARY = (update(Incident).where(Incident.id == bindparam("incident_id"))
+                   .values({name: bindparam(f"new_{name}") for name in _SUMMARY_FIELDS}))
+
+
+def _new_incident(report: Report) -> Incident:
+    return Incident(region_id=report.region_id, status="open", first_report_at=report.received_at,
+                    last_report_at=report.received_at, urgency=report.urgency or "none", category=report.category,
+                    offence=report.offence, wijk_code=report.wijk_code, lat=report.point_lat, lon=report.point_lon,
+                    report_count=0, group_ids=[], summary=report.text[:300], overridden=[], appearance_only=False)
+
+
+async def place_in_incident(connection: AsyncConnection, report: Report) -> tuple[Incident, bool]:
+    """Joins a new (triaged, not yet inserted) report to an open incident close in space, time and content,
+    or opens a new one, and sets `report.incident_id`. Runs in the intake's transaction with Core statements;
+    the Incident returned is a detached copy of the row, for the event. True when the incident is new."""
     candidate = _candidate_of_report(report)
     # A report about looks or origin only never joins (and so colours) an incident about real behaviour.
     joinable = not report.appearance_only and not is_noise(candidate)
-    match = find_incident(candidate, await _nearby_open_incidents(session, report)) if joinable else None
-    incident = await session.get(Incident, match) if match is not None else None
-    created = incident is None
-    if incident is None:
-        incident = Incident(region_id=report.region_id, first_report_at=report.received_at,
-                            last_report_at=report.received_at, urgency=report.urgency or "none",
-                            category=report.category, offence=report.offence, wijk_code=report.wijk_code,
-                            lat=report.point_lat, lon=report.point_lon, report_count=0, group_ids=[],
-                            summary=report.text[:300], overridden=[])
-        session.add(incident)
-        await session.flush()
-    report.incident_id = incident.id
+    nearby = await _nearby_open_incidents(connection, report) if joinable else []
+    match = find_incident(candidate, [_candidate_of_row(row) for row in nearby]) if nearby else None
+    row = next((row for row in nearby if row["id"] == match), None)
+    incident = Incident(**row) if row is not None else _new_incident(report)
     _absorb(incident, report)
-    data = await incident_event(session, incident, only_report=report if created else None)
-    emit(session, "incident.created" if created else "incident.updated", data, region_id=incident.region_id,
-         wijk_code=incident.wijk_code)
-    return incident
+    if row is None:
+        values = {name: getattr(incident, name) for name in (*_SUMMARY_FIELDS, "region_id", "status", "summary",
+                                                             "overridden")}
+        incident.id = (await connection.execute(_INSERT_INCIDENT, values)).scalar_one()
+    else:
+        summary = {f"new_{name}": getattr(incident, name) for name in _SUMMARY_FIELDS}
+        await connection.execute(_UPDATE_SUMMARY, {"incident_id": incident.id, **summary})
+    report.incident_id = incident.id
+    return incident, row is None
+
+
+async def placement_event(connection: AsyncConnection, incident: Incident, report: Report, created: bool) -> NewEvent:
+    """incident.created or incident.updated for a report just placed (call after its photos are inserted)."""
+    data = await incident_event(connection, incident, only_report=report if created else None)
+    return NewEvent("incident.created" if created else "incident.updated", data, region_id=incident.region_id,
+                    wijk_code=incident.wijk_code)
 
 
 def _absorb(incident: Incident, report: Report) -> None:
@@ -197,8 +223,8 @@ _FIRST_PHOTO = (select(ReportPhoto.report_id, ReportPhoto.id).join(Report)
                 .order_by(ReportPhoto.id).limit(1))  # built once: it runs for every report that joins an incident
 
 
-async def incident_event(session: AsyncSession, incident: Incident, *, only_report: Report | None = None
-                         ) -> dict[str, Any]:
+async def incident_event(session: AsyncSession | AsyncConnection, incident: Incident, *,
+                         only_report: Report | None = None) -> dict[str, Any]:
     """What the wall and the console need to draw the incident card without another request. For an incident
     just opened by `only_report`, its photos are known without asking the database."""
     if only_report is not None:
@@ -218,7 +244,7 @@ async def incident_event(session: AsyncSession, incident: Incident, *, only_repo
     }
 
 
-async def _claim_holder(session: AsyncSession, incident: Incident) -> str | None:
+async def _claim_holder(session: AsyncSession | AsyncConnection, incident: Incident) -> str | None:
     if incident.claimed_by_id and incident.claim_expires_at and incident.claim_expires_at > utcnow():
         return await session.scalar(select(StaffUser.display_name).where(StaffUser.id == incident.claimed_by_id))
     return None

@@ -121,9 +121,7 @@ async def split(incident_id: int, body: SplitIn, session: SessionDep,
 
 
 def _invalidate(request: Request) -> None:
-    runner = request.app.state.triage_hook
-    if runner is not None and hasattr(runner, "invalidate"):
-        runner.invalidate()
+    request.app.state.triage_runner.invalidate()
 
 
 @knowledge_router.get("/hotspots", response_model=list[HotspotOut])

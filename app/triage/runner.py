@@ -10,7 +10,7 @@ from typing import Any
 
 from shapely.geometry import shape
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.core.settings import config_dir
@@ -28,7 +28,7 @@ from app.triage.knowledge import (
     load_lexicon,
 )
 from app.triage.location import Street
-from app.triage.models import HotspotRecord, SignalementRecord
+from app.triage.models import HotspotRecord, Incident, SignalementRecord
 
 FINGERPRINT_CHECK_SECONDS = 2.0
 
@@ -67,7 +67,7 @@ async def load_knowledge_base(session: AsyncSession) -> KnowledgeBase:
 
 
 class TriageRunner:
-    """The intake's triage hook. One per process; checks the sources at most every few seconds."""
+    """The intake's triage step. One per process; checks the sources at most every few seconds."""
 
     def __init__(self) -> None:
         self._cache: KnowledgeBaseCache | None = None
@@ -88,15 +88,13 @@ class TriageRunner:
                 self._cache.get(self._fingerprint)
         return self._cache.get(self._fingerprint)
 
-    async def suggest(self, session: AsyncSession, report: Report) -> TriageResult:
-        return triage(facts_for(report), await self.knowledge_base(session))
+    async def place(self, connection: AsyncConnection, report: Report, kb: KnowledgeBase) -> tuple[Incident, bool]:
+        """The intake's triage step for a new report, in its transaction, before the report is inserted:
+        the engine's suggestion, then the incident it joins (or opens; True when new)."""
+        from app.triage.queue import place_in_incident
 
-    async def __call__(self, session: AsyncSession, report: Report) -> None:
-        """The intake's triage hook: suggest, then join (or open) an incident, in the report's transaction."""
-        from app.triage.queue import attach_to_incident
-
-        apply_suggestion(report, await self.suggest(session, report))
-        await attach_to_incident(session, report)
+        apply_suggestion(report, triage(facts_for(report), kb))
+        return await place_in_incident(connection, report)
 
 
 def facts_for(report: Report) -> ReportFacts:

@@ -1,0 +1,142 @@
+"""Group commit: reports that arrive together share one transaction, yet each is answered on its own, in
+order, and one bad report never takes its neighbours down with it."""
+
+from __future__ import annotations
+
+import asyncio
+import io
+from pathlib import Path
+from typing import Any
+
+import pytest
+from PIL import Image
+from sqlalchemy import event, func, select
+
+from app.core.errors import InvalidInput
+from app.events.models import Event
+from app.intake.models import Report
+from app.intake.photos import sanitise_photo
+from app.intake.schemas import ReportIn
+from app.intake.service import IntakeRequest, Written, request_hash
+from app.triage.models import Incident
+from tests.conftest import bearer
+
+
+def _request(beheerder: dict[str, Any], text: str, group_id: int | None = None, **extra: Any) -> IntakeRequest:
+    body = ReportIn(text=text, group_id=group_id or beheerder["group_ids"][0])
+    return IntakeRequest(beheerder_id=beheerder["id"], channel="api", body=body, request_hash=request_hash(body),
+                         **extra)
+
+
+async def _write_together(app, requests: list[IntakeRequest]) -> list[Written | BaseException]:
+    """All requests reach the writer before it runs, as when they arrive in the same instant."""
+    return await asyncio.gather(*[app.state.intake_writer.write(r) for r in requests], return_exceptions=True)
+
+
+def _count_transactions(app) -> list[int]:
+    begun = [0]
+
+    @event.listens_for(app.state.engine.sync_engine, "begin")
+    def _count(_connection) -> None:
+        begun[0] += 1
+
+    return begun
+
+
+async def _rows(app, model) -> int:
+    async with app.state.sessionmaker() as session:
+        return int(await session.scalar(select(func.count()).select_from(model)) or 0)
+
+
+def _photo() -> Any:
+    buffer = io.BytesIO()
+    Image.new("RGB", (32, 24), (10, 120, 40)).save(buffer, "PNG")
+    return sanitise_photo(buffer.getvalue(), max_bytes=1_000_000, max_pixels=10_000_000)
+
+
+async def test_reports_arriving_together_share_one_transaction_and_keep_their_order(app, demo):
+    beheerders = demo["beheerders"][:4]
+    requests = [_request(beheerders[i % 4], f"Verdachte man bij de schuurtjes, melding {i}") for i in range(12)]
+    transactions = _count_transactions(app)
+    answers = await _write_together(app, requests)
+    assert transactions[0] == 1
+    assert all(isinstance(answer, Written) and answer.created for answer in answers), answers
+    numbers = [int(answer.report.case_number.rsplit("-", 1)[1]) for answer in answers]  # type: ignore[union-attr]
+    assert numbers == list(range(1, 13))  # arrival order, no gaps
+    async with app.state.sessionmaker() as session:
+        stored = (await session.execute(select(Report.case_number, Report.text, Report.incident_id)
+                                        .order_by(Report.id))).all()
+        created = await session.scalar(select(func.count()).where(Event.type == "report.created"))
+    assert [row.text for row in stored] == [r.body.text for r in requests]
+    assert all(row.incident_id is not None for row in stored)
+    assert created == 12
+
+
+async def test_reports_in_one_batch_join_an_incident_opened_earlier_in_the_same_batch(app, demo):
+    beheerder = demo["beheerders"][0]
+    text = "Nu inbraak bezig aan de {}, twee mannen met een breekijzer bij de achterdeur"
+    answers = await _write_together(app, [_request(beheerder, text.format(street)) for street in ("Oude Waal",) * 3])
+    incident_ids = {answer.report.incident_id for answer in answers}  # type: ignore[union-attr]
+    assert len(incident_ids) == 1
+    async with app.state.sessionmaker() as session:
+        incident = await session.get(Incident, incident_ids.pop())
+    assert incident is not None and incident.report_count == 3
+
+
+async def test_a_request_refused_in_a_batch_does_not_disturb_the_others(app, demo):
+    mine = demo["beheerders"][0]
+    foreign = next(g for b in demo["beheerders"] for g in b["group_ids"] if g not in mine["group_ids"])
+    requests = [_request(mine, "Man kijkt bij woningen naar binnen"),
+                _request(mine, "Verdacht busje in de straat", group_id=foreign),
+                _request(mine, "Jongens proberen fietsen open te breken")]
+    answers = await _write_together(app, requests)
+    assert isinstance(answers[1], InvalidInput) and answers[1].field == "group_id"
+    assert [int(a.report.case_number[-6:]) for a in (answers[0], answers[2])] == [1, 2]  # type: ignore[union-attr]
+    assert await _rows(app, Report) == 2
+
+
+async def test_a_report_that_fails_while_written_fails_alone_and_leaves_no_files(app, demo, settings, monkeypatch):
+    beheerder = demo["beheerders"][0]
+    triage = app.state.intake_writer.triage
+    real_place = triage.place
+
+    async def place(connection, report, kb):
+        if "KAPOT" in report.text:
+            raise RuntimeError("triage broke on this report")
+        return await real_place(connection, report, kb)
+
+    monkeypatch.setattr(triage, "place", place)
+    requests = [_request(beheerder, "Man met breekijzer bij de garageboxen", photos=[_photo()]),
+                _request(beheerder, "KAPOT: deze melding laat het schrijven mislukken", photos=[_photo()]),
+                _request(beheerder, "Verdachte auto rijdt stapvoets door de wijk", photos=[_photo()])]
+    answers = await _write_together(app, requests)
+    assert isinstance(answers[1], RuntimeError)
+    assert isinstance(answers[0], Written) and isinstance(answers[2], Written)
+    assert [int(a.report.case_number[-6:]) for a in (answers[0], answers[2])] == [1, 2]  # the rollback gave #2 back
+    assert await _rows(app, Report) == 2
+    assert len(list(Path(settings.photo_dir).iterdir())) == 2  # the failed report's photo is gone
+    async with app.state.sessionmaker() as session:
+        assert await session.scalar(select(func.count()).where(Event.type == "report.created")) == 2
+
+
+async def test_identical_requests_in_one_batch_make_one_report(app, demo):
+    beheerder = demo["beheerders"][0]
+    requests = [_request(beheerder, "Inbraak bezig", idempotency_key="same-key") for _ in range(4)]
+    answers = await _write_together(app, requests)
+    assert all(isinstance(answer, Written) for answer in answers), answers
+    assert len({answer.report_id for answer in answers}) == 1  # type: ignore[union-attr]
+    assert sum(answer.created for answer in answers) == 1  # type: ignore[union-attr]
+    assert await _rows(app, Report) == 1
+
+
+@pytest.mark.parametrize("count", [8])
+async def test_simultaneous_posts_are_all_answered_with_their_own_report(client, demo, count):
+    beheerders = demo["beheerders"]
+    responses = await asyncio.gather(*[
+        client.post("/api/v1/reports", headers=bearer(beheerders[i % len(beheerders)]["token"]),
+                    json={"text": f"Verdacht persoon bij de speeltuin ({i})",
+                          "group_id": beheerders[i % len(beheerders)]["group_ids"][0]})
+        for i in range(count)])
+    assert [r.status_code for r in responses] == [201] * count
+    assert [r.json()["text"] for r in responses] == [f"Verdacht persoon bij de speeltuin ({i})" for i in range(count)]
+    assert len({r.json()["case_number"] for r in responses}) == count
