@@ -119,14 +119,15 @@ def _include_routers(app: FastAPI) -> None:
     from app.triage.router import knowledge_router
     from app.triage.router import router as queue_router
 
+    # Routes are matched in the order they are included: the busiest (intake, webhooks) come first.
+    app.include_router(intake_router, prefix="/api/v1")
+    app.include_router(webhooks_router)
     app.include_router(health_router)
     app.include_router(auth_router, prefix="/api/v1")
     app.include_router(admin_router, prefix="/api/v1")
     app.include_router(me_router, prefix="/api/v1")
     app.include_router(audit_router, prefix="/api/v1")
-    app.include_router(intake_router, prefix="/api/v1")
     app.include_router(quarantine_router, prefix="/api/v1")
-    app.include_router(webhooks_router)
     app.include_router(queue_router, prefix="/api/v1")
     app.include_router(knowledge_router, prefix="/api/v1")
     app.include_router(map_router, prefix="/api/v1")

@@ -23,7 +23,7 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 from app.events import notify
 from app.events.pg_listener import PostgresListener
-from app.events.service import events_after, last_visible_id
+from app.events.service import event_rows_after, last_visible_id
 from app.events.subscription import StreamEvent, Subscription
 from app.events.visibility import Visibility
 
@@ -129,7 +129,7 @@ class EventHub:
         assert self.high_water is not None
         while True:
             async with self.reader() as session:
-                rows = await events_after(session, self.high_water, self.config.page_size)
+                rows = await event_rows_after(await session.connection(), self.high_water, self.config.page_size)
             for row in rows:
                 self._fan_out(StreamEvent.from_row(row))
                 self.high_water = row.id

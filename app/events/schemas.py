@@ -6,6 +6,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
+from sqlalchemy import Row
 
 from app.events.models import Event
 
@@ -36,6 +37,6 @@ class Hello(BaseModel):
     last_event_id: int | None = Field(default=None, ge=0)
 
 
-def event_json(event: Event) -> str:
+def event_json(event: Event | Row[Any]) -> str:
     """The stream message for an event, serialised once and sent to every client that may see it."""
     return EventOut.model_validate(event).model_dump_json()

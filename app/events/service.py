@@ -8,19 +8,19 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from sqlalchemy import Integer, bindparam, insert, select
+from sqlalchemy import Integer, Row, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.events import notify  # noqa: F401  (installs the session hooks)
 from app.events.models import Event
 from app.events.visibility import STAFF_AUDIENCE, Visibility, beheerder_audience
 
-__all__ = ["STAFF_AUDIENCE", "NewEvent", "beheerder_audience", "emit", "events_after", "insert_events",
-           "last_visible_id"]
+__all__ = ["STAFF_AUDIENCE", "NewEvent", "beheerder_audience", "emit", "event_rows_after", "events_after",
+           "insert_events", "last_visible_id"]
 
 
-_ALL_EVENTS_AFTER = (select(Event).where(Event.id > bindparam("after")).order_by(Event.id)
-                     .limit(bindparam("limit", type_=Integer)))
+_EVENT_ROWS_AFTER = (select(Event.__table__).where(Event.id > bindparam("after")).order_by(Event.id)
+                     .limit(bindparam("limit", type_=Integer)))  # built once: the hub runs it after every commit
 
 
 def emit(
@@ -50,7 +50,7 @@ class NewEvent:
     audience: str = field(default=STAFF_AUDIENCE)
 
 
-_INSERT_EVENTS = insert(Event).returning(Event.id, sort_by_parameter_order=True)
+_INSERT_EVENTS = insert(Event).returning(Event.id)  # the ids only feed NOTIFY: their order does not matter
 
 
 async def insert_events(connection: AsyncConnection, events: Sequence[NewEvent]) -> list[int]:
@@ -71,12 +71,14 @@ async def insert_events(connection: AsyncConnection, events: Sequence[NewEvent])
     return ids
 
 
-async def events_after(
-    session: AsyncSession, after: int, limit: int, visibility: Visibility | None = None
-) -> list[Event]:
-    """Events with id > `after` in id order; only those `visibility` allows, or all when it is None."""
-    if visibility is None:  # the hub, after every commit: a statement built once
-        return list((await session.scalars(_ALL_EVENTS_AFTER, {"after": after, "limit": limit})).all())
+async def event_rows_after(connection: AsyncConnection, after: int, limit: int) -> Sequence[Row[Any]]:
+    """Every event with id > `after` in id order, as plain rows (no ORM objects: the hub reads these after
+    every commit that wrote events)."""
+    return (await connection.execute(_EVENT_ROWS_AFTER, {"after": after, "limit": limit})).all()
+
+
+async def events_after(session: AsyncSession, after: int, limit: int, visibility: Visibility) -> list[Event]:
+    """The events with id > `after` that `visibility` allows, in id order."""
     query = select(Event).where(Event.id > after, visibility.clause()).order_by(Event.id).limit(limit)
     return list((await session.scalars(query)).all())
 

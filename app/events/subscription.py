@@ -5,26 +5,38 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
-from typing import Final
+from typing import Any, Final
+
+from sqlalchemy import Row
 
 from app.events.models import Event
 from app.events.schemas import event_json
 from app.events.visibility import Visibility
 
 
-@dataclass(frozen=True, slots=True)
 class StreamEvent:
-    """An event as fanned out: what the visibility rule needs, and the message, serialised once."""
+    """An event as fanned out: what the visibility rule needs, and the message, serialised once, when the
+    first client that may see it takes it (an event nobody is shown is never serialised)."""
 
-    id: int
-    audience: str
-    region_id: int | None
-    text: str
+    __slots__ = ("id", "audience", "region_id", "_row", "_text")
+
+    def __init__(self, row: Event | Row[Any]) -> None:
+        self.id: int = row.id
+        self.audience: str = row.audience
+        self.region_id: int | None = row.region_id
+        self._row: Event | Row[Any] | None = row
+        self._text: str | None = None
 
     @classmethod
-    def from_row(cls, row: Event) -> StreamEvent:
-        return cls(id=row.id, audience=row.audience, region_id=row.region_id, text=event_json(row))
+    def from_row(cls, row: Event | Row[Any]) -> StreamEvent:
+        return cls(row)
+
+    @property
+    def text(self) -> str:
+        if self._text is None:
+            assert self._row is not None
+            self._text, self._row = event_json(self._row), None
+        return self._text
 
 
 class Resync:
