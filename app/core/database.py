@@ -52,6 +52,9 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+SQLITE_READERS = 8  # connections of the read engine (create_read_engine) on SQLite
+
+
 def create_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 5000, sqlite_reader: bool = False
                   ) -> AsyncEngine:
     """The app's engine. On SQLite, `sqlite_reader` gives an engine for plain autocommit reads (no write
@@ -59,11 +62,13 @@ def create_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 5000, sqli
     url = make_url(database_url)
     if url.get_backend_name() == "sqlite":
         _ensure_sqlite_dir(url.database)
-        # One connection per process: SQLite has one writer anyway, and a FIFO wait for the pool is fairer
-        # (and faster) than many connections polling the file lock, which starves some under load.
+        # One writer connection per process: SQLite has one writer anyway, and a FIFO wait for the pool is
+        # fairer (and faster) than many connections polling the file lock, which starves some under load.
+        # Readers in WAL mode do not block each other: with a single one, every request's token check
+        # queued behind the others' (see docs/performance.md, "Intake").
         engine = create_async_engine(
             url, async_creator=inline_connector(url.database or ":memory:", sqlite_busy_timeout_ms / 1000),
-            pool_size=1, max_overflow=0, pool_timeout=60)
+            pool_size=SQLITE_READERS if sqlite_reader else 1, max_overflow=0, pool_timeout=60)
         _configure_sqlite(engine, writer=not sqlite_reader)
         return engine
     return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)

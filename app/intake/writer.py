@@ -68,7 +68,7 @@ class IntakeWriter:
         return await future
 
     async def _drain(self) -> None:
-        await asyncio.sleep(0)  # let the requests that are ready on the loop join this batch
+        await asyncio.sleep(0)  # let the requests that are ready on the loop join the first batch
         while self._waiting:
             batch, self._waiting = self._waiting[:self.max_batch], self._waiting[self.max_batch:]
             try:
