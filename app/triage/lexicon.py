@@ -27,7 +27,7 @@ _SPACES = re.compile(r"[ \t\r\f\v]+")
 
 
 _GATE_LENGTH = 3
-_SUBWORD = re.compile(r"['-]")
+_SUBWORD_PART = re.compile(r"(?<=['-])[^'-]+")
 
 
 class LexiconError(ValueError):
@@ -212,6 +212,9 @@ class Doc:
     tokens: list[str]
     cache: dict[int, list[Span]] = field(default_factory=dict)
     prefixes: frozenset[str] = frozenset()  # every 1-, 2- and 3-letter start of a word or word part
+    # the text's next 1, 2 and 3 characters at every start of a word or word part -> those starts, ascending
+    starts_at: Mapping[str, list[int]] = field(default_factory=dict)
+    start_keys: frozenset[str] = frozenset()  # the keys of starts_at
 
     @classmethod
     def from_text(cls, raw: str) -> Doc:
@@ -221,18 +224,30 @@ class Doc:
         ends: list[int] = []
         sentence: list[int] = []
         tokens: list[str] = []
+        words: list[tuple[int, str]] = []  # every token and every part of one after ' or -, with its start
         for m in _TOKEN.finditer(text):
-            starts.append(m.start())
+            start = m.start()
+            token = m.group()
+            starts.append(start)
             ends.append(m.end())
-            sentence.append(bisect_right(breaks, m.start()))
-            tokens.append(m.group())
+            sentence.append(bisect_right(breaks, start))
+            tokens.append(token)
+            words.append((start, token))
+            if "-" in token or "'" in token:  # the first part adds nothing: it starts like the token
+                words.extend((start + part.start(), part.group()) for part in _SUBWORD_PART.finditer(token))
         found: set[str] = set()
-        for token in tokens:
-            found.update((token[:1], token[:2], token[:3]))
-            if "-" in token or "'" in token:
-                for part in _SUBWORD.split(token):
-                    found.update((part[:1], part[:2], part[:3]))
-        return cls(text, starts, ends, sentence, tokens, prefixes=frozenset(found))
+        starts_at: dict[str, list[int]] = {}
+        padded = text + "\0\0"  # three raw prefixes of different length at every start (no \0 in text)
+        for start, word in words:
+            found.update((word[:1], word[:2], word[:3]))
+            for key in (padded[start], padded[start:start + 2], padded[start:start + 3]):
+                at = starts_at.get(key)
+                if at is None:
+                    starts_at[key] = [start]
+                else:
+                    at.append(start)
+        return cls(text, starts, ends, sentence, tokens, prefixes=frozenset(found), starts_at=starts_at,
+                   start_keys=frozenset(starts_at))
 
     def span(self, start_char: int, end_char: int) -> Span:
         if not self.token_starts:
@@ -316,34 +331,110 @@ def prefix_gate(pattern: re.Pattern[str], k: int = _GATE_LENGTH) -> frozenset[st
     return frozenset(starts)
 
 
+def _uncapture(pattern: str) -> str:
+    """`(` of every capturing group turned into `(?:`, escapes and character classes left alone."""
+    out: list[str] = []
+    i, in_class = 0, False
+    while i < len(pattern):
+        char = pattern[i]
+        if char == "\\":
+            out.append(pattern[i:i + 2])
+            i += 2
+            continue
+        if in_class:
+            in_class = char != "]"
+        elif char == "[":
+            in_class = True
+            end = i + 1 + pattern.startswith("^", i + 1)
+            end += pattern.startswith("]", end)  # a leading ] is a literal one
+            out.append(pattern[i:end])
+            i = end
+            continue
+        elif char == "(" and not pattern.startswith("?", i + 1):
+            char = "(?:"
+        out.append(char)
+        i += 1
+    return "".join(out)
+
+
+_GROUP_REFERENCE = re.compile(r"\\[1-9]|\\g<|\(\?P=|\(\?\(")
+
+
+def without_groups(regex: re.Pattern[str]) -> re.Pattern[str]:
+    """The same regex without capturing groups: same matches, but the regex engine can reject an
+    alternative on its first character (a capturing group in front hides that character from it)."""
+    if not regex.groups or _GROUP_REFERENCE.search(regex.pattern):
+        return regex
+    try:
+        fast = re.compile(_uncapture(regex.pattern), regex.flags)
+    except re.error:
+        return regex
+    return fast if fast.groups == 0 else regex
+
+
 class Element:
-    """One compiled regular expression over the normalised text, matched on whole words.
+    r"""One compiled regular expression over the normalised text, matched on whole words.
 
     `gate` lists the word starts a match must begin with; when no word of the text starts like that the
-    regex is not run at all (a sound pre-filter, it never drops a match).
+    regex is not run at all (a sound pre-filter, it never drops a match). As the regex starts with
+    `(?<!\w)`, a match can only begin at a word (part) start followed by a gate entry, so the regex is
+    tried at those starts only (`Doc.starts_at`) instead of scanning the whole text.
     """
 
-    __slots__ = ("key", "regex", "source", "gate")
+    __slots__ = ("key", "regex", "source", "gate", "positional", "plain_gate", "_fast")
 
     def __init__(self, key: int, regex: re.Pattern[str], source: str) -> None:
         self.key = key
         self.regex = regex
         self.source = source
+        self._fast = without_groups(regex)  # used for matching; `regex` for the gate and as written
         self.gate = prefix_gate(regex)
+        self.positional = regex.pattern.startswith(r"(?<!\w)")
+        # only letters and digits: then the gate meets `Doc.start_keys` exactly when it meets `Doc.prefixes`
+        self.plain_gate = self.gate is not None and all(s.isascii() and s.isalnum() for s in self.gate)
 
     def spans(self, doc: Doc) -> list[Span]:
         cached = doc.cache.get(self.key)
         if cached is None:
-            if self.gate is not None and self.gate.isdisjoint(doc.prefixes):
+            gate = self.gate
+            if gate is None:
+                cached = self._scan(doc)
+            elif not self.plain_gate and gate.isdisjoint(doc.prefixes):
                 cached = []
+            elif self.positional:
+                common = gate.intersection(doc.start_keys)
+                cached = self._match_at(doc, common) if common else []
             else:
-                cached = [doc.span(m.start(), m.end()) for m in self.regex.finditer(doc.text)]
+                cached = [] if gate.isdisjoint(doc.prefixes) else self._scan(doc)
             doc.cache[self.key] = cached
         return cached
 
+    def _scan(self, doc: Doc) -> list[Span]:
+        return [doc.span(m.start(), m.end()) for m in self._fast.finditer(doc.text)]
+
+    def _match_at(self, doc: Doc, prefixes: frozenset[str]) -> list[Span]:
+        """The matches finditer() gives (leftmost first, each next one from the end of the last), tried only
+        at the word starts followed by one of `prefixes`."""
+        starts_at = doc.starts_at
+        if len(prefixes) == 1:
+            positions: Iterable[int] = starts_at[next(iter(prefixes))]
+        else:
+            positions = sorted({p for prefix in prefixes for p in starts_at[prefix]})
+        found: list[Span] = []
+        match = self._fast.match
+        text = doc.text
+        end = 0
+        for p in positions:
+            if p >= end:
+                m = match(text, p)
+                if m is not None:
+                    end = m.end()
+                    found.append(doc.span(p, end))
+        return found
+
 
 class Frame:
-    __slots__ = ("elements", "window", "unless", "unless_window")
+    __slots__ = ("elements", "window", "unless", "unless_window", "gates")
 
     def __init__(self, elements: tuple[Element, ...], window: int, unless: tuple[Element, ...],
                  unless_window: int | None = None) -> None:
@@ -351,8 +442,13 @@ class Frame:
         self.window = window
         self.unless = unless
         self.unless_window = window if unless_window is None else unless_window
+        self.gates = tuple(e.gate for e in elements if e.gate is not None)
 
     def spans(self, doc: Doc) -> list[Span]:
+        prefixes = doc.prefixes
+        for gate in self.gates:  # an element whose gate fails has no spans: skip the frame cheaply
+            if gate.isdisjoint(prefixes):
+                return []
         lists: list[list[Span]] = []
         for element in self.elements:  # stop at the first element that does not occur
             spans = element.spans(doc)
@@ -396,8 +492,13 @@ class Matcher:
         out: list[Span] = []
         for element in self.combined:
             out.extend(element.spans(doc))
+        prefixes = doc.prefixes
         for frame in self.frames:
-            out.extend(frame.spans(doc))
+            for gate in frame.gates:  # the frame's own first test, inlined: most frames stop here
+                if gate.isdisjoint(prefixes):
+                    break
+            else:
+                out.extend(frame.spans(doc))
         return out
 
     def __bool__(self) -> bool:

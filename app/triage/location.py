@@ -5,6 +5,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Literal
 
 from rapidfuzz import fuzz, process
@@ -18,6 +19,7 @@ _AFTER_HOUSE_NUMBER = frozenset({
     "ter", "te", "tegenover", "naast", "achter", "voor", "and", "at",
 })
 _COMPACT = re.compile(r"[^a-z0-9]")
+_PLAIN_TOKENS = re.compile(r"[a-z0-9' -]*")
 
 
 @dataclass(frozen=True)
@@ -65,6 +67,16 @@ class StreetIndex:
     generic_place_nouns: frozenset[str]
     by_initial_length: Mapping[tuple[str, int], tuple[str, ...]] = field(default_factory=dict)
     outside_places: re.Pattern[str] | None = None  # well-known places outside every pilot wijk
+
+    @cached_property
+    def initials(self) -> frozenset[str]:
+        """The first two letters of every street key."""
+        return frozenset(key[:2] for key in self.entries)
+
+    @cached_property
+    def longest_key(self) -> int:
+        """No key longer than this is found, exactly or fuzzily."""
+        return max([len(key) for key in self.entries] + [n for _, n in self.by_initial_length], default=0)
 
     def candidates(self, key: str) -> tuple[str, ...]:
         """Non-generic street keys that start with the same two letters (chat typos rarely hit the first
@@ -196,21 +208,34 @@ def _house_number(doc: Doc, start: int, end: int) -> str | None:
     return None
 
 
+def _compacts(tokens: list[str]) -> list[str]:
+    """compact() of every token; tokens of a normalised text only need their ' and - removed."""
+    joined = " ".join(tokens)
+    if tokens and joined.count(" ") == len(tokens) - 1 and _PLAIN_TOKENS.fullmatch(joined):
+        return joined.replace("-", "").replace("'", "").split(" ")
+    return [_COMPACT.sub("", t) for t in tokens]
+
+
 def find_streets(doc: Doc, index: StreetIndex, source_gemeente: str | None) -> list[StreetHit]:
     """All gazetteer streets named in the text, best non-overlapping matches in text order."""
     tokens = doc.tokens
-    compacts = [_COMPACT.sub("", t) for t in tokens]
+    compacts = _compacts(tokens)
     hits: list[StreetHit] = []
     n_tokens = len(tokens)
     stop = index.stopwords
+    sentences = doc.token_sentence
+    initials = index.initials
+    longest = index.longest_key
     for i in range(n_tokens):
         if tokens[i] in stop:
             continue
         key = ""
         for j in range(i, min(n_tokens, i + index.max_tokens)):
-            if doc.token_sentence[j] != doc.token_sentence[i]:
+            if sentences[j] != sentences[i]:
                 break
             key += compacts[j]
+            if len(key) > longest or (len(key) >= 2 and key[:2] not in initials):
+                break  # longer keys cannot be found either
             if j > i and tokens[j] in stop:
                 continue
             if not key or key.isdigit():
