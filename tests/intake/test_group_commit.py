@@ -33,14 +33,14 @@ async def _write_together(app, requests: list[IntakeRequest]) -> list[Written | 
     return await asyncio.gather(*[app.state.intake_writer.write(r) for r in requests], return_exceptions=True)
 
 
-def _count_transactions(app) -> list[int]:
-    begun = [0]
+def _count_commits(app) -> list[int]:
+    committed = [0]
 
-    @event.listens_for(app.state.engine.sync_engine, "begin")
+    @event.listens_for(app.state.engine.sync_engine, "commit")
     def _count(_connection) -> None:
-        begun[0] += 1
+        committed[0] += 1
 
-    return begun
+    return committed
 
 
 async def _rows(app, model) -> int:
@@ -57,9 +57,9 @@ def _photo() -> Any:
 async def test_reports_arriving_together_share_one_transaction_and_keep_their_order(app, demo):
     beheerders = demo["beheerders"][:4]
     requests = [_request(beheerders[i % 4], f"Verdachte man bij de schuurtjes, melding {i}") for i in range(12)]
-    transactions = _count_transactions(app)
+    commits = _count_commits(app)
     answers = await _write_together(app, requests)
-    assert transactions[0] == 1
+    assert commits[0] == 1
     assert all(isinstance(answer, Written) and answer.created for answer in answers), answers
     numbers = [int(answer.report.case_number.rsplit("-", 1)[1]) for answer in answers]  # type: ignore[union-attr]
     assert numbers == list(range(1, 13))  # arrival order, no gaps
