@@ -68,12 +68,11 @@ def _sanitise_all(files: list[bytes], settings: Settings) -> list[SanitisedPhoto
              responses={200: {"description": "Dezelfde Idempotency-Key en inhoud: de eerste melding"}})
 async def submit(
     request: Request,
-    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
     principal: Principal = allow("beheerder"),
-) -> ReportOut:
+) -> Response:
     _check_rate(request, principal)
     if request.headers.get("content-type", "").startswith("multipart/"):
         body, files = await _read_multipart(request, settings)
@@ -86,9 +85,9 @@ async def submit(
         idempotency_key=idempotency_key, photos=photos,
     )
     result = await service.submit_report(session, request.app.state.intake_writer, intake)
-    if not result.created:
-        response.status_code = 200
-    return service.report_out(result.report)
+    # Serialised here rather than by FastAPI's response_model, which would validate the finished model again.
+    return Response(service.report_out(result.report).model_dump_json(), status_code=201 if result.created else 200,
+                    media_type="application/json")
 
 
 @router.get("", response_model=Page[ReportOut], summary="Mijn meldingen met status en terugkoppeling")
