@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Float, ForeignKey, Integer, String, Text, UniqueConstraint
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, UniqueConstraint, text
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from app.core.database import Base, utcnow
@@ -84,13 +84,20 @@ class ReportFeedback(Base):
     staff_user_id: Mapped[int | None] = mapped_column(ForeignKey("staff_users.id", ondelete="SET NULL"))
 
 
+PENDING_PHOTO = "status = 'pending'"
+
+
 class ReportPhoto(Base):
     """A photo, stored re-encoded (pixels only) under a random name; WhatsApp media arrive later."""
 
     __tablename__ = "report_photos"
+    # Only pending downloads are looked up by status (the media fetcher); an index on every status misled
+    # SQLite's planner into walking all stored photos (migration 0006).
+    __table_args__ = (Index("ix_report_photos_pending", "next_attempt_at", sqlite_where=text(PENDING_PHOTO),
+                            postgresql_where=text(PENDING_PHOTO)),)
     id: Mapped[int] = mapped_column(primary_key=True)
     report_id: Mapped[int] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
-    status: Mapped[str] = mapped_column(String(16), default="stored", index=True)  # pending | stored | failed
+    status: Mapped[str] = mapped_column(String(16), default="stored")  # pending | stored | failed
     stored_name: Mapped[str | None] = mapped_column(String(64))
     media_type: Mapped[str | None] = mapped_column(String(32))
     width: Mapped[int | None] = mapped_column(Integer)
