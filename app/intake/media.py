@@ -110,7 +110,7 @@ class MediaFetcher:
                 emit(session, "report.photo_added", {"report_id": report.id, "case_number": report.case_number,
                                                      "photo_id": photo_id, "incident_id": report.incident_id},
                      region_id=report.region_id, wijk_code=report.source_wijk_code)
-                await _announce_incident(session, report.incident_id)
+                await _announce_incident(session, report.incident_id, photo_id)
             await session.commit()
 
     async def _failed(self, photo_id: int, error: str, *, permanent: bool) -> None:
@@ -127,13 +127,14 @@ class MediaFetcher:
             await session.commit()
 
 
-async def _announce_incident(session: AsyncSession, incident_id: int | None) -> None:
+async def _announce_incident(session: AsyncSession, incident_id: int | None, photo_id: int) -> None:
     """The wall shows that an incident has a photo: tell it, now that one arrived."""
-    from app.triage.queue import get_incident, incident_event
+    from app.triage.queue import get_incident, incident_event, note_photo_stored
 
     if incident_id is None:
         return
     incident = await get_incident(session, incident_id)
+    await note_photo_stored(session, incident, photo_id)
     emit(session, "incident.updated", await incident_event(session, incident), region_id=incident.region_id,
          wijk_code=incident.wijk_code)
 

@@ -78,3 +78,6 @@ class Incident(Base):
     created_at: Mapped[datetime] = mapped_column(default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(default=utcnow, onupdate=utcnow)
     closed_at: Mapped[datetime | None] = mapped_column()
+    # The first stored photo of its reports, for the card; kept here so that drawing the card does not
+    # search every report of a big incident (app.triage.queue.note_photo_stored and _recompute keep it).
+    first_photo_id: Mapped[int | None] = mapped_column(Integer)

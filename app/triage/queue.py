@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import RowMapping, and_, bindparam, case, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit import service as audit
 from app.auth.models import StaffUser
@@ -128,6 +129,9 @@ async def place_in_incident(connection: AsyncConnection, report: Report) -> tupl
 
 async def placement_event(connection: AsyncConnection, incident: Incident, report: Report, created: bool) -> NewEvent:
     """incident.created or incident.updated for a report just placed (call after its photos are inserted)."""
+    stored = [photo.id for photo in report.photos if photo.status == "stored"]
+    if stored:
+        await note_photo_stored(connection, incident, min(stored))
     data = await incident_event(connection, incident, only_report=report if created else None)
     return NewEvent("incident.created" if created else "incident.updated", data, region_id=incident.region_id,
                     wijk_code=incident.wijk_code)
@@ -197,6 +201,7 @@ async def _recompute(session: AsyncSession, incident: Incident) -> None:
     incident.group_ids, incident.appearance_only = sorted(group_ids), bool(appearance_only)
     first = await _first_report(session, incident.id)
     incident.summary = first.text[:300] if first else ""
+    incident.first_photo_id = await session.scalar(_FIRST_STORED_PHOTO, {"incident_id": incident.id})
 
 
 # ---- read models ---------------------------------------------------------------------------------
@@ -218,20 +223,32 @@ async def incident_view(session: AsyncSession, incident: Incident) -> IncidentVi
     return IncidentView(incident, reports, names, await _claim_holder(session, incident))
 
 
-_FIRST_PHOTO = (select(ReportPhoto.report_id, ReportPhoto.id).join(Report)
-                .where(Report.incident_id == bindparam("incident_id"), ReportPhoto.status == "stored")
-                .order_by(ReportPhoto.id).limit(1))  # built once: it runs for every report that joins an incident
+_FIRST_STORED_PHOTO = (select(func.min(ReportPhoto.id)).join(Report)
+                       .where(Report.incident_id == bindparam("incident_id"), ReportPhoto.status == "stored"))
+_NOTE_PHOTO = (update(Incident).where(Incident.id == bindparam("incident_id"),
+                                      or_(Incident.first_photo_id.is_(None),
+                                          Incident.first_photo_id > bindparam("photo_id")))
+               .values(first_photo_id=bindparam("photo_id")))
+_PHOTO_REPORT = select(ReportPhoto.report_id, ReportPhoto.id).where(ReportPhoto.id == bindparam("photo_id"))
+
+
+async def note_photo_stored(session: AsyncSession | AsyncConnection, incident: Incident, photo_id: int) -> None:
+    """A photo of one of the incident's reports is stored: it becomes the card's photo if it is the first."""
+    await session.execute(_NOTE_PHOTO, {"incident_id": incident.id, "photo_id": photo_id})
+    if incident.first_photo_id is None or incident.first_photo_id > photo_id:
+        set_committed_value(incident, "first_photo_id", photo_id)  # written above; not again by a flush
 
 
 async def incident_event(session: AsyncSession | AsyncConnection, incident: Incident, *,
                          only_report: Report | None = None) -> dict[str, Any]:
     """What the wall and the console need to draw the incident card without another request. For an incident
     just opened by `only_report`, its photos are known without asking the database."""
+    photo: Any = None
     if only_report is not None:
         stored = sorted(p.id for p in only_report.photos if p.status == "stored")
-        photo: Any = (only_report.id, stored[0]) if stored else None
-    else:
-        photo = (await session.execute(_FIRST_PHOTO, {"incident_id": incident.id})).first()
+        photo = (only_report.id, stored[0]) if stored else None
+    elif incident.first_photo_id is not None:
+        photo = (await session.execute(_PHOTO_REPORT, {"photo_id": incident.first_photo_id})).first()
     return {
         "incident_id": incident.id, "status": incident.status, "urgency": incident.urgency,
         "category": incident.category, "offence": incident.offence, "wijkcode": incident.wijk_code,

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import asyncio
+import io
+import json
 from datetime import timedelta
 
-from sqlalchemy import update
+from PIL import Image
+from sqlalchemy import select, update
 
 from app.core.database import utcnow
+from app.events.models import Event
 from app.triage.models import Incident
 from app.triage.sweeper import ClaimSweeper
 from tests.conftest import bearer, login, problem
@@ -262,3 +266,44 @@ async def test_an_expired_claim_is_ended_and_shown_free_on_every_screen(app, cli
     assert expired["actor_type"] == "system" and expired["target_id"] == str(incident_id)
     second = await login(client, demo["operator2"])  # free for anyone now
     assert (await client.post(f"/api/v1/incidents/{incident_id}/claim", headers=second)).status_code == 200
+
+
+def _png() -> bytes:
+    buffer = io.BytesIO()
+    Image.new("RGB", (40, 30), (90, 90, 200)).save(buffer, "PNG")
+    return buffer.getvalue()
+
+
+async def _report_with_photo(client, beheerder: dict, text: str) -> dict:
+    response = await client.post("/api/v1/reports", headers=bearer(beheerder["token"]),
+                                 files=[("photos", ("foto.png", _png(), "image/png"))],
+                                 data={"report": json.dumps({"text": text})})
+    assert response.status_code == 201, response.text
+    return response.json()
+
+
+async def _card_photo(app, incident_id: int) -> dict | None:
+    """The photo of the incident's newest event: what the wall draws on the card."""
+    async with app.state.sessionmaker() as session:
+        events = (await session.scalars(select(Event).where(Event.type.like("incident.%")).order_by(Event.id))).all()
+    return [e.data for e in events if e.data["incident_id"] == incident_id][-1]["photo"]
+
+
+async def test_the_card_shows_the_first_photo_of_the_incident_also_after_a_split(app, client, demo):
+    westwijk = _westwijk_beheerders(demo)
+    await _report(client, westwijk[0], BURGLARY_NOW)
+    operator = await login(client, demo["operator"])
+    [item] = (await client.get("/api/v1/queue", headers=operator)).json()["items"]
+    assert await _card_photo(app, item["id"]) is None
+    with_photo = await _report_with_photo(client, westwijk[1], BURGLARY_NOW + " (foto)")
+    assert await _card_photo(app, item["id"]) == {"report_id": with_photo["id"],
+                                                  "photo_id": with_photo["photos"][0]["id"]}
+    later = await _report_with_photo(client, westwijk[2], BURGLARY_NOW + " (nog een foto)")
+    assert await _card_photo(app, item["id"]) == {"report_id": with_photo["id"],
+                                                  "photo_id": with_photo["photos"][0]["id"]}
+    split = await client.post(f"/api/v1/incidents/{item['id']}/split", headers=operator,
+                              json={"report_ids": [with_photo["id"]]})
+    assert split.status_code == 201, split.text
+    assert await _card_photo(app, split.json()["id"]) == {"report_id": with_photo["id"],
+                                                          "photo_id": with_photo["photos"][0]["id"]}
+    assert await _card_photo(app, item["id"]) == {"report_id": later["id"], "photo_id": later["photos"][0]["id"]}
