@@ -132,7 +132,7 @@ async def placement_event(connection: AsyncConnection, incident: Incident, repor
     stored = [photo.id for photo in report.photos if photo.status == "stored"]
     if stored:
         await note_photo_stored(connection, incident, min(stored))
-    data = await incident_event(connection, incident, only_report=report if created else None)
+    data = await incident_event(connection, incident)
     return NewEvent("incident.created" if created else "incident.updated", data, region_id=incident.region_id,
                     wijk_code=incident.wijk_code)
 
@@ -239,15 +239,10 @@ async def note_photo_stored(session: AsyncSession | AsyncConnection, incident: I
         set_committed_value(incident, "first_photo_id", photo_id)  # written above; not again by a flush
 
 
-async def incident_event(session: AsyncSession | AsyncConnection, incident: Incident, *,
-                         only_report: Report | None = None) -> dict[str, Any]:
-    """What the wall and the console need to draw the incident card without another request. For an incident
-    just opened by `only_report`, its photos are known without asking the database."""
+async def incident_event(session: AsyncSession | AsyncConnection, incident: Incident) -> dict[str, Any]:
+    """What the wall and the console need to draw the incident card without another request."""
     photo: Any = None
-    if only_report is not None:
-        stored = sorted(p.id for p in only_report.photos if p.status == "stored")
-        photo = (only_report.id, stored[0]) if stored else None
-    elif incident.first_photo_id is not None:
+    if incident.first_photo_id is not None:
         photo = (await session.execute(_PHOTO_REPORT, {"photo_id": incident.first_photo_id})).first()
     return {
         "incident_id": incident.id, "status": incident.status, "urgency": incident.urgency,
