@@ -131,7 +131,7 @@ class EventHub:
             async with self.reader() as session:
                 rows = await event_rows_after(await session.connection(), self.high_water, self.config.page_size)
             for row in rows:
-                self._fan_out(StreamEvent.from_row(row))
+                self._fan_out(StreamEvent(row))
                 self.high_water = row.id
             if len(rows) < self.config.page_size:
                 return

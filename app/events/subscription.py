@@ -27,10 +27,6 @@ class StreamEvent:
         self._row: Event | Row[Any] | None = row
         self._text: str | None = None
 
-    @classmethod
-    def from_row(cls, row: Event | Row[Any]) -> StreamEvent:
-        return cls(row)
-
     @property
     def text(self) -> str:
         if self._text is None:

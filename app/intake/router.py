@@ -64,6 +64,13 @@ def _sanitise_all(files: list[bytes], settings: Settings) -> list[SanitisedPhoto
     return photos
 
 
+def intake_answer(result: service.IntakeResult) -> Response:
+    """201 with the new report, or 200 with the first one for a repeated request. Serialised here rather
+    than by FastAPI's response_model, which would validate the finished model again."""
+    return Response(service.report_out(result.report).model_dump_json(), status_code=201 if result.created else 200,
+                    media_type="application/json")
+
+
 @router.post("", response_model=ReportOut, status_code=201, summary="Melding doorsturen (beheerder)",
              responses={200: {"description": "Dezelfde Idempotency-Key en inhoud: de eerste melding"}})
 async def submit(
@@ -84,10 +91,7 @@ async def submit(
         beheerder_id=principal.id, channel="api", body=body, request_hash=service.request_hash(body, digests),
         idempotency_key=idempotency_key, photos=photos,
     )
-    result = await service.submit_report(session, request.app.state.intake_writer, intake)
-    # Serialised here rather than by FastAPI's response_model, which would validate the finished model again.
-    return Response(service.report_out(result.report).model_dump_json(), status_code=201 if result.created else 200,
-                    media_type="application/json")
+    return intake_answer(await service.submit_report(session, request.app.state.intake_writer, intake))
 
 
 @router.get("", response_model=Page[ReportOut], summary="Mijn meldingen met status en terugkoppeling")

@@ -17,7 +17,8 @@ from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import ProblemError, Unauthorized
 from app.core.schemas import parse_json_body
 from app.intake import inbound, service
-from app.intake.schemas import ReportIn
+from app.intake.router import intake_answer
+from app.intake.schemas import ReportIn, ReportOut
 from app.intake.whatsapp import MalformedWebhook, parse_webhook, verify_handshake, verify_signature
 from app.registry.schemas import normalise_phone
 
@@ -102,17 +103,17 @@ def _verify_partner(secret: str, timestamp: str | None, signature: str | None, r
 
 
 @router.post("/partner/{partner}", summary="Melding van een partner-app (HMAC-ondertekend)", status_code=201,
+             response_model=ReportOut,
              responses={200: {"description": "Herhaald bericht: de eerste melding"},
                         202: {"description": "Onbekende beheerder: in quarantaine"}})
 async def partner_webhook(
     partner: str,
     request: Request,
-    response: Response,
     session: SessionDep,
     settings: SettingsDep,
     timestamp: Annotated[str | None, Header(alias=PARTNER_TIMESTAMP)] = None,
     signature: Annotated[str | None, Header(alias=PARTNER_SIGNATURE)] = None,
-) -> Any:
+) -> Response:
     secret = settings.partner_secrets.get(partner)
     if secret is None:
         raise ProblemError(404, "Niet gevonden", f"Partner '{partner}' is niet bekend.", code="unknown_partner")
@@ -129,6 +130,4 @@ async def partner_webhook(
         beheerder_id=beheerder.id, channel=f"partner:{partner}", body=body.report,
         idempotency_key=f"partner:{partner}:{body.message_id}", request_hash=service.request_hash(body.report),
     )
-    result = await service.submit_report(session, request.app.state.intake_writer, intake)
-    response.status_code = 201 if result.created else 200
-    return service.report_out(result.report)
+    return intake_answer(await service.submit_report(session, request.app.state.intake_writer, intake))
