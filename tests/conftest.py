@@ -98,6 +98,7 @@ def settings(database_url: str, tmp_path: Path) -> Settings:
 async def app(settings: Settings) -> AsyncIterator[FastAPI]:
     application = create_app(settings, configure_logs=False)
     yield application
+    await application.state.photo_pool.aclose()
     await application.state.engine.dispose()
 
 

@@ -19,7 +19,8 @@ from app.core.middleware import BodySizeLimitMiddleware, Metrics, RequestContext
 from app.core.settings import Settings, get_settings
 from app.events.hub import start_event_hub
 from app.intake.media import build_media_fetcher
-from app.intake.ratelimit import RateLimiter
+from app.intake.photo_pool import PhotoPool
+from app.intake.ratelimit import PixelBudget, RateLimiter
 from app.intake.writer import IntakeWriter
 from app.triage.runner import TriageRunner
 from app.triage.sweeper import ClaimSweeper
@@ -42,7 +43,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         event_hub = await start_event_hub(app)
         claim_sweeper = ClaimSweeper(app.state.sessionmaker, settings.claim_sweep_seconds)
         claim_sweeper.start()
-        fetcher = build_media_fetcher(app.state.sessionmaker, settings)
+        app.state.photo_pool.start()
+        fetcher = build_media_fetcher(app.state.sessionmaker, settings, app.state.photo_pool, app.state.photo_budget)
         app.state.media_fetcher = fetcher
         if fetcher is not None:
             fetcher.start()
@@ -56,6 +58,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             await app.state.delivery_worker.stop()
         if fetcher is not None:
             await fetcher.stop()
+        await app.state.photo_pool.aclose()
         await claim_sweeper.stop()
         await event_hub.stop()
         if checkpointer is not None:
@@ -77,6 +80,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.read_sessionmaker = create_sessionmaker(read_engine)
     app.state.metrics = Metrics()
     app.state.intake_rate_limiter = RateLimiter(settings.intake_reports_per_minute, settings.intake_burst)
+    app.state.photo_pool = PhotoPool.from_settings(settings)
+    app.state.photo_budget = PixelBudget(settings.photo_megapixels_per_minute * 1_000_000)
     app.state.triage_runner = TriageRunner()
     app.state.intake_writer = IntakeWriter(engine, app.state.read_sessionmaker, settings.photo_dir,
                                            app.state.triage_runner)

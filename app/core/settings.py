@@ -57,8 +57,12 @@ class Settings(BaseSettings):
     intake_reports_per_minute: int = 30
     intake_burst: int = 10
     photo_max_bytes: int = 10_485_760
-    photo_max_pixels: int = 40_000_000
+    photo_max_pixels: int = 24_000_000  # per image: a 6000x4000 camera; phones take 12 MP
+    photo_megapixels_per_minute: int = 200  # decoded per beheerder (REST and WhatsApp together)
     photos_per_report: int = 4
+    photo_pool_kind: Literal["process", "thread"] = "process"  # where photos are decoded (docs/performance.md)
+    photo_workers: int = 1
+    photo_pool_capacity: int = 8  # images decoding or waiting; more uploads at once are refused with 503
     media_max_attempts: int = 8
     webhook_max_age_seconds: int = 300
     claim_sweep_seconds: float = 15.0  # how soon an expired claim on an incident disappears from the screens

@@ -1,5 +1,7 @@
 """Fetches WhatsApp media after the webhook has been answered. Pending photo rows are the queue, so a
-restart resumes where it stopped; on PostgreSQL several processes share the work (SKIP LOCKED)."""
+restart resumes where it stopped; on PostgreSQL several processes share the work (SKIP LOCKED). Photos are
+decoded in the photo pool, within the sending beheerder's budget of decoded pixels: a photo over the budget
+waits (it is not a failed attempt)."""
 
 from __future__ import annotations
 
@@ -17,7 +19,9 @@ from app.events.service import emit
 from app.intake import service
 from app.intake.graph_media import GraphMediaClient, MediaPermanentError, MediaTemporaryError
 from app.intake.models import Report, ReportPhoto
-from app.intake.photos import PhotoRejected, SanitisedPhoto, sanitise_photo, store_photo
+from app.intake.photo_pool import PhotoPool
+from app.intake.photos import PhotoRejected, SanitisedPhoto, store_photo
+from app.intake.ratelimit import PixelBudget
 
 logger = logging.getLogger("app.intake.media")
 LEASE = timedelta(minutes=2)  # a claimed row is retried by another worker if this one dies
@@ -30,10 +34,12 @@ def retry_delay(attempts: int) -> timedelta:
 
 class MediaFetcher:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
-                 client: GraphMediaClient) -> None:
+                 client: GraphMediaClient, pool: PhotoPool, budget: PixelBudget) -> None:
         self.sessionmaker = sessionmaker
         self.settings = settings
         self.client = client
+        self.pool = pool
+        self.budget = budget
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
 
@@ -72,21 +78,39 @@ class MediaFetcher:
         claimed = await self._claim()
         if claimed is None:
             return False
-        photo_id, media_id = claimed
+        photo_id, media_id, beheerder_id = claimed
+        key, reserved = f"beheerder:{beheerder_id}", self.settings.photo_max_pixels
+        wait = self.budget.reserve(key, reserved)
+        if wait is not None:
+            await self._postpone(photo_id, wait)
+            return True
+        used = 0
         try:
-            media = await self.client.download(media_id)
-            photo = sanitise_photo(media.content, max_bytes=self.settings.photo_max_bytes,
-                                   max_pixels=self.settings.photo_max_pixels)
-        except MediaTemporaryError as exc:
-            await self._failed(photo_id, str(exc), permanent=False)
-        except (MediaPermanentError, PhotoRejected) as exc:
-            await self._failed(photo_id, str(exc), permanent=True)
-        else:
-            name = store_photo(photo.content, self.settings.photo_dir, photo.extension)
-            await self._stored(photo_id, photo, name)
+            used = await self._fetch(photo_id, media_id)
+        finally:
+            self.budget.settle(key, reserved, used)
         return True
 
-    async def _claim(self) -> tuple[int, str] | None:
+    async def _fetch(self, photo_id: int, media_id: str) -> int:
+        """Downloads, decodes and stores one photo, or records why not; returns the pixels decoded."""
+        try:
+            media = await self.client.download(media_id)
+            [outcome] = await self.pool.sanitise([media.content], wait=True)
+        except MediaTemporaryError as exc:
+            await self._failed(photo_id, str(exc), permanent=False)
+            return 0
+        except MediaPermanentError as exc:
+            await self._failed(photo_id, str(exc), permanent=True)
+            return 0
+        if isinstance(outcome, PhotoRejected):
+            await self._failed(photo_id, str(outcome), permanent=True)
+            return outcome.pixels
+        photo = outcome.photo
+        name = await asyncio.to_thread(store_photo, photo.content, self.settings.photo_dir, photo.extension)
+        await self._stored(photo_id, photo, name)
+        return photo.width * photo.height
+
+    async def _claim(self) -> tuple[int, str, int] | None:
         async with self.sessionmaker() as session:
             row = await session.scalar(
                 select(ReportPhoto)
@@ -97,9 +121,19 @@ class MediaFetcher:
                 return None
             row.attempts += 1
             row.next_attempt_at = utcnow() + LEASE
-            claimed = (row.id, row.media_id)
+            claimed = (row.id, row.media_id, await session.scalar(
+                select(Report.beheerder_id).where(Report.id == row.report_id)) or 0)
             await session.commit()
             return claimed
+
+    async def _postpone(self, photo_id: int, seconds: float) -> None:
+        """Over the beheerder's budget: try again when it allows, without counting this as an attempt."""
+        async with self.sessionmaker() as session:
+            row = await session.get(ReportPhoto, photo_id)
+            if row is not None:
+                row.attempts = max(0, row.attempts - 1)
+                row.next_attempt_at = utcnow() + timedelta(seconds=seconds)
+                await session.commit()
 
     async def _stored(self, photo_id: int, photo: SanitisedPhoto, name: str) -> None:
         async with self.sessionmaker() as session:
@@ -139,9 +173,10 @@ async def _announce_incident(session: AsyncSession, incident_id: int | None, pho
          wijk_code=incident.wijk_code)
 
 
-def build_media_fetcher(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> MediaFetcher | None:
+def build_media_fetcher(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, pool: PhotoPool,
+                        budget: PixelBudget) -> MediaFetcher | None:
     if settings.whatsapp_access_token is None:
         return None
     client = GraphMediaClient(settings.whatsapp_api_base, settings.whatsapp_access_token.get_secret_value(),
                               max_bytes=settings.photo_max_bytes)
-    return MediaFetcher(sessionmaker, settings, client)
+    return MediaFetcher(sessionmaker, settings, client, pool, budget)

@@ -17,10 +17,15 @@ channel of a WebP or HEIC is flattened onto white.
 
 Rejection codes (`PhotoRejected.code`): ``too_large``, ``not_an_image``, ``unsupported_format``,
 ``decompression_bomb``, ``truncated``, ``corrupt``.
+
+Decoding is CPU-bound and takes up to seconds: the relay runs `sanitise_upload` in a worker process
+(app.intake.photo_pool), never on the event loop. This module imports nothing of the app, so a worker
+starts quickly.
 """
 
 from __future__ import annotations
 
+import hashlib
 import importlib
 import io
 import math
@@ -42,12 +47,18 @@ _OTHER_IMAGE_MAGIC = (b"GIF87a", b"GIF89a", b"BM", b"II*\x00", b"MM\x00*", b"\x0
 
 
 class PhotoRejected(Exception):
-    """The upload is not acceptable as a report photo; `detail_nl` can be shown to the sender."""
+    """The upload is not acceptable as a report photo; `detail_nl` can be shown to the sender. `pixels` is how
+    many pixels were (partly) decoded before it was refused: they count towards the sender's budget."""
 
-    def __init__(self, code: str, detail_nl: str) -> None:
+    def __init__(self, code: str, detail_nl: str, pixels: int = 0) -> None:
         super().__init__(f"{code}: {detail_nl}")
         self.code = code
         self.detail_nl = detail_nl
+        self.pixels = pixels
+
+    def __reduce__(self) -> tuple[type[PhotoRejected], tuple[str, str, int]]:
+        # Raised in a worker process and pickled back: rebuild it from its fields, not from its message.
+        return PhotoRejected, (self.code, self.detail_nl, self.pixels)
 
 
 @dataclass(frozen=True)
@@ -90,16 +101,17 @@ def _unsupported() -> PhotoRejected:
     )
 
 
-def _bomb() -> PhotoRejected:
-    return PhotoRejected("decompression_bomb", "De afbeelding heeft te veel pixels om veilig te verwerken.")
+def _bomb(max_pixels: int) -> PhotoRejected:
+    return PhotoRejected("decompression_bomb", f"De afbeelding heeft te veel pixels om veilig te verwerken "
+                                               f"(maximaal {max_pixels / 1_000_000:.0f} megapixel).")
 
 
-def _truncated() -> PhotoRejected:
-    return PhotoRejected("truncated", "De foto is niet volledig ontvangen; stuur hem opnieuw.")
+def _truncated(pixels: int = 0) -> PhotoRejected:
+    return PhotoRejected("truncated", "De foto is niet volledig ontvangen; stuur hem opnieuw.", pixels)
 
 
-def _corrupt() -> PhotoRejected:
-    return PhotoRejected("corrupt", "De foto is beschadigd en kan niet worden gelezen.")
+def _corrupt(pixels: int = 0) -> PhotoRejected:
+    return PhotoRejected("corrupt", "De foto is beschadigd en kan niet worden gelezen.", pixels)
 
 
 def sniff_format(data: bytes) -> str | None:
@@ -138,6 +150,7 @@ def _pixel_limit(max_pixels: int) -> int:
 
 
 def _open_and_decode(data: bytes, fmt: str, max_pixels: int) -> Image.Image:
+    pixels = 0  # known once the header is read; what a failed decode cost
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("error", Image.DecompressionBombWarning)
@@ -146,18 +159,19 @@ def _open_and_decode(data: bytes, fmt: str, max_pixels: int) -> Image.Image:
             if width <= 0 or height <= 0:
                 raise _corrupt()
             if width * height > _pixel_limit(max_pixels):
-                raise _bomb()
+                raise _bomb(_pixel_limit(max_pixels))
+            pixels = width * height
             image.load()
     except PhotoRejected:
         raise
     except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
-        raise _bomb() from exc
+        raise _bomb(_pixel_limit(max_pixels)) from exc
     except Image.UnidentifiedImageError as exc:
-        raise _corrupt() from exc
+        raise _corrupt(pixels) from exc
     except OSError as exc:
-        raise (_truncated() if "truncated" in str(exc) else _corrupt()) from exc
+        raise (_truncated(pixels) if "truncated" in str(exc) else _corrupt(pixels)) from exc
     except (ValueError, SyntaxError, EOFError, struct.error, IndexError, MemoryError) as exc:
-        raise _corrupt() from exc
+        raise _corrupt(pixels) from exc
     return image
 
 
@@ -261,6 +275,18 @@ def sanitise_photo(data: bytes, *, max_bytes: int, max_pixels: int) -> Sanitised
     content = _encode(clean, target)
     media_type, extension = ("image/png", "png") if target == "PNG" else ("image/jpeg", "jpg")
     return SanitisedPhoto(content, media_type, extension, clean.width, clean.height, gps)
+
+
+@dataclass(frozen=True)
+class SanitisedUpload:
+    photo: SanitisedPhoto
+    digest: str  # SHA-256 of the bytes as uploaded, for idempotency
+
+
+def sanitise_upload(data: bytes, max_bytes: int, max_pixels: int) -> SanitisedUpload:
+    """`sanitise_photo` plus the digest of the original, in one call: what a photo worker runs."""
+    photo = sanitise_photo(data, max_bytes=max_bytes, max_pixels=max_pixels)
+    return SanitisedUpload(photo, hashlib.sha256(data).hexdigest())
 
 
 def _safe_name(name: str) -> str:

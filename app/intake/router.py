@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hashlib
 from typing import Annotated
 
 from fastapi import APIRouter, Header, Query, Request, Response
@@ -17,7 +16,8 @@ from app.core.principal import Principal
 from app.core.schemas import Page, parse_json_body
 from app.core.settings import Settings
 from app.intake import service
-from app.intake.photos import PhotoRejected, SanitisedPhoto, sanitise_photo
+from app.intake.photo_pool import PhotoPoolBusy
+from app.intake.photos import PhotoRejected, SanitisedUpload
 from app.intake.schemas import QuarantineOut, ReportIn, ReportOut
 
 router = APIRouter(prefix="/reports", tags=["meldingen"])
@@ -31,6 +31,25 @@ class TooManyReports(ProblemError):
         seconds = max(1, int(retry_after + 0.999))
         super().__init__(429, "Te veel meldingen", f"U stuurt sneller meldingen dan toegestaan. Probeer het over "
                          f"{seconds} seconden opnieuw.", code="rate_limited", headers={"Retry-After": str(seconds)})
+
+
+def _retry_seconds(wait: float) -> int:
+    return max(1, int(wait + 0.999))
+
+
+class TooManyPhotos(ProblemError):
+    def __init__(self, retry_after: float) -> None:
+        seconds = _retry_seconds(retry_after)
+        super().__init__(429, "Te veel foto's", f"U stuurt meer foto's dan de meldkamer per minuut verwerkt. "
+                         f"Probeer het over {seconds} seconden opnieuw.", code="photo_budget",
+                         headers={"Retry-After": str(seconds)})
+
+
+class PhotosBusy(ProblemError):
+    def __init__(self, retry_after: float) -> None:
+        seconds = _retry_seconds(retry_after)
+        super().__init__(503, "Fotoverwerking bezet", f"De meldkamer verwerkt nu veel foto's. Probeer het over "
+                         f"{seconds} seconden opnieuw.", code="photos_busy", headers={"Retry-After": str(seconds)})
 
 
 def _check_rate(request: Request, principal: Principal) -> None:
@@ -51,17 +70,40 @@ async def _read_multipart(request: Request, settings: Settings) -> tuple[ReportI
     return body, [await upload.read() for upload in uploads]
 
 
-def _sanitise_all(files: list[bytes], settings: Settings) -> list[SanitisedPhoto]:
-    photos = []
-    for index, data in enumerate(files):
-        try:
-            photos.append(sanitise_photo(data, max_bytes=settings.photo_max_bytes,
-                                         max_pixels=settings.photo_max_pixels))
-        except PhotoRejected as exc:
-            status = 413 if exc.code == "too_large" else 422
-            raise ProblemError(status, "Foto geweigerd", exc.detail_nl, field=f"photos[{index}]",
-                               code=exc.code) from exc
-    return photos
+async def _sanitise_all(request: Request, principal: Principal, files: list[bytes],
+                        settings: Settings) -> list[SanitisedUpload]:
+    """Decodes the photos in the photo pool, within the beheerder's budget of decoded pixels: the most they
+    can cost is reserved first, what they did cost is settled afterwards."""
+    if not files:
+        return []
+    budget, key = request.app.state.photo_budget, f"beheerder:{principal.id}"
+    reserved = len(files) * settings.photo_max_pixels
+    wait = budget.reserve(key, reserved)
+    if wait is not None:
+        raise TooManyPhotos(wait)
+    used = reserved  # unless we learn better: a request that went away keeps its reservation
+    try:
+        outcomes = await request.app.state.photo_pool.sanitise(files)
+        used = sum(_decoded_pixels(outcome) for outcome in outcomes)
+    except PhotoPoolBusy as busy:
+        used = 0
+        raise PhotosBusy(busy.retry_after) from busy
+    finally:
+        budget.settle(key, reserved, used)
+    return [_accepted(index, outcome) for index, outcome in enumerate(outcomes)]
+
+
+def _decoded_pixels(outcome: SanitisedUpload | PhotoRejected) -> int:
+    if isinstance(outcome, PhotoRejected):
+        return outcome.pixels
+    return outcome.photo.width * outcome.photo.height
+
+
+def _accepted(index: int, outcome: SanitisedUpload | PhotoRejected) -> SanitisedUpload:
+    if isinstance(outcome, PhotoRejected):
+        status = 413 if outcome.code == "too_large" else 422
+        raise ProblemError(status, "Foto geweigerd", outcome.detail_nl, field=f"photos[{index}]", code=outcome.code)
+    return outcome
 
 
 def intake_answer(result: service.IntakeResult) -> Response:
@@ -85,11 +127,11 @@ async def submit(
         body, files = await _read_multipart(request, settings)
     else:
         body, files = parse_json_body(ReportIn, await request.body()), []
-    photos = _sanitise_all(files, settings)
-    digests = [hashlib.sha256(data).hexdigest() for data in files]
+    uploads = await _sanitise_all(request, principal, files, settings)
+    digests = [upload.digest for upload in uploads]
     intake = service.IntakeRequest(
         beheerder_id=principal.id, channel="api", body=body, request_hash=service.request_hash(body, digests),
-        idempotency_key=idempotency_key, photos=photos,
+        idempotency_key=idempotency_key, photos=[upload.photo for upload in uploads],
     )
     return intake_answer(await service.submit_report(session, request.app.state.intake_writer, intake))
 

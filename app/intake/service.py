@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import json
 from collections.abc import Sequence
@@ -191,8 +192,8 @@ async def insert_report(connection: AsyncConnection, photo_dir: Path, request: I
     """Stores the photos (their names are added to `stored` at once, for the caller to delete on rollback),
     triages and inserts the report with Core statements, and gives back the report as written and its
     events: the incident's, then report.created."""
-    for photo in request.photos:
-        stored.append(store_photo(photo.content, photo_dir, photo.extension))
+    for photo in request.photos:  # written and fsynced on a thread: seconds of disk wait must not stall the loop
+        stored.append(await asyncio.to_thread(store_photo, photo.content, photo_dir, photo.extension))
     names = stored[len(stored) - len(request.photos):]
     report = _new_report(request, group, case_number, names)
     placement = await triage.place(connection, report, kb) if triage is not None and kb is not None else None

@@ -16,6 +16,7 @@ from app.core.database import utcnow
 from app.intake.graph_media import GraphMediaClient
 from app.intake.media import MediaFetcher
 from app.intake.models import QuarantinedMessage, Report, ReportPhoto, WhatsAppStatus
+from app.intake.ratelimit import PixelBudget
 from app.intake.whatsapp import compute_signature
 from tests.conftest import TEST_SECRETS, login, problem
 from tests.fakes.graph_api import (
@@ -73,7 +74,7 @@ async def fetcher(app, settings, fake_graph):
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=fake_graph), base_url="http://graph")
     client = GraphMediaClient("http://graph/v21.0", TEST_SECRETS["whatsapp_access_token"], client=http,
                               sleep=no_sleep)
-    media_fetcher = MediaFetcher(app.state.sessionmaker, settings, client)
+    media_fetcher = MediaFetcher(app.state.sessionmaker, settings, client, app.state.photo_pool, app.state.photo_budget)
     yield media_fetcher
     await http.aclose()
 
@@ -154,6 +155,23 @@ async def test_a_media_download_that_fails_twice_then_succeeds(app, client, demo
     assert photo.status == "stored"
 
 
+async def test_a_photo_over_the_senders_pixel_budget_waits_instead_of_failing(app, client, demo, fake_graph,
+                                                                             fetcher, settings):
+    # Room for one photo's reservation a minute, on a clock that stands still: nothing refills meanwhile.
+    fetcher.budget = PixelBudget(settings.photo_max_pixels, clock=lambda: 0.0)
+    wa = _wa_id(_single(demo))
+    for media in ("MEDIA-B1", "MEDIA-B2"):
+        fake_graph.add_media(media, _jpeg(), "image/jpeg")
+        await _post(client, webhook_payload(messages=[image_message(wa, media, caption=f"foto {media}",
+                                                                    message_id=f"wamid.{media}")]))
+
+    assert await fetcher.drain() == 2
+
+    first, second = await _rows(app, ReportPhoto)
+    assert first.status == "stored"
+    assert second.status == "pending" and second.attempts == 0 and second.last_error is None
+
+
 async def test_a_restart_between_report_and_download_resumes_the_download(
         app, client, demo, fake_graph, settings):
     """The first process answers the webhook and dies; a fresh process on the same database fetches."""
@@ -171,12 +189,14 @@ async def test_a_restart_between_report_and_download_resumes_the_download(
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=fake_graph))
     client2 = GraphMediaClient("http://graph/v21.0", TEST_SECRETS["whatsapp_access_token"], client=http)
     try:
-        assert await MediaFetcher(restarted.state.sessionmaker, settings, client2).drain() == 1
+        assert await MediaFetcher(restarted.state.sessionmaker, settings, client2, restarted.state.photo_pool,
+                                  restarted.state.photo_budget).drain() == 1
         async with restarted.state.sessionmaker() as session:
             photo = (await session.scalars(select(ReportPhoto))).one()
         assert photo.status == "stored" and photo.attempts == 2
     finally:
         await http.aclose()
+        await restarted.state.photo_pool.aclose()
         await restarted.state.engine.dispose()
 
 
