@@ -7,6 +7,7 @@ need: POST/GET with a body, a Content-Length (or chunked) response, the status a
 from __future__ import annotations
 
 import asyncio
+import time
 from collections.abc import Mapping
 from urllib.parse import urlsplit
 
@@ -56,23 +57,34 @@ class Connection:
 
 
 class ConnectionPool:
-    """Keep-alive connections handed out one request at a time (a connection is never shared mid-request)."""
+    """Keep-alive connections handed out one request at a time (a connection is never shared mid-request).
+    `max_idle`: a connection idle for longer is closed instead of reused (the server closes idle connections
+    after 5 s; a load with pauses would otherwise write a request into a closed connection)."""
 
-    def __init__(self, base_url: str) -> None:
+    def __init__(self, base_url: str, max_idle: float | None = None) -> None:
         self.base_url = base_url
-        self._idle: list[Connection] = []
+        self.max_idle = max_idle
+        self._idle: list[tuple[Connection, float]] = []
+
+    async def _connection(self) -> Connection:
+        while self._idle:
+            connection, since = self._idle.pop()
+            if self.max_idle is None or time.monotonic() - since <= self.max_idle:
+                return connection
+            await connection.close()
+        return await Connection.open(self.base_url)
 
     async def request(self, method: str, path: str, body: bytes = b"",
                       headers: Mapping[str, str] | None = None) -> tuple[int, bytes]:
-        connection = self._idle.pop() if self._idle else await Connection.open(self.base_url)
+        connection = await self._connection()
         try:
             result = await connection.request(method, path, body, headers)
         except BaseException:
             await connection.close()
             raise
-        self._idle.append(connection)
+        self._idle.append((connection, time.monotonic()))
         return result
 
     async def close(self) -> None:
         while self._idle:
-            await self._idle.pop().close()
+            await self._idle.pop()[0].close()

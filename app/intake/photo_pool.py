@@ -15,16 +15,22 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import logging
 import multiprocessing
+import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
-from app.core.settings import Settings
 from app.intake.photos import PhotoRejected, SanitisedUpload, sanitise_upload
 
+if TYPE_CHECKING:  # a worker process imports this module: keep it light
+    from app.core.settings import Settings
+
 BUSY_RETRY_SECONDS = 5
+WORKER_NICENESS = 10
+logger = logging.getLogger("app.intake.photos")
 PoolKind = Literal["process", "thread"]
 ExecutorFactory = Callable[[], Executor]
 Outcome = SanitisedUpload | PhotoRejected
@@ -38,10 +44,16 @@ class PhotoPoolBusy(Exception):
         self.retry_after = retry_after
 
 
+def _lower_priority() -> None:
+    # The scheduler then gives the cores to the event loop first: photos wait, requests do not.
+    os.nice(WORKER_NICENESS)
+
+
 def executor_factory(kind: PoolKind, workers: int) -> ExecutorFactory:
     def process_pool() -> Executor:
         # spawn, not fork: the server has threads (database drivers), and a forked child inherits their locks.
-        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"))
+        return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
+                                   initializer=_lower_priority)
 
     def thread_pool() -> Executor:
         return ThreadPoolExecutor(workers, thread_name_prefix="photo")
@@ -142,5 +154,6 @@ class PhotoPool:
 
     def _replace(self, broken: Executor) -> None:
         if self._executor is broken:
+            logger.error("a photo worker died; starting the photo pool again")
             self._executor = None
             broken.shutdown(wait=False, cancel_futures=True)

@@ -2,13 +2,11 @@
 
 from __future__ import annotations
 
-import asyncio
 import hashlib
 import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
-from pathlib import Path
 from typing import Any, Protocol
 
 from sqlalchemy import bindparam, func, insert, select, text, update
@@ -20,7 +18,7 @@ from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.events.service import NewEvent
 from app.intake.models import QuarantinedMessage, Report, ReportPhoto
-from app.intake.photos import SanitisedPhoto, store_photo
+from app.intake.photos import SanitisedPhoto
 from app.intake.schemas import (
     AMSTERDAM,
     FeedbackOut,
@@ -54,6 +52,7 @@ class IntakeRequest:
     idempotency_key: str | None = None
     photos: Sequence[SanitisedPhoto] = ()
     pending_media_ids: Sequence[str] = ()
+    stored_names: Sequence[str] = ()  # the photos' files, written by the writer before its transaction
     location_source: str = "reporter"
     forwarded: bool = False
     received_at: datetime = field(default_factory=utcnow)
@@ -186,16 +185,12 @@ _REPORT_COLUMNS = tuple(column.key for column in Report.__table__.columns if col
 _PHOTO_COLUMNS = tuple(column.key for column in ReportPhoto.__table__.columns if column.key != "id")
 
 
-async def insert_report(connection: AsyncConnection, photo_dir: Path, request: IntakeRequest,
-                        group: ReportingGroup, case_number: str, triage: IntakeTriage | None,
-                        kb: KnowledgeBase | None, stored: list[str]) -> tuple[Report, list[NewEvent]]:
-    """Stores the photos (their names are added to `stored` at once, for the caller to delete on rollback),
-    triages and inserts the report with Core statements, and gives back the report as written and its
-    events: the incident's, then report.created."""
-    for photo in request.photos:  # written and fsynced on a thread: seconds of disk wait must not stall the loop
-        stored.append(await asyncio.to_thread(store_photo, photo.content, photo_dir, photo.extension))
-    names = stored[len(stored) - len(request.photos):]
-    report = _new_report(request, group, case_number, names)
+async def insert_report(connection: AsyncConnection, request: IntakeRequest, group: ReportingGroup,
+                        case_number: str, triage: IntakeTriage | None,
+                        kb: KnowledgeBase | None) -> tuple[Report, list[NewEvent]]:
+    """Triages and inserts the report (its photos' files are already written) with Core statements, and gives
+    back the report as written and its events: the incident's, then report.created."""
+    report = _new_report(request, group, case_number, list(request.stored_names))
     placement = await triage.place(connection, report, kb) if triage is not None and kb is not None else None
     report.id = (await connection.execute(_INSERT_REPORT, _values(report, _REPORT_COLUMNS))).scalar_one()
     for photo_row in report.photos:
