@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
 from alembic import context
 from sqlalchemy.engine import Connection
@@ -19,15 +20,37 @@ def _database_url() -> str:
     return config.attributes.get("database_url") or get_settings().database_url
 
 
+def _sqlite_pragma(connection: Connection, statement: str) -> list[Any]:
+    """Runs a PRAGMA on the driver connection: through SQLAlchemy it would first open a transaction, inside
+    which SQLite ignores `foreign_keys`."""
+    cursor = connection.connection.cursor()
+    try:
+        cursor.execute(statement)
+        return list(cursor.fetchall())
+    finally:
+        cursor.close()
+
+
 def _run(connection: Connection) -> None:
+    sqlite = connection.dialect.name == "sqlite"
+    if sqlite:
+        # A batch migration rebuilds a table (copy, drop, rename); with foreign keys enforced, dropping it would
+        # delete the rows of every table that refers to it (ON DELETE CASCADE). Checked again before commit.
+        _sqlite_pragma(connection, "PRAGMA foreign_keys=OFF")
     context.configure(
         connection=connection,
         target_metadata=target_metadata,
-        render_as_batch=connection.dialect.name == "sqlite",
+        render_as_batch=sqlite,
         compare_type=True,
     )
-    with context.begin_transaction():
-        context.run_migrations()
+    try:
+        with context.begin_transaction():
+            context.run_migrations()
+            if sqlite and connection.exec_driver_sql("PRAGMA foreign_key_check").first() is not None:
+                raise RuntimeError("the migration left rows that break a foreign key; rolled back")
+    finally:
+        if sqlite:
+            _sqlite_pragma(connection, "PRAGMA foreign_keys=ON")
 
 
 async def _run_async() -> None:

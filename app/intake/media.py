@@ -25,6 +25,7 @@ from app.intake.ratelimit import PixelBudget
 
 logger = logging.getLogger("app.intake.media")
 LEASE = timedelta(minutes=2)  # a claimed row is retried by another worker if this one dies
+MIN_POSTPONE_SECONDS = 5.0  # a photo over its sender's budget is not claimed again sooner than this
 IDLE_POLL_SECONDS = 5.0
 
 
@@ -132,7 +133,7 @@ class MediaFetcher:
             row = await session.get(ReportPhoto, photo_id)
             if row is not None:
                 row.attempts = max(0, row.attempts - 1)
-                row.next_attempt_at = utcnow() + timedelta(seconds=seconds)
+                row.next_attempt_at = utcnow() + timedelta(seconds=max(seconds, MIN_POSTPONE_SECONDS))
                 await session.commit()
 
     async def _stored(self, photo_id: int, photo: SanitisedPhoto, name: str) -> None:

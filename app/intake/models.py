@@ -30,8 +30,12 @@ class Report(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     case_number: Mapped[str] = mapped_column(String(32), unique=True)
     beheerder_id: Mapped[int] = mapped_column(ForeignKey("beheerders.id", ondelete="RESTRICT"), index=True)
-    group_id: Mapped[int] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"), index=True)
-    source_wijk_code: Mapped[str] = mapped_column(String(16), index=True)
+    # None while the group is still to be chosen (group_pending): a WhatsApp report from a beheerder with
+    # several groups; group_choices are the group ids offered to them, in the order of the question.
+    group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"), index=True)
+    group_pending: Mapped[bool] = mapped_column(default=False)
+    group_choices: Mapped[list[int] | None] = mapped_column(JSON)
+    source_wijk_code: Mapped[str | None] = mapped_column(String(16), index=True)  # None: group not yet chosen
     region_id: Mapped[int | None] = mapped_column(index=True)
     channel: Mapped[str] = mapped_column(String(32))  # api | portal | whatsapp | partner:<name>
     idempotency_key: Mapped[str | None] = mapped_column(String(200))
@@ -120,7 +124,7 @@ class QuarantinedMessage(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     channel: Mapped[str] = mapped_column(String(32))
     external_id: Mapped[str] = mapped_column(String(200), unique=True)
-    sender: Mapped[str | None] = mapped_column(String(64))
+    sender: Mapped[str | None] = mapped_column(String(160))  # E.164 number, or WhatsApp's user id (BSUID)
     sender_name: Mapped[str | None] = mapped_column(String(200))
     kind: Mapped[str] = mapped_column(String(16))
     text: Mapped[str | None] = mapped_column(Text)

@@ -15,10 +15,10 @@ from app.core.errors import InvalidInput, ProblemError
 from app.core.principal import Principal
 from app.core.schemas import Page, parse_json_body
 from app.core.settings import Settings
-from app.intake import service
+from app.intake import group_choice, service
 from app.intake.photo_pool import PhotoPoolBusy
 from app.intake.photos import PhotoRejected, SanitisedUpload
-from app.intake.schemas import QuarantineOut, ReportIn, ReportOut
+from app.intake.schemas import QuarantineOut, ReportGroupIn, ReportIn, ReportOut
 
 router = APIRouter(prefix="/reports", tags=["meldingen"])
 admin_router = APIRouter(prefix="/admin/quarantine", tags=["meldingen"])
@@ -152,6 +152,20 @@ async def get_one(report_id: int, session: SessionDep,
         report = await service.get_own_report(session, principal.id, report_id)
     else:
         report = await service.get_report(session, report_id)
+    return service.report_out(report, (await feedback_for_reports(session, [report.id]))[report.id])
+
+
+@router.patch("/{report_id}", response_model=ReportOut,
+              summary="Groep van een melding kiezen (centralist); voor WhatsApp-meldingen waarvan de groep nog open is")
+async def choose_group(report_id: int, body: ReportGroupIn, session: SessionDep,
+                       actor: Principal = allow("operator", "specialist")) -> ReportOut:
+    report = await service.get_report(session, report_id)
+    group = await group_choice.group_of_beheerder(session, report.beheerder_id, body.group_id)
+    if group is None:
+        raise InvalidInput(f"Groep {body.group_id} is geen actieve groep van de beheerder die deze melding stuurde.",
+                           field="group_id", code="unknown_group")
+    await group_choice.choose_group(session, report, group, actor)
+    await session.commit()
     return service.report_out(report, (await feedback_for_reports(session, [report.id]))[report.id])
 
 

@@ -16,6 +16,7 @@ from app.core.settings import config_dir
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 CLOCK_SKEW = timedelta(minutes=2)
 _KEEP_CONTROLS = {"\n", "\t"}
+TEXT_MAX_CHARS = 4096  # a WhatsApp text message's limit: whatever arrives there must fit
 
 
 def normalise_text(text: str) -> str:
@@ -59,7 +60,7 @@ class LocationIn(BaseModel):
 
 class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    text: str = Field(min_length=1, max_length=4000)
+    text: str = Field(min_length=1, max_length=TEXT_MAX_CHARS)
     group_id: int | None = None
     observed_at: datetime | None = None
     called_112: bool | None = None
@@ -82,6 +83,11 @@ class ReportIn(BaseModel):
         if value > utcnow() + CLOCK_SKEW:
             raise ValueError("het tijdstip ligt in de toekomst")
         return value.astimezone(UTC)
+
+
+class ReportGroupIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    group_id: int = Field(ge=1, le=2**31 - 1, description="Een van de groepen van de beheerder die de melding stuurde")
 
 
 class PhotoOut(BaseModel):
@@ -113,8 +119,9 @@ class ReportOut(BaseModel):
     channel: str
     received_at: datetime
     observed_at: datetime | None
-    group_id: int
-    wijkcode: str
+    group_id: int | None = Field(description="Leeg zolang de groep nog gekozen moet worden (group_pending)")
+    group_pending: bool = False
+    wijkcode: str | None
     text: str
     called_112: bool | None
     location: LocationOut | None

@@ -55,6 +55,9 @@ class IntakeRequest:
     stored_names: Sequence[str] = ()  # the photos' files, written by the writer before its transaction
     location_source: str = "reporter"
     forwarded: bool = False
+    # WhatsApp: a beheerder with several groups cannot name one in the message; the report goes in with its
+    # group to be chosen (by their numeric reply or an operator) instead of being refused.
+    group_may_wait: bool = False
     received_at: datetime = field(default_factory=utcnow)
 
 
@@ -105,10 +108,20 @@ async def submit_report(session: AsyncSession, writer: ReportWriter, request: In
 
 @dataclass(frozen=True)
 class ReportingGroup:
-    id: int
+    """The group a report comes from, or (id None) the groups it may come from, while that is still open."""
+
+    id: int | None
     name: str
-    wijk_code: str
+    wijk_code: str | None
     region_id: int | None
+    choices: tuple[tuple[int, str], ...] = ()  # (group id, its wijk), while the group is to be chosen
+
+    @classmethod
+    def pending(cls, groups: Sequence[ReportingGroup]) -> ReportingGroup:
+        """One of these groups, not yet known: wijk and region only when all of them share one."""
+        wijken, regions = {g.wijk_code for g in groups}, {g.region_id for g in groups}
+        return cls(None, "", wijken.pop() if len(wijken) == 1 else None, regions.pop() if len(regions) == 1 else None,
+                   tuple((g.id, g.wijk_code) for g in groups if g.id is not None and g.wijk_code is not None))
 
 
 _ACTIVE_GROUPS = (
@@ -119,6 +132,7 @@ _ACTIVE_GROUPS = (
     .where(Beheerder.id == bindparam("beheerder_id"), Beheerder.active, Group.active).order_by(Group.id).limit(2)
 )  # built once: on the hot path, building a statement costs more than running it
 _ACTIVE_GROUP_NAMED = _ACTIVE_GROUPS.where(Group.id == bindparam("group_id"))
+_EVERY_ACTIVE_GROUP = _ACTIVE_GROUPS.limit(None).order_by(None).order_by(Group.name, Group.id)
 _REPORT_BY_KEY = select(Report.id, Report.request_hash).where(
     Report.beheerder_id == bindparam("beheerder_id"), Report.idempotency_key == bindparam("key"))
 
@@ -135,11 +149,13 @@ async def check_request(connection: AsyncConnection, request: IntakeRequest) -> 
                 raise Conflict("Deze Idempotency-Key is al gebruikt voor een andere melding.",
                                field="Idempotency-Key", code="idempotency_mismatch")
             return Written(existing.id, None)
-    return await _reporting_group(connection, request.beheerder_id, request.body.group_id)
+    return await _reporting_group(connection, request)
 
 
-async def _reporting_group(connection: AsyncConnection, beheerder_id: int, group_id: int | None) -> ReportingGroup:
-    """The group the report comes from: the one named, else the beheerder's only active group."""
+async def _reporting_group(connection: AsyncConnection, request: IntakeRequest) -> ReportingGroup:
+    """The group the report comes from: the one named, else the beheerder's only active group, else (when the
+    channel allows it) one of their groups, to be chosen later."""
+    beheerder_id, group_id = request.beheerder_id, request.body.group_id
     query, params = (_ACTIVE_GROUPS, {"beheerder_id": beheerder_id}) if group_id is None else \
         (_ACTIVE_GROUP_NAMED, {"beheerder_id": beheerder_id, "group_id": group_id})
     groups = [ReportingGroup(*row) for row in (await connection.execute(query, params)).all()]
@@ -150,6 +166,9 @@ async def _reporting_group(connection: AsyncConnection, beheerder_id: int, group
     if not groups:
         raise InvalidInput("U beheert (nog) geen actieve groep; vraag de beheerder van de meldkamer.",
                            field="group_id", code="no_group")
+    if request.group_may_wait:
+        every = (await connection.execute(_EVERY_ACTIVE_GROUP, {"beheerder_id": beheerder_id})).all()
+        return ReportingGroup.pending([ReportingGroup(*row) for row in every])
     raise InvalidInput("U beheert meerdere groepen: geef group_id mee.", field="group_id",
                        code="group_required")
 
@@ -192,6 +211,8 @@ async def insert_report(connection: AsyncConnection, request: IntakeRequest, gro
     back the report as written and its events: the incident's, then report.created."""
     report = _new_report(request, group, case_number, list(request.stored_names))
     placement = await triage.place(connection, report, kb) if triage is not None and kb is not None else None
+    if report.group_pending:
+        report.group_choices = _choices_in_order(group.choices, report.wijk_code)
     report.id = (await connection.execute(_INSERT_REPORT, _values(report, _REPORT_COLUMNS))).scalar_one()
     for photo_row in report.photos:
         photo_row.report_id = report.id
@@ -205,6 +226,12 @@ async def insert_report(connection: AsyncConnection, request: IntakeRequest, gro
     return report, events
 
 
+def _choices_in_order(choices: Sequence[tuple[int, str]], wijk_code: str | None) -> list[int]:
+    """The groups to offer, those in the wijk the text names first (a superbeheerder may run ninety)."""
+    return [group_id for group_id, wijk in choices if wijk == wijk_code] + \
+        [group_id for group_id, wijk in choices if wijk != wijk_code]
+
+
 def _values(row: Report | ReportPhoto, columns: tuple[str, ...]) -> dict[str, Any]:
     return {name: getattr(row, name) for name in columns}
 
@@ -215,6 +242,7 @@ def _new_report(request: IntakeRequest, group: ReportingGroup, case_number: str,
     body, location, received_at = request.body, request.body.location, request.received_at
     report = Report(
         case_number=case_number, beheerder_id=request.beheerder_id, group_id=group.id,
+        group_pending=group.id is None, group_choices=[group_id for group_id, _ in group.choices] or None,
         source_wijk_code=group.wijk_code, region_id=group.region_id, channel=request.channel,
         idempotency_key=request.idempotency_key, request_hash=request.request_hash,
         text=normalise_text(body.text), text_original=body.text, observed_at=body.observed_at,
@@ -242,7 +270,8 @@ def _stored_photo_row(photo: SanitisedPhoto, name: str, received_at: datetime) -
 def report_event_data(report: Report, group: ReportingGroup) -> dict[str, Any]:
     return {
         "report_id": report.id, "case_number": report.case_number, "group_id": group.id,
-        "group_name": group.name, "wijkcode": report.source_wijk_code, "channel": report.channel,
+        "group_name": group.name, "group_pending": report.group_pending, "wijkcode": report.source_wijk_code,
+        "channel": report.channel,
         "text": report.text[:500], "urgency": report.urgency, "called_112": report.called_112,
         "photo_count": len(report.photos), "received_at": report.received_at.isoformat(),
         "triage": report.triage,
@@ -281,7 +310,8 @@ def report_out(report: Report, feedback: Sequence[FeedbackOut] = ()) -> ReportOu
     return ReportOut(
         id=report.id, case_number=report.case_number, status=report.status, channel=report.channel,
         received_at=report.received_at, observed_at=report.observed_at, group_id=report.group_id,
-        wijkcode=report.source_wijk_code, text=report.text, called_112=report.called_112,
+        group_pending=report.group_pending, wijkcode=report.source_wijk_code, text=report.text,
+        called_112=report.called_112,
         location=LocationOut(street=report.street, house_number=report.house_number, place=report.place,
                              lat=report.lat, lon=report.lon, source=report.location_source)
         if has_location else None,
@@ -326,6 +356,13 @@ async def list_quarantine(session: AsyncSession, *, limit: int, offset: int) -> 
 async def beheerder_by_phone(session: AsyncSession, phone: str) -> Beheerder | None:
     return await session.scalar(
         select(Beheerder).where(Beheerder.phone == phone, Beheerder.active)
+        .options(selectinload(Beheerder.groups))
+    )
+
+
+async def beheerder_by_whatsapp_user(session: AsyncSession, user_id: str) -> Beheerder | None:
+    return await session.scalar(
+        select(Beheerder).where(Beheerder.whatsapp_user_id == user_id, Beheerder.active)
         .options(selectinload(Beheerder.groups))
     )
 

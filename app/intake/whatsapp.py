@@ -10,21 +10,26 @@ than text, image and location become kind ``"other"`` with their `raw_type` (a r
 sent/delivered/read/failed are skipped. A payload that does not have the documented shape raises
 `MalformedWebhook`.
 
-WhatsApp usernames (2026): a sender who hides their number has no ``from``/``wa_id`` but a
-business-scoped user id (``from_user_id``/``user_id``, "BSUID"). Such messages have
-``from_phone_e164 = None`` and ``from_user_id`` set.
+WhatsApp usernames (2026): every message carries the sender's business-scoped user id ("BSUID", e.g.
+``NL.1234567890123456``) as ``messages[].from_user_id`` and ``contacts[].user_id``; a sender who hides their
+number has no ``from``/``wa_id``. Such messages have ``from_phone_e164 = None`` and ``from_user_id`` set. An id
+missing from the message is taken from its contact entry when that entry links the two.
 """
 
 from __future__ import annotations
 
 import hashlib
 import hmac
+import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
 SIGNATURE_HEADER = "X-Hub-Signature-256"
+# A business-scoped user id: the user's ISO country code, a dot, up to 128 letters and digits; a parent BSUID
+# (shared by linked business portfolios) has "ENT." after the country code.
+BSUID = re.compile(r"[A-Z]{2}\.(?:ENT\.)?[A-Za-z0-9]{1,128}")
 _SIGNATURE_PREFIX = "sha256="
 
 MessageKind = Literal["text", "image", "location", "other"]
@@ -203,6 +208,18 @@ def _profile_names(contacts: list[Any]) -> dict[str, str]:
     return names
 
 
+def _linked_ids(contacts: list[Any]) -> dict[str, str]:
+    """wa_id -> user_id and user_id -> wa_id, for the contacts that carry both."""
+    links: dict[str, str] = {}
+    for contact in contacts:
+        if not isinstance(contact, Mapping):
+            continue
+        wa_id, user_id = contact.get("wa_id"), _opt_str(contact.get("user_id"))
+        if isinstance(wa_id, str | int) and not isinstance(wa_id, bool) and user_id is not None:
+            links[str(wa_id)], links[user_id] = user_id, str(wa_id)
+    return links
+
+
 def _profile_name(names: Mapping[str, str], sender: object, user_id: str | None) -> str | None:
     name = names.get(str(sender)) if sender is not None else None
     if name is None and user_id is not None:
@@ -251,12 +268,14 @@ def _content(message: Mapping[str, Any], raw_type: str) -> _Content:
 
 
 def _parse_message(
-    raw: object, where: str, names: Mapping[str, str], phone_number_id: str | None
+    raw: object, where: str, names: Mapping[str, str], links: Mapping[str, str], phone_number_id: str | None
 ) -> InboundMessage:
     message = _obj(raw, where)
     raw_type = _str(message.get("type"), f"{where}.type")
     sender = message.get("from")
-    user_id = _opt_str(message.get("from_user_id"))
+    user_id = _opt_str(message.get("from_user_id")) or (links.get(str(sender)) if sender is not None else None)
+    if sender is None and user_id is not None:
+        sender = links.get(user_id)
     phone = _e164(sender)
     if phone is None and user_id is None:
         raise MalformedWebhook(f"{where}: no sender ('from' or 'from_user_id')")
@@ -353,9 +372,10 @@ class _Collector:
 def _parse_value(value: Mapping[str, Any], where: str, batch: _Collector) -> None:
     metadata = value.get("metadata")
     phone_number_id = _opt_str(metadata.get("phone_number_id")) if isinstance(metadata, Mapping) else None
-    names = _profile_names(_list(value.get("contacts"), f"{where}.contacts"))
+    contacts = _list(value.get("contacts"), f"{where}.contacts")
+    names, links = _profile_names(contacts), _linked_ids(contacts)
     for i, raw in enumerate(_list(value.get("messages"), f"{where}.messages")):
-        batch.messages.append(_parse_message(raw, f"{where}.messages[{i}]", names, phone_number_id))
+        batch.messages.append(_parse_message(raw, f"{where}.messages[{i}]", names, links, phone_number_id))
     for i, raw in enumerate(_list(value.get("statuses"), f"{where}.statuses")):
         status = _parse_status(raw, f"{where}.statuses[{i}]", phone_number_id)
         if status is not None:

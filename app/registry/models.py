@@ -86,6 +86,9 @@ class Beheerder(Base):
     id: Mapped[int] = mapped_column(primary_key=True)
     name: Mapped[str] = mapped_column(String(200))
     phone: Mapped[str | None] = mapped_column(String(20), unique=True)  # E.164
+    # WhatsApp's business-scoped user id (BSUID, "NL.1234..."): set by an admin, or learned from a message
+    # that carries it beside the phone number; a sender who hides their number is matched by it.
+    whatsapp_user_id: Mapped[str | None] = mapped_column(String(160), unique=True)
     email: Mapped[str | None] = mapped_column(String(320))
     channels: Mapped[list[str]] = mapped_column(JSON, default=list)  # preferred first
     active: Mapped[bool] = mapped_column(default=True)

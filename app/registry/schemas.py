@@ -1,12 +1,16 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
 
 Channel = Literal["whatsapp", "app", "webhook", "email"]
+
+
+# WhatsApp's business-scoped user id (BSUID), e.g. NL.1234567890123456 (app.intake.whatsapp.BSUID)
+WhatsAppUserId = Annotated[str, StringConstraints(max_length=160, pattern=r"^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$")]
 
 
 def normalise_phone(value: str) -> str:
@@ -87,6 +91,7 @@ class BeheerderIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     phone: str | None = Field(default=None, max_length=32)
+    whatsapp_user_id: WhatsAppUserId | None = None
     email: EmailStr | None = None
     channels: list[Channel] = Field(default_factory=lambda: list[Channel](["whatsapp"]))
     group_ids: list[int] = []
@@ -102,6 +107,7 @@ class BeheerderPatch(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str | None = Field(default=None, min_length=1, max_length=200)
     phone: str | None = Field(default=None, max_length=32)
+    whatsapp_user_id: WhatsAppUserId | None = None  # null unlinks it
     email: EmailStr | None = None
     channels: list[Channel] | None = None
     group_ids: list[int] | None = None
@@ -117,6 +123,7 @@ class BeheerderOut(BaseModel):
     id: int
     name: str
     phone: str | None
+    whatsapp_user_id: str | None = None
     email: str | None
     channels: list[str]
     active: bool

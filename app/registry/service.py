@@ -38,8 +38,8 @@ def group_out(group: Group) -> GroupOut:
 
 def beheerder_out(beheerder: Beheerder) -> BeheerderOut:
     return BeheerderOut(
-        id=beheerder.id, name=beheerder.name, phone=beheerder.phone, email=beheerder.email,
-        channels=list(beheerder.channels or []), active=beheerder.active,
+        id=beheerder.id, name=beheerder.name, phone=beheerder.phone, whatsapp_user_id=beheerder.whatsapp_user_id,
+        email=beheerder.email, channels=list(beheerder.channels or []), active=beheerder.active,
         group_ids=sorted(g.id for g in beheerder.groups),
         wijkcodes=sorted({g.wijk.code for g in beheerder.groups}),
         created_at=beheerder.created_at,
@@ -207,10 +207,19 @@ async def _ensure_phone_free(session: AsyncSession, phone: str | None, own_id: i
         raise Conflict("Dit telefoonnummer hoort al bij een andere beheerder.", field="phone")
 
 
+async def _ensure_whatsapp_user_free(session: AsyncSession, user_id: str | None, own_id: int | None = None) -> None:
+    if not user_id:
+        return
+    other = await session.scalar(select(Beheerder.id).where(Beheerder.whatsapp_user_id == user_id))
+    if other is not None and other != own_id:
+        raise Conflict("Deze WhatsApp-gebruiker (BSUID) hoort al bij een andere beheerder.", field="whatsapp_user_id")
+
+
 async def create_beheerder(session: AsyncSession, actor: Principal, body: BeheerderIn) -> BeheerderOut:
     await _ensure_phone_free(session, body.phone)
-    beheerder = Beheerder(name=body.name, phone=body.phone, email=body.email, channels=list(body.channels),
-                          active=body.active)
+    await _ensure_whatsapp_user_free(session, body.whatsapp_user_id)
+    beheerder = Beheerder(name=body.name, phone=body.phone, whatsapp_user_id=body.whatsapp_user_id, email=body.email,
+                          channels=list(body.channels), active=body.active)
     beheerder.groups = await _groups_by_ids(session, body.group_ids)
     session.add(beheerder)
     await session.flush()
@@ -225,6 +234,8 @@ async def update_beheerder(session: AsyncSession, actor: Principal, beheerder_id
     changes = body.model_dump(exclude_unset=True)
     if "phone" in changes:
         await _ensure_phone_free(session, changes["phone"], beheerder.id)
+    if "whatsapp_user_id" in changes:
+        await _ensure_whatsapp_user_free(session, changes["whatsapp_user_id"], beheerder.id)
     if "group_ids" in changes:
         beheerder.groups = await _groups_by_ids(session, changes.pop("group_ids"))
     for key, value in changes.items():

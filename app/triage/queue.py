@@ -141,7 +141,8 @@ def _absorb(incident: Incident, report: Report) -> None:
     """Adds one report to the incident's summary without reading its other reports."""
     manual = set(incident.overridden or [])
     incident.report_count += 1
-    incident.group_ids = sorted({*incident.group_ids, report.group_id})
+    if report.group_id is not None:  # None: still to be chosen
+        incident.group_ids = sorted({*incident.group_ids, report.group_id})
     incident.appearance_only = incident.appearance_only or report.appearance_only
     incident.first_report_at = min(incident.first_report_at, report.received_at)
     incident.last_report_at = max(incident.last_report_at, report.received_at)
@@ -181,8 +182,8 @@ async def _recompute(session: AsyncSession, incident: Incident) -> None:
         select(func.min(Report.received_at), func.max(Report.received_at), func.min(_rank_of(Report.urgency)),
                func.max(case((Report.appearance_only, 1), else_=0)))
         .where(Report.incident_id == incident.id))).one()
-    group_ids = (await session.scalars(select(Report.group_id).where(Report.incident_id == incident.id)
-                                       .distinct())).all()
+    group_ids = [group_id for group_id in (await session.scalars(
+        select(Report.group_id).where(Report.incident_id == incident.id).distinct())).all() if group_id is not None]
     incident.report_count = int(await session.scalar(
         select(func.count(Report.id)).where(Report.incident_id == incident.id)) or 0)
     leading = await _first_report(session, incident.id, by_rank=True)
@@ -217,7 +218,8 @@ class IncidentView:
 
 async def incident_view(session: AsyncSession, incident: Incident) -> IncidentView:
     reports = await _reports_of(session, incident.id)
-    group_ids = {r.group_id for r in reports}
+    # the reports' groups, and the groups offered for a report whose group is still to be chosen
+    group_ids = {g for r in reports for g in ([r.group_id] if r.group_id is not None else r.group_choices or [])}
     rows = (await session.execute(select(Group.id, Group.name).where(Group.id.in_(group_ids)))).all()
     names: dict[int, str] = {group_id: name for group_id, name in rows}
     return IncidentView(incident, reports, names, await _claim_holder(session, incident))

@@ -13,6 +13,7 @@ from app.core.schemas import Page
 from app.triage import queue, service
 from app.triage.models import HotspotRecord, SignalementRecord
 from app.triage.schemas import (
+    GroupChoice,
     HotspotIn,
     HotspotOut,
     HotspotPatch,
@@ -42,7 +43,8 @@ async def incident_out(session: SessionDep, incident: queue.Incident) -> Inciden
     reports = [
         QueueReport(
             id=r.id, case_number=r.case_number, received_at=r.received_at, group_id=r.group_id,
-            group_name=view.group_names.get(r.group_id, ""), text=r.text, called_112=r.called_112,
+            group_name=view.group_names.get(r.group_id, "") if r.group_id is not None else "",
+            group_pending=r.group_pending, group_choices=_choices(view, r), text=r.text, called_112=r.called_112,
             urgency=r.urgency, category=r.category, offence=r.offence, in_progress=r.in_progress,
             appearance_only=r.appearance_only, wijkcode=r.wijk_code, lat=r.point_lat, lon=r.point_lon,
             reasons=[ReasonOut(**reason) for reason in (r.triage or {}).get("reasons", [])], suggestion=r.triage,
@@ -56,11 +58,19 @@ async def incident_out(session: SessionDep, incident: queue.Incident) -> Inciden
         id=i.id, status=i.status, urgency=i.urgency, urgency_override=i.urgency_override,
         override_reason=i.override_reason, overridden=list(i.overridden or []), category=i.category,
         offence=i.offence, wijkcode=i.wijk_code, lat=i.lat, lon=i.lon, first_report_at=i.first_report_at,
-        last_report_at=i.last_report_at, report_count=len(reports), group_count=len(view.group_names),
+        last_report_at=i.last_report_at, report_count=len(reports),
+        group_count=len({r.group_id for r in view.reports if r.group_id is not None}),
         claimed_by=view.claimed_by, claim_expires_at=i.claim_expires_at if view.claimed_by else None,
         follow_up=i.follow_up, result=i.result, appearance_only=any(r.appearance_only for r in reports),
         reports=reports,
     )
+
+
+def _choices(view: queue.IncidentView, report: queue.Report) -> list[GroupChoice]:
+    if not report.group_pending:
+        return []
+    return [GroupChoice(id=group_id, name=view.group_names.get(group_id, ""))
+            for group_id in report.group_choices or []]
 
 
 @router.get("/queue", response_model=Page[IncidentOut], summary="Wachtrij: open incidenten, urgentste en oudste eerst")

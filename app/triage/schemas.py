@@ -19,12 +19,20 @@ class ReasonOut(BaseModel):
     text: str
 
 
+class GroupChoice(BaseModel):
+    id: int
+    name: str
+
+
 class QueueReport(BaseModel):
     id: int
     case_number: str
     received_at: datetime
-    group_id: int
+    group_id: int | None
     group_name: str
+    group_pending: bool = False
+    group_choices: list[GroupChoice] = Field(
+        default=[], description="Zolang de groep open is: de groepen van de beheerder (kies met PATCH /reports/{id})")
     text: str
     called_112: bool | None
     urgency: str | None

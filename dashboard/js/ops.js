@@ -601,7 +601,7 @@ function reportView(report, incident, locked) {
         h("span", { class: "visually-hidden" }, `Melding ${report.case_number} selecteren om af te splitsen`)) : null,
       h("b", {}, report.case_number),
       h("span", {}, fmtDateTime(report.received_at)),
-      h("span", {}, `groep ${report.group_name || report.group_id}`),
+      report.group_pending ? groupPicker(report, locked) : h("span", {}, `groep ${report.group_name || report.group_id}`),
       h("span", {}, wijkName(report.wijkcode)),
       report.called_112 ? h("span", { class: "tag" }, "112 gebeld") : null,
       report.photo_ids.length ? h("span", { class: "tag photo" }, `${report.photo_ids.length} foto`) : null,
@@ -619,7 +619,28 @@ function reportView(report, incident, locked) {
         : h("p", { class: "muted", style: "margin:0" }, "Geen redenen vastgelegd.")));
 }
 
+// A WhatsApp report of a beheerder with several groups waits for its group: they are asked, or we choose.
+function groupPicker(report, locked) {
+  if (!canDecide()) return h("span", { class: "tag" }, "groep nog niet gekozen");
+  const select = h("select", { "aria-label": `Groep van melding ${report.case_number}`, disabled: locked,
+    onchange: () => chooseGroup(report, Number(select.value)) },
+  h("option", { value: "" }, "Groep nog niet gekozen: kies…"),
+  report.group_choices.map((choice) => h("option", { value: choice.id }, choice.name)));
+  return select;
+}
+
 // ---- actions --------------------------------------------------------------------------------------
+
+async function chooseGroup(report, groupId) {
+  if (!groupId) return;
+  try {
+    await api(`/api/v1/reports/${report.id}`, { method: "PATCH", json: { group_id: groupId } });
+    toast(`Melding ${report.case_number}: groep gekozen.`, "ok", 3000);
+  } catch (error) {
+    handleError(error, "Groep kiezen");
+  }
+  loadDetail(S.detail.id);
+}
 
 async function toggleClaim() {
   const incident = S.detail;
