@@ -17,6 +17,7 @@ import argparse
 import asyncio
 import io
 import json
+import os
 import random
 import statistics
 import sys
@@ -171,6 +172,7 @@ async def main(seconds: float, rounds: int, photo_senders: int, pool: str) -> di
            "MELDKAMER_PHOTO_MEGAPIXELS_PER_MINUTE": str(BUDGET_MEGAPIXELS), "MELDKAMER_PHOTO_POOL_KIND": pool}
     phone = PhotoLoad("4 telefoonfoto's van 12 MP", tuple(phone_photo(seed) for seed in range(4)), 48.0)
     bomb = PhotoLoad("vlakke PNG van 24 MP", (flat_png(),), 24.0)
+    load_before = os.getloadavg()[0]
     with served_app(env) as (base, demo, _):
         beheerders = [(b["token"], b["group_ids"][0]) for b in demo["beheerders"]]
         photo_load = [(token, group, bomb if index == 0 else phone)
@@ -182,7 +184,8 @@ async def main(seconds: float, rounds: int, photo_senders: int, pool: str) -> di
             quiet.append(await run_phase(base, text_senders, [], seconds))
             loaded.append(await run_phase(base, text_senders, photo_load, seconds))
     summary: dict = {"pool": pool, "photo_senders": {"phone_photos": photo_senders, "flat_png": 1},
-                     "rounds": rounds, "seconds_per_phase": seconds}
+                     "rounds": rounds, "seconds_per_phase": seconds,
+                     "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)]}  # a shared machine
     for key in ("text_p50_ms", "text_p99_ms", "health_p50_ms", "health_p99_ms"):
         summary[key] = {"quiet": _median(quiet, key), "photos": _median(loaded, key),
                         "ratio": round(_median(loaded, key) / max(_median(quiet, key), 0.1), 2)}

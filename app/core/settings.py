@@ -62,7 +62,7 @@ class Settings(BaseSettings):
     photos_per_report: int = 4
     photo_pool_kind: Literal["process", "thread"] = "process"  # where photos are decoded (docs/performance.md)
     photo_workers: int = 1
-    photo_pool_capacity: int = 8  # images decoding or waiting; more uploads at once are refused with 503
+    photo_pool_capacity: int = 16  # images decoding or waiting; more uploads at once are refused with 503
     media_max_attempts: int = 8
     webhook_max_age_seconds: int = 300
     claim_sweep_seconds: float = 15.0  # how soon an expired claim on an incident disappears from the screens
