@@ -7,7 +7,7 @@ import sys
 from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
-BENCHES = ["bench_triage.py", "bench_intake.py", "bench_ws.py", "bench_broadcast.py"]
+BENCHES = ["bench_triage.py", "bench_intake.py", "bench_photos.py", "bench_ws.py", "bench_broadcast.py"]
 
 
 def main() -> int:
