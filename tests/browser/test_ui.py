@@ -106,6 +106,34 @@ def post_through_other_instance(server: Server, beheerder: dict[str, Any], text:
     return result
 
 
+def whatsapp_report_without_group(server: Server, beheerder: dict[str, Any], text: str) -> int:
+    """A WhatsApp report of a beheerder with several groups (its group still to be chosen), written by a second
+    app instance on the same database; returns its id. Runs in its own thread: Playwright's loop owns this one."""
+    from app.core.app import create_app
+    from app.core.settings import Settings
+    from app.intake import service
+    from app.intake.schemas import ReportIn
+
+    async def write() -> int:
+        settings = Settings(database_url=server.database_url, data_dir=server.workdir,  # type: ignore[call-arg]
+                            environment="test", log_json=False)
+        app = create_app(settings, configure_logs=False)
+        body = ReportIn(text=text)
+        request = service.IntakeRequest(beheerder_id=beheerder["id"], channel="whatsapp", body=body,
+                                        request_hash=service.request_hash(body), group_may_wait=True)
+        try:
+            async with app.state.sessionmaker() as session:
+                result = await service.submit_report(session, app.state.intake_writer, request)
+            assert result.report.group_pending
+            return result.report.id
+        finally:
+            await app.state.read_engine.dispose()
+            await app.state.engine.dispose()
+
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        return pool.submit(asyncio.run, write()).result(timeout=120)
+
+
 # ---- the videowall --------------------------------------------------------------------------------
 
 
@@ -395,6 +423,25 @@ def test_an_alert_with_a_privacy_warning_reaches_the_beheerder_who_forwards_it(s
     expect(wall.locator("#broadcasts li").first).to_contain_text(re.compile(r"doorgestuurd 1 van \d+"), timeout=SLOW)
     expect(console.locator("#broadcasts li").first).to_contain_text(re.compile(r"doorgestuurd 1 van \d+"), timeout=SLOW)
     expect(wall.locator("#c-bc")).to_have_text("1")
+
+
+def test_an_operator_chooses_the_group_of_a_whatsapp_report_in_the_console(server: Server, new_context: Any) -> None:
+    superbeheerder = next(b for b in server.credentials["beheerders"] if len(b["group_ids"]) > 1)
+    console = open_console(new_context, server)
+    report_id = whatsapp_report_without_group(server, superbeheerder,
+                                              "Wie mist er een grijze kat? Zit al de hele dag bij de speeltuin")
+    incident = server.incident_of(report_id)
+    queue_row(console, incident["id"]).click()
+    picker = console.locator(f"article.report[data-report='{report_id}'] select")
+    expect(picker).to_be_visible(timeout=LIVE)
+    names = picker.locator("option").all_inner_texts()[1:]
+    assert len(names) == len(superbeheerder["group_ids"]) and all(names)
+
+    picker.select_option(label=names[1])
+
+    header = console.locator(f"article.report[data-report='{report_id}'] header")
+    expect(header).to_contain_text(f"groep {names[1]}", timeout=LIVE)
+    expect(header.locator("select")).to_have_count(0)
 
 
 def test_screenshots_of_a_busy_shift(server: Server, new_context: Any) -> None:
