@@ -19,6 +19,7 @@ import io
 import json
 import os
 import random
+import shutil
 import statistics
 import sys
 import time
@@ -173,7 +174,7 @@ async def main(seconds: float, rounds: int, photo_senders: int, pool: str) -> di
     phone = PhotoLoad("4 telefoonfoto's van 12 MP", tuple(phone_photo(seed) for seed in range(4)), 48.0)
     bomb = PhotoLoad("vlakke PNG van 24 MP", (flat_png(),), 24.0)
     load_before = os.getloadavg()[0]
-    with served_app(env) as (base, demo, _):
+    with served_app(env) as (base, demo, database_url):
         beheerders = [(b["token"], b["group_ids"][0]) for b in demo["beheerders"]]
         photo_load = [(token, group, bomb if index == 0 else phone)
                       for index, (token, group) in enumerate(beheerders[:photo_senders + 1])]
@@ -183,6 +184,7 @@ async def main(seconds: float, rounds: int, photo_senders: int, pool: str) -> di
         for _ in range(rounds):
             quiet.append(await run_phase(base, text_senders, [], seconds))
             loaded.append(await run_phase(base, text_senders, photo_load, seconds))
+    shutil.rmtree(Path(database_url.split("///", 1)[1]).parent / "photos", ignore_errors=True)  # ~200 MB a run
     summary: dict = {"pool": pool, "photo_senders": {"phone_photos": photo_senders, "flat_png": 1},
                      "rounds": rounds, "seconds_per_phase": seconds,
                      "load_average": [round(load_before, 1), round(os.getloadavg()[0], 1)]}  # a shared machine
