@@ -10,7 +10,8 @@ from app.core.deps import SessionDep, allow
 from app.core.principal import Principal
 from app.core.schemas import Page
 from app.core.vocabulary import DECIDERS, QUEUE_READERS, WALL_URGENCIES, Urgency
-from app.incidents import service as queue
+from app.incidents import service
+from app.incidents.models import Incident
 from app.incidents.schemas import IncidentOut, IncidentPatch, MergeIn, QueueReport, ReasonOut, SplitIn
 from app.triage.deps import KnowledgeBaseDep
 from app.triage.vocabulary import check_offences
@@ -20,8 +21,8 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0)]
 
 
-async def incident_out(session: SessionDep, incident: queue.Incident) -> IncidentOut:
-    view = await queue.incident_view(session, incident)
+async def incident_out(session: SessionDep, incident: Incident) -> IncidentOut:
+    view = await service.incident_view(session, incident)
     reports = [
         QueueReport(
             id=r.id, case_number=r.case_number, received_at=r.received_at, group_id=r.group_id,
@@ -52,7 +53,7 @@ async def get_queue(session: SessionDep, status: str | None = "open", urgency: U
                     principal: Principal = allow(*QUEUE_READERS, "wall")) -> Page[IncidentOut]:
     """A wall sees its own region's P1 and P2 incidents only."""
     is_wall = principal.kind == "wall"
-    incidents, total = await queue.list_queue(
+    incidents, total = await service.list_queue(
         session, status=status or None, urgency=urgency, wijk=wijk, limit=limit, offset=offset,
         region_id=principal.region_id if is_wall else None, urgencies=WALL_URGENCIES if is_wall else ())
     return Page(items=[await incident_out(session, i) for i in incidents], total=total, limit=limit, offset=offset)
@@ -60,17 +61,17 @@ async def get_queue(session: SessionDep, status: str | None = "open", urgency: U
 
 @router.get("/incidents/{incident_id}", response_model=IncidentOut)
 async def get_incident(incident_id: int, session: SessionDep, _: Principal = allow(*QUEUE_READERS)) -> IncidentOut:
-    return await incident_out(session, await queue.get_incident(session, incident_id))
+    return await incident_out(session, await service.get_incident(session, incident_id))
 
 
 @router.post("/incidents/{incident_id}/claim", response_model=IncidentOut, summary="Claimen (vervalt vanzelf)")
 async def claim(incident_id: int, session: SessionDep, actor: Principal = allow(*DECIDERS)) -> IncidentOut:
-    return await incident_out(session, await queue.claim(session, actor, incident_id))
+    return await incident_out(session, await service.claim(session, actor, incident_id))
 
 
 @router.delete("/incidents/{incident_id}/claim", response_model=IncidentOut, summary="Claim loslaten")
 async def release(incident_id: int, session: SessionDep, actor: Principal = allow(*DECIDERS)) -> IncidentOut:
-    return await incident_out(session, await queue.release(session, actor, incident_id))
+    return await incident_out(session, await service.release(session, actor, incident_id))
 
 
 @router.patch("/incidents/{incident_id}", response_model=IncidentOut,
@@ -80,22 +81,22 @@ async def update(incident_id: int, body: IncidentPatch, session: SessionDep, kb:
     check_offences(kb.lexicon, [body.offence], "offence")
     fields = frozenset(body.model_fields_set - {"reason"}) | ({"wijk_code"} if "wijkcode" in body.model_fields_set
                                                               else frozenset())
-    change = queue.IncidentChange(
+    change = service.IncidentChange(
         urgency=body.urgency, reason=body.reason, category=body.category, offence=body.offence,
         wijk_code=body.wijkcode, lat=body.lat, lon=body.lon, follow_up=body.follow_up, result=body.result,
         note_for_reporter=body.note_for_reporter, close=body.close, fields=fields - {"wijkcode"},
     )
-    return await incident_out(session, await queue.update_incident(session, actor, incident_id, change))
+    return await incident_out(session, await service.update_incident(session, actor, incident_id, change))
 
 
 @router.post("/incidents/{incident_id}/merge", response_model=IncidentOut, summary="Incidenten samenvoegen")
 async def merge(incident_id: int, body: MergeIn, session: SessionDep,
                 actor: Principal = allow(*DECIDERS)) -> IncidentOut:
-    return await incident_out(session, await queue.merge(session, actor, incident_id, body.incident_ids))
+    return await incident_out(session, await service.merge(session, actor, incident_id, body.incident_ids))
 
 
 @router.post("/incidents/{incident_id}/split", response_model=IncidentOut, status_code=201,
              summary="Meldingen afsplitsen naar een nieuw incident")
 async def split(incident_id: int, body: SplitIn, session: SessionDep,
                 actor: Principal = allow(*DECIDERS)) -> IncidentOut:
-    return await incident_out(session, await queue.split(session, actor, incident_id, body.report_ids))
+    return await incident_out(session, await service.split(session, actor, incident_id, body.report_ids))

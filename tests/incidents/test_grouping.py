@@ -5,11 +5,18 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+import pytest
+
 from app.incidents.grouping import IncidentCandidate, find_incident, highest_urgency
 from app.triage.engine import triage
 from app.triage.evaluation import parse_item
-from app.triage.knowledge import KnowledgeBase
-from tests.triage.helpers import DATA
+from app.triage.knowledge import KnowledgeBase, load_knowledge_base_from_dir
+from tests.triage.helpers import CONFIG, DATA
+
+
+@pytest.fixture(scope="module")
+def kb() -> KnowledgeBase:
+    return load_knowledge_base_from_dir(CONFIG)
 
 
 def _candidate(item_id: str, kb: KnowledgeBase) -> IncidentCandidate:

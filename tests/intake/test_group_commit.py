@@ -97,15 +97,15 @@ async def test_a_request_refused_in_a_batch_does_not_disturb_the_others(app, dem
 
 async def test_a_report_that_fails_while_written_fails_alone_and_leaves_no_files(app, demo, settings, monkeypatch):
     beheerder = demo["beheerders"][0]
-    triage = app.state.intake_writer.triage
-    real_place = triage.place
+    steps = app.state.intake_writer.steps
+    real_step = steps.triage_and_place
 
-    async def place(connection, report, kb):
+    async def triage_and_place(connection, report, kb):
         if "KAPOT" in report.text:
             raise RuntimeError("triage broke on this report")
-        return await real_place(connection, report, kb)
+        return await real_step(connection, report, kb)
 
-    monkeypatch.setattr(triage, "place", place)
+    monkeypatch.setattr(steps, "triage_and_place", triage_and_place)
     requests = [_request(beheerder, "Man met breekijzer bij de garageboxen", photos=[_photo()]),
                 _request(beheerder, "KAPOT: deze melding laat het schrijven mislukken", photos=[_photo()]),
                 _request(beheerder, "Verdachte auto rijdt stapvoets door de wijk", photos=[_photo()])]

@@ -73,7 +73,7 @@ async def fetcher(app, settings, fake_graph):
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=fake_graph), base_url="http://graph")
     client = GraphMediaClient("http://graph/v21.0", TEST_SECRETS["whatsapp_access_token"], client=http,
                               sleep=no_sleep)
-    media_fetcher = MediaFetcher(app.state.sessionmaker, settings, client)
+    media_fetcher = MediaFetcher(app.state.sessionmaker, settings, client, app.state.report_intake.photo_stored)
     yield media_fetcher
     await http.aclose()
 
@@ -171,7 +171,8 @@ async def test_a_restart_between_report_and_download_resumes_the_download(
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=fake_graph))
     client2 = GraphMediaClient("http://graph/v21.0", TEST_SECRETS["whatsapp_access_token"], client=http)
     try:
-        assert await MediaFetcher(restarted.state.sessionmaker, settings, client2).drain() == 1
+        assert await MediaFetcher(restarted.state.sessionmaker, settings, client2,
+                                  restarted.state.report_intake.photo_stored).drain() == 1
         async with restarted.state.sessionmaker() as session:
             photo = (await session.scalars(select(ReportPhoto))).one()
         assert photo.status == "stored" and photo.attempts == 2
