@@ -125,9 +125,9 @@ async def _paced(seconds: float, rate: float, one: Any) -> dict[int, float]:
 async def run_app_server(port: int, database_url: str, data_dir: str) -> None:
     from sqlalchemy import select
 
-    from app.core.app import create_app
     from app.core.settings import Settings
     from app.events.service import emit
+    from app.factory import create_app
     from app.registry.models import Region
 
     settings = Settings(database_url=database_url, data_dir=Path(data_dir), log_json=False,
@@ -432,7 +432,7 @@ async def prepare_database(workdir: Path) -> tuple[str, str]:
     from app.cli import alembic_config
     from app.core.database import create_engine, create_sessionmaker
     from app.core.settings import Settings
-    from app.registry.demo import seed_demo
+    from app.demo import seed_demo
 
     database_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     await asyncio.to_thread(command.upgrade, alembic_config(database_url), "head")

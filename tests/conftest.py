@@ -19,9 +19,9 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from app.cli import alembic_config
-from app.core.app import create_app
 from app.core.database import create_engine
 from app.core.settings import Settings
+from app.factory import create_app
 from tests.support.postgres import PostgresServer
 
 BACKENDS = ["sqlite", "postgresql"]
@@ -111,7 +111,7 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def demo(app: FastAPI, settings: Settings, tmp_path: Path) -> dict[str, Any]:
     """The demo registry with its freshly generated credentials."""
-    from app.registry.demo import seed_demo
+    from app.demo import seed_demo
 
     async with app.state.sessionmaker() as session:
         return await seed_demo(session, settings, tmp_path / "demo-credentials.json")

@@ -6,8 +6,9 @@ from fastapi import APIRouter, Request, Response
 
 from app.auth import service
 from app.auth.schemas import LoginRequest, LoginResponse, TokenOut, WhoAmI
-from app.core.deps import SESSION_COOKIE, STAFF, SessionDep, SettingsDep, allow, client_ip
+from app.core.deps import SESSION_COOKIE, SessionDep, SettingsDep, allow, client_ip
 from app.core.principal import Principal
+from app.core.vocabulary import STAFF
 
 router = APIRouter(prefix="/auth", tags=["aanmelden"])
 

@@ -10,12 +10,13 @@ from sqlalchemy import Row, bindparam, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.audit import service as audit
-from app.auth.models import STAFF_ROLES, ApiToken, StaffUser
+from app.auth.models import ApiToken, StaffUser
 from app.core.database import utcnow
 from app.core.errors import InvalidInput, NotFound, ProblemError, Unauthorized
 from app.core.principal import Principal
 from app.core.security import hash_password, new_token, token_digest, verify_password
 from app.core.settings import Settings
+from app.core.vocabulary import STAFF
 from app.registry.models import Beheerder, WallDisplay
 
 
@@ -172,7 +173,7 @@ def staff_principal(user: StaffUser, *, token_id: int | None = None,
 async def create_staff_user(session: AsyncSession, actor: Principal | None, *, username: str,
                             display_name: str, role: str, password: str,
                             wijkcodes: list[str] | None = None) -> StaffUser:
-    if role not in STAFF_ROLES:
+    if role not in STAFF:
         raise InvalidInput(f"Onbekende rol '{role}'.", field="role")
     existing = await session.scalar(select(StaffUser).where(StaffUser.username == username))
     if existing is not None:

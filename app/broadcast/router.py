@@ -11,18 +11,18 @@ from app.broadcast.schemas import AlertOut, BroadcastDetail, BroadcastIn, Broadc
 from app.core.deps import SessionDep, SettingsDep, allow
 from app.core.principal import Principal
 from app.core.schemas import Page
+from app.core.vocabulary import ALERT_SENDERS
 
 router = APIRouter(prefix="/broadcasts", tags=["alarmering"])
 alerts_router = APIRouter(prefix="/alerts", tags=["beheerder"])
 Limit = Annotated[int, Query(ge=1, le=200)]
 Offset = Annotated[int, Query(ge=0)]
-SENDERS = ("operator", "specialist", "wijkagent")
 
 
 @router.post("/preview", response_model=PreviewOut,
              summary="Ontvangers per kanaal en privacywaarschuwingen, zonder te versturen")
 async def preview(body: BroadcastIn, session: SessionDep, settings: SettingsDep,
-                  principal: Principal = allow(*SENDERS)) -> PreviewOut:
+                  principal: Principal = allow(*ALERT_SENDERS)) -> PreviewOut:
     return await service.preview(session, principal, body, settings)
 
 
@@ -30,7 +30,7 @@ async def preview(body: BroadcastIn, session: SessionDep, settings: SettingsDep,
              responses={403: {"description": "Rol mag deze soort of dit gebied niet"},
                         422: {"description": "Ongeldig, of privacywaarschuwingen niet bevestigd"}})
 async def send(body: BroadcastIn, request: Request, session: SessionDep, settings: SettingsDep,
-               principal: Principal = allow(*SENDERS)) -> BroadcastOut:
+               principal: Principal = allow(*ALERT_SENDERS)) -> BroadcastOut:
     broadcast = await service.create_broadcast(session, principal, body, settings)
     worker = getattr(request.app.state, "delivery_worker", None)
     if worker is not None:
@@ -41,7 +41,7 @@ async def send(body: BroadcastIn, request: Request, session: SessionDep, setting
 
 @router.get("", response_model=Page[BroadcastOut], summary="Verstuurde alarmen met voortgang")
 async def list_broadcasts(session: SessionDep, limit: Limit = 50, offset: Offset = 0,
-                          principal: Principal = allow(*SENDERS, "admin")) -> Page[BroadcastOut]:
+                          principal: Principal = allow(*ALERT_SENDERS, "admin")) -> Page[BroadcastOut]:
     items, total = await service.list_broadcasts(session, principal, limit=limit, offset=offset)
     return Page(items=items, total=total, limit=limit, offset=offset)
 
@@ -49,7 +49,7 @@ async def list_broadcasts(session: SessionDep, limit: Limit = 50, offset: Offset
 @router.get("/{broadcast_id}", response_model=BroadcastDetail,
             summary="Eén alarm met voortgang; de meldkamer ziet ook mislukte afleveringen")
 async def get_broadcast(broadcast_id: int, session: SessionDep,
-                        principal: Principal = allow(*SENDERS, "admin")) -> BroadcastDetail:
+                        principal: Principal = allow(*ALERT_SENDERS, "admin")) -> BroadcastDetail:
     return await service.get_broadcast(session, principal, broadcast_id)
 
 

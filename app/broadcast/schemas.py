@@ -7,9 +7,9 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.core.vocabulary import BroadcastKind as Kind
 from app.intake.schemas import normalise_text
 
-Kind = Literal["heterdaad", "signalement", "vermissing", "waarschuwing", "informatie", "einde"]
 WarningCode = Literal["telefoonnummer", "emailadres", "kenteken", "huisnummer", "bsn", "uiterlijk"]
 CODE = r"^[A-Z]{2}[0-9]{4,8}$"
 

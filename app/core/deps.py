@@ -1,4 +1,7 @@
-"""Dependency-injected session, settings and current principal; every route declares its roles."""
+"""Dependency-injected session, settings and current principal; every route declares its roles.
+
+The token itself is checked by the auth domain (app.auth.service.resolve_token), which the app factory puts
+on app.state: core knows no domain."""
 
 from __future__ import annotations
 
@@ -9,7 +12,7 @@ from fastapi import Depends, Request
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Forbidden, Unauthorized
-from app.core.principal import Principal
+from app.core.principal import Principal, TokenResolver
 from app.core.settings import Settings
 
 SESSION_COOKIE = "meldkamer_session"
@@ -49,15 +52,14 @@ def presented_token(request: Request) -> str | None:
 
 
 async def current_principal(request: Request) -> Principal:
-    from app.auth.service import resolve_token
-
     token = presented_token(request)
     if not token:
         raise Unauthorized()
     # A read connection of its own (no ORM session needed for one statement): no write lock on SQLite, and
     # the request's session stays unused until the service's unit of work.
+    resolve: TokenResolver = request.app.state.resolve_token
     async with request.app.state.read_engine.connect() as connection:
-        principal = await resolve_token(connection, token, client_ip(request))
+        principal = await resolve(connection, token, client_ip(request))
     request.state.principal = principal
     return principal
 
@@ -84,4 +86,3 @@ def allow(*roles: str) -> Principal:
 
 # A route that anyone may call (login, health, webhooks with their own signatures) says so explicitly.
 PUBLIC_ROUTE = "public"
-STAFF = ("operator", "specialist", "wijkagent", "analyst", "admin")

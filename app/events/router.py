@@ -6,8 +6,9 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, WebSocket
 
-from app.core.deps import STAFF, SessionDep, allow
+from app.core.deps import SessionDep, allow
 from app.core.principal import Principal
+from app.core.vocabulary import STAFF
 from app.events import service
 from app.events.schemas import EventOut, EventPage
 from app.events.socket import close_quietly, serve_event_socket

@@ -6,6 +6,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import select
@@ -22,6 +23,7 @@ from app.intake.photos import PhotoRejected, SanitisedPhoto, sanitise_photo, sto
 logger = logging.getLogger("app.intake.media")
 LEASE = timedelta(minutes=2)  # a claimed row is retried by another worker if this one dies
 IDLE_POLL_SECONDS = 5.0
+PhotoStored = Callable[[AsyncSession, Report, int], Awaitable[None]]
 
 
 def retry_delay(attempts: int) -> timedelta:
@@ -30,8 +32,9 @@ def retry_delay(attempts: int) -> timedelta:
 
 class MediaFetcher:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
-                 client: GraphMediaClient) -> None:
+                 client: GraphMediaClient, on_photo_stored: PhotoStored | None = None) -> None:
         self.sessionmaker = sessionmaker
+        self.on_photo_stored = on_photo_stored  # the incident's card (app.flows.report_intake)
         self.settings = settings
         self.client = client
         self._wake = asyncio.Event()
@@ -110,7 +113,8 @@ class MediaFetcher:
                 emit(session, "report.photo_added", {"report_id": report.id, "case_number": report.case_number,
                                                      "photo_id": photo_id, "incident_id": report.incident_id},
                      region_id=report.region_id, wijk_code=report.source_wijk_code)
-                await _announce_incident(session, report.incident_id, photo_id)
+                if self.on_photo_stored is not None:
+                    await self.on_photo_stored(session, report, photo_id)
             await session.commit()
 
     async def _failed(self, photo_id: int, error: str, *, permanent: bool) -> None:
@@ -127,21 +131,10 @@ class MediaFetcher:
             await session.commit()
 
 
-async def _announce_incident(session: AsyncSession, incident_id: int | None, photo_id: int) -> None:
-    """The wall shows that an incident has a photo: tell it, now that one arrived."""
-    from app.triage.queue import get_incident, incident_event, note_photo_stored
-
-    if incident_id is None:
-        return
-    incident = await get_incident(session, incident_id)
-    await note_photo_stored(session, incident, photo_id)
-    emit(session, "incident.updated", await incident_event(session, incident), region_id=incident.region_id,
-         wijk_code=incident.wijk_code)
-
-
-def build_media_fetcher(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings) -> MediaFetcher | None:
+def build_media_fetcher(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
+                        on_photo_stored: PhotoStored | None = None) -> MediaFetcher | None:
     if settings.whatsapp_access_token is None:
         return None
     client = GraphMediaClient(settings.whatsapp_api_base, settings.whatsapp_access_token.get_secret_value(),
                               max_bytes=settings.photo_max_bytes)
-    return MediaFetcher(sessionmaker, settings, client)
+    return MediaFetcher(sessionmaker, settings, client, on_photo_stored)

@@ -10,12 +10,12 @@ from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 
 from app.audit import service as audit
-from app.broadcast.feedback import feedback_for_reports
-from app.core.deps import STAFF, SessionDep, SettingsDep, allow
+from app.core.deps import SessionDep, SettingsDep, allow
 from app.core.errors import InvalidInput, ProblemError
 from app.core.principal import Principal
 from app.core.schemas import Page, parse_json_body
 from app.core.settings import Settings
+from app.core.vocabulary import STAFF
 from app.intake import service
 from app.intake.photos import PhotoRejected, SanitisedPhoto, sanitise_photo
 from app.intake.schemas import QuarantineOut, ReportIn, ReportOut
@@ -98,7 +98,7 @@ async def submit(
 async def list_mine(session: SessionDep, limit: Limit = 50, offset: Offset = 0,
                     principal: Principal = allow("beheerder")) -> Page[ReportOut]:
     reports, total = await service.list_own_reports(session, principal.id, limit=limit, offset=offset)
-    feedback = await feedback_for_reports(session, [r.id for r in reports])
+    feedback = await service.feedback_for_reports(session, [r.id for r in reports])
     return Page(items=[service.report_out(r, feedback[r.id]) for r in reports], total=total, limit=limit,
                 offset=offset)
 
@@ -110,7 +110,7 @@ async def get_one(report_id: int, session: SessionDep,
         report = await service.get_own_report(session, principal.id, report_id)
     else:
         report = await service.get_report(session, report_id)
-    return service.report_out(report, (await feedback_for_reports(session, [report.id]))[report.id])
+    return service.report_out(report, (await service.feedback_for_reports(session, [report.id]))[report.id])
 
 
 @router.get("/{report_id}/photos/{photo_id}", summary="Foto bij een melding (wordt gelogd)",

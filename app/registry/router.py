@@ -8,10 +8,11 @@ from fastapi import APIRouter, Query, Request
 
 from app.auth import service as auth_service
 from app.auth.schemas import IssuedTokenOut, StaffUserCreate, StaffUserOut, TokenOut
-from app.core.deps import STAFF, SessionDep, SettingsDep, allow
+from app.core.deps import SessionDep, SettingsDep, allow
 from app.core.errors import InvalidInput
 from app.core.principal import Principal
 from app.core.schemas import Page
+from app.core.vocabulary import STAFF
 from app.registry import imports, service
 from app.registry.schemas import (
     BeheerderIn,

@@ -1,12 +1,12 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Any
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
 
-Channel = Literal["whatsapp", "app", "webhook", "email"]
+from app.core.vocabulary import Channel
 
 
 def normalise_phone(value: str) -> str:

@@ -8,7 +8,6 @@ from __future__ import annotations
 
 import csv
 import json
-import os
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -24,6 +23,7 @@ from shapely import STRtree
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
+from app.core.settings import config_dir as default_config_dir
 from app.triage.geo import AMSTERDAM, HotWindow, parse_hot_time
 from app.triage.keywords import KeywordPattern, compile_keyword
 from app.triage.lexicon import CompiledLexicon, Lexicon, compile_lexicon, parse_lexicon
@@ -274,16 +274,6 @@ def load_knowledge_base_from_dir(config_dir: Path | str) -> KnowledgeBase:
         load_signalementen_json(geo / "signalementen.json"),
         load_lexicon(root / "triage.yaml"),
     )
-
-
-def default_config_dir() -> Path:
-    """$MELDKAMER_CONFIG_DIR, else the repository's config/ next to the app package."""
-    override = os.environ.get("MELDKAMER_CONFIG_DIR")
-    if override:
-        return Path(override)
-    import app
-
-    return Path(app.__file__).resolve().parent.parent / "config"
 
 
 def directory_fingerprint(config_dir: Path | str) -> tuple[tuple[str, int, int], ...]:

@@ -59,10 +59,18 @@ class FrameSpec:
 RuleSpec = str | FrameSpec
 
 
+def _label(spec: Mapping[str, Any], where: str) -> str:
+    label = spec.get("label")
+    if not isinstance(label, str) or not label.strip():
+        raise LexiconError(f"{where}.label: every offence needs a Dutch label for the screens")
+    return label.strip()
+
+
 @dataclass(frozen=True)
 class OffenceSpec:
     crime: tuple[RuleSpec, ...] = ()
     behaviour: tuple[RuleSpec, ...] = ()
+    label: str = ""  # Dutch, for screens (GET /api/v1/meta)
 
 
 @dataclass(frozen=True)
@@ -143,7 +151,8 @@ def parse_lexicon(data: Mapping[str, Any]) -> Lexicon:
     classes = {str(k): tuple(str(x) for x in (v or ())) for k, v in (data.get("classes") or {}).items()}
     offences = {
         str(name): OffenceSpec(_rules(spec.get("crime"), f"offences.{name}.crime"),
-                               _rules(spec.get("behaviour"), f"offences.{name}.behaviour"))
+                               _rules(spec.get("behaviour"), f"offences.{name}.behaviour"),
+                               _label(spec, f"offences.{name}"))
         for name, spec in (data.get("offences") or {}).items()
     }
     signals = {str(k): _rules(v, f"signals.{k}") for k, v in (data.get("signals") or {}).items()}

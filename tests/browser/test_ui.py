@@ -85,8 +85,8 @@ def jpeg(width: int = 640, height: int = 480) -> bytes:
 def post_through_other_instance(server: Server, beheerder: dict[str, Any], text: str) -> dict[str, Any]:
     """Posts a report while `server` is down, through a second app instance on the same database (as another
     instance behind the load balancer would). Runs in its own thread: Playwright's loop owns this one."""
-    from app.core.app import create_app
     from app.core.settings import Settings
+    from app.factory import create_app
 
     async def post() -> httpx.Response:
         settings = Settings(database_url=server.database_url, data_dir=server.workdir,  # type: ignore[call-arg]

@@ -12,10 +12,10 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from app.core.app import create_app
 from app.core.settings import Settings
 from app.events.hub import EventHub
 from app.events.service import emit
+from app.factory import create_app
 from tests.events.conftest import EventSpec, commit_events, region_ids
 
 

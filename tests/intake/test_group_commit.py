@@ -14,11 +14,11 @@ from sqlalchemy import event, func, select
 
 from app.core.errors import InvalidInput
 from app.events.models import Event
+from app.incidents.models import Incident
 from app.intake.models import Report
 from app.intake.photos import sanitise_photo
 from app.intake.schemas import ReportIn
 from app.intake.service import IntakeRequest, Written, request_hash
-from app.triage.models import Incident
 from tests.conftest import bearer
 
 

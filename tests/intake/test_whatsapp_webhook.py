@@ -157,7 +157,7 @@ async def test_a_media_download_that_fails_twice_then_succeeds(app, client, demo
 async def test_a_restart_between_report_and_download_resumes_the_download(
         app, client, demo, fake_graph, settings):
     """The first process answers the webhook and dies; a fresh process on the same database fetches."""
-    from app.core.app import create_app
+    from app.factory import create_app
 
     fake_graph.add_media("MEDIA-3", _jpeg(), "image/jpeg")
     await _post(client, webhook_payload(messages=[image_message(_wa_id(_single(demo)), "MEDIA-3", caption="x")]))

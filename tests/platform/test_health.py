@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.core.app import create_app
 from app.core.settings import Settings
+from app.factory import create_app
 from tests.conftest import TEST_SECRETS, problem
 
 

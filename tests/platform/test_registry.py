@@ -23,7 +23,7 @@ async def test_demo_has_the_six_studied_groups_and_a_busy_westwijk(client, demo)
 
 
 async def test_seed_demo_is_idempotent_and_keeps_working_credentials(app, settings, demo, tmp_path):
-    from app.registry.demo import seed_demo
+    from app.demo import seed_demo
 
     async with app.state.sessionmaker() as session:
         again = await seed_demo(session, settings, tmp_path / "demo-credentials.json")

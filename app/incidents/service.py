@@ -17,22 +17,20 @@ from sqlalchemy.orm.attributes import set_committed_value
 
 from app.audit import service as audit
 from app.auth.models import StaffUser
+from app.broadcast.feedback import record_feedback
 from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.principal import SYSTEM, Principal
+from app.core.vocabulary import URGENCY
 from app.events.service import NewEvent, emit
+from app.incidents.grouping import GROUPING_METRES, GROUPING_MINUTES, IncidentCandidate, find_incident, is_noise
+from app.incidents.models import JOINABLE_INCIDENT, Incident
 from app.intake.models import Report, ReportPhoto
 from app.registry.models import Group
-from app.triage.grouping import IncidentCandidate, find_incident, is_noise
-from app.triage.models import JOINABLE_INCIDENT, Incident
 
-URGENCY_RANK = {"P1": 0, "P2": 1, "P3": 2, "none": 3}
-RANKED_URGENCIES = ("P1", "P2", "P3", "none")
-GROUPING_WINDOW = timedelta(minutes=30)
+URGENCY_RANK = {code: URGENCY.rank(code) for code in URGENCY}  # for SQL CASE expressions
+GROUPING_WINDOW = timedelta(minutes=GROUPING_MINUTES)
 CLAIM_TTL = timedelta(minutes=10)
-FOLLOW_UPS = ("ter_plaatse", "surveillance", "doorgezet_gemeente", "actie_wijkagent", "interne_informatiedeling",
-              "geen_opvolging")
-RESULTS = ("aanhouding", "geen_verdachte_situatie", "onbekend")
 
 
 # ---- grouping new reports into incidents ----------------------------------------------------------
@@ -44,7 +42,6 @@ def _candidate_of_report(report: Report) -> IncidentCandidate:
                              offence=report.offence, urgency=report.urgency or "none")
 
 
-GROUPING_METRES = 500.0
 _METRES_PER_DEGREE = 111_320.0
 
 
@@ -145,7 +142,7 @@ def _absorb(incident: Incident, report: Report) -> None:
     incident.appearance_only = incident.appearance_only or report.appearance_only
     incident.first_report_at = min(incident.first_report_at, report.received_at)
     incident.last_report_at = max(incident.last_report_at, report.received_at)
-    more_urgent = URGENCY_RANK.get(report.urgency or "none", 3) < URGENCY_RANK.get(incident.urgency, 3)
+    more_urgent = URGENCY.rank(report.urgency or "none") < URGENCY.rank(incident.urgency)
     updates: dict[str, Any] = {"urgency": report.urgency, "category": report.category,
                "offence": report.offence or incident.offence} if more_urgent else {}
     if incident.lat is None and report.point_lat is not None:
@@ -163,7 +160,7 @@ async def _reports_of(session: AsyncSession, incident_id: int) -> list[Report]:
 
 
 def _rank_of(column: Any) -> Any:
-    return case(URGENCY_RANK, value=column, else_=3)
+    return case(URGENCY_RANK, value=column, else_=URGENCY.rank("none"))
 
 
 async def _first_report(session: AsyncSession, incident_id: int, *conditions: Any, by_rank: bool = False
@@ -192,7 +189,7 @@ async def _recompute(session: AsyncSession, incident: Incident) -> None:
     offence = leading.offence or await session.scalar(
         select(Report.offence).where(Report.incident_id == incident.id, Report.offence.is_not(None)).limit(1))
     manual = set(incident.overridden or [])
-    derived = {"urgency": RANKED_URGENCIES[int(best_rank)], "category": leading.category, "offence": offence,
+    derived = {"urgency": URGENCY.codes[int(best_rank)], "category": leading.category, "offence": offence,
                "wijk_code": located.wijk_code or leading.wijk_code, "lat": located.point_lat, "lon": located.point_lon}
     for name, value in derived.items():
         if name not in manual:
@@ -237,6 +234,14 @@ async def note_photo_stored(session: AsyncSession | AsyncConnection, incident: I
     await session.execute(_NOTE_PHOTO, {"incident_id": incident.id, "photo_id": photo_id})
     if incident.first_photo_id is None or incident.first_photo_id > photo_id:
         set_committed_value(incident, "first_photo_id", photo_id)  # written above; not again by a flush
+
+
+async def show_photo(session: AsyncSession, incident_id: int, photo_id: int) -> None:
+    """A photo arrived after its report was written: it may become the card's photo; walls are told."""
+    incident = await get_incident(session, incident_id)
+    await note_photo_stored(session, incident, photo_id)
+    emit(session, "incident.updated", await incident_event(session, incident), region_id=incident.region_id,
+         wijk_code=incident.wijk_code)
 
 
 async def incident_event(session: AsyncSession | AsyncConnection, incident: Incident) -> dict[str, Any]:
@@ -284,7 +289,7 @@ async def list_queue(session: AsyncSession, *, status: str | None, urgency: str 
     if wijk:
         query = query.where(Incident.wijk_code == wijk)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rank = case(URGENCY_RANK, value=Incident.urgency, else_=4)
+    rank = case(URGENCY_RANK, value=Incident.urgency, else_=len(URGENCY_RANK))
     ordered = query.order_by(rank, Incident.first_report_at, Incident.id)
     rows = await session.scalars(ordered.limit(limit).offset(offset))
     return list(rows), total
@@ -374,7 +379,7 @@ async def update_incident(session: AsyncSession, actor: Principal, incident_id: 
 
 def _apply_overrides(incident: Incident, change: IncidentChange) -> None:
     if "urgency" in change.fields and change.urgency != incident.urgency:
-        lowering = URGENCY_RANK[change.urgency or "none"] > URGENCY_RANK[incident.urgency]
+        lowering = URGENCY.rank(change.urgency or "none") > URGENCY.rank(incident.urgency)
         if incident.urgency == "P1" and lowering and not (change.reason or "").strip():
             raise InvalidInput("Een P1 verlagen kan alleen met een reden.", field="reason", code="reason_required")
         incident.urgency = incident.urgency_override = change.urgency or "none"
@@ -392,8 +397,6 @@ async def _apply_outcome(session: AsyncSession, actor: Principal, incident: Inci
     outcome = [("follow_up", change.follow_up), ("result", change.result)]
     if not change.fields & {"follow_up", "result", "note_for_reporter"}:
         return
-    from app.broadcast.feedback import record_feedback
-
     for kind, value in outcome:
         if kind in change.fields and value != getattr(incident, kind):
             setattr(incident, kind, value)

@@ -21,9 +21,9 @@ from app.core.database import utcnow
 from app.core.principal import SYSTEM
 from app.core.security import generate_password, hash_password, token_digest, verify_password
 from app.core.settings import Settings, config_dir
+from app.hotspots import service as hotspot_service
 from app.registry import imports
 from app.registry.models import Beheerder, Gemeente, Group, Region, WallDisplay, Wijk
-from app.triage import service as triage_service
 
 REGIONS = {
     "AMS": ("Meldkamer Amsterdam-Amstelland", ["GM0363", "GM0362"]),
@@ -125,11 +125,11 @@ async def _ensure_geodata(session: AsyncSession) -> None:
         await imports.upsert_wijken(session, SYSTEM, features)
         rows = imports.read_streets_csv((geo / "streets.csv").read_text(encoding="utf-8"))
         await imports.upsert_streets(session, SYSTEM, rows)
-        hotspots = triage_service.read_hotspots_geojson(imports.load_json_file(geo / "hotspots.geojson"))
-        await triage_service.upsert_hotspots(session, SYSTEM, hotspots)
-        signalementen = triage_service.read_signalementen_json(
+        hotspots = hotspot_service.read_hotspots_geojson(imports.load_json_file(geo / "hotspots.geojson"))
+        await hotspot_service.upsert_hotspots(session, SYSTEM, hotspots)
+        signalementen = hotspot_service.read_signalementen_json(
             imports.load_json_file(geo / "signalementen.json"))
-        await triage_service.upsert_signalementen(session, SYSTEM, signalementen)
+        await hotspot_service.upsert_signalementen(session, SYSTEM, signalementen)
 
 
 async def _ensure_regions(session: AsyncSession) -> None:

@@ -10,10 +10,11 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.core.database import utcnow
-from app.core.deps import STAFF, SessionDep, allow
+from app.core.deps import SessionDep, allow
 from app.core.principal import Principal
-from app.registry.models import Gemeente, Wijk
-from app.triage.models import HotspotRecord
+from app.core.vocabulary import STAFF
+from app.hotspots.models import HotspotRecord
+from app.registry.models import Gemeente, Region, Wijk
 
 router = APIRouter(tags=["kaart"])
 
@@ -47,7 +48,5 @@ async def get_map(session: SessionDep, region: str | None = None,
     """A wall gets its own region; staff may ask for one region by code, or get everything."""
     region_id = principal.region_id if principal.kind == "wall" else None
     if region and principal.kind != "wall":
-        from app.registry.models import Region
-
         region_id = await session.scalar(select(Region.id).where(Region.code == region))
     return await map_features(session, region_id)

@@ -12,8 +12,8 @@ from sqlalchemy import select, update
 
 from app.core.database import utcnow
 from app.events.models import Event
-from app.triage.models import Incident
-from app.triage.sweeper import ClaimSweeper
+from app.incidents.models import Incident
+from app.incidents.sweeper import ClaimSweeper
 from tests.conftest import bearer, login, problem
 
 BURGLARY_NOW = "Er wordt nu ingebroken aan de Zonnestein, twee mannen met een breekijzer bij de achterdeur"
@@ -97,7 +97,7 @@ async def test_a_second_operator_gets_409_naming_who_holds_the_claim(client, dem
 async def test_an_expired_claim_can_be_taken_over(app, client, demo):
     from sqlalchemy import update
 
-    from app.triage.models import Incident
+    from app.incidents.models import Incident
 
     await _report(client, _westwijk_beheerders(demo)[0], BURGLARY_NOW)
     first, second = await login(client, demo["operator"]), await login(client, demo["operator2"])

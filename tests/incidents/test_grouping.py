@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import datetime, timedelta
 
+from app.incidents.grouping import IncidentCandidate, find_incident, highest_urgency
 from app.triage.engine import triage
 from app.triage.evaluation import parse_item
-from app.triage.grouping import IncidentCandidate, find_incident, highest_urgency
 from app.triage.knowledge import KnowledgeBase
 from tests.triage.helpers import DATA
 

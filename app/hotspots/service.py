@@ -11,9 +11,9 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.principal import Principal
+from app.hotspots.models import HotspotRecord, SignalementRecord
 from app.registry.schemas import ImportResult
 from app.triage.geo import parse_hot_time
-from app.triage.models import HotspotRecord, SignalementRecord
 
 
 def read_hotspots_geojson(data: dict[str, Any]) -> list[dict[str, Any]]:

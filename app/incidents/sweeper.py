@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.periodic import PeriodicTask
-from app.triage.queue import expire_claims
+from app.incidents.service import expire_claims
 
 
 class ClaimSweeper(PeriodicTask):

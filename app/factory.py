@@ -1,4 +1,5 @@
-"""The app factory: settings, database, middleware, error handling, and every domain's router."""
+"""The app factory, the composition root: settings, database, middleware, error handling, the background
+tasks, the cross-domain flows wired into the domains that run them, and every domain's router."""
 
 from __future__ import annotations
 
@@ -9,8 +10,14 @@ from contextlib import asynccontextmanager
 from fastapi import FastAPI
 from starlette.types import Scope
 
+from app.audit.router import router as audit_router
+from app.auth.router import router as auth_router
+from app.auth.service import resolve_token
+from app.broadcast.router import alerts_router
+from app.broadcast.router import router as broadcast_router
 from app.broadcast.tracking import webhook_handlers
 from app.broadcast.worker import start_delivery_worker
+from app.core.dashboard import mount_dashboard
 from app.core.database import create_engine, create_read_engine, create_sessionmaker, wal_checkpointer
 from app.core.errors import install_error_handlers
 from app.core.health import router as health_router
@@ -18,11 +25,23 @@ from app.core.logging import configure_logging
 from app.core.middleware import BodySizeLimitMiddleware, Metrics, RequestContextMiddleware
 from app.core.settings import Settings, get_settings
 from app.events.hub import start_event_hub
+from app.events.router import router as events_router
+from app.events.router import ws_router as events_ws_router
+from app.flows.report_intake import ReportIntakeFlow
+from app.hotspots.map import router as map_router
+from app.hotspots.router import router as hotspots_router
+from app.incidents.router import router as incidents_router
+from app.incidents.sweeper import ClaimSweeper
 from app.intake.media import build_media_fetcher
 from app.intake.ratelimit import RateLimiter
+from app.intake.router import admin_router as quarantine_router
+from app.intake.router import router as intake_router
+from app.intake.webhooks import router as webhooks_router
 from app.intake.writer import IntakeWriter
+from app.registry.router import admin_router, me_router
+from app.stats.router import router as stats_router
+from app.triage.router import router as meta_router
 from app.triage.runner import TriageRunner
-from app.triage.sweeper import ClaimSweeper
 
 UPLOAD_PATHS = ("/api/v1/reports",)
 
@@ -42,7 +61,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         event_hub = await start_event_hub(app)
         claim_sweeper = ClaimSweeper(app.state.sessionmaker, settings.claim_sweep_seconds)
         claim_sweeper.start()
-        fetcher = build_media_fetcher(app.state.sessionmaker, settings)
+        fetcher = build_media_fetcher(app.state.sessionmaker, settings, app.state.report_intake.photo_stored)
         app.state.media_fetcher = fetcher
         if fetcher is not None:
             fetcher.start()
@@ -71,6 +90,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         lifespan=lifespan,
     )
     app.state.settings = settings
+    app.state.resolve_token = resolve_token  # used by every route guard (app.core.deps)
     app.state.engine = engine
     app.state.sessionmaker = create_sessionmaker(engine)
     app.state.read_engine = read_engine = create_read_engine(engine)
@@ -78,8 +98,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.metrics = Metrics()
     app.state.intake_rate_limiter = RateLimiter(settings.intake_reports_per_minute, settings.intake_burst)
     app.state.triage_runner = TriageRunner()
+    app.state.report_intake = ReportIntakeFlow(app.state.triage_runner)
     app.state.intake_writer = IntakeWriter(engine, app.state.read_sessionmaker, settings.photo_dir,
-                                           app.state.triage_runner)
+                                           app.state.report_intake)
     # Set by the broadcast domain: replies to alerts, and delivery status callbacks from WhatsApp.
     app.state.whatsapp_reply_handler, app.state.whatsapp_status_handler = webhook_handlers(settings)
     app.state.delivery_worker = None  # started in the lifespan unless broadcast_worker_in_app is off
@@ -103,22 +124,6 @@ def _body_limit(settings: Settings) -> Callable[[Scope], int]:
 
 
 def _include_routers(app: FastAPI) -> None:
-    from app.audit.router import router as audit_router
-    from app.auth.router import router as auth_router
-    from app.broadcast.router import alerts_router
-    from app.broadcast.router import router as broadcast_router
-    from app.core.dashboard import mount_dashboard
-    from app.events.router import router as events_router
-    from app.events.router import ws_router as events_ws_router
-    from app.intake.router import admin_router as quarantine_router
-    from app.intake.router import router as intake_router
-    from app.intake.webhooks import router as webhooks_router
-    from app.registry.map import router as map_router
-    from app.registry.router import admin_router, me_router
-    from app.stats.router import router as stats_router
-    from app.triage.router import knowledge_router
-    from app.triage.router import router as queue_router
-
     # Routes are matched in the order they are included: the busiest (intake, webhooks) come first.
     app.include_router(intake_router, prefix="/api/v1")
     app.include_router(webhooks_router)
@@ -128,8 +133,9 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(me_router, prefix="/api/v1")
     app.include_router(audit_router, prefix="/api/v1")
     app.include_router(quarantine_router, prefix="/api/v1")
-    app.include_router(queue_router, prefix="/api/v1")
-    app.include_router(knowledge_router, prefix="/api/v1")
+    app.include_router(incidents_router, prefix="/api/v1")
+    app.include_router(hotspots_router, prefix="/api/v1")
+    app.include_router(meta_router, prefix="/api/v1")
     app.include_router(map_router, prefix="/api/v1")
     app.include_router(stats_router, prefix="/api/v1")
     app.include_router(events_router, prefix="/api/v1")

@@ -6,9 +6,12 @@ from collections.abc import Hashable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 
+from app.core.vocabulary import URGENCY
 from app.triage.geo import haversine_m
 
-URGENCY_ORDER = {"P1": 0, "P2": 1, "P3": 2, "none": 3}
+# Reports of one event: received within this many minutes of each other, and this close when both have a point.
+GROUPING_MINUTES = 30.0
+GROUPING_METRES = 500.0
 
 
 @dataclass(frozen=True)
@@ -46,8 +49,8 @@ def find_incident(
     report: IncidentCandidate,
     open_incidents: Sequence[IncidentCandidate],
     *,
-    max_minutes: float = 30,
-    max_metres: float = 500,
+    max_minutes: float = GROUPING_MINUTES,
+    max_metres: float = GROUPING_METRES,
 ) -> Hashable | None:
     """The id of the open incident this report belongs to, or None.
 
@@ -76,4 +79,4 @@ def find_incident(
 
 def highest_urgency(urgencies: Iterable[str]) -> str:
     """P1 > P2 > P3 > none; "none" for an empty list."""
-    return min(urgencies, key=lambda u: URGENCY_ORDER.get(u, len(URGENCY_ORDER)), default="none")
+    return min(urgencies, key=URGENCY.rank, default="none")
