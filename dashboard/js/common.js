@@ -429,17 +429,19 @@ export class LiveFeed {
     const generation = ++this.generation;
     this.pending = true;
     for (let attempt = 0; ; attempt += 1) {
+      let snapshot;
       try {
-        const snapshot = await this.loadSnapshot();
-        if (generation !== this.generation) return;
-        this.pending = false;
-        this.onSnapshot(snapshot, this.held.splice(0));
-        return;
+        snapshot = await this.loadSnapshot();
       } catch (error) {
         if (generation !== this.generation || !this.onSnapshotError(error)) return;
+        await sleep(Math.min(15000, 1000 * 2 ** attempt));
+        if (generation !== this.generation) return;
+        continue;
       }
-      await sleep(Math.min(15000, 1000 * 2 ** attempt));
       if (generation !== this.generation) return;
+      this.pending = false;
+      this.onSnapshot(snapshot, this.held.splice(0));
+      return;
     }
   }
 
