@@ -1,5 +1,4 @@
-// What an operator does to the selected incident: claim, urgency, assessment, follow-up, close, merge,
-// split and photos (audited). Each answer from the server goes back into the queue and the detail.
+// Actions on the selected incident: claim, urgency, assessment, follow-up, close, merge, split, photos (audited).
 
 import { $, $$, api, fmtDateTime, h, toast } from "../common.js";
 import { draft, loadDetail, renderDetail } from "./detail.js";

@@ -1,5 +1,4 @@
-// Alerts to beheerders: compose, preview (recipients per channel, privacy warnings to confirm), send, and
-// the list of recent alerts with their delivery progress, live.
+// Alerts to beheerders: compose, preview with privacy warnings to confirm, send, and the live list of alerts.
 
 import { $, $$, api, ApiError, fill, fmtTime, h, toast } from "../common.js";
 import { handleError } from "./login.js";

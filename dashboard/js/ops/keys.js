@@ -1,5 +1,4 @@
-// The keyboard: shortcuts for the queue and the selected incident (see the help dialog, "?"), and the ages
-// in the queue, which tick every second.
+// The keyboard shortcuts (listed in the help dialog, "?") and the ages in the queue, ticking every second.
 
 import { $, $$, fmtAge } from "../common.js";
 import { closeIncident, openPhotos, setUrgency, toggleClaim } from "./actions.js";

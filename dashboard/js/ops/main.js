@@ -1,6 +1,4 @@
-// The operators' console, start-up: sign in, then the queue (a snapshot, then live over /ws/events), the
-// counters and the connection indicator. Keyboard first (see the help overlay, "?"); claims of colleagues
-// arrive live. The views: login.js, queue.js, detail.js, actions.js, compose.js (alerts), keys.js.
+// The console's entry module: sign in, then the queue as a snapshot plus live events, the counters, the connection.
 
 import { $, api, ApiError, connectionText, LiveFeed, throttle } from "../common.js";
 import { applyBroadcastEvent, loadBroadcasts, renderBroadcasts } from "./compose.js";
