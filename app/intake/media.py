@@ -13,6 +13,7 @@ from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.database import utcnow
+from app.core.retry import next_attempt_delay
 from app.core.settings import Settings
 from app.events.service import emit
 from app.intake import service
@@ -24,10 +25,8 @@ logger = logging.getLogger("app.intake.media")
 LEASE = timedelta(minutes=2)  # a claimed row is retried by another worker if this one dies
 IDLE_POLL_SECONDS = 5.0
 PhotoStored = Callable[[AsyncSession, Report, int], Awaitable[None]]
-
-
-def retry_delay(attempts: int) -> timedelta:
-    return timedelta(seconds=min(15 * 2 ** max(attempts - 1, 0), 3600))
+RETRY_BASE_SECONDS = 15.0  # a failed download is tried again after 7.5 to 15 s, the step doubling up to an hour
+RETRY_CAP_SECONDS = 3600.0
 
 
 class MediaFetcher:
@@ -127,7 +126,8 @@ class MediaFetcher:
                 row.status, row.next_attempt_at = "failed", None
                 logger.warning("media download gave up", extra={"photo_id": photo_id, "error": error[:200]})
             else:
-                row.next_attempt_at = utcnow() + retry_delay(row.attempts)
+                delay = next_attempt_delay(row.attempts, base=RETRY_BASE_SECONDS, cap=RETRY_CAP_SECONDS)
+                row.next_attempt_at = utcnow() + timedelta(seconds=delay)
             await session.commit()
 
 
