@@ -4,15 +4,18 @@ tasks, the cross-domain flows wired into the domains that run them, and every do
 from __future__ import annotations
 
 import gc
+import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
+from sqlalchemy.exc import SQLAlchemyError
 from starlette.types import Scope
 
 from app.audit.router import router as audit_router
 from app.auth.router import router as auth_router
 from app.auth.service import resolve_token
+from app.broadcast.privacy import appearance_without_behaviour
 from app.broadcast.router import alerts_router
 from app.broadcast.router import router as broadcast_router
 from app.broadcast.tracking import webhook_handlers
@@ -44,6 +47,7 @@ from app.triage.router import router as meta_router
 from app.triage.runner import TriageRunner
 
 UPLOAD_PATHS = ("/api/v1/reports",)
+logger = logging.getLogger("app")
 
 
 def create_app(settings: Settings | None = None, *, configure_logs: bool = True) -> FastAPI:
@@ -67,6 +71,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             fetcher.start()
         if settings.broadcast_worker_in_app:
             app.state.delivery_worker = start_delivery_worker(app.state.sessionmaker, settings)
+        await _warm_up(app)
         # Everything loaded at start-up lives as long as the process: keep it out of the garbage
         # collector's full passes, which otherwise stall the live stream for 70-250 ms on this hardware.
         gc.freeze()
@@ -110,6 +115,17 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.add_middleware(BodySizeLimitMiddleware, limit_for=_body_limit(settings))
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app
+
+
+async def _warm_up(app: FastAPI) -> None:
+    """Builds the triage knowledge base and the privacy check's lexicon before the first request, which
+    would otherwise wait seconds for them. A database that is not migrated yet is left to /readyz."""
+    appearance_without_behaviour("")
+    try:
+        async with app.state.read_sessionmaker() as session:
+            await app.state.triage_runner.knowledge_base(session)
+    except SQLAlchemyError:
+        logger.warning("triage knowledge base not built at start-up: database not ready")
 
 
 def _body_limit(settings: Settings) -> Callable[[Scope], int]:
