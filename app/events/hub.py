@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.core.retry import next_attempt_delay
 from app.events import notify
 from app.events.pg_listener import PostgresListener
 from app.events.service import event_rows_after, last_visible_id
@@ -115,15 +116,16 @@ class EventHub:
 
     async def _establish_mark(self) -> None:
         """Start after the newest event: what was committed before, clients get by replay."""
-        delay = self.config.retry_min
+        failures = 0
         while self.high_water is None:
             try:
                 async with self.reader() as session:
                     self.high_water = await last_visible_id(session)
             except Exception:
+                failures += 1
+                delay = next_attempt_delay(failures, base=self.config.retry_min, cap=self.config.retry_max)
                 logger.warning("event hub cannot reach the database; retrying in %.1fs", delay, exc_info=True)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.config.retry_max)
 
     async def _drain(self) -> None:
         assert self.high_water is not None
