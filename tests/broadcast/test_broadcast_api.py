@@ -13,8 +13,8 @@ from app.broadcast.router import alerts_router
 from app.broadcast.router import router as broadcast_router
 from app.core.deps import RoleGuard
 from app.events.models import Event
-from tests.broadcast.conftest import WESTWIJK, add_beheerders, deliver, wijk_beheerders
-from tests.conftest import bearer, login, problem
+from tests.support.broadcast import WESTWIJK, add_beheerders, deliver, wijk_beheerders
+from tests.support.http import bearer, login, problem
 
 WW_CENTRE = {"lat": 52.289369, "lon": 4.814125}  # inside Westwijk, away from its borders
 WW_MIDDENHOVEN_BORDER = {"lat": 52.291411, "lon": 4.83799}

@@ -28,9 +28,9 @@ from app.broadcast.service import create_broadcast
 from app.core.principal import Principal
 from app.core.settings import PROJECT_ROOT, Settings
 from app.registry.models import Gemeente, Wijk
-from tests.broadcast.conftest import add_beheerders
-from tests.conftest import TEST_SECRETS
+from tests.support.broadcast import add_beheerders
 from tests.support.postgres import free_port
+from tests.support.settings import TEST_SECRETS
 
 RECIPIENTS = 10_000
 RATE = 1000

@@ -13,8 +13,8 @@ from app.core.database import utcnow
 from app.core.errors import InvalidInput
 from app.events.models import Event
 from app.intake.models import Report, ReportFeedback
-from tests.broadcast.conftest import deliver
-from tests.conftest import bearer
+from tests.support.broadcast import deliver
+from tests.support.http import bearer
 
 
 async def _report(client, beheerder: dict[str, Any], text: str = "Man probeert fietsen los te knippen bij het "

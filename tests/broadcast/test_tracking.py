@@ -12,9 +12,10 @@ from app.broadcast.models import Delivery
 from app.events.models import Event
 from app.intake.models import Report
 from app.intake.whatsapp import compute_signature
-from tests.broadcast.conftest import WESTWIJK, deliver, wijk_beheerders
-from tests.conftest import TEST_SECRETS, bearer, login, problem
 from tests.fakes.graph_api import text_message, webhook_payload
+from tests.support.broadcast import WESTWIJK, deliver, wijk_beheerders
+from tests.support.http import bearer, login, problem
+from tests.support.settings import TEST_SECRETS
 
 
 async def _broadcast(client, demo) -> dict[str, Any]:

@@ -8,7 +8,7 @@ from dataclasses import replace
 
 import pytest
 
-from tests.events.conftest import (
+from tests.support.events import (
     TEST_STREAM_CONFIG,
     EventSpec,
     commit_events,

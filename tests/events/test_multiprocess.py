@@ -16,7 +16,7 @@ from app.core.app import create_app
 from app.core.settings import Settings
 from app.events.hub import EventHub
 from app.events.service import emit
-from tests.events.conftest import EventSpec, commit_events, region_ids
+from tests.support.events import EventSpec, commit_events, region_ids
 
 
 @pytest.fixture

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 from app.events.visibility import beheerder_audience
-from tests.conftest import bearer, login, problem
-from tests.events.conftest import EventSpec, commit_events, region_ids
+from tests.support.events import EventSpec, commit_events, region_ids
+from tests.support.http import bearer, login, problem
 
 
 async def test_polling_pages_through_the_events_a_wall_may_see(app, client, demo):

@@ -11,8 +11,7 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from app.events.visibility import beheerder_audience
-from tests.conftest import login
-from tests.events.conftest import (
+from tests.support.events import (
     TEST_STREAM_CONFIG,
     EventSpec,
     StreamClient,
@@ -20,6 +19,7 @@ from tests.events.conftest import (
     open_raw,
     region_ids,
 )
+from tests.support.http import login
 
 
 async def _closed_with(ws, send: str | None) -> tuple[int, str]:

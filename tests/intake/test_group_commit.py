@@ -19,7 +19,7 @@ from app.intake.photos import sanitise_photo
 from app.intake.schemas import ReportIn
 from app.intake.service import IntakeRequest, Written, request_hash
 from app.triage.models import Incident
-from tests.conftest import bearer
+from tests.support.http import bearer
 
 
 def _request(beheerder: dict[str, Any], text: str, group_id: int | None = None, **extra: Any) -> IntakeRequest:

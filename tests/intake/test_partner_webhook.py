@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.core.settings import Settings
 from app.intake.models import QuarantinedMessage, Report
-from tests.conftest import problem
+from tests.support.http import problem
 
 PARTNER_SECRET = "partner-secret-for-tests"
 

@@ -13,7 +13,7 @@ from sqlalchemy import func, select
 
 from app.core.database import utcnow
 from app.intake.models import Report, ReportPhoto
-from tests.conftest import bearer, login, problem
+from tests.support.http import bearer, login, problem
 
 
 def _single_group_beheerder(demo) -> dict:

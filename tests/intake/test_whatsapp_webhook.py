@@ -17,7 +17,6 @@ from app.intake.graph_media import GraphMediaClient
 from app.intake.media import MediaFetcher
 from app.intake.models import QuarantinedMessage, Report, ReportPhoto, WhatsAppStatus
 from app.intake.whatsapp import compute_signature
-from tests.conftest import TEST_SECRETS, login, problem
 from tests.fakes.graph_api import (
     FakeGraphApi,
     contact,
@@ -26,6 +25,8 @@ from tests.fakes.graph_api import (
     text_message,
     webhook_payload,
 )
+from tests.support.http import login, problem
+from tests.support.settings import TEST_SECRETS
 
 SECRET = TEST_SECRETS["whatsapp_app_secret"]
 UNKNOWN = "31699999999"

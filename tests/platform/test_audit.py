@@ -6,7 +6,7 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import bearer, login, problem
+from tests.support.http import bearer, login, problem
 
 
 async def test_admin_sees_failed_logins_revocations_and_changes(client, demo):

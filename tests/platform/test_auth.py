@@ -8,7 +8,7 @@ from sqlalchemy import update
 
 from app.auth.models import ApiToken
 from app.core.database import utcnow
-from tests.conftest import bearer, login, problem
+from tests.support.http import bearer, login, problem
 
 
 async def test_login_returns_bearer_token_role_and_httponly_cookie(client, demo):

@@ -5,7 +5,7 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.registry.models import Group
-from tests.conftest import login, problem
+from tests.support.http import login, problem
 
 
 async def _group_count(app) -> int:

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.conftest import bearer, login, problem
+from tests.support.http import bearer, login, problem
 
 
 async def test_demo_has_the_six_studied_groups_and_a_busy_westwijk(client, demo):
