@@ -10,12 +10,10 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from fastapi import FastAPI
-from sqlalchemy import select
 from websockets.asyncio.client import ClientConnection, connect
 
 from app.events.hub import StreamConfig
 from app.events.service import emit
-from app.registry.models import Region
 
 # Safety polls are long, so that a test passes only through the real wake-ups (after-commit, NOTIFY).
 TEST_STREAM_CONFIG = StreamConfig(sqlite_poll_interval=60, postgres_poll_interval=60, hello_timeout=2,
@@ -80,11 +78,6 @@ async def commit_events(app: FastAPI, *specs: EventSpec) -> list[int]:
                 for spec in specs]
         await session.commit()
     return [row.id for row in rows]
-
-
-async def region_ids(app: FastAPI) -> dict[str, int]:
-    async with app.state.sessionmaker() as session:
-        return {code: id_ for code, id_ in (await session.execute(select(Region.code, Region.id))).all()}
 
 
 def small_receive_buffer_socket(url: str) -> socket.socket:
