@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck pytest bench clean
+.PHONY: install run test test-fast lint typecheck pytest bench clean
 
 install: $(STAMP)
 
@@ -45,6 +45,12 @@ pytest: install browser-deps
 	$(BIN)/python -m pytest
 
 test: lint typecheck pytest
+
+# The inner loop: ruff, mypy and the tests on SQLite only, without the browser; `make test` stays the whole
+# suite. WORKERS=2 spreads the tests over two pytest-xdist processes: faster only with cores to spare.
+WORKERS ?= 0
+test-fast: lint typecheck
+	MELDKAMER_TEST_POSTGRES=skip $(BIN)/python -m pytest -m "not browser" -n $(WORKERS)
 
 bench: install
 	$(BIN)/python bench/run_all.py

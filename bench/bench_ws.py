@@ -523,7 +523,7 @@ Notes:
 - Tails on this machine come from CPU contention (column "CPU others") and from full garbage collections
   in the app process: its heap after startup (~160k objects: imports, routes, the triage knowledge base)
   takes 70-250 ms to traverse here. In a trial, `gc.freeze()` at the end of startup cut those pauses to
-  12-37 ms; that is a one-line change in the app's lifespan (app/core/app.py), left to its owner.
+  12-37 ms; that is a one-line change in the app's lifespan (now app/factory.py), left to its owner.
 """
 
 

@@ -27,9 +27,10 @@ from app.broadcast.worker import DeliveryWorker
 from app.core.database import utcnow
 from app.events.models import Event
 from app.intake.models import Report
-from tests.broadcast.conftest import WESTWIJK, add_beheerders, deliver, wijk_beheerders
-from tests.conftest import TEST_SECRETS, login
 from tests.fakes.graph_api import FakeGraphApi, run_fake_graph_server
+from tests.support.broadcast import WESTWIJK, add_beheerders, deliver, wijk_beheerders
+from tests.support.http import login
+from tests.support.settings import TEST_SECRETS
 
 TEXT = "Inbraak bezig, twee personen met een koevoet, richting park gevlucht."
 

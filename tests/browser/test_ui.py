@@ -15,7 +15,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import (
+from tests.support.browser import (
     CONSOLE_VIEWPORT,
     PHONE_VIEWPORT,
     WALL_VIEWPORT,

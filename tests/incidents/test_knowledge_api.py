@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from app.core.database import utcnow
-from tests.conftest import bearer, login, problem
+from tests.support.http import bearer, login, problem
 
 
 async def test_wijkagent_manages_hotspots_and_an_operator_may_only_read(client, demo):

@@ -14,7 +14,7 @@ from app.core.database import utcnow
 from app.events.models import Event
 from app.incidents.models import Incident
 from app.incidents.sweeper import ClaimSweeper
-from tests.conftest import bearer, login, problem
+from tests.support.http import bearer, login, problem
 
 BURGLARY_NOW = "Er wordt nu ingebroken aan de Zonnestein, twee mannen met een breekijzer bij de achterdeur"
 

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from tests.conftest import bearer, login
+from tests.support.http import bearer, login
 
 
 async def test_wall_map_has_its_regions_wijken_and_hotspots_only(client, demo):

@@ -17,7 +17,6 @@ from app.intake.graph_media import GraphMediaClient
 from app.intake.media import MediaFetcher
 from app.intake.models import QuarantinedMessage, Report, ReportPhoto, WhatsAppStatus
 from app.intake.whatsapp import compute_signature
-from tests.conftest import TEST_SECRETS, login, problem
 from tests.fakes.graph_api import (
     FakeGraphApi,
     contact,
@@ -26,17 +25,21 @@ from tests.fakes.graph_api import (
     text_message,
     webhook_payload,
 )
+from tests.support import builders
+from tests.support.http import bearer, problem
+from tests.support.settings import TEST_SECRETS
 
 SECRET = TEST_SECRETS["whatsapp_app_secret"]
 UNKNOWN = "31699999999"
 
 
-def _wa_id(beheerder: dict) -> str:
-    return beheerder["phone"].lstrip("+")
+def _wa_id(beheerder: builders.BeheerderAccount) -> str:
+    return str(beheerder.phone).lstrip("+")
 
 
-def _single(demo) -> dict:
-    return next(b for b in demo["beheerders"] if len(b["group_ids"]) == 1)
+async def _sender(app) -> str:
+    """The WhatsApp id of a new beheerder of one group."""
+    return _wa_id(await builders.beheerder(app))
 
 
 async def _post(client, payload: dict, *, secret: str = SECRET, signature: str | None = None) -> httpx.Response:
@@ -87,8 +90,8 @@ async def test_verification_handshake(client):
     assert bad.status_code == 403 and problem(bad)["title"] == "Geen toegang"
 
 
-async def test_forged_or_missing_signature_is_401_and_nothing_is_stored(app, client, demo):
-    payload = webhook_payload(messages=[text_message(_wa_id(_single(demo)), "inbraak nu")])
+async def test_forged_or_missing_signature_is_401_and_nothing_is_stored(app, client):
+    payload = webhook_payload(messages=[text_message(await _sender(app), "inbraak nu")])
     forged = await _post(client, payload, secret="not-the-app-secret")
     missing = await _post(client, payload, signature="")
     assert forged.status_code == missing.status_code == 401
@@ -96,8 +99,8 @@ async def test_forged_or_missing_signature_is_401_and_nothing_is_stored(app, cli
     assert await _rows(app, Report) == [] and await _rows(app, QuarantinedMessage) == []
 
 
-async def test_text_from_a_beheerder_becomes_a_report_and_a_retry_does_not_duplicate_it(app, client, demo):
-    beheerder = _single(demo)
+async def test_text_from_a_beheerder_becomes_a_report_and_a_retry_does_not_duplicate_it(app, client):
+    beheerder = await builders.beheerder(app)
     payload = webhook_payload(contacts=[contact(_wa_id(beheerder), "Buurtapp Lastage")],
                               messages=[text_message(_wa_id(beheerder), "Man probeert fietsen open te knippen",
                                                      message_id="wamid.ONE", forwarded=True)])
@@ -107,30 +110,30 @@ async def test_text_from_a_beheerder_becomes_a_report_and_a_retry_does_not_dupli
     reports = await _rows(app, Report)
     assert len(reports) == 1
     report = reports[0]
-    assert report.channel == "whatsapp" and report.forwarded and report.beheerder_id == beheerder["id"]
+    assert report.channel == "whatsapp" and report.forwarded and report.beheerder_id == beheerder.id
     assert report.case_number.startswith("MK-")
-    mine = (await client.get("/api/v1/reports", headers={"Authorization": f"Bearer {beheerder['token']}"})).json()
+    mine = (await client.get("/api/v1/reports", headers={"Authorization": f"Bearer {beheerder.token}"})).json()
     assert mine["items"][0]["case_number"] == report.case_number
 
 
-async def test_unknown_numbers_go_to_quarantine_not_to_the_queue(app, client, demo):
+async def test_unknown_numbers_go_to_quarantine_not_to_the_queue(app, client):
     payload = webhook_payload(contacts=[contact(UNKNOWN, "Onbekend")],
                               messages=[text_message(UNKNOWN, "hallo politie", message_id="wamid.Q")])
     assert (await _post(client, payload)).json()["messages"] == ["quarantined"]
     await _post(client, payload)
     assert await _rows(app, Report) == []
-    admin = await login(client, demo["admin"])
+    admin = bearer((await builders.staff(app, "admin")).token)
     listed = (await client.get("/api/v1/admin/quarantine", headers=admin)).json()
     assert listed["total"] == 1
     assert listed["items"][0]["sender"] == "+" + UNKNOWN and listed["items"][0]["reason"] == "onbekend nummer"
-    operator = await login(client, demo["operator"])
+    operator = bearer((await builders.staff(app, "operator")).token)
     assert (await client.get("/api/v1/admin/quarantine", headers=operator)).status_code == 403
 
 
 async def test_image_with_caption_exists_before_its_photo_and_the_photo_arrives_clean(
-        app, client, demo, fake_graph, fetcher, settings):
+        app, client, fake_graph, fetcher, settings):
     fake_graph.add_media("MEDIA-1", _jpeg(), "image/jpeg")
-    message = image_message(_wa_id(_single(demo)), "MEDIA-1", caption="Deze auto staat al uren")
+    message = image_message(await _sender(app), "MEDIA-1", caption="Deze auto staat al uren")
     payload = webhook_payload(messages=[message])
     assert (await _post(client, payload)).json()["messages"] == ["created"]
     [photo] = await _rows(app, ReportPhoto)
@@ -145,22 +148,22 @@ async def test_image_with_caption_exists_before_its_photo_and_the_photo_arrives_
     assert fake_graph.requests and all(r.authorized for r in fake_graph.requests)
 
 
-async def test_a_media_download_that_fails_twice_then_succeeds(app, client, demo, fake_graph, fetcher):
+async def test_a_media_download_that_fails_twice_then_succeeds(app, client, fake_graph, fetcher):
     fake_graph.add_media("MEDIA-2", _jpeg(), "image/jpeg")
     fake_graph.fail_next(2, 500)
-    await _post(client, webhook_payload(messages=[image_message(_wa_id(_single(demo)), "MEDIA-2", caption="kijk")]))
+    await _post(client, webhook_payload(messages=[image_message(await _sender(app), "MEDIA-2", caption="kijk")]))
     await fetcher.drain()
     [photo] = await _rows(app, ReportPhoto)
     assert photo.status == "stored"
 
 
 async def test_a_restart_between_report_and_download_resumes_the_download(
-        app, client, demo, fake_graph, settings):
+        app, client, fake_graph, settings):
     """The first process answers the webhook and dies; a fresh process on the same database fetches."""
     from app.factory import create_app
 
     fake_graph.add_media("MEDIA-3", _jpeg(), "image/jpeg")
-    await _post(client, webhook_payload(messages=[image_message(_wa_id(_single(demo)), "MEDIA-3", caption="x")]))
+    await _post(client, webhook_payload(messages=[image_message(await _sender(app), "MEDIA-3", caption="x")]))
     # A worker had claimed the row and crashed mid-download: the lease ran out since.
     async with app.state.sessionmaker() as session:
         await session.execute(update(ReportPhoto).values(attempts=1, next_attempt_at=utcnow() - timedelta(seconds=1)))
@@ -181,16 +184,16 @@ async def test_a_restart_between_report_and_download_resumes_the_download(
         await restarted.state.engine.dispose()
 
 
-async def test_an_unknown_media_id_fails_the_photo_but_keeps_the_report(app, client, demo, fetcher):
-    await _post(client, webhook_payload(messages=[image_message(_wa_id(_single(demo)), "GONE", caption="x")]))
+async def test_an_unknown_media_id_fails_the_photo_but_keeps_the_report(app, client, fetcher):
+    await _post(client, webhook_payload(messages=[image_message(await _sender(app), "GONE", caption="x")]))
     await fetcher.drain()
     [photo] = await _rows(app, ReportPhoto)
     assert photo.status == "failed" and photo.last_error
     assert len(await _rows(app, Report)) == 1
 
 
-async def test_photo_and_location_sent_after_a_text_complete_that_report(app, client, demo, fake_graph):
-    wa = _wa_id(_single(demo))
+async def test_photo_and_location_sent_after_a_text_complete_that_report(app, client, fake_graph):
+    wa = await _sender(app)
     await _post(client, webhook_payload(messages=[text_message(wa, "Verdachte man bij de garageboxen")]))
     photo = await _post(client, webhook_payload(messages=[image_message(wa, "MEDIA-4")]))
     place = await _post(client, webhook_payload(messages=[location_message(wa, 52.3731, 4.9039, name="Garages")]))
@@ -200,21 +203,21 @@ async def test_photo_and_location_sent_after_a_text_complete_that_report(app, cl
     assert [p.media_id for p in await _rows(app, ReportPhoto)] == ["MEDIA-4"]
 
 
-async def test_a_location_on_its_own_is_a_report_with_coordinates(app, client, demo):
-    await _post(client, webhook_payload(messages=[location_message(_wa_id(_single(demo)), 52.3, 4.86,
+async def test_a_location_on_its_own_is_a_report_with_coordinates(app, client):
+    await _post(client, webhook_payload(messages=[location_message(await _sender(app), 52.3, 4.86,
                                                                    address="Westwijk, Amstelveen")]))
     [report] = await _rows(app, Report)
     assert report.text.startswith("Gedeelde locatie") and report.lat == 52.3
 
 
-async def test_a_location_at_sea_is_quarantined_with_the_reason(app, client, demo):
-    result = await _post(client, webhook_payload(messages=[location_message(_wa_id(_single(demo)), 52.5, 3.5)]))
+async def test_a_location_at_sea_is_quarantined_with_the_reason(app, client):
+    result = await _post(client, webhook_payload(messages=[location_message(await _sender(app), 52.5, 3.5)]))
     assert result.json()["messages"] == ["quarantined"]
     [kept] = await _rows(app, QuarantinedMessage)
     assert kept.reason.startswith("ongeldig")
 
 
-async def test_status_callbacks_are_stored_once(app, client, demo):
+async def test_status_callbacks_are_stored_once(app, client):
     status = {"id": "wamid.OUT", "status": "delivered", "timestamp": str(int(time.time())),
               "recipient_id": "31612000001", "biz_opaque_callback_data": "delivery:7:1"}
     payload = webhook_payload(statuses=[status])
@@ -231,8 +234,8 @@ async def test_malformed_but_signed_payload_is_400(client):
     assert response.status_code == 400 and problem(response)["title"] == "Ongeldig webhookbericht"
 
 
-async def test_counts_are_consistent_after_a_mixed_batch(app, client, demo):
-    wa = _wa_id(_single(demo))
+async def test_counts_are_consistent_after_a_mixed_batch(app, client):
+    wa = await _sender(app)
     payload = webhook_payload(messages=[text_message(wa, "eerste"), text_message(UNKNOWN, "vreemd"),
                                         {"from": wa, "id": "wamid.STICKER", "timestamp": "1", "type": "sticker",
                                          "sticker": {"id": "s"}}])
@@ -241,11 +244,11 @@ async def test_counts_are_consistent_after_a_mixed_batch(app, client, demo):
         assert await session.scalar(select(func.count(Report.id))) == 1
 
 
-async def test_a_photo_that_arrives_later_updates_the_incident_for_the_wall(app, client, demo, fake_graph, fetcher):
+async def test_a_photo_that_arrives_later_updates_the_incident_for_the_wall(app, client, fake_graph, fetcher):
     from app.events.models import Event
 
     fake_graph.add_media("MEDIA-5", _jpeg(), "image/jpeg")
-    await _post(client, webhook_payload(messages=[image_message(_wa_id(_single(demo)), "MEDIA-5",
+    await _post(client, webhook_payload(messages=[image_message(await _sender(app), "MEDIA-5",
                                                                 caption="Nu inbraak bezig, man met breekijzer")]))
     await fetcher.drain()
     events = await _rows(app, Event)

@@ -6,7 +6,8 @@ from pathlib import Path
 
 from app.core.settings import Settings
 from app.factory import create_app
-from tests.conftest import TEST_SECRETS, problem
+from tests.support.http import problem
+from tests.support.settings import TEST_SECRETS
 
 
 async def test_healthz_and_readyz_on_a_migrated_database(client):

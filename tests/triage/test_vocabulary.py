@@ -15,7 +15,7 @@ from app.core import vocabulary
 from app.core.settings import PROJECT_ROOT
 from app.triage.engine import ReportFacts, triage
 from app.triage.knowledge import load_knowledge_base_from_dir
-from tests.conftest import bearer, login, problem
+from tests.support.http import bearer, login, problem
 
 NEW_OFFENCE = {"label": "Stroperij", "crime": ["strop(en|er|ers|ten)", "wild ?strop\\w*"], "behaviour": []}
 POACHING_TEXT = "Er zijn net twee mannen aan het stropen in het park bij de vijver, ze hebben strikken gezet"
