@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, datetime
 from typing import Any
 
@@ -130,22 +131,35 @@ def _check_validity(start: date | datetime | None, end: date | datetime | None) 
 async def create_hotspot(session: AsyncSession, actor: Principal, values: dict[str, Any]) -> HotspotRecord:
     _check_hot_times(values.get("hot_times") or [])
     _check_validity(values.get("valid_from"), values.get("valid_until"))
-    if await session.scalar(select(HotspotRecord.id).where(HotspotRecord.code == values["code"])):
-        raise Conflict(f"Hotspot '{values['code']}' bestaat al.", field="code")
-    record = HotspotRecord(**values)
-    session.add(record)
-    audit.record(session, actor, "hotspot.create", target_type="hotspot", target_id=values["code"])
-    await session.commit()
+    record: HotspotRecord = await _create(session, actor, HotspotRecord, "hotspot", values)
     return record
 
 
 async def update_hotspot(session: AsyncSession, actor: Principal, code: str, changes: dict[str, Any]) -> HotspotRecord:
-    record: HotspotRecord = await _get_by_code(session, HotspotRecord, code)
     _check_hot_times(changes.get("hot_times") or [])
+    record: HotspotRecord = await _update(session, actor, HotspotRecord, "hotspot", code, changes,
+                                          lambda r: _check_validity(r.valid_from, r.valid_until))
+    return record
+
+
+async def _create(session: AsyncSession, actor: Principal, model: type[KnowledgeRecord], kind: str,
+                  values: dict[str, Any]) -> Any:
+    if await session.scalar(select(model.id).where(model.code == values["code"])):
+        raise Conflict(f"{kind.capitalize()} '{values['code']}' bestaat al.", field="code")
+    record = model(**values)
+    session.add(record)
+    audit.record(session, actor, f"{kind}.create", target_type=kind, target_id=values["code"])
+    await session.commit()
+    return record
+
+
+async def _update(session: AsyncSession, actor: Principal, model: type[KnowledgeRecord], kind: str, code: str,
+                  changes: dict[str, Any], check: Callable[[Any], None]) -> Any:
+    record = await _get_by_code(session, model, code)
     for key, value in changes.items():
         setattr(record, key, value)
-    _check_validity(record.valid_from, record.valid_until)
-    audit.record(session, actor, "hotspot.update", target_type="hotspot", target_id=code, fields=sorted(changes))
+    check(record)
+    audit.record(session, actor, f"{kind}.update", target_type=kind, target_id=code, fields=sorted(changes))
     await session.commit()
     return record
 
@@ -166,22 +180,12 @@ async def list_signalementen(session: AsyncSession, *, active_at: datetime | Non
 
 async def create_signalement(session: AsyncSession, actor: Principal, values: dict[str, Any]) -> SignalementRecord:
     _check_validity(values["issued_at"], values["valid_until"])
-    if await session.scalar(select(SignalementRecord.id).where(SignalementRecord.code == values["code"])):
-        raise Conflict(f"Signalement '{values['code']}' bestaat al.", field="code")
-    record = SignalementRecord(**values)
-    session.add(record)
-    audit.record(session, actor, "signalement.create", target_type="signalement", target_id=values["code"])
-    await session.commit()
+    record: SignalementRecord = await _create(session, actor, SignalementRecord, "signalement", values)
     return record
 
 
 async def update_signalement(session: AsyncSession, actor: Principal, code: str,
                              changes: dict[str, Any]) -> SignalementRecord:
-    record: SignalementRecord = await _get_by_code(session, SignalementRecord, code)
-    for key, value in changes.items():
-        setattr(record, key, value)
-    _check_validity(record.issued_at, record.valid_until)
-    audit.record(session, actor, "signalement.update", target_type="signalement", target_id=code,
-                 fields=sorted(changes))
-    await session.commit()
+    record: SignalementRecord = await _update(session, actor, SignalementRecord, "signalement", code, changes,
+                                              lambda r: _check_validity(r.issued_at, r.valid_until))
     return record
