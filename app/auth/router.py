@@ -8,6 +8,7 @@ from app.auth import service
 from app.auth.schemas import LoginRequest, LoginResponse, TokenOut, WhoAmI
 from app.core.deps import SESSION_COOKIE, STAFF, SessionDep, SettingsDep, allow, client_ip
 from app.core.principal import Principal
+from app.core.schemas import IdPath
 
 router = APIRouter(prefix="/auth", tags=["aanmelden"])
 
@@ -41,6 +42,6 @@ async def who_am_i(principal: Principal = allow(*STAFF, "beheerder", "wall")) ->
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut, summary="Token intrekken (beheer)")
-async def revoke(token_id: int, session: SessionDep, principal: Principal = allow("admin")) -> TokenOut:
+async def revoke(token_id: IdPath, session: SessionDep, principal: Principal = allow("admin")) -> TokenOut:
     token = await service.revoke_token(session, principal, token_id)
     return TokenOut.model_validate(token)

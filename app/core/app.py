@@ -13,9 +13,11 @@ from app.broadcast.tracking import webhook_handlers
 from app.broadcast.worker import start_delivery_worker
 from app.core.database import create_engine, create_read_engine, create_sessionmaker, wal_checkpointer
 from app.core.errors import install_error_handlers
+from app.core.guard import RequestGuardMiddleware
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.middleware import BodySizeLimitMiddleware, Metrics, RequestContextMiddleware
+from app.core.openapi import install_openapi
 from app.core.settings import Settings, get_settings
 from app.events.hub import start_event_hub
 from app.intake.media import build_media_fetcher
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
 
     install_error_handlers(app)
     _include_routers(app)
+    install_openapi(app)
+    app.add_middleware(RequestGuardMiddleware)  # inside the size limit: it reads whole bodies
     app.add_middleware(BodySizeLimitMiddleware, limit_for=_body_limit(settings))
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app

@@ -2,13 +2,42 @@
 
 from __future__ import annotations
 
-from typing import Generic, TypeVar
+from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
+from fastapi import Path, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ValidationError
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+
+from app.core.errors import ProblemError
+from app.core.guard import InputRefused, check_json_text
 
 T = TypeVar("T")
 M = TypeVar("M", bound=BaseModel)
+
+# Every integer a request may carry is bounded by the database's integer: PostgreSQL's is 32 bits (SQLite's 64),
+# and a larger number can name no row. Without the bound it reaches the driver and fails there with a 500.
+MAX_DB_INT = 2**31 - 1
+MAX_DB_BIGINT = 2**63 - 1  # the event ids
+EntityId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+IdPath = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
+IdQuery = Annotated[int | None, Query(ge=1, le=MAX_DB_INT)]
+Offset = Annotated[int, Query(ge=0, le=MAX_DB_INT)]
+
+
+class PatchModel(BaseModel):
+    """A partial update: only the fields sent change. A field sent as null is cleared only when it is listed in
+    `clearable`; any other null is refused, since its column must keep a value. Declare the other fields as
+    `X | SkipJsonSchema[None] = None`, so that the OpenAPI document does not offer null for them."""
+
+    model_config = ConfigDict(extra="forbid")
+    clearable: ClassVar[frozenset[str]] = frozenset()
+
+    @field_validator("*", mode="before")
+    @classmethod
+    def _null_only_where_clearable(cls, value: Any, info: ValidationInfo) -> Any:
+        if value is None and info.field_name not in cls.clearable:
+            raise ValueError("mag niet leeg (null) zijn")
+        return value
 
 
 class Page(BaseModel, Generic[T]):
@@ -18,9 +47,14 @@ class Page(BaseModel, Generic[T]):
     offset: int
 
 
-def parse_json_body(model: type[M], raw: str | bytes) -> M:
+def parse_json_body(model: type[M], raw: str | bytes, field: str = "body") -> M:
     """Validates a JSON body read by hand (multipart parts, signed webhooks) with the same problem+json
-    answer as FastAPI's own body validation."""
+    answer as FastAPI's own body validation, and the same input guard as every JSON request."""
+    try:
+        check_json_text(raw.encode() if isinstance(raw, str) else raw, field=field)
+    except InputRefused as refused:
+        raise ProblemError(refused.status, refused.title, refused.detail, field=field,
+                           code="unstorable_input") from None
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:

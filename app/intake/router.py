@@ -14,7 +14,7 @@ from app.broadcast.feedback import feedback_for_reports
 from app.core.deps import STAFF, SessionDep, SettingsDep, allow
 from app.core.errors import InvalidInput, ProblemError
 from app.core.principal import Principal
-from app.core.schemas import Page, parse_json_body
+from app.core.schemas import IdPath, Offset, Page, parse_json_body
 from app.core.settings import Settings
 from app.intake import service
 from app.intake.photos import PhotoRejected, SanitisedPhoto, sanitise_photo
@@ -23,7 +23,6 @@ from app.intake.schemas import QuarantineOut, ReportIn, ReportOut
 router = APIRouter(prefix="/reports", tags=["meldingen"])
 admin_router = APIRouter(prefix="/admin/quarantine", tags=["meldingen"])
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class TooManyReports(ProblemError):
@@ -104,7 +103,7 @@ async def list_mine(session: SessionDep, limit: Limit = 50, offset: Offset = 0,
 
 
 @router.get("/{report_id}", response_model=ReportOut, summary="Eén melding")
-async def get_one(report_id: int, session: SessionDep,
+async def get_one(report_id: IdPath, session: SessionDep,
                   principal: Principal = allow("beheerder", *STAFF)) -> ReportOut:
     if principal.kind == "beheerder":
         report = await service.get_own_report(session, principal.id, report_id)
@@ -115,7 +114,7 @@ async def get_one(report_id: int, session: SessionDep,
 
 @router.get("/{report_id}/photos/{photo_id}", summary="Foto bij een melding (wordt gelogd)",
             response_class=FileResponse)
-async def get_photo(report_id: int, photo_id: int, session: SessionDep, settings: SettingsDep,
+async def get_photo(report_id: IdPath, photo_id: IdPath, session: SessionDep, settings: SettingsDep,
                     principal: Principal = allow("operator", "specialist", "wijkagent", "admin")) -> FileResponse:
     photo = await service.photo_for_staff(session, report_id, photo_id)
     audit.record(session, principal, "photo.view", target_type="report_photo", target_id=photo.id,

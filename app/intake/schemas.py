@@ -11,6 +11,7 @@ from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from app.core.database import utcnow
+from app.core.schemas import EntityId
 from app.core.settings import config_dir
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -18,13 +19,28 @@ CLOCK_SKEW = timedelta(minutes=2)
 _KEEP_CONTROLS = {"\n", "\t"}
 
 
+ZERO_WIDTH_JOINER = "\u200d"
+_EMOJI_CATEGORIES = ("So", "Sk", "Mn")  # pictographs, skin tone modifiers, variation selector 16
+
+
 def normalise_text(text: str) -> str:
-    """NFC, without control characters (newlines and tabs stay), trimmed."""
+    """NFC, without control or invisible format characters (newlines and tabs stay), trimmed. A zero-width
+    joiner between two emoji stays: it is part of one emoji ("👨‍👩‍👧", "🏳️‍🌈")."""
     composed = unicodedata.normalize("NFC", text)
-    cleaned = "".join(
-        ch for ch in composed if ch in _KEEP_CONTROLS or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
-    )
-    return cleaned.strip()
+    kept: list[str] = []
+    for index, ch in enumerate(composed):
+        if _is_visible(ch) or (ch == ZERO_WIDTH_JOINER and _joins_emoji(kept, composed[index + 1:index + 2])):
+            kept.append(ch)
+    return "".join(kept).strip()
+
+
+def _is_visible(ch: str) -> bool:
+    return ch in _KEEP_CONTROLS or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
+
+
+def _joins_emoji(before: list[str], after: str) -> bool:
+    return (bool(before and after) and unicodedata.category(before[-1]) in _EMOJI_CATEGORIES
+            and unicodedata.category(after) == "So")
 
 
 @lru_cache
@@ -60,7 +76,7 @@ class LocationIn(BaseModel):
 class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=4000)
-    group_id: int | None = None
+    group_id: EntityId | None = None
     observed_at: datetime | None = None
     called_112: bool | None = None
     location: LocationIn | None = None

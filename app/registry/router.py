@@ -11,7 +11,7 @@ from app.auth.schemas import IssuedTokenOut, StaffUserCreate, StaffUserOut, Toke
 from app.core.deps import STAFF, SessionDep, SettingsDep, allow
 from app.core.errors import InvalidInput
 from app.core.principal import Principal
-from app.core.schemas import Page
+from app.core.schemas import IdPath, Offset, Page
 from app.registry import imports, service
 from app.registry.schemas import (
     BeheerderIn,
@@ -35,7 +35,6 @@ from app.registry.schemas import (
 admin_router = APIRouter(prefix="/admin", tags=["registratie (beheer)"])
 me_router = APIRouter(tags=["beheerder"])
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @admin_router.get("/regions", response_model=list[RegionOut])
@@ -79,12 +78,12 @@ async def create_group(body: GroupIn, session: SessionDep, actor: Principal = al
 
 
 @admin_router.get("/groups/{group_id}", response_model=GroupOut)
-async def get_group(group_id: int, session: SessionDep, _: Principal = allow("admin")) -> GroupOut:
+async def get_group(group_id: IdPath, session: SessionDep, _: Principal = allow("admin")) -> GroupOut:
     return service.group_out(await service.get_group(session, group_id))
 
 
 @admin_router.patch("/groups/{group_id}", response_model=GroupOut)
-async def update_group(group_id: int, body: GroupPatch, session: SessionDep,
+async def update_group(group_id: IdPath, body: GroupPatch, session: SessionDep,
                        actor: Principal = allow("admin")) -> GroupOut:
     return await service.update_group(session, actor, group_id, body)
 
@@ -115,19 +114,19 @@ async def create_beheerder(body: BeheerderIn, session: SessionDep,
 
 
 @admin_router.get("/beheerders/{beheerder_id}", response_model=BeheerderOut)
-async def get_beheerder(beheerder_id: int, session: SessionDep, _: Principal = allow("admin")) -> BeheerderOut:
+async def get_beheerder(beheerder_id: IdPath, session: SessionDep, _: Principal = allow("admin")) -> BeheerderOut:
     return service.beheerder_out(await service.get_beheerder(session, beheerder_id))
 
 
 @admin_router.patch("/beheerders/{beheerder_id}", response_model=BeheerderOut)
-async def update_beheerder(beheerder_id: int, body: BeheerderPatch, session: SessionDep,
+async def update_beheerder(beheerder_id: IdPath, body: BeheerderPatch, session: SessionDep,
                            actor: Principal = allow("admin")) -> BeheerderOut:
     return await service.update_beheerder(session, actor, beheerder_id, body)
 
 
 @admin_router.post("/beheerders/{beheerder_id}/tokens", response_model=IssuedTokenOut, status_code=201,
                    summary="API-token voor een beheerder (wordt één keer getoond)")
-async def issue_beheerder_token(beheerder_id: int, body: TokenRequest, session: SessionDep,
+async def issue_beheerder_token(beheerder_id: IdPath, body: TokenRequest, session: SessionDep,
                                 settings: SettingsDep, actor: Principal = allow("admin")) -> IssuedTokenOut:
     issued = await service.issue_token_for_beheerder(session, settings, actor, beheerder_id, body.label,
                                                      body.days)
@@ -135,7 +134,7 @@ async def issue_beheerder_token(beheerder_id: int, body: TokenRequest, session: 
 
 
 @admin_router.get("/beheerders/{beheerder_id}/tokens", response_model=list[TokenOut])
-async def list_beheerder_tokens(beheerder_id: int, session: SessionDep,
+async def list_beheerder_tokens(beheerder_id: IdPath, session: SessionDep,
                                 _: Principal = allow("admin")) -> list[TokenOut]:
     await service.get_beheerder(session, beheerder_id)
     tokens = await auth_service.list_tokens(session, beheerder_id=beheerder_id)
@@ -180,5 +179,5 @@ async def me(session: SessionDep, principal: Principal = allow("beheerder")) -> 
 
 
 @me_router.get("/me/groups/{group_id}", response_model=GroupOut, summary="Eén van mijn groepen")
-async def my_group(group_id: int, session: SessionDep, principal: Principal = allow("beheerder")) -> GroupOut:
+async def my_group(group_id: IdPath, session: SessionDep, principal: Principal = allow("beheerder")) -> GroupOut:
     return service.group_out(await service.beheerder_group(session, principal.id, group_id))

@@ -5,6 +5,9 @@ from typing import Any, Literal
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from app.core.schemas import EntityId, PatchModel
 
 Channel = Literal["whatsapp", "app", "webhook", "email"]
 
@@ -65,12 +68,11 @@ class GroupIn(BaseModel):
     member_count: int = Field(default=0, ge=0, le=100_000)
 
 
-class GroupPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    wijkcode: str | None = Field(default=None, min_length=3, max_length=16)
-    member_count: int | None = Field(default=None, ge=0, le=100_000)
-    active: bool | None = None
+class GroupPatch(PatchModel):
+    name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
+    wijkcode: str | SkipJsonSchema[None] = Field(default=None, min_length=3, max_length=16)
+    member_count: int | SkipJsonSchema[None] = Field(default=None, ge=0, le=100_000)
+    active: bool | SkipJsonSchema[None] = None
 
 
 class GroupOut(BaseModel):
@@ -89,7 +91,7 @@ class BeheerderIn(BaseModel):
     phone: str | None = Field(default=None, max_length=32)
     email: EmailStr | None = None
     channels: list[Channel] = Field(default_factory=lambda: list[Channel](["whatsapp"]))
-    group_ids: list[int] = []
+    group_ids: list[EntityId] = []
     active: bool = True
 
     @field_validator("phone")
@@ -98,14 +100,14 @@ class BeheerderIn(BaseModel):
         return normalise_phone(value) if value else None
 
 
-class BeheerderPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+class BeheerderPatch(PatchModel):
+    clearable = frozenset({"phone", "email"})
+    name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
     phone: str | None = Field(default=None, max_length=32)
     email: EmailStr | None = None
-    channels: list[Channel] | None = None
-    group_ids: list[int] | None = None
-    active: bool | None = None
+    channels: list[Channel] | SkipJsonSchema[None] = None
+    group_ids: list[EntityId] | SkipJsonSchema[None] = None
+    active: bool | SkipJsonSchema[None] = None
 
     @field_validator("phone")
     @classmethod

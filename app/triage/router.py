@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request, Response
 from app.core.database import utcnow
 from app.core.deps import SessionDep, allow
 from app.core.principal import Principal
-from app.core.schemas import Page
+from app.core.schemas import IdPath, Offset, Page
 from app.triage import queue, service
 from app.triage.models import HotspotRecord, SignalementRecord
 from app.triage.schemas import (
@@ -34,7 +34,6 @@ QUEUE_READERS = ("operator", "specialist", "wijkagent", "analyst")
 DECIDERS = ("operator", "specialist")
 KNOWLEDGE_EDITORS = ("wijkagent", "analyst")
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 async def incident_out(session: SessionDep, incident: queue.Incident) -> IncidentOut:
@@ -76,23 +75,23 @@ async def get_queue(session: SessionDep, status: str | None = "open", urgency: U
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentOut)
-async def get_incident(incident_id: int, session: SessionDep, _: Principal = allow(*QUEUE_READERS)) -> IncidentOut:
+async def get_incident(incident_id: IdPath, session: SessionDep, _: Principal = allow(*QUEUE_READERS)) -> IncidentOut:
     return await incident_out(session, await queue.get_incident(session, incident_id))
 
 
 @router.post("/incidents/{incident_id}/claim", response_model=IncidentOut, summary="Claimen (vervalt vanzelf)")
-async def claim(incident_id: int, session: SessionDep, actor: Principal = allow(*DECIDERS)) -> IncidentOut:
+async def claim(incident_id: IdPath, session: SessionDep, actor: Principal = allow(*DECIDERS)) -> IncidentOut:
     return await incident_out(session, await queue.claim(session, actor, incident_id))
 
 
 @router.delete("/incidents/{incident_id}/claim", response_model=IncidentOut, summary="Claim loslaten")
-async def release(incident_id: int, session: SessionDep, actor: Principal = allow(*DECIDERS)) -> IncidentOut:
+async def release(incident_id: IdPath, session: SessionDep, actor: Principal = allow(*DECIDERS)) -> IncidentOut:
     return await incident_out(session, await queue.release(session, actor, incident_id))
 
 
 @router.patch("/incidents/{incident_id}", response_model=IncidentOut,
               summary="Beoordelen: urgentie, categorie, delict, locatie, opvolging, resultaat, terugkoppeling, sluiten")
-async def update(incident_id: int, body: IncidentPatch, session: SessionDep,
+async def update(incident_id: IdPath, body: IncidentPatch, session: SessionDep,
                  actor: Principal = allow(*DECIDERS)) -> IncidentOut:
     fields = frozenset(body.model_fields_set - {"reason"}) | ({"wijk_code"} if "wijkcode" in body.model_fields_set
                                                               else frozenset())
@@ -105,14 +104,14 @@ async def update(incident_id: int, body: IncidentPatch, session: SessionDep,
 
 
 @router.post("/incidents/{incident_id}/merge", response_model=IncidentOut, summary="Incidenten samenvoegen")
-async def merge(incident_id: int, body: MergeIn, session: SessionDep,
+async def merge(incident_id: IdPath, body: MergeIn, session: SessionDep,
                 actor: Principal = allow(*DECIDERS)) -> IncidentOut:
     return await incident_out(session, await queue.merge(session, actor, incident_id, body.incident_ids))
 
 
 @router.post("/incidents/{incident_id}/split", response_model=IncidentOut, status_code=201,
              summary="Meldingen afsplitsen naar een nieuw incident")
-async def split(incident_id: int, body: SplitIn, session: SessionDep,
+async def split(incident_id: IdPath, body: SplitIn, session: SessionDep,
                 actor: Principal = allow(*DECIDERS)) -> IncidentOut:
     return await incident_out(session, await queue.split(session, actor, incident_id, body.report_ids))
 

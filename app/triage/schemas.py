@@ -4,6 +4,9 @@ from datetime import date, datetime
 from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic.json_schema import SkipJsonSchema
+
+from app.core.schemas import EntityId, PatchModel
 
 Urgency = Literal["P1", "P2", "P3", "none"]
 Category = Literal["signalement", "delict", "verdachte_situatie", "informatie", "vermissing", "overig"]
@@ -94,12 +97,12 @@ class IncidentPatch(BaseModel):
 
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    incident_ids: list[int] = Field(min_length=1, max_length=50)
+    incident_ids: list[EntityId] = Field(min_length=1, max_length=50)
 
 
 class SplitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    report_ids: list[int] = Field(min_length=1, max_length=50)
+    report_ids: list[EntityId] = Field(min_length=1, max_length=50)
 
 
 class HotspotIn(BaseModel):
@@ -117,12 +120,12 @@ class HotspotIn(BaseModel):
     valid_until: date | None = None
 
 
-class HotspotPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    radius_m: int | None = Field(default=None, ge=10, le=5000)
-    offences: list[Offence] | None = None
-    hot_times: list[str] | None = None
+class HotspotPatch(PatchModel):
+    clearable = frozenset({"note", "valid_from", "valid_until"})
+    name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
+    radius_m: int | SkipJsonSchema[None] = Field(default=None, ge=10, le=5000)
+    offences: list[Offence] | SkipJsonSchema[None] = None
+    hot_times: list[str] | SkipJsonSchema[None] = None
     note: str | None = Field(default=None, max_length=1000)
     valid_from: date | None = None
     valid_until: date | None = None
@@ -154,12 +157,11 @@ class SignalementIn(BaseModel):
     keywords: list[str] = Field(min_length=1)
 
 
-class SignalementPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    valid_until: datetime | None = None
-    wijkcodes: list[str] | None = None
-    description: str | None = Field(default=None, min_length=5, max_length=1000)
-    keywords: list[str] | None = None
+class SignalementPatch(PatchModel):
+    valid_until: datetime | SkipJsonSchema[None] = None
+    wijkcodes: list[str] | SkipJsonSchema[None] = None
+    description: str | SkipJsonSchema[None] = Field(default=None, min_length=5, max_length=1000)
+    keywords: list[str] | SkipJsonSchema[None] = None
 
 
 class SignalementOut(BaseModel):

@@ -1,0 +1,141 @@
+"""Input that no route can store is refused before any route sees it: a NUL character (PostgreSQL text cannot
+hold U+0000) in the path, the query or a JSON body, and JSON nested deeper than any of our shapes (a
+10,000-deep array would exhaust the parser's recursion). Both answer problem+json; nothing is written.
+
+Integers are bounded where they are declared (`app.core.schemas`): ids, paging and counts never exceed
+PostgreSQL's integer, the narrowest id column of the two engines."""
+
+from __future__ import annotations
+
+import json
+import re
+from typing import Any
+from urllib.parse import parse_qsl
+
+import numpy as np
+from starlette.types import ASGIApp, Message, Receive, Scope, Send
+
+from app.core.errors import PROBLEM_JSON
+
+MAX_JSON_DEPTH = 32  # our deepest shape (a GeoJSON multipolygon in a body) needs 6
+# Signed webhooks whose senders cannot be asked to fix their text: NULs are removed there (strip_nul), not refused.
+NUL_TOLERANT_PATHS = ("/webhooks/whatsapp",)
+
+# An escaped NUL: "\u0000" after an even number of backslashes (an odd number escapes the backslash). The
+# possessive quantifiers keep both scans linear on hostile input; an unterminated string runs to the end.
+_ESCAPED_NUL = re.compile(rb"(?<!\\)(?:\\\\)*+\\u0000")
+_JSON_STRING = re.compile(rb'"(?:[^"\\]|\\.)*+(?:"|\Z)', re.DOTALL)
+_DEPTH_STEP = np.zeros(256, dtype=np.int8)
+_DEPTH_STEP[[ord("["), ord("{")]] = 1
+_DEPTH_STEP[[ord("]"), ord("}")]] = -1
+
+
+class InputRefused(Exception):
+    def __init__(self, status: int, title: str, detail: str, field: str) -> None:
+        super().__init__(detail)
+        self.status, self.title, self.detail, self.field = status, title, detail, field
+
+    def body(self, instance: str) -> dict[str, Any]:
+        return {"type": "about:blank", "title": self.title, "status": self.status, "detail": self.detail,
+                "instance": instance, "field": self.field, "code": "unstorable_input"}
+
+
+def _nul_refused(field: str) -> InputRefused:
+    return InputRefused(422, "Ongeldige invoer", f"Veld '{field}' bevat een NUL-teken (U+0000); dat kan niet "
+                                                 "worden opgeslagen.", field)
+
+
+def json_depth(raw: bytes) -> int:
+    """The deepest nesting of arrays and objects in a JSON text (brackets inside strings do not count)."""
+    outside_strings = _JSON_STRING.sub(b'""', raw)
+    steps = _DEPTH_STEP[np.frombuffer(outside_strings, dtype=np.uint8)]
+    return int(np.cumsum(steps, dtype=np.int32).max(initial=0))
+
+
+def check_json_text(raw: bytes, *, allow_nul: bool = False, field: str = "body") -> None:
+    """Raises InputRefused for a JSON text that holds a NUL or is nested deeper than MAX_JSON_DEPTH."""
+    if not allow_nul and (b"\x00" in raw or (b"\\u0000" in raw and _ESCAPED_NUL.search(raw))):
+        raise _nul_refused(field)
+    if json_depth(raw) > MAX_JSON_DEPTH:
+        raise InputRefused(400, "Ongeldige JSON", f"De JSON is dieper genest dan {MAX_JSON_DEPTH} niveaus.", field)
+
+
+def check_url(scope: Scope) -> None:
+    if "\x00" in scope.get("path", ""):
+        raise _nul_refused("path")
+    query = scope.get("query_string", b"")
+    if b"%00" in query or b"\x00" in query:
+        names = [name for name, value in parse_qsl(query.decode("latin-1"), keep_blank_values=True)
+                 if "\x00" in name or "\x00" in value]
+        raise _nul_refused(names[0] if names else "query")
+
+
+def strip_nul(value: Any) -> Any:
+    """The same JSON value with every NUL removed from its strings and keys."""
+    if isinstance(value, str):
+        return value.replace("\x00", "")
+    if isinstance(value, list):
+        return [strip_nul(item) for item in value]
+    if isinstance(value, dict):
+        return {strip_nul(key): strip_nul(item) for key, item in value.items()}
+    return value
+
+
+def _is_json(scope: Scope) -> bool:
+    for name, value in scope.get("headers", []):
+        if name == b"content-type":
+            media_type = value.split(b";", 1)[0].strip().lower()
+            return media_type == b"application/json" or media_type.endswith(b"+json")
+    return scope.get("method") in ("POST", "PUT", "PATCH")  # FastAPI reads a body without a type as JSON
+
+
+class RequestGuardMiddleware:
+    """Checks the URL of every request and the body of every JSON request before the app sees them. The body
+    is read whole (the body size limit sits outside this middleware) and handed on unchanged."""
+
+    def __init__(self, app: ASGIApp) -> None:
+        self.app = app
+
+    async def __call__(self, scope: Scope, receive: Receive, send: Send) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        try:
+            check_url(scope)
+            if not _is_json(scope):
+                await self.app(scope, receive, send)
+                return
+            body, replay = await _read_body(receive)
+            if body:
+                check_json_text(body, allow_nul=scope.get("path", "").startswith(NUL_TOLERANT_PATHS))
+        except InputRefused as refused:
+            await _send_problem(send, refused, scope.get("path", ""))
+            return
+        await self.app(scope, replay, send)
+
+
+async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
+    chunks: list[bytes] = []
+    pending: list[Message] = []
+    while True:
+        message = await receive()
+        if message["type"] != "http.request":
+            pending.append(message)  # a disconnect: the app sees it after the body
+            break
+        chunks.append(message.get("body", b""))
+        if not message.get("more_body", False):
+            break
+    body = b"".join(chunks)
+    pending.insert(0, {"type": "http.request", "body": body, "more_body": False})
+
+    async def replay() -> Message:
+        return pending.pop(0) if pending else await receive()
+
+    return body, replay
+
+
+async def _send_problem(send: Send, refused: InputRefused, instance: str) -> None:
+    payload = json.dumps(refused.body(instance)).encode()
+    await send({"type": "http.response.start", "status": refused.status,
+                "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(payload)).encode())]})
+    await send({"type": "http.response.body", "body": payload})

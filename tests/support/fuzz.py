@@ -1,0 +1,162 @@
+"""Schemathesis over every operation of a served relay, as admin and as beheerder (`make fuzz`, and bounded
+in tests/platform/test_fuzz.py).
+
+The relay runs as a real server (uvicorn, its own process) on a migrated database with the demo registry.
+Schemathesis gets a fresh token through the hooks in tests/support/fuzz_hooks.py, so that an operation that
+revokes the caller's own token (logout, token revocation, a deactivated beheerder) does not make the rest of
+the run a series of 401s. Usage:
+
+    python -m tests.support.fuzz [--examples N] [--database-url URL] [--seed S]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import httpx
+
+from tests.support.postgres import free_port
+
+PROJECT_ROOT = Path(__file__).resolve().parents[2]
+SECRETS = {
+    "MELDKAMER_WHATSAPP_APP_SECRET": "fuzz-app-secret",
+    "MELDKAMER_WHATSAPP_VERIFY_TOKEN": "fuzz-verify-token",
+    "MELDKAMER_WHATSAPP_ACCESS_TOKEN": "fuzz-access-token",
+}
+PRINCIPALS = ("beheerder", "admin")  # the beheerder first: the admin run may deactivate beheerders
+
+
+@dataclass
+class FuzzRun:
+    principal: str
+    exit_code: int
+    operations: int
+    requests: int
+    failures: int
+    output: str
+
+
+def _environment(database_url: str, data_dir: Path) -> dict[str, str]:
+    return {
+        **os.environ, **SECRETS,
+        "MELDKAMER_DATABASE_URL": database_url, "MELDKAMER_DATA_DIR": str(data_dir),
+        "MELDKAMER_ENVIRONMENT": "test", "MELDKAMER_LOG_LEVEL": "WARNING",
+        # The intake limit protects the server from one beheerder; the fuzzer is that one beheerder.
+        "MELDKAMER_INTAKE_REPORTS_PER_MINUTE": "100000", "MELDKAMER_INTAKE_BURST": "100000",
+        "MELDKAMER_BROADCAST_WORKER_IN_APP": "false",
+    }
+
+
+def _prepare(env: dict[str, str], data_dir: Path) -> dict[str, Any]:
+    """Migrates and seeds the database; gives back the demo credentials."""
+    credentials = data_dir / "demo-credentials.json"
+    meldkamer = [sys.executable, "-c", "from app.cli import main; main()"]
+    subprocess.run([*meldkamer, "migrate"], env=env, cwd=PROJECT_ROOT, check=True, capture_output=True)
+    subprocess.run([*meldkamer, "seed-demo", "--out", str(credentials)], env=env, cwd=PROJECT_ROOT, check=True,
+                   capture_output=True)
+    data: dict[str, Any] = json.loads(credentials.read_text())
+    return data
+
+
+def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
+    server = subprocess.Popen(
+        [sys.executable, "-m", "uvicorn", "app.main:app", "--host", "127.0.0.1", "--port", str(port),
+         "--log-level", "warning"], env=env, cwd=PROJECT_ROOT, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    deadline = time.monotonic() + 60
+    while time.monotonic() < deadline:
+        try:
+            if httpx.get(f"http://127.0.0.1:{port}/readyz", timeout=2).status_code == 200:
+                return server
+        except httpx.HTTPError:
+            pass
+        if server.poll() is not None:
+            break
+        time.sleep(0.2)
+    server.kill()
+    raise RuntimeError(f"the relay did not start: {server.stderr.read().decode() if server.stderr else ''}")
+
+
+def _schemathesis(base: str, principal: str, credentials: dict[str, Any], examples: int, seed: int,
+                  report: Path) -> FuzzRun:
+    auth = {"admin": credentials["admin"], "beheerder": {"token": credentials["beheerders"][0]["token"]}}[principal]
+    env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.support.fuzz_hooks", "FUZZ_BASE_URL": base,
+           "FUZZ_AUTH": json.dumps(auth), "PYTHONPATH": str(PROJECT_ROOT)}
+    command = [
+        str(Path(sys.executable).with_name("schemathesis")), "run", f"{base}/openapi.json", "--checks", "all",
+        "--max-examples", str(examples), "--seed", str(seed), "--workers", "1", "--no-shrink",
+        "--suppress-health-check", "all", "--report", "ndjson", "--report-ndjson-path", str(report),
+        "--request-timeout", "30",
+    ]
+    finished = subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
+    operations, requests, failures = _figures(report)
+    return FuzzRun(principal, finished.returncode, operations, requests, failures,
+                   finished.stdout + finished.stderr)
+
+
+def _figures(report: Path) -> tuple[int, int, int]:
+    """Operations tested, requests sent and distinct failures, read from schemathesis' ndjson events."""
+    operations: set[str] = set()
+    requests = 0
+    failures: set[str] = set()
+    if not report.exists():
+        return 0, 0, 0
+    for line in report.read_text().splitlines():
+        event = json.loads(line)
+        finished = event.get("ScenarioFinished")
+        if not finished:
+            continue
+        recorder = finished.get("recorder") or {}
+        label = recorder.get("label")
+        if label:
+            operations.add(label)
+        interactions = recorder.get("interactions") or {}
+        requests += len(interactions)
+        for checks in (recorder.get("checks") or {}).values():
+            for check in checks:
+                if check.get("status") == "failure":
+                    failures.add(f"{label} {check.get('name')}")
+    return len(operations), requests, len(failures)
+
+
+def run(database_url: str, examples: int, seed: int = 1, principals: tuple[str, ...] = PRINCIPALS) -> list[FuzzRun]:
+    with tempfile.TemporaryDirectory(prefix="meldkamer-fuzz-") as folder:
+        data_dir = Path(folder)
+        env = _environment(database_url, data_dir)
+        credentials = _prepare(env, data_dir)
+        port = free_port()
+        server = _serve(env, port)
+        try:
+            return [_schemathesis(f"http://127.0.0.1:{port}", principal, credentials, examples, seed,
+                                  data_dir / f"{principal}.ndjson") for principal in principals]
+        finally:
+            server.terminate()
+            server.wait(timeout=30)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--examples", type=int, default=50, help="test cases per operation and principal")
+    parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--seed", type=int, default=1)
+    args = parser.parse_args()
+    with tempfile.TemporaryDirectory(prefix="meldkamer-fuzz-db-") as folder:
+        url = args.database_url or f"sqlite+aiosqlite:///{folder}/fuzz.db"
+        results = run(url, args.examples, args.seed)
+    for result in results:
+        print(result.output[-6000:])
+        print(f"{result.principal}: {result.operations} operations, {result.requests} requests, "
+              f"{result.failures} failures (exit {result.exit_code})")
+    sys.exit(max(result.exit_code for result in results))
+
+
+if __name__ == "__main__":
+    main()
