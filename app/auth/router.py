@@ -7,13 +7,14 @@ from fastapi import APIRouter, Request, Response
 from app.auth import service
 from app.auth.schemas import LoginRequest, LoginResponse, TokenOut, WhoAmI
 from app.core.deps import SESSION_COOKIE, STAFF, SessionDep, SettingsDep, allow, client_ip
+from app.core.openapi import problems
 from app.core.principal import Principal
 from app.core.schemas import IdPath
 
 router = APIRouter(prefix="/auth", tags=["aanmelden"])
 
 
-@router.post("/login", response_model=LoginResponse, summary="Aanmelden als medewerker")
+@router.post("/login", response_model=LoginResponse, summary="Aanmelden als medewerker", responses=problems(401, 429))
 async def login(body: LoginRequest, request: Request, response: Response, session: SessionDep,
                 settings: SettingsDep) -> LoginResponse:
     user, issued = await service.login(session, settings, body.username, body.password, client_ip(request))

@@ -135,7 +135,7 @@ async def _read_body(receive: Receive) -> tuple[bytes, Receive]:
 
 
 async def _send_problem(send: Send, refused: InputRefused, instance: str) -> None:
-    payload = json.dumps(refused.body(instance)).encode()
+    payload = json.dumps(refused.body(instance), separators=(",", ":")).encode()
     await send({"type": "http.response.start", "status": refused.status,
                 "headers": [(b"content-type", PROBLEM_JSON.encode()), (b"content-length", str(len(payload)).encode())]})
     await send({"type": "http.response.body", "body": payload})

@@ -9,6 +9,7 @@ from typing import Any
 
 from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
+from pydantic import BaseModel
 
 from app.core.errors import PROBLEM_JSON, STATUS_TITLES
 
@@ -29,6 +30,38 @@ PROBLEM_SCHEMA: dict[str, Any] = {
     },
 }
 WRITE_METHODS = {"post", "put", "patch", "delete"}
+# Models of bodies that a route reads by hand (multipart, signed webhooks) and declares with request_body().
+_BODY_MODELS: dict[str, type[BaseModel]] = {}
+
+
+def _ref(model: type[BaseModel]) -> dict[str, str]:
+    _BODY_MODELS[model.__name__] = model
+    return {"$ref": f"#/components/schemas/{model.__name__}"}
+
+
+def request_body(model: type[BaseModel] | None = None, *, multipart: dict[str, Any] | None = None,
+                 media: dict[str, dict[str, Any]] | None = None, description: str | None = None) -> dict[str, Any]:
+    """`openapi_extra` for a route that reads its body itself: a JSON body of `model`, a multipart form with
+    the given properties, and/or other media types."""
+    content: dict[str, Any] = {}
+    if model is not None:
+        content["application/json"] = {"schema": _ref(model)}
+    if multipart is not None:
+        content["multipart/form-data"] = {"schema": multipart}
+    content.update(media or {})
+    body: dict[str, Any] = {"required": True, "content": content}
+    if description:
+        body["description"] = description
+    return {"requestBody": body}
+
+
+def _add_body_models(schemas: dict[str, Any]) -> None:
+    for name, model in _BODY_MODELS.items():
+        if name in schemas:
+            continue
+        schema = model.model_json_schema(ref_template="#/components/schemas/{model}")
+        schemas.update(schema.pop("$defs", {}))
+        schemas[name] = schema
 
 
 def problems(*statuses: int) -> dict[int | str, dict[str, Any]]:
@@ -50,8 +83,28 @@ def _statuses_for(method: str, operation: dict[str, Any]) -> set[int]:
 
 
 def _as_problem(response: dict[str, Any], status: int) -> dict[str, Any]:
-    return {"description": response.get("description") or STATUS_TITLES.get(status, "Fout"),
-            "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
+    description = response.get("description")
+    if not description or description == "Validation Error":
+        description = STATUS_TITLES.get(status, "Fout")
+    return {"description": description, "content": {PROBLEM_JSON: {"schema": PROBLEM_REF}}}
+
+
+# Text that cannot be stored (a NUL, see app.core.guard) is refused: said in every plain string's schema.
+NO_NUL = "^[^\\u0000]*$"
+_FORMATTED = {"binary", "date", "date-time", "email", "uri", "uuid"}
+
+
+def _forbid_nul(node: Any) -> None:
+    """Adds the no-NUL pattern to every string schema in the document that has no pattern or format."""
+    if isinstance(node, dict):
+        if node.get("type") == "string" and "pattern" not in node and node.get("format") not in _FORMATTED \
+                and "enum" not in node and "const" not in node:
+            node["pattern"] = NO_NUL
+        for value in node.values():
+            _forbid_nul(value)
+    elif isinstance(node, list):
+        for value in node:
+            _forbid_nul(value)
 
 
 def declare_problems(schema: dict[str, Any]) -> dict[str, Any]:
@@ -66,8 +119,11 @@ def declare_problems(schema: dict[str, Any]) -> dict[str, Any]:
                 if key.isdigit() and int(key) >= 400:
                     responses[key] = _as_problem(response, int(key))
     schemas = schema["components"]["schemas"]
+    _add_body_models(schemas)
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
+    _forbid_nul(schema["paths"])
+    _forbid_nul(schemas)
     return schema
 
 

@@ -22,17 +22,26 @@ def flat_routes(routes: Iterable[Any], prefix: str = "") -> Iterator[tuple[str, 
 
 
 @lru_cache(maxsize=8)
-def _method_table(app: Any) -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
+def _method_table(app: Any) -> dict[str, frozenset[str]]:
     table: dict[str, set[str]] = {}
     for path, route in flat_routes(app.routes):
         table.setdefault(path, set()).update(route.methods)
-    return tuple((compile_path(path)[0], frozenset(methods)) for path, methods in table.items())
+    return {path: frozenset(methods) for path, methods in table.items()}
+
+
+@lru_cache(maxsize=8)
+def _patterns(app: Any) -> tuple[tuple[re.Pattern[str], frozenset[str]], ...]:
+    return tuple((compile_path(path)[0], methods) for path, methods in _method_table(app).items() if "{" in path)
 
 
 def allowed_methods(app: Any, path: str) -> list[str]:
-    """Every method some route serves at this path: the Allow header of a 405."""
+    """Every method some route serves at this path: the Allow header of a 405. A literal path
+    (`/broadcasts/preview`) is its own resource, even where a template (`/broadcasts/{id}`) would match it."""
+    literal = _method_table(app).get(path)
+    if literal is not None:
+        return sorted(literal)
     methods: set[str] = set()
-    for pattern, served in _method_table(app):
+    for pattern, served in _patterns(app):
         if pattern.match(path):
             methods |= served
     return sorted(methods)

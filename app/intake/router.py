@@ -13,6 +13,7 @@ from app.audit import service as audit
 from app.broadcast.feedback import feedback_for_reports
 from app.core.deps import STAFF, SessionDep, SettingsDep, allow
 from app.core.errors import InvalidInput, ProblemError
+from app.core.openapi import problems, request_body
 from app.core.principal import Principal
 from app.core.schemas import IdPath, Offset, Page, parse_json_body
 from app.core.settings import Settings
@@ -70,8 +71,22 @@ def intake_answer(result: service.IntakeResult) -> Response:
                     media_type="application/json")
 
 
+REPORT_FORM = {
+    "type": "object", "required": ["report"],
+    "properties": {
+        "report": {"type": "string", "description": "De melding als JSON (zoals de JSON-body: ReportIn)"},
+        "photos": {"type": "array", "maxItems": 4, "items": {"type": "string", "format": "binary"},
+                   "description": "JPEG, PNG, WebP of HEIC; EXIF wordt verwijderd"},
+    },
+}
+
+
 @router.post("", response_model=ReportOut, status_code=201, summary="Melding doorsturen (beheerder)",
-             responses={200: {"description": "Dezelfde Idempotency-Key en inhoud: de eerste melding"}})
+             responses={200: {"model": ReportOut,
+                              "description": "Dezelfde Idempotency-Key en inhoud: de eerste melding"},
+                        **problems(429)},
+             openapi_extra=request_body(ReportIn, multipart=REPORT_FORM,
+                                        description="JSON, of multipart met de melding en tot vier foto's"))
 async def submit(
     request: Request,
     session: SessionDep,

@@ -6,7 +6,7 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
@@ -16,6 +16,7 @@ from app.core.settings import config_dir
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 CLOCK_SKEW = timedelta(minutes=2)
+OLDEST_OBSERVATION = timedelta(days=366)  # a report is about something recent; year 1 is a typing error
 _KEEP_CONTROLS = {"\n", "\t"}
 
 
@@ -78,7 +79,7 @@ class ReportIn(BaseModel):
     text: str = Field(min_length=1, max_length=4000)
     group_id: EntityId | None = None
     observed_at: datetime | None = None
-    called_112: bool | None = None
+    called_112: StrictBool | None = None  # "yes" or 1 is refused, not guessed
     location: LocationIn | None = None
 
     @field_validator("text")
@@ -97,6 +98,8 @@ class ReportIn(BaseModel):
             value = value.replace(tzinfo=AMSTERDAM)  # a time without zone is Dutch local time
         if value > utcnow() + CLOCK_SKEW:
             raise ValueError("het tijdstip ligt in de toekomst")
+        if value < utcnow() - OLDEST_OBSERVATION:
+            raise ValueError("het tijdstip ligt meer dan een jaar terug")
         return value.astimezone(UTC)
 
 

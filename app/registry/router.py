@@ -10,6 +10,7 @@ from app.auth import service as auth_service
 from app.auth.schemas import IssuedTokenOut, StaffUserCreate, StaffUserOut, TokenOut
 from app.core.deps import STAFF, SessionDep, SettingsDep, allow
 from app.core.errors import InvalidInput
+from app.core.openapi import request_body
 from app.core.principal import Principal
 from app.core.schemas import IdPath, Offset, Page
 from app.registry import imports, service
@@ -28,6 +29,7 @@ from app.registry.schemas import (
     TokenRequest,
     WallIn,
     WallOut,
+    WallPatch,
     WijkDetail,
     WijkOut,
 )
@@ -89,7 +91,9 @@ async def update_group(group_id: IdPath, body: GroupPatch, session: SessionDep,
 
 
 @admin_router.post("/import/groups", response_model=ImportResult,
-                   summary="CSV-overzicht van groepen en beheerders importeren (van de gemeente)")
+                   summary="CSV-overzicht van groepen en beheerders importeren (van de gemeente)",
+                   openapi_extra=request_body(media={"text/csv": {"schema": {"type": "string"}}},
+                                              description="Kolommen: " + ", ".join(imports.GROUP_CSV_COLUMNS)))
 async def import_groups_csv(request: Request, session: SessionDep,
                             actor: Principal = allow("admin")) -> ImportResult:
     raw = await request.body()
@@ -97,6 +101,8 @@ async def import_groups_csv(request: Request, session: SessionDep,
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInput("Het CSV-bestand moet UTF-8 zijn.", field="csv") from exc
+    if "\x00" in text:
+        raise InvalidInput("Het CSV-bestand bevat een NUL-teken (U+0000).", field="csv")
     return await imports.import_groups(session, actor, imports.parse_groups_csv(text))
 
 
@@ -168,6 +174,14 @@ async def create_wall(body: WallIn, session: SessionDep, settings: SettingsDep,
                       actor: Principal = allow("admin")) -> WallOut:
     wall, token = await service.create_wall(session, settings, actor, body.name, body.region_code)
     return WallOut(id=wall.id, name=wall.name, region_code=body.region_code, active=wall.active, token=token)
+
+
+@admin_router.patch("/walls/{wall_id}", response_model=WallOut,
+                    summary="Videowall hernoemen of uitzetten (het token werkt dan niet meer)")
+async def update_wall(wall_id: IdPath, body: WallPatch, session: SessionDep,
+                      actor: Principal = allow("admin")) -> WallOut:
+    wall, region_code = await service.update_wall(session, actor, wall_id, body)
+    return WallOut(id=wall.id, name=wall.name, region_code=region_code, active=wall.active)
 
 
 @me_router.get("/me", response_model=MeOut, summary="Mijn gegevens en groepen (beheerder)")

@@ -4,7 +4,7 @@ from datetime import datetime
 from typing import Any, Literal
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, field_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from app.core.schemas import EntityId, PatchModel
@@ -72,7 +72,7 @@ class GroupPatch(PatchModel):
     name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
     wijkcode: str | SkipJsonSchema[None] = Field(default=None, min_length=3, max_length=16)
     member_count: int | SkipJsonSchema[None] = Field(default=None, ge=0, le=100_000)
-    active: bool | SkipJsonSchema[None] = None
+    active: StrictBool | SkipJsonSchema[None] = None
 
 
 class GroupOut(BaseModel):
@@ -92,7 +92,7 @@ class BeheerderIn(BaseModel):
     email: EmailStr | None = None
     channels: list[Channel] = Field(default_factory=lambda: list[Channel](["whatsapp"]))
     group_ids: list[EntityId] = []
-    active: bool = True
+    active: StrictBool = True
 
     @field_validator("phone")
     @classmethod
@@ -107,7 +107,7 @@ class BeheerderPatch(PatchModel):
     email: EmailStr | None = None
     channels: list[Channel] | SkipJsonSchema[None] = None
     group_ids: list[EntityId] | SkipJsonSchema[None] = None
-    active: bool | SkipJsonSchema[None] = None
+    active: StrictBool | SkipJsonSchema[None] = None
 
     @field_validator("phone")
     @classmethod
@@ -137,6 +137,12 @@ class WallIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     region_code: str
+
+
+class WallPatch(PatchModel):
+    name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
+    active: StrictBool | SkipJsonSchema[None] = Field(default=None, description="false: het token van de wall werkt "
+                                                                        "niet meer en open streams sluiten")
 
 
 class WallOut(BaseModel):

@@ -3,7 +3,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any, Literal
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
 from app.core.schemas import EntityId, PatchModel
@@ -84,7 +84,7 @@ class IncidentPatch(BaseModel):
     follow_up: FollowUp | None = None
     result: Result | None = None
     note_for_reporter: str | None = Field(default=None, max_length=1000)
-    close: bool = False
+    close: StrictBool = False
 
     @model_validator(mode="after")
     def _something(self) -> IncidentPatch:
