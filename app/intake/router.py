@@ -44,7 +44,7 @@ async def _read_multipart(request: Request, settings: Settings) -> tuple[ReportI
     raw = form.get("report")
     if raw is None:
         raise InvalidInput("Het deel 'report' (JSON) ontbreekt.", field="report")
-    body = parse_json_body(ReportIn, raw if isinstance(raw, str) else await raw.read())
+    body = parse_json_body(ReportIn, raw if isinstance(raw, str) else await raw.read(), field="report")
     uploads = [item for item in form.getlist("photos") if isinstance(item, UploadFile)]
     if len(uploads) > settings.photos_per_report:
         raise InvalidInput(f"Maximaal {settings.photos_per_report} foto's per melding.", field="photos")

@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 import phonenumbers
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, field_validator
@@ -71,7 +71,7 @@ class GroupIn(BaseModel):
 class GroupPatch(PatchModel):
     name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
     wijkcode: str | SkipJsonSchema[None] = Field(default=None, min_length=3, max_length=16)
-    member_count: int | SkipJsonSchema[None] = Field(default=None, ge=0, le=100_000)
+    member_count: Annotated[int, Field(ge=0, le=100_000)] | SkipJsonSchema[None] = None
     active: StrictBool | SkipJsonSchema[None] = None
 
 

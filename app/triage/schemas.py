@@ -1,7 +1,7 @@
 from __future__ import annotations
 
 from datetime import date, datetime
-from typing import Any, Literal
+from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic.json_schema import SkipJsonSchema
@@ -123,7 +123,7 @@ class HotspotIn(BaseModel):
 class HotspotPatch(PatchModel):
     clearable = frozenset({"note", "valid_from", "valid_until"})
     name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
-    radius_m: int | SkipJsonSchema[None] = Field(default=None, ge=10, le=5000)
+    radius_m: Annotated[int, Field(ge=10, le=5000)] | SkipJsonSchema[None] = None
     offences: list[Offence] | SkipJsonSchema[None] = None
     hot_times: list[str] | SkipJsonSchema[None] = None
     note: str | None = Field(default=None, max_length=1000)
