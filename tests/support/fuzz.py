@@ -14,6 +14,7 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -86,7 +87,7 @@ def _serve(env: dict[str, str], port: int) -> subprocess.Popen[bytes]:
 
 
 def _schemathesis(base: str, principal: str, credentials: dict[str, Any], examples: int, seed: int,
-                  report: Path) -> FuzzRun:
+                  report: Path, phases: str) -> FuzzRun:
     auth = {"admin": credentials["admin"], "beheerder": {"token": credentials["beheerders"][0]["token"]}}[principal]
     env = {**os.environ, "SCHEMATHESIS_HOOKS": "tests.support.fuzz_hooks", "FUZZ_BASE_URL": base,
            "FUZZ_AUTH": json.dumps(auth), "PYTHONPATH": str(PROJECT_ROOT)}
@@ -94,7 +95,7 @@ def _schemathesis(base: str, principal: str, credentials: dict[str, Any], exampl
         str(Path(sys.executable).with_name("schemathesis")), "run", f"{base}/openapi.json", "--checks", "all",
         "--max-examples", str(examples), "--seed", str(seed), "--workers", "1", "--no-shrink",
         "--suppress-health-check", "all", "--report", "ndjson", "--report-ndjson-path", str(report),
-        "--request-timeout", "30",
+        "--request-timeout", "30", "--phases", phases,
     ]
     finished = subprocess.run(command, env=env, cwd=PROJECT_ROOT, capture_output=True, text=True)
     operations, requests, failures = _figures(report)
@@ -127,7 +128,11 @@ def _figures(report: Path) -> tuple[int, int, int]:
     return len(operations), requests, len(failures)
 
 
-def run(database_url: str, examples: int, seed: int = 1, principals: tuple[str, ...] = PRINCIPALS) -> list[FuzzRun]:
+ALL_PHASES = "examples,coverage,fuzzing,stateful"
+
+
+def run(database_url: str, examples: int, seed: int = 1, principals: tuple[str, ...] = PRINCIPALS,
+        phases: str = ALL_PHASES, keep: Path | None = None) -> list[FuzzRun]:
     with tempfile.TemporaryDirectory(prefix="meldkamer-fuzz-") as folder:
         data_dir = Path(folder)
         env = _environment(database_url, data_dir)
@@ -136,10 +141,14 @@ def run(database_url: str, examples: int, seed: int = 1, principals: tuple[str, 
         server = _serve(env, port)
         try:
             return [_schemathesis(f"http://127.0.0.1:{port}", principal, credentials, examples, seed,
-                                  data_dir / f"{principal}.ndjson") for principal in principals]
+                                  data_dir / f"{principal}.ndjson", phases) for principal in principals]
         finally:
             server.terminate()
             server.wait(timeout=30)
+            if keep is not None:
+                keep.mkdir(parents=True, exist_ok=True)
+                for report in data_dir.glob("*.ndjson"):
+                    shutil.copy(report, keep / report.name)
 
 
 def main() -> None:
@@ -147,10 +156,12 @@ def main() -> None:
     parser.add_argument("--examples", type=int, default=50, help="test cases per operation and principal")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
     parser.add_argument("--seed", type=int, default=1)
+    parser.add_argument("--phases", default=ALL_PHASES)
+    parser.add_argument("--keep", type=Path, default=None, help="copy the ndjson reports into this folder")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="meldkamer-fuzz-db-") as folder:
         url = args.database_url or f"sqlite+aiosqlite:///{folder}/fuzz.db"
-        results = run(url, args.examples, args.seed)
+        results = run(url, args.examples, args.seed, phases=args.phases, keep=args.keep)
     for result in results:
         print(result.output[-6000:])
         print(f"{result.principal}: {result.operations} operations, {result.requests} requests, "

@@ -11,7 +11,7 @@ import httpx
 import schemathesis
 
 
-@schemathesis.auth(refresh_interval=None, retry_on=[401])
+@schemathesis.auth(refresh_interval=600, retry_on=[401])
 class FuzzToken:
     def get(self, case: Any, ctx: Any) -> str:
         auth = json.loads(os.environ["FUZZ_AUTH"])
