@@ -45,7 +45,8 @@ async def list_broadcasts(session: SessionDep, limit: Limit = 50, offset: Offset
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/{broadcast_id}", response_model=BroadcastDetail,
+# ":int" so that /broadcasts/preview is not taken for an id (a GET there is 405, not 422).
+@router.get("/{broadcast_id:int}", response_model=BroadcastDetail,
             summary="Eén alarm met voortgang; de meldkamer ziet ook mislukte afleveringen")
 async def get_broadcast(broadcast_id: IdPath, session: SessionDep,
                         principal: Principal = allow(*SENDERS, "admin")) -> BroadcastDetail:

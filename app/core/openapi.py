@@ -40,7 +40,8 @@ def _ref(model: type[BaseModel]) -> dict[str, str]:
 
 
 def request_body(model: type[BaseModel] | None = None, *, multipart: dict[str, Any] | None = None,
-                 media: dict[str, dict[str, Any]] | None = None, description: str | None = None) -> dict[str, Any]:
+                 multipart_encoding: dict[str, Any] | None = None, media: dict[str, dict[str, Any]] | None = None,
+                 description: str | None = None) -> dict[str, Any]:
     """`openapi_extra` for a route that reads its body itself: a JSON body of `model`, a multipart form with
     the given properties, and/or other media types."""
     content: dict[str, Any] = {}
@@ -48,6 +49,8 @@ def request_body(model: type[BaseModel] | None = None, *, multipart: dict[str, A
         content["application/json"] = {"schema": _ref(model)}
     if multipart is not None:
         content["multipart/form-data"] = {"schema": multipart}
+        if multipart_encoding:
+            content["multipart/form-data"]["encoding"] = multipart_encoding
     content.update(media or {})
     body: dict[str, Any] = {"required": True, "content": content}
     if description:
@@ -123,7 +126,7 @@ def declare_problems(schema: dict[str, Any]) -> dict[str, Any]:
     for unused in ("HTTPValidationError", "ValidationError"):
         schemas.pop(unused, None)
     _forbid_nul(schema["paths"])
-    _forbid_nul(schemas)
+    _forbid_nul({name: value for name, value in schemas.items() if name != "Problem"})  # problems echo input
     return schema
 
 

@@ -2,11 +2,21 @@
 
 from __future__ import annotations
 
+import re
+from datetime import datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from fastapi import Path, Query
 from fastapi.exceptions import RequestValidationError
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, ValidationInfo, field_validator
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    ValidationError,
+    ValidationInfo,
+    field_validator,
+)
 
 from app.core.errors import ProblemError
 from app.core.guard import InputRefused, check_json_text
@@ -22,6 +32,17 @@ EntityId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
 IdPath = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_DB_INT)]
 Offset = Annotated[int, Query(ge=0, le=MAX_DB_INT)]
+
+
+def _iso_text_only(value: Any) -> Any:
+    """Pydantic reads a number as a Unix time; the API documents an ISO 8601 date and time, and takes only that."""
+    if isinstance(value, int | float) or (isinstance(value, str) and _NUMBER.fullmatch(value.strip())):
+        raise ValueError("moet een datum en tijd zijn (ISO 8601, bijvoorbeeld 2026-05-01T21:30:00+02:00)")
+    return value
+
+
+_NUMBER = re.compile(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text_only)]
 
 
 class PatchModel(BaseModel):

@@ -74,18 +74,19 @@ def intake_answer(result: service.IntakeResult) -> Response:
 REPORT_FORM = {
     "type": "object", "required": ["report"],
     "properties": {
-        "report": {"type": "string", "description": "De melding als JSON (zoals de JSON-body: ReportIn)"},
+        "report": {"$ref": "#/components/schemas/ReportIn"},
         "photos": {"type": "array", "maxItems": 4, "items": {"type": "string", "format": "binary"},
                    "description": "JPEG, PNG, WebP of HEIC; EXIF wordt verwijderd"},
     },
 }
+REPORT_FORM_ENCODING = {"report": {"contentType": "application/json"}}  # the report part is JSON
 
 
 @router.post("", response_model=ReportOut, status_code=201, summary="Melding doorsturen (beheerder)",
              responses={200: {"model": ReportOut,
                               "description": "Dezelfde Idempotency-Key en inhoud: de eerste melding"},
                         **problems(429)},
-             openapi_extra=request_body(ReportIn, multipart=REPORT_FORM,
+             openapi_extra=request_body(ReportIn, multipart=REPORT_FORM, multipart_encoding=REPORT_FORM_ENCODING,
                                         description="JSON, of multipart met de melding en tot vier foto's"))
 async def submit(
     request: Request,

@@ -11,7 +11,7 @@ from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from app.core.database import utcnow
-from app.core.schemas import EntityId
+from app.core.schemas import EntityId, IsoDateTime
 from app.core.settings import config_dir
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
@@ -78,7 +78,7 @@ class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=4000)
     group_id: EntityId | None = None
-    observed_at: datetime | None = None
+    observed_at: IsoDateTime | None = None
     called_112: StrictBool | None = None  # "yes" or 1 is refused, not guessed
     location: LocationIn | None = None
 

@@ -6,7 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 from pydantic.json_schema import SkipJsonSchema
 
-from app.core.schemas import EntityId, PatchModel
+from app.core.schemas import EntityId, IsoDateTime, PatchModel
 
 Urgency = Literal["P1", "P2", "P3", "none"]
 Category = Literal["signalement", "delict", "verdachte_situatie", "informatie", "vermissing", "overig"]
@@ -149,8 +149,8 @@ class HotspotOut(BaseModel):
 class SignalementIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     code: str = Field(min_length=1, max_length=32)
-    issued_at: datetime
-    valid_until: datetime
+    issued_at: IsoDateTime
+    valid_until: IsoDateTime
     wijkcodes: list[str] = Field(min_length=1)
     offence: Offence | None = None
     description: str = Field(min_length=5, max_length=1000)
@@ -158,7 +158,7 @@ class SignalementIn(BaseModel):
 
 
 class SignalementPatch(PatchModel):
-    valid_until: datetime | SkipJsonSchema[None] = None
+    valid_until: IsoDateTime | SkipJsonSchema[None] = None
     wijkcodes: list[str] | SkipJsonSchema[None] = None
     description: str | SkipJsonSchema[None] = Field(default=None, min_length=5, max_length=1000)
     keywords: list[str] | SkipJsonSchema[None] = None
