@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Annotated, Any, ClassVar, Generic, TypeVar
 
 from fastapi import Path, Query
 from fastapi.exceptions import RequestValidationError
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -41,8 +42,17 @@ def _iso_text_only(value: Any) -> Any:
     return value
 
 
+def _representable_in_utc(value: datetime) -> datetime:
+    """Times are stored in UTC: one that falls outside the calendar there (year 1 at +23:59) is refused here."""
+    try:
+        value.astimezone(UTC)
+    except OverflowError:
+        raise ValueError("ligt buiten het bereik van de kalender") from None
+    return value
+
+
 _NUMBER = re.compile(r"[-+]?\d+(?:\.\d*)?(?:[eE][-+]?\d+)?")
-IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text_only)]
+IsoDateTime = Annotated[datetime, BeforeValidator(_iso_text_only), AfterValidator(_representable_in_utc)]
 
 
 class PatchModel(BaseModel):

@@ -229,3 +229,18 @@ async def test_a_nul_in_a_whatsapp_message_is_dropped_and_the_report_stored(app,
     assert response.status_code == 200 and response.json()["messages"] == ["created"]
     [report] = await _rows(app, Report)
     assert report.text == "Inbraak bezig Kerkstraat" and "\x00" not in report.text_original
+
+
+@pytest.mark.db
+async def test_a_time_outside_the_calendar_in_utc_or_given_as_a_number_is_422(client, demo):
+    admin = await login(client, demo["admin"])
+    for since in ("0001-01-01T00:00:00%2B23:59", "9999-12-31T23:59:59-23:59", "1700000000"):
+        response = await client.get(f"/api/v1/admin/audit?since={since}", headers=admin)
+        assert response.status_code == 422 and problem(response)["field"] == "since", since
+    wijkagent = await login(client, demo["wijkagent"])
+    response = await client.post("/api/v1/signalementen", headers=wijkagent, json={
+        "code": "SG-X", "issued_at": "0001-01-01T00:00:00+23:59", "valid_until": "2030-01-01T00:00:00Z",
+        "wijkcodes": ["WK036204"], "description": "Man met rode jas", "keywords": ["rode jas"]})
+    assert response.status_code == 422 and problem(response)["field"] == "issued_at"
+    listed = (await client.get("/api/v1/signalementen", headers=wijkagent)).json()
+    assert "SG-X" not in {s["code"] for s in listed}
