@@ -45,10 +45,12 @@ async def _read_multipart(request: Request, settings: Settings) -> tuple[ReportI
     if raw is None:
         raise InvalidInput("Het deel 'report' (JSON) ontbreekt.", field="report")
     body = parse_json_body(ReportIn, raw if isinstance(raw, str) else await raw.read(), field="report")
-    uploads = [item for item in form.getlist("photos") if isinstance(item, UploadFile)]
+    uploads = form.getlist("photos")
+    if not all(isinstance(item, UploadFile) for item in uploads):
+        raise InvalidInput("Een foto moet als bestand worden meegestuurd, niet als tekst.", field="photos")
     if len(uploads) > settings.photos_per_report:
         raise InvalidInput(f"Maximaal {settings.photos_per_report} foto's per melding.", field="photos")
-    return body, [await upload.read() for upload in uploads]
+    return body, [await upload.read() for upload in uploads if isinstance(upload, UploadFile)]
 
 
 def _sanitise_all(files: list[bytes], settings: Settings) -> list[SanitisedPhoto]:

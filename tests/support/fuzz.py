@@ -6,7 +6,7 @@ Schemathesis gets a fresh token through the hooks in tests/support/fuzz_hooks.py
 revokes the caller's own token (logout, token revocation, a deactivated beheerder) does not make the rest of
 the run a series of 401s. Usage:
 
-    python -m tests.support.fuzz [--examples N] [--database-url URL] [--seed S]
+    python -m tests.support.fuzz [--examples N] [--database-url URL | --postgres] [--seed S]
 """
 
 from __future__ import annotations
@@ -25,7 +25,7 @@ from typing import Any
 
 import httpx
 
-from tests.support.postgres import free_port
+from tests.support.postgres import PostgresServer, free_port
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 SECRETS = {
@@ -168,13 +168,19 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--examples", type=int, default=50, help="test cases per operation and principal")
     parser.add_argument("--database-url", default=None, help="default: a fresh SQLite file")
+    parser.add_argument("--postgres", action="store_true", help="on a throwaway PostgreSQL server instead")
     parser.add_argument("--seed", type=int, default=1)
     parser.add_argument("--phases", default=ALL_PHASES)
     parser.add_argument("--keep", type=Path, default=None, help="copy the ndjson reports into this folder")
     args = parser.parse_args()
-    with tempfile.TemporaryDirectory(prefix="meldkamer-fuzz-db-") as folder:
-        url = args.database_url or f"sqlite+aiosqlite:///{folder}/fuzz.db"
-        results = run(url, args.examples, args.seed, phases=args.phases, keep=args.keep)
+    server = PostgresServer() if args.postgres else None
+    try:
+        with tempfile.TemporaryDirectory(prefix="meldkamer-fuzz-db-") as folder:
+            url = server.start() if server else args.database_url or f"sqlite+aiosqlite:///{folder}/fuzz.db"
+            results = run(url, args.examples, args.seed, phases=args.phases, keep=args.keep)
+    finally:
+        if server is not None:
+            server.stop()
     for result in results:
         print(result.output[-4000:])
     for result in results:
