@@ -78,10 +78,8 @@ def _statuses_for(method: str, operation: dict[str, Any]) -> set[int]:
         statuses |= {401, 403}
     if any(parameter.get("in") == "path" for parameter in operation.get("parameters", [])):
         statuses.add(404)
-    if method in WRITE_METHODS:
+    if method in WRITE_METHODS or "requestBody" in operation:
         statuses |= {409, 413}
-    if "requestBody" in operation:
-        statuses |= {413, 415}
     return statuses
 
 
