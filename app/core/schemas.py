@@ -29,7 +29,7 @@ M = TypeVar("M", bound=BaseModel)
 # and a larger number can name no row. Without the bound it reaches the driver and fails there with a 500.
 MAX_DB_INT = 2**31 - 1
 MAX_DB_BIGINT = 2**63 - 1  # the event ids
-EntityId = Annotated[int, Field(ge=1, le=MAX_DB_INT)]
+EntityId = Annotated[int, Field(ge=1, le=MAX_DB_INT, strict=True)]  # strict: `true` is not the id 1
 IdPath = Annotated[int, Path(ge=1, le=MAX_DB_INT)]
 IdQuery = Annotated[int | None, Query(ge=1, le=MAX_DB_INT)]
 Offset = Annotated[int, Query(ge=0, le=MAX_DB_INT)]

@@ -65,13 +65,13 @@ class GroupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     wijkcode: str = Field(min_length=3, max_length=16)
-    member_count: int = Field(default=0, ge=0, le=100_000)
+    member_count: int = Field(default=0, ge=0, le=100_000, strict=True)
 
 
 class GroupPatch(PatchModel):
     name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
     wijkcode: str | SkipJsonSchema[None] = Field(default=None, min_length=3, max_length=16)
-    member_count: Annotated[int, Field(ge=0, le=100_000)] | SkipJsonSchema[None] = None
+    member_count: Annotated[int, Field(ge=0, le=100_000, strict=True)] | SkipJsonSchema[None] = None
     active: StrictBool | SkipJsonSchema[None] = None
 
 
@@ -130,7 +130,7 @@ class BeheerderOut(BaseModel):
 class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     label: str | None = Field(default=None, max_length=200)
-    days: int | None = Field(default=None, ge=1, le=730)
+    days: int | None = Field(default=None, ge=1, le=730, strict=True)
 
 
 class WallIn(BaseModel):

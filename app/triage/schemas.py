@@ -112,7 +112,7 @@ class HotspotIn(BaseModel):
     wijkcode: str | None = Field(default=None, max_length=16)
     lat: float = Field(ge=50.5, le=53.8)
     lon: float = Field(ge=3.0, le=7.5)
-    radius_m: int = Field(ge=10, le=5000)
+    radius_m: int = Field(ge=10, le=5000, strict=True)
     offences: list[Offence] = Field(min_length=1)
     hot_times: list[str] = Field(default_factory=list, description="HH:MM-HH:MM, optioneel met dag: 'Sa 20:00-02:00'")
     note: str | None = Field(default=None, max_length=1000)
@@ -123,7 +123,7 @@ class HotspotIn(BaseModel):
 class HotspotPatch(PatchModel):
     clearable = frozenset({"note", "valid_from", "valid_until"})
     name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
-    radius_m: Annotated[int, Field(ge=10, le=5000)] | SkipJsonSchema[None] = None
+    radius_m: Annotated[int, Field(ge=10, le=5000, strict=True)] | SkipJsonSchema[None] = None
     offences: list[Offence] | SkipJsonSchema[None] = None
     hot_times: list[str] | SkipJsonSchema[None] = None
     note: str | None = Field(default=None, max_length=1000)
