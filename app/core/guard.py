@@ -17,7 +17,7 @@ from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
 from app.core.errors import PROBLEM_JSON
 
-MAX_JSON_DEPTH = 32  # our deepest shape (a GeoJSON multipolygon in a body) needs 6
+MAX_JSON_DEPTH = 32  # our request shapes nest four levels at most (an alert's target circle)
 # Signed webhooks whose senders cannot be asked to fix their text: NULs are removed there (strip_nul), not refused.
 NUL_TOLERANT_PATHS = ("/webhooks/whatsapp",)
 
@@ -43,7 +43,7 @@ def _nul_refused(field: str) -> InputRefused:
 
 _JSON_STRING = re.compile(rb'"[^"\\]*+(?:\\.[^"\\]*+)*+(?:"|\Z)', re.DOTALL)  # an unterminated one runs to the end
 _NOT_BRACKETS = bytes(sorted(set(range(256)) - set(b"[]{}")))
-_STEP = np.zeros(256, dtype=np.int8)  # an opening bracket goes one level down, a closing one up
+_STEP = np.zeros(256, dtype=np.int8)  # an opening bracket is one level deeper, a closing one back out
 _STEP[[ord("["), ord("{")]] = 1
 _STEP[[ord("]"), ord("}")]] = -1
 
