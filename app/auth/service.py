@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.audit import service as audit
@@ -77,11 +77,16 @@ async def _lockout_seconds(session: AsyncSession, settings: Settings, username: 
     """Seconds until a login may be tried again, or None when it may be tried now."""
     window = timedelta(minutes=settings.login_lockout_minutes)
     since = utcnow() - window
-    recent = select(AuditEntry.at).where(AuditEntry.action == LOGIN_FAILED, AuditEntry.at > since)
-    limits = [(recent.where(AuditEntry.target_type == LOGIN_NAME, AuditEntry.target_id == _login_key(username)),
-               settings.login_max_failures)]
+    # A name's count starts again after its last successful login (an address's does not: one good account
+    # must not reset a spray). Only a known name with its password has successes, so this reveals nothing.
+    last_success = await session.scalar(select(func.max(AuditEntry.at)).where(
+        AuditEntry.action == "login.success", AuditEntry.actor_name == username, AuditEntry.at > since))
+    failures = select(AuditEntry.at).where(AuditEntry.action == LOGIN_FAILED)
+    limits = [(failures.where(AuditEntry.target_type == LOGIN_NAME, AuditEntry.target_id == _login_key(username),
+                              AuditEntry.at > (last_success or since)), settings.login_max_failures)]
     if source_ip:
-        limits.append((recent.where(AuditEntry.source_ip == source_ip), settings.login_address_max_failures))
+        limits.append((failures.where(AuditEntry.source_ip == source_ip, AuditEntry.at > since),
+                       settings.login_address_max_failures))
     waits = []
     for query, limit in limits:
         times = (await session.scalars(query.order_by(AuditEntry.at.desc()).limit(limit))).all()
