@@ -23,9 +23,13 @@ from app.broadcast.worker import start_delivery_worker
 from app.core.dashboard import mount_dashboard
 from app.core.database import create_engine, create_read_engine, create_sessionmaker, wal_checkpointer
 from app.core.errors import install_error_handlers
+from app.core.guard import RequestGuardMiddleware
+from app.core.headers import SecurityHeadersMiddleware
+from app.core.health import metrics_router
 from app.core.health import router as health_router
 from app.core.logging import configure_logging
 from app.core.middleware import BodySizeLimitMiddleware, Metrics, RequestContextMiddleware
+from app.core.openapi import install_openapi
 from app.core.settings import Settings, get_settings
 from app.events.hub import start_event_hub
 from app.events.router import router as events_router
@@ -36,6 +40,7 @@ from app.hotspots.router import router as hotspots_router
 from app.incidents.router import router as incidents_router
 from app.incidents.sweeper import ClaimSweeper
 from app.intake.media import build_media_fetcher
+from app.intake.orphans import OrphanPhotoSweeper
 from app.intake.ratelimit import RateLimiter
 from app.intake.router import admin_router as quarantine_router
 from app.intake.router import router as intake_router
@@ -65,6 +70,10 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         event_hub = await start_event_hub(app)
         claim_sweeper = ClaimSweeper(app.state.sessionmaker, settings.claim_sweep_seconds)
         claim_sweeper.start()
+        orphan_sweeper = OrphanPhotoSweeper(app.state.read_sessionmaker, settings.photo_dir,
+                                            grace_seconds=settings.photo_orphan_grace_minutes * 60,
+                                            interval_seconds=settings.photo_orphan_sweep_minutes * 60)
+        orphan_sweeper.start()
         fetcher = build_media_fetcher(app.state.sessionmaker, settings, app.state.report_intake.photo_stored)
         app.state.media_fetcher = fetcher
         if fetcher is not None:
@@ -80,6 +89,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             await app.state.delivery_worker.stop()
         if fetcher is not None:
             await fetcher.stop()
+        await orphan_sweeper.stop()
         await claim_sweeper.stop()
         await event_hub.stop()
         if checkpointer is not None:
@@ -93,6 +103,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         description="Meldingen van WhatsApp-buurtgroepen: intake, triage, videowall en alarmering.",
         version="0.1.0",
         lifespan=lifespan,
+        # /docs is our own page with a vendored Swagger UI (app.core.dashboard); FastAPI's loads it from a CDN.
+        docs_url=None, redoc_url=None,
+        openapi_url="/openapi.json" if settings.serves_api_docs else None,
     )
     app.state.settings = settings
     app.state.resolve_token = resolve_token  # used by every route guard (app.core.deps)
@@ -111,8 +124,11 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.delivery_worker = None  # started in the lifespan unless broadcast_worker_in_app is off
 
     install_error_handlers(app)
-    _include_routers(app)
+    _include_routers(app, settings)
+    install_openapi(app)
+    app.add_middleware(RequestGuardMiddleware)  # inside the size limit: it reads whole bodies
     app.add_middleware(BodySizeLimitMiddleware, limit_for=_body_limit(settings))
+    app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app
 
@@ -139,11 +155,13 @@ def _body_limit(settings: Settings) -> Callable[[Scope], int]:
     return limit_for
 
 
-def _include_routers(app: FastAPI) -> None:
+def _include_routers(app: FastAPI, settings: Settings) -> None:
     # Routes are matched in the order they are included: the busiest (intake, webhooks) come first.
     app.include_router(intake_router, prefix="/api/v1")
     app.include_router(webhooks_router)
     app.include_router(health_router)
+    if settings.serves_metrics:
+        app.include_router(metrics_router)
     app.include_router(auth_router, prefix="/api/v1")
     app.include_router(admin_router, prefix="/api/v1")
     app.include_router(me_router, prefix="/api/v1")
@@ -158,4 +176,4 @@ def _include_routers(app: FastAPI) -> None:
     app.include_router(events_ws_router)
     app.include_router(broadcast_router, prefix="/api/v1")
     app.include_router(alerts_router, prefix="/api/v1")
-    mount_dashboard(app)
+    mount_dashboard(app, api_docs=settings.serves_api_docs)

@@ -9,6 +9,7 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Forbidden, Unauthorized
@@ -43,16 +44,21 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def presented_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
+# Declares the bearer token in the OpenAPI document (every guarded route lists it); the browser pages send the
+# same token as a session cookie instead.
+BEARER = HTTPBearer(auto_error=False, scheme_name="token",
+                    description="Token van /api/v1/auth/login, of het token van een beheerder of videowall")
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+
+
+def presented_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    if credentials is not None and credentials.credentials.strip():
+        return credentials.credentials.strip()
     return request.cookies.get(SESSION_COOKIE)
 
 
-async def current_principal(request: Request) -> Principal:
-    token = presented_token(request)
+async def current_principal(request: Request, credentials: BearerDep) -> Principal:
+    token = presented_token(request, credentials)
     if not token:
         raise Unauthorized()
     # A read connection of its own (no ORM session needed for one statement): no write lock on SQLite, and

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Query
 
 from app.core.deps import SessionDep, allow
 from app.core.principal import Principal
-from app.core.schemas import Page
+from app.core.schemas import IdPath, Offset, Page
 from app.core.vocabulary import DECIDERS, QUEUE_READERS, WALL_URGENCIES, Urgency
 from app.incidents import service
 from app.incidents.models import Incident
@@ -18,7 +18,6 @@ from app.triage.vocabulary import check_offences
 
 router = APIRouter(tags=["wachtrij en incidenten"])
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 async def incident_out(session: SessionDep, incident: Incident) -> IncidentOut:
@@ -60,23 +59,23 @@ async def get_queue(session: SessionDep, status: str | None = "open", urgency: U
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentOut)
-async def get_incident(incident_id: int, session: SessionDep, _: Principal = allow(*QUEUE_READERS)) -> IncidentOut:
+async def get_incident(incident_id: IdPath, session: SessionDep, _: Principal = allow(*QUEUE_READERS)) -> IncidentOut:
     return await incident_out(session, await service.get_incident(session, incident_id))
 
 
 @router.post("/incidents/{incident_id}/claim", response_model=IncidentOut, summary="Claimen (vervalt vanzelf)")
-async def claim(incident_id: int, session: SessionDep, actor: Principal = allow(*DECIDERS)) -> IncidentOut:
+async def claim(incident_id: IdPath, session: SessionDep, actor: Principal = allow(*DECIDERS)) -> IncidentOut:
     return await incident_out(session, await service.claim(session, actor, incident_id))
 
 
 @router.delete("/incidents/{incident_id}/claim", response_model=IncidentOut, summary="Claim loslaten")
-async def release(incident_id: int, session: SessionDep, actor: Principal = allow(*DECIDERS)) -> IncidentOut:
+async def release(incident_id: IdPath, session: SessionDep, actor: Principal = allow(*DECIDERS)) -> IncidentOut:
     return await incident_out(session, await service.release(session, actor, incident_id))
 
 
 @router.patch("/incidents/{incident_id}", response_model=IncidentOut,
               summary="Beoordelen: urgentie, categorie, delict, locatie, opvolging, resultaat, terugkoppeling, sluiten")
-async def update(incident_id: int, body: IncidentPatch, session: SessionDep, kb: KnowledgeBaseDep,
+async def update(incident_id: IdPath, body: IncidentPatch, session: SessionDep, kb: KnowledgeBaseDep,
                  actor: Principal = allow(*DECIDERS)) -> IncidentOut:
     check_offences(kb.lexicon, [body.offence], "offence")
     fields = frozenset(body.model_fields_set - {"reason"}) | ({"wijk_code"} if "wijkcode" in body.model_fields_set
@@ -90,13 +89,13 @@ async def update(incident_id: int, body: IncidentPatch, session: SessionDep, kb:
 
 
 @router.post("/incidents/{incident_id}/merge", response_model=IncidentOut, summary="Incidenten samenvoegen")
-async def merge(incident_id: int, body: MergeIn, session: SessionDep,
+async def merge(incident_id: IdPath, body: MergeIn, session: SessionDep,
                 actor: Principal = allow(*DECIDERS)) -> IncidentOut:
     return await incident_out(session, await service.merge(session, actor, incident_id, body.incident_ids))
 
 
 @router.post("/incidents/{incident_id}/split", response_model=IncidentOut, status_code=201,
              summary="Meldingen afsplitsen naar een nieuw incident")
-async def split(incident_id: int, body: SplitIn, session: SessionDep,
+async def split(incident_id: IdPath, body: SplitIn, session: SessionDep,
                 actor: Principal = allow(*DECIDERS)) -> IncidentOut:
     return await incident_out(session, await service.split(session, actor, incident_id, body.report_ids))

@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
+from app.core.schemas import EntityId
 from app.core.vocabulary import Category, FollowUp, Result, Urgency
 
 
@@ -77,7 +78,7 @@ class IncidentPatch(BaseModel):
     follow_up: FollowUp | None = None
     result: Result | None = None
     note_for_reporter: str | None = Field(default=None, max_length=1000)
-    close: bool = False
+    close: StrictBool = False
 
     @model_validator(mode="after")
     def _something(self) -> IncidentPatch:
@@ -90,9 +91,9 @@ class IncidentPatch(BaseModel):
 
 class MergeIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    incident_ids: list[int] = Field(min_length=1, max_length=50)
+    incident_ids: list[EntityId] = Field(min_length=1, max_length=50)
 
 
 class SplitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    report_ids: list[int] = Field(min_length=1, max_length=50)
+    report_ids: list[EntityId] = Field(min_length=1, max_length=50)

@@ -17,7 +17,7 @@ from app.events.service import emit
 from app.intake import service
 from app.intake.models import Report, ReportPhoto, WhatsAppStatus
 from app.intake.schemas import LocationIn, ReportIn
-from app.intake.whatsapp import InboundMessage, StatusUpdate
+from app.intake.whatsapp import InboundMessage, RejectedMessage, StatusUpdate
 
 # A photo or location that follows a text within this time belongs to that text (members send them apart).
 ATTACH_WINDOW = timedelta(minutes=10)
@@ -111,6 +111,12 @@ async def _quarantine(session: AsyncSession, message: InboundMessage, reason: st
         sender=message.from_phone_e164 or message.from_user_id, sender_name=message.profile_name,
         kind=message.kind, text=message.text, reason=reason,
     )
+    return Outcome("quarantined")
+
+
+async def quarantine_rejected(session: AsyncSession, message: RejectedMessage) -> Outcome:
+    await service.quarantine(session, channel=WHATSAPP, external_id=message.external_id, sender=message.sender,
+                             sender_name=None, kind="other", text=message.text, reason=f"ongeldig: {message.reason}")
     return Outcome("quarantined")
 
 

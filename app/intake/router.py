@@ -12,8 +12,9 @@ from starlette.datastructures import UploadFile
 from app.audit import service as audit
 from app.core.deps import SessionDep, SettingsDep, allow
 from app.core.errors import InvalidInput, ProblemError
+from app.core.openapi import problems, request_body
 from app.core.principal import Principal
-from app.core.schemas import Page, parse_json_body
+from app.core.schemas import IdPath, Offset, Page, parse_json_body
 from app.core.settings import Settings
 from app.core.vocabulary import STAFF
 from app.intake import service
@@ -23,7 +24,6 @@ from app.intake.schemas import QuarantineOut, ReportIn, ReportOut
 router = APIRouter(prefix="/reports", tags=["meldingen"])
 admin_router = APIRouter(prefix="/admin/quarantine", tags=["meldingen"])
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class TooManyReports(ProblemError):
@@ -44,11 +44,13 @@ async def _read_multipart(request: Request, settings: Settings) -> tuple[ReportI
     raw = form.get("report")
     if raw is None:
         raise InvalidInput("Het deel 'report' (JSON) ontbreekt.", field="report")
-    body = parse_json_body(ReportIn, raw if isinstance(raw, str) else await raw.read())
-    uploads = [item for item in form.getlist("photos") if isinstance(item, UploadFile)]
+    body = parse_json_body(ReportIn, raw if isinstance(raw, str) else await raw.read(), field="report")
+    uploads = form.getlist("photos")
+    if not all(isinstance(item, UploadFile) for item in uploads):
+        raise InvalidInput("Een foto moet als bestand worden meegestuurd, niet als tekst.", field="photos")
     if len(uploads) > settings.photos_per_report:
         raise InvalidInput(f"Maximaal {settings.photos_per_report} foto's per melding.", field="photos")
-    return body, [await upload.read() for upload in uploads]
+    return body, [await upload.read() for upload in uploads if isinstance(upload, UploadFile)]
 
 
 def _sanitise_all(files: list[bytes], settings: Settings) -> list[SanitisedPhoto]:
@@ -71,8 +73,23 @@ def intake_answer(result: service.IntakeResult) -> Response:
                     media_type="application/json")
 
 
+REPORT_FORM = {
+    "type": "object", "required": ["report"],
+    "properties": {
+        "report": {"$ref": "#/components/schemas/ReportIn"},
+        "photos": {"type": "array", "maxItems": 4, "items": {"type": "string", "format": "binary"},
+                   "description": "JPEG, PNG, WebP of HEIC; EXIF wordt verwijderd"},
+    },
+}
+REPORT_FORM_ENCODING = {"report": {"contentType": "application/json"}}  # the report part is JSON
+
+
 @router.post("", response_model=ReportOut, status_code=201, summary="Melding doorsturen (beheerder)",
-             responses={200: {"description": "Dezelfde Idempotency-Key en inhoud: de eerste melding"}})
+             responses={200: {"model": ReportOut,
+                              "description": "Dezelfde Idempotency-Key en inhoud: de eerste melding"},
+                        **problems(429)},
+             openapi_extra=request_body(ReportIn, multipart=REPORT_FORM, multipart_encoding=REPORT_FORM_ENCODING,
+                                        description="JSON, of multipart met de melding en tot vier foto's"))
 async def submit(
     request: Request,
     session: SessionDep,
@@ -104,7 +121,7 @@ async def list_mine(session: SessionDep, limit: Limit = 50, offset: Offset = 0,
 
 
 @router.get("/{report_id}", response_model=ReportOut, summary="Eén melding")
-async def get_one(report_id: int, session: SessionDep,
+async def get_one(report_id: IdPath, session: SessionDep,
                   principal: Principal = allow("beheerder", *STAFF)) -> ReportOut:
     if principal.kind == "beheerder":
         report = await service.get_own_report(session, principal.id, report_id)
@@ -115,7 +132,7 @@ async def get_one(report_id: int, session: SessionDep,
 
 @router.get("/{report_id}/photos/{photo_id}", summary="Foto bij een melding (wordt gelogd)",
             response_class=FileResponse)
-async def get_photo(report_id: int, photo_id: int, session: SessionDep, settings: SettingsDep,
+async def get_photo(report_id: IdPath, photo_id: IdPath, session: SessionDep, settings: SettingsDep,
                     principal: Principal = allow("operator", "specialist", "wijkagent", "admin")) -> FileResponse:
     photo = await service.photo_for_staff(session, report_id, photo_id)
     audit.record(session, principal, "photo.view", target_type="report_photo", target_id=photo.id,

@@ -304,11 +304,14 @@ async def photo_for_staff(session: AsyncSession, report_id: int, photo_id: int) 
 
 async def quarantine(session: AsyncSession, *, channel: str, external_id: str, sender: str | None,
                      sender_name: str | None, kind: str, text: str | None, reason: str) -> bool:
-    """Keeps a message we cannot accept for admins to look at; False when it was already there."""
+    """Keeps a message we cannot accept for admins to look at; False when it was already there. What comes
+    from outside is cut to its column, so that keeping it can never fail."""
+    external_id = external_id[:200]
     if await session.scalar(select(QuarantinedMessage.id).where(QuarantinedMessage.external_id == external_id)):
         return False
-    session.add(QuarantinedMessage(channel=channel, external_id=external_id, sender=sender,
-                                   sender_name=sender_name, kind=kind, text=text, reason=reason))
+    session.add(QuarantinedMessage(channel=channel, external_id=external_id, sender=sender[:64] if sender else None,
+                                   sender_name=sender_name[:200] if sender_name else None, kind=kind[:16],
+                                   text=text, reason=reason[:64]))
     try:
         await session.commit()
     except IntegrityError:

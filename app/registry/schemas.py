@@ -1,11 +1,13 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Annotated, Any
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
+from app.core.schemas import EntityId, PatchModel
 from app.core.vocabulary import Channel
 
 
@@ -62,15 +64,14 @@ class GroupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     wijkcode: str = Field(min_length=3, max_length=16)
-    member_count: int = Field(default=0, ge=0, le=100_000)
+    member_count: int = Field(default=0, ge=0, le=100_000, strict=True)
 
 
-class GroupPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    wijkcode: str | None = Field(default=None, min_length=3, max_length=16)
-    member_count: int | None = Field(default=None, ge=0, le=100_000)
-    active: bool | None = None
+class GroupPatch(PatchModel):
+    name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
+    wijkcode: str | SkipJsonSchema[None] = Field(default=None, min_length=3, max_length=16)
+    member_count: Annotated[int, Field(ge=0, le=100_000, strict=True)] | SkipJsonSchema[None] = None
+    active: StrictBool | SkipJsonSchema[None] = None
 
 
 class GroupOut(BaseModel):
@@ -89,8 +90,8 @@ class BeheerderIn(BaseModel):
     phone: str | None = Field(default=None, max_length=32)
     email: EmailStr | None = None
     channels: list[Channel] = Field(default_factory=lambda: list[Channel](["whatsapp"]))
-    group_ids: list[int] = []
-    active: bool = True
+    group_ids: list[EntityId] = []
+    active: StrictBool = True
 
     @field_validator("phone")
     @classmethod
@@ -98,14 +99,14 @@ class BeheerderIn(BaseModel):
         return normalise_phone(value) if value else None
 
 
-class BeheerderPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+class BeheerderPatch(PatchModel):
+    clearable = frozenset({"phone", "email"})
+    name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
     phone: str | None = Field(default=None, max_length=32)
     email: EmailStr | None = None
-    channels: list[Channel] | None = None
-    group_ids: list[int] | None = None
-    active: bool | None = None
+    channels: list[Channel] | SkipJsonSchema[None] = None
+    group_ids: list[EntityId] | SkipJsonSchema[None] = None
+    active: StrictBool | SkipJsonSchema[None] = None
 
     @field_validator("phone")
     @classmethod
@@ -128,13 +129,19 @@ class BeheerderOut(BaseModel):
 class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     label: str | None = Field(default=None, max_length=200)
-    days: int | None = Field(default=None, ge=1, le=730)
+    days: int | None = Field(default=None, ge=1, le=730, strict=True)
 
 
 class WallIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     region_code: str
+
+
+class WallPatch(PatchModel):
+    name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
+    active: StrictBool | SkipJsonSchema[None] = Field(default=None, description="false: het token van de wall werkt "
+                                                                        "niet meer en open streams sluiten")
 
 
 class WallOut(BaseModel):

@@ -129,9 +129,11 @@ async def test_a_reply_with_news_is_a_report_and_someone_elses_alert_is_not_mark
     news = await _webhook(client, webhook_payload(messages=[sighting]))
     assert news["messages"] == ["created"]
     other = await _webhook(client, webhook_payload(messages=[_reply(second, "ok", ours.provider_message_id)]))
-    assert other["messages"] != ["reply"]
+    assert other["messages"] == ["reply"]  # an acknowledgement of a message not sent to you: no report either
 
-    assert (await _delivery(app, first.id)).forwarded_at is None
+    assert (await _delivery(app, first["id"])).forwarded_at is None
+    async with app.state.sessionmaker() as session:
+        assert [r.text for r in (await session.scalars(select(Report))).all()] == [sighting["text"]["body"]]
 
 
 async def test_the_portal_lists_own_alerts_and_marks_them_forwarded(app, client, worker, fake):
