@@ -131,7 +131,7 @@ async def test_a_reply_with_news_is_a_report_and_someone_elses_alert_is_not_mark
     other = await _webhook(client, webhook_payload(messages=[_reply(second, "ok", ours.provider_message_id)]))
     assert other["messages"] == ["reply"]  # an acknowledgement of a message not sent to you: no report either
 
-    assert (await _delivery(app, first["id"])).forwarded_at is None
+    assert (await _delivery(app, first.id)).forwarded_at is None
     async with app.state.sessionmaker() as session:
         assert [r.text for r in (await session.scalars(select(Report))).all()] == [sighting["text"]["body"]]
 
