@@ -166,8 +166,6 @@ def triage(report: ReportFacts, kb: KnowledgeBase) -> TriageResult:
     if a.called_112:
         reasons.append(Reason("called_112", "politie/112 is al op de hoogte"
                               if not a.police_info else "informatie afkomstig van politie/wijkagent"))
-    for code, phrase in a.floors:
-        reasons.append(Reason(code, f"veiligheidsvloer P1: {FLOOR_TEXTS.get(code, code)} ('{phrase}')"))
     if a.unrecognised:
         reasons.append(Reason(UNRECOGNISED, "niet herkend: beoordeel zelf"))
     if a.missing_person and a.noise is None:
@@ -212,6 +210,8 @@ def triage(report: ReportFacts, kb: KnowledgeBase) -> TriageResult:
 
     if a.floors and a.in_progress and a.category not in ("informatie", "overig"):
         urgency = "P1"
+        reasons.extend(Reason(code, f"veiligheidsvloer P1: {FLOOR_TEXTS.get(code, code)} ('{phrase}')")
+                       for code, phrase in a.floors)
     elif a.unrecognised:
         urgency = "P3"
     elif a.category == "overig":
@@ -237,6 +237,9 @@ def triage(report: ReportFacts, kb: KnowledgeBase) -> TriageResult:
             urgency = "P2"
         else:
             urgency = "P3"
+
+    if urgency == "P1" and a.assumed_now:
+        reasons.append(Reason("unsure_time", "geen tijd genoemd: bij twijfel als nu behandeld (hoogste urgentie)"))
 
     # --- advice for the beheerder
     if a.noise == "huisdier":

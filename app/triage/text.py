@@ -65,6 +65,7 @@ class TextAnalysis:
     category: Category
     floors: tuple[tuple[str, str], ...] = ()  # (reason code, the words) of each P1 safety floor found
     unrecognised: bool = False  # non-empty text the engine cannot place: a human judges it
+    assumed_now: bool = False  # no time named: taken as happening now (the higher urgency when unsure)
 
     @property
     def crime(self) -> bool:
@@ -323,6 +324,7 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
     # in progress: about the reported event itself
     t = time
     in_progress_minutes = float(lexicon.setting("in_progress_minutes", 30))
+    assumed_now = False
     # a warning ("oplichters bellen aan, vraag altijd om een pasje"), not a scene happening now
     warning_only = general_info and t.now is None and t.minutes_ago is None and not description
     if noise is not None:
@@ -339,7 +341,8 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
     elif t.past is not None or t.habitual is not None or t.completed or warning_only:
         in_progress = False
     else:
-        in_progress = True
+        in_progress = True  # no time named: unsure between now and earlier, so the more urgent reading
+        assumed_now = True
     recent = in_progress or (t.minutes_ago is not None and t.minutes_ago <= float(
         lexicon.setting("recent_minutes", 90)))
 
@@ -385,7 +388,8 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
         no_suspect=no_suspect,
         called_112=called_112, police_info=police_info, general_info=general_info, calloff=calloff,
         noise=noise, time=time, in_progress=in_progress and category != "informatie", recent=recent,
-        category=category, floors=floors, unrecognised=unrecognised and category in _UNRECOGNISED_CATEGORIES,
+        category=category, floors=floors, assumed_now=assumed_now and in_progress,
+        unrecognised=unrecognised and category in _UNRECOGNISED_CATEGORIES,
     )
 
 
