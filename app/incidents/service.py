@@ -27,6 +27,7 @@ from app.incidents.grouping import GROUPING_METRES, GROUPING_MINUTES, IncidentCa
 from app.incidents.models import JOINABLE_INCIDENT, Incident
 from app.intake.models import Report, ReportPhoto
 from app.registry.models import Group
+from app.triage.engine import UNRECOGNISED
 
 URGENCY_RANK = {code: URGENCY.rank(code) for code in URGENCY}  # for SQL CASE expressions
 GROUPING_WINDOW = timedelta(minutes=GROUPING_MINUTES)
@@ -258,7 +259,15 @@ async def incident_event(session: AsyncSession | AsyncConnection, incident: Inci
         "photo": {"report_id": photo[0], "photo_id": photo[1]} if photo else None,
         "follow_up": incident.follow_up, "result": incident.result,
         "claimed_by": await _claim_holder(session, incident), "appearance_only": incident.appearance_only,
+        "unrecognised": await _has_unrecognised_report(session, incident),
     }
+
+
+async def _has_unrecognised_report(session: AsyncSession | AsyncConnection, incident: Incident) -> bool:
+    """Does a report of the incident carry the triage's "niet herkend" reason (the console marks it)?"""
+    suggestions = (await session.execute(select(Report.triage).where(Report.incident_id == incident.id))).scalars()
+    return any(reason.get("code") == UNRECOGNISED
+               for suggestion in suggestions if suggestion for reason in suggestion.get("reasons") or ())
 
 
 async def _claim_holder(session: AsyncSession | AsyncConnection, incident: Incident) -> str | None:

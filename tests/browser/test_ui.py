@@ -252,6 +252,20 @@ def test_the_console_flags_appearance_only_reports_and_filters(server: Server, n
     expect(row).to_have_count(0)
 
 
+def test_the_console_marks_a_report_the_triage_did_not_recognise(server: Server, new_context: Any) -> None:
+    console = open_console(new_context, server)
+    report = server.report(server.beheerder("WK003402"), "Er klinkt gepiep uit het transformatorhuisje naast de speeltuin")
+    incident = server.incident_of(report["id"])
+    row = queue_row(console, incident["id"])
+    expect(row.locator(".tag.unrecognised")).to_have_text("niet herkend", timeout=LIVE)
+    expect(row.locator(".badge")).to_have_text("P3")
+    row.click()
+    expect(console.locator("#d-unrecognised")).to_have_text("niet herkend")
+    expect(console.locator("#detail")).to_contain_text("niet herkend: beoordeel zelf")
+    console.reload()
+    expect(queue_row(console, incident["id"]).locator(".tag.unrecognised")).to_have_text("niet herkend", timeout=LIVE)
+
+
 def test_a_second_operator_sees_the_claim_live(server: Server, new_context: Any) -> None:
     report = server.report(server.beheerder("WK036302"),
                            "Nu probeert iemand bij de Rechtboomssloot fietsen open te knippen, hij is nog bezig")

@@ -33,3 +33,8 @@ export const wijkName = (code) => (code ? S.wijkNames.get(code) || code : "wijk 
 export function incidentWhat(incident) {
   return incident.offence ? label("offences", incident.offence) : label("categories", incident.category, "Incident");
 }
+
+/** The triage could not place the report's text ("niet herkend"): an operator should read it. */
+export function isUnrecognised(report) {
+  return (report.reasons || []).some((r) => r.code === "unrecognised");
+}
