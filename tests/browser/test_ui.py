@@ -254,7 +254,8 @@ def test_the_console_flags_appearance_only_reports_and_filters(server: Server, n
 
 def test_the_console_marks_a_report_the_triage_did_not_recognise(server: Server, new_context: Any) -> None:
     console = open_console(new_context, server)
-    report = server.report(server.beheerder("WK003402"), "Er klinkt gepiep uit het transformatorhuisje naast de speeltuin")
+    report = server.report(server.beheerder("WK003402"),
+                           "Er klinkt gepiep uit het transformatorhuisje naast de speeltuin")
     incident = server.incident_of(report["id"])
     row = queue_row(console, incident["id"])
     expect(row.locator(".tag.unrecognised")).to_have_text("niet herkend", timeout=LIVE)
