@@ -27,6 +27,7 @@ from app.core.settings import config_dir as default_config_dir
 from app.triage.geo import AMSTERDAM, HotWindow, parse_hot_time
 from app.triage.keywords import KeywordPattern, compile_keyword
 from app.triage.lexicon import CompiledLexicon, Lexicon, compile_lexicon, parse_lexicon
+from app.triage.lexicon.schema import LexiconSchemaError, line_of
 from app.triage.location import Street, StreetIndex, build_street_index, street_points_from_rows
 
 __all__ = [
@@ -257,7 +258,14 @@ def load_signalementen_json(path: Path | str) -> list[Signalement]:
 
 
 def load_lexicon(path: Path | str) -> Lexicon:
-    return parse_lexicon(yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
+    """config/triage.yaml parsed and validated; a shape error names the file and line."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        return parse_lexicon(yaml.safe_load(text) or {})
+    except LexiconSchemaError as exc:
+        line = line_of(text, exc.path)
+        place = f"{path}, line {line}" if line else str(path)
+        raise LexiconSchemaError(exc.path, f"{exc.message} ({place})") from exc
 
 
 GEO_FILES = ("wijken.geojson", "streets.csv", "hotspots.geojson", "signalementen.json")

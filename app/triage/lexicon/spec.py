@@ -11,10 +11,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from app.triage.lexicon.document import normalise
-
-
-class LexiconError(ValueError):
-    """The lexicon is malformed (unknown class, bad regex, missing section)."""
+from app.triage.lexicon.schema import LexiconError, validate_lexicon
 
 
 @dataclass(frozen=True)
@@ -131,6 +128,7 @@ def parse_lexicon(data: Mapping[str, Any]) -> Lexicon:
     """Validate the YAML mapping of config/triage.yaml into a Lexicon."""
     if not isinstance(data, Mapping):
         raise LexiconError("the triage lexicon must be a mapping")
+    validate_lexicon(data)
     classes = {str(k): tuple(str(x) for x in (v or ())) for k, v in (data.get("classes") or {}).items()}
     offences = {
         str(name): OffenceSpec(_rules(spec.get("crime"), f"offences.{name}.crime"),
