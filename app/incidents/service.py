@@ -26,6 +26,7 @@ from app.events.service import NewEvent, emit
 from app.incidents.grouping import GROUPING_METRES, GROUPING_MINUTES, IncidentCandidate, find_incident, is_noise
 from app.incidents.models import JOINABLE_INCIDENT, Incident
 from app.intake.models import Report, ReportPhoto
+from app.learning.service import record_decision
 from app.registry.models import Group
 from app.triage.engine import UNRECOGNISED
 
@@ -378,6 +379,7 @@ async def update_incident(session: AsyncSession, actor: Principal, incident_id: 
     await _ensure_not_claimed_by_other(session, incident, actor)
     reports = await _reports_of(session, incident.id)
     _apply_overrides(incident, change)
+    await record_decision(session, incident, reports, change.fields, actor.id if actor.kind == "staff" else None)
     await _apply_outcome(session, actor, incident, reports, change)
     if change.close:
         _close(incident, reports)
