@@ -26,6 +26,7 @@ const may = (permission) => Boolean(S.me && S.vocabulary && S.vocabulary.allows(
 export const canReadQueue = () => may("read_queue");
 export const canDecide = () => may("decide");
 export const canSend = () => may("send_alerts");
+export const canReadAgreement = () => may("read_agreement");
 export const snapshotPending = () => !S.feed || S.feed.pending;
 export const wijkName = (code) => (code ? S.wijkNames.get(code) || code : "wijk onbekend");
 
