@@ -167,8 +167,8 @@ def analyse_time(doc: Doc, received_at: datetime, lex: CompiledLexicon) -> TimeI
     local = received_at.astimezone(AMSTERDAM)
     minute_of_day = local.hour * 60 + local.minute
     settings = lex.lexicon.settings
-    grace = float(settings.get("daypart_grace_minutes", 60))
-    tolerance = float(settings.get("clock_future_tolerance_minutes", 20))
+    grace = float(settings["daypart_grace_minutes"])
+    tolerance = float(settings["clock_future_tolerance_minutes"])
     text = doc.text
 
     daypart_past: tuple[str, int] | None = None
@@ -232,7 +232,7 @@ def _yield_offence(best: OffenceHit | None, candidates: Sequence[OffenceHit], le
     (settings.offence_yield: offence -> [other offence, signal of words specific to the offence])."""
     if best is None:
         return None
-    rule = (lex.lexicon.setting("offence_yield", None) or {}).get(best.offence)
+    rule = lex.lexicon.setting("offence_yield").get(best.offence)
     if not rule:
         return best
     other, specific = str(rule[0]), str(rule[1])
@@ -247,7 +247,7 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
     doc = doc or Doc.from_text(text)
     lexicon = lex.lexicon
     negators = lexicon.negators
-    neg_window = int(lexicon.setting("negation_window", 2))
+    neg_window = int(lexicon.setting("negation_window"))
 
     def spans(name: str) -> list[Span]:
         return lex.signal(name).spans(doc)
@@ -323,7 +323,7 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
 
     # in progress: about the reported event itself
     t = time
-    in_progress_minutes = float(lexicon.setting("in_progress_minutes", 30))
+    in_progress_minutes = float(lexicon.setting("in_progress_minutes"))
     assumed_now = False
     # a warning ("oplichters bellen aan, vraag altijd om een pasje"), not a scene happening now
     warning_only = general_info and t.now is None and t.minutes_ago is None and not description
@@ -344,7 +344,7 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
         in_progress = True  # no time named: unsure between now and earlier, so the more urgent reading
         assumed_now = True
     recent = in_progress or (t.minutes_ago is not None and t.minutes_ago <= float(
-        lexicon.setting("recent_minutes", 90)))
+        lexicon.setting("recent_minutes")))
 
     # category: first that applies (domain.md), police information is always informatie
     if noise is not None:
@@ -375,7 +375,7 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
     chosen = best if best is not None and noise is None and category != "vermissing" else None
     offence = chosen.offence if chosen is not None else None
     if offence is None and floors and category != "vermissing":
-        offence = lex.lexicon.setting("floor_offences", {}).get(floors[0][0])
+        offence = lex.lexicon.setting("floor_offences").get(floors[0][0])
     if floors and time.past is None and time.habitual is None and (
             time.minutes_ago is None or time.minutes_ago <= in_progress_minutes):
         in_progress = True

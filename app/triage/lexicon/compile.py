@@ -111,7 +111,7 @@ def _alternation(words: Iterable[str]) -> str:
 
 
 def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
-    compiler = PatternCompiler(lexicon.classes, int(lexicon.setting("frame_window", 6)))
+    compiler = PatternCompiler(lexicon.classes, int(lexicon.setting("frame_window")))
     signals = {name: compiler.matcher(name, rules) for name, rules in lexicon.signals.items()}
     offences = tuple(
         OffenceMatchers(name, compiler.matcher(f"{name}.crime", lexicon.offences[name].crime),
@@ -139,9 +139,8 @@ def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
         e for group in floors.values() for e in group.entries]
     vocabulary = {w for e in entries for w in e.words} | {e.joined for e in entries if e.joined}
     settings = lexicon.morphology
-    morphology = Morphology(vocabulary, settings.get("extra_lemmas") or {},
-                            settings.get("compound_blocked_prefixes") or (),
-                            int(settings.get("fuzzy_min_length", 7)), int(settings.get("particle_window", 8)))
+    morphology = Morphology(vocabulary, settings["extra_lemmas"], settings["compound_blocked_prefixes"],
+                            int(settings["fuzzy_min_length"]), int(settings["particle_window"]))
     return CompiledLexicon(
         lexicon=lexicon,
         signals=signals,

@@ -48,7 +48,7 @@ class SettingsModel(_Strict):
     in_progress_minutes: float = 30
     recent_minutes: float = 90
     clock_future_tolerance_minutes: float = 20
-    daypart_grace_minutes: float = 60
+    daypart_grace_minutes: float = 20
     frame_window: int = 6
     offence_yield: dict[str, list[str]] = {}
     negation_window: int = 2

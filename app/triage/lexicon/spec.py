@@ -77,8 +77,9 @@ class Lexicon:
     floors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lemma entries of the P1 floors
     morphology: Mapping[str, Any] = field(default_factory=dict)
 
-    def setting(self, name: str, default: Any) -> Any:
-        return self.settings.get(name, default)
+    def setting(self, name: str) -> Any:
+        """A setting; its default, where the file has none, is the one in lexicon/schema.py (SettingsModel)."""
+        return self.settings[name]
 
 
 REQUIRED_SIGNALS = (
@@ -128,7 +129,7 @@ def parse_lexicon(data: Mapping[str, Any]) -> Lexicon:
     """Validate the YAML mapping of config/triage.yaml into a Lexicon."""
     if not isinstance(data, Mapping):
         raise LexiconError("the triage lexicon must be a mapping")
-    validate_lexicon(data)
+    model = validate_lexicon(data)
     classes = {str(k): tuple(str(x) for x in (v or ())) for k, v in (data.get("classes") or {}).items()}
     offences = {
         str(name): OffenceSpec(_rules(spec.get("crime"), f"offences.{name}.crime"),
@@ -162,7 +163,7 @@ def parse_lexicon(data: Mapping[str, Any]) -> Lexicon:
     )
     return Lexicon(
         version=str(data.get("version", "1")),
-        settings=dict(data.get("settings") or {}),
+        settings=model.settings.model_dump(),  # every setting, the model's default where the file has none
         classes=classes,
         offences=offences,
         offence_priority=priority,
@@ -176,5 +177,5 @@ def parse_lexicon(data: Mapping[str, Any]) -> Lexicon:
                           for k, v in (data.get("keyword_synonyms") or {}).items()},
         advice={str(k): str(v) for k, v in (data.get("advice") or {}).items()},
         floors={str(k): _words(v, f"floors.{k}") for k, v in (data.get("floors") or {}).items()},
-        morphology=dict(data.get("morphology") or {}),
+        morphology=model.morphology.model_dump(),
     )
