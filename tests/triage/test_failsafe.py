@@ -124,6 +124,8 @@ def test_empty_text_is_still_none(run: Run) -> None:
     ("Automobilist reed een wandelaar aan en reed weg, de wandelaar is gewond", "floor_hit_and_run"),
     ("a guy is waving a gun around near the tram stop", "floor_weapon"),
     ("my neighbour is bleeding badly, someone hit her", "floor_harm"),
+    ("Mijn tasje is net uit mijn hand getrokken door een jongen op een fiets", "floor_snatch"),
+    ("my elderly father with dementia walked out 20 minutes ago", "floor_missing"),
 ])
 def test_each_p1_floor_has_its_own_reason(run: Run, text: str, code: str) -> None:
     result = run(text, AT, LASTAGE)

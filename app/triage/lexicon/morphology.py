@@ -4,8 +4,8 @@ A token is known by its forms: itself, its Dutch and English lemma (`simplemma`,
 the package: no download at run time) and any irregular lemma the lexicon adds. An entry matches
 
 - a token that has it as a form ("brak" -> breken, "gestolen" -> stelen, "robbed" -> rob);
-- as a separable verb, "breken + in": a form of the verb with its particle later in the same clause
-  ("brak ... in"), or the joined lemma ("inbreken", "ingebroken");
+- as a separable verb, "breken + in": a form of the verb with its particle in the same clause
+  ("brak ... in", "uit de hand getrokken"), or the joined lemma ("inbreken", "ingebroken");
 - as the head of a compound ("tuinschuur" -> schuur, "opengebroken" -> breken), not after a verb prefix
   ("ontbreken" is no "breken");
 - a long word misspelt within a small edit distance ("inbrekrs" -> inbreker);
@@ -157,13 +157,16 @@ class LemmaDoc:
                 continue
             if i + len(words) > n or not all(w in keys[i + k] for k, w in enumerate(words)):
                 continue
-            if entry.particle is None or self._particle_after(i, entry.particle):
+            if entry.particle is None or self._particle_near(i, entry.particle):
                 hits.append(i)
         return hits
 
-    def _particle_after(self, i: int, particle: str) -> bool:
-        last = min(len(self.tokens), i + 1 + self.morphology.particle_window)
-        return any(self.tokens[j] == particle and self.clause[j] == self.clause[i] for j in range(i + 1, last))
+    def _particle_near(self, i: int, particle: str) -> bool:
+        """The particle in the verb's clause: after it ("brak ... in"), or before a participle at the end
+        ("uit de hand getrokken")."""
+        window = self.morphology.particle_window
+        return any(self.tokens[j] == particle and self.clause[j] == self.clause[i] and j != i
+                   for j in range(max(0, i - window), min(len(self.tokens), i + 1 + window)))
 
     def negated(self, i: int, negators: frozenset[str], window: int) -> bool:
         return any(self.tokens[j] in negators and self.clause[j] == self.clause[i]
