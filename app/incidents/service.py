@@ -266,7 +266,9 @@ async def incident_event(session: AsyncSession | AsyncConnection, incident: Inci
 
 async def _has_unrecognised_report(session: AsyncSession | AsyncConnection, incident: Incident) -> bool:
     """Does a report of the incident carry the triage's "niet herkend" reason (the console marks it)?"""
-    suggestions = (await session.execute(select(Report.triage).where(Report.incident_id == incident.id))).scalars()
+    # no autoflush: flushing the pending changes here, before the event is emitted, delayed its delivery
+    query = select(Report.triage).where(Report.incident_id == incident.id).execution_options(autoflush=False)
+    suggestions = (await session.execute(query)).scalars()
     return any(reason.get("code") == UNRECOGNISED
                for suggestion in suggestions if suggestion for reason in suggestion.get("reasons") or ())
 
