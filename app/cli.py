@@ -7,8 +7,10 @@ import json
 import logging
 import signal
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
@@ -21,8 +23,10 @@ from app.core.errors import ProblemError
 from app.core.logging import configure_logging
 from app.core.principal import SYSTEM
 from app.core.settings import PROJECT_ROOT, Settings, get_settings
+from app.core.vocabulary import TIMEZONE
 from app.demo import seed_demo as run_seed
 from app.hotspots import service as hotspots
+from app.learning import service as learning
 from app.registry import imports
 from app.registry.imports import load_json_file
 from app.triage.evaluation import run_eval
@@ -164,6 +168,23 @@ def eval_triage(
         raise typer.BadParameter(f"{file} bestaat niet")
     raise typer.Exit(run_eval(file, predictions, as_json))
 
+
+
+@cli.command("export-labels")
+def export_labels(
+    out: Annotated[Path, typer.Option("--out", help="Doelbestand (JSONL, het formaat van eval-triage)")],
+    since: Annotated[str | None, typer.Option(help="Alleen beslissingen vanaf deze datum (JJJJ-MM-DD)")] = None,
+) -> None:
+    """Write the operators' decisions on the triage's labels as a labelled set for `eval-triage`."""
+    start = None
+    if since is not None:
+        try:
+            start = datetime.combine(date.fromisoformat(since), time(), tzinfo=ZoneInfo(TIMEZONE))
+        except ValueError as exc:
+            raise typer.BadParameter(f"{since} is geen datum (JJJJ-MM-DD)") from exc
+    examples = _with_session(lambda session: learning.examples_between(session, start))
+    count = learning.write_eval_file(examples, out)
+    typer.echo(f"{count} gelabelde meldingen geschreven naar {out}")
 
 
 @cli.command()

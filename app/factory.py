@@ -46,6 +46,7 @@ from app.intake.router import admin_router as quarantine_router
 from app.intake.router import router as intake_router
 from app.intake.webhooks import router as webhooks_router
 from app.intake.writer import IntakeWriter
+from app.learning.router import router as agreement_router
 from app.registry.router import admin_router, me_router
 from app.stats.router import router as stats_router
 from app.triage.router import router as meta_router
@@ -170,6 +171,7 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(incidents_router, prefix="/api/v1")
     app.include_router(hotspots_router, prefix="/api/v1")
     app.include_router(meta_router, prefix="/api/v1")
+    app.include_router(agreement_router, prefix="/api/v1")
     app.include_router(map_router, prefix="/api/v1")
     app.include_router(stats_router, prefix="/api/v1")
     app.include_router(events_router, prefix="/api/v1")

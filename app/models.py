@@ -15,11 +15,12 @@ from app.intake.models import (
     ReportPhoto,
     WhatsAppStatus,
 )
+from app.learning.models import LabelledExample
 from app.registry.models import Beheerder, Gemeente, Group, Region, Street, WallDisplay, Wijk
 
 __all__ = [
     "ApiToken", "AuditEntry", "Base", "Beheerder", "CaseCounter", "Event", "QuarantinedMessage", "Report",
     "ReportFeedback", "ReportPhoto", "WhatsAppStatus", "Incident", "Gemeente", "Group", "HotspotRecord", "Region",
     "SignalementRecord", "StaffUser", "Street", "WallDisplay", "Wijk",
-    "Broadcast", "Delivery", "RateLimitState", "WhatsAppWindow",
+    "Broadcast", "Delivery", "RateLimitState", "WhatsAppWindow", "LabelledExample",
 ]

@@ -98,9 +98,10 @@ DECIDERS: tuple[StaffRole, ...] = ("operator", "specialist")  # decide on incide
 ALERT_SENDERS: tuple[StaffRole, ...] = ("operator", "specialist", "wijkagent")
 QUEUE_READERS: tuple[StaffRole, ...] = ("operator", "specialist", "wijkagent", "analyst")
 KNOWLEDGE_EDITORS: tuple[StaffRole, ...] = ("wijkagent", "analyst")  # hotspots and signalementen
+AGREEMENT_READERS: tuple[StaffRole, ...] = ("analyst", "specialist")  # the engine against the operators
 PERMISSIONS: dict[str, tuple[StaffRole, ...]] = {
     "decide": DECIDERS, "send_alerts": ALERT_SENDERS, "read_queue": QUEUE_READERS,
-    "edit_knowledge": KNOWLEDGE_EDITORS,
+    "edit_knowledge": KNOWLEDGE_EDITORS, "read_agreement": AGREEMENT_READERS,
 }
 
 TIMEZONE = "Europe/Amsterdam"

@@ -14,7 +14,7 @@ from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.principal import Principal
 from app.hotspots.models import HotspotRecord, SignalementRecord
 from app.registry.schemas import ImportResult
-from app.triage.geo import parse_hot_time
+from app.triage.geo import AMSTERDAM, parse_hot_time
 
 
 def read_hotspots_geojson(data: dict[str, Any]) -> list[dict[str, Any]]:
@@ -46,8 +46,8 @@ def read_signalementen_json(data: Any) -> list[dict[str, Any]]:
     for index, item in enumerate(data):
         try:
             rows.append({
-                "code": str(item["id"]), "issued_at": datetime.fromisoformat(item["issued_at"]),
-                "valid_until": datetime.fromisoformat(item["valid_until"]),
+                "code": str(item["id"]), "issued_at": _aware(item["issued_at"]),
+                "valid_until": _aware(item["valid_until"]),
                 "wijkcodes": list(item.get("wijkcodes") or []), "offence": item.get("offence"),
                 "description": str(item["description"]), "keywords": list(item.get("keywords") or []),
             })
@@ -59,6 +59,12 @@ def read_signalementen_json(data: Any) -> list[dict[str, Any]]:
 
 def _date(value: Any) -> date | None:
     return date.fromisoformat(str(value)) if value else None
+
+
+def _aware(value: Any) -> datetime:
+    """A time without an offset is local time in the Netherlands (the file's authors write it so)."""
+    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
+    return moment if moment.tzinfo is not None else moment.replace(tzinfo=AMSTERDAM)
 
 
 async def upsert_hotspots(session: AsyncSession, actor: Principal, rows: list[dict[str, Any]]) -> ImportResult:

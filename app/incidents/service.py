@@ -26,7 +26,9 @@ from app.events.service import NewEvent, emit
 from app.incidents.grouping import GROUPING_METRES, GROUPING_MINUTES, IncidentCandidate, find_incident, is_noise
 from app.incidents.models import JOINABLE_INCIDENT, Incident
 from app.intake.models import Report, ReportPhoto
+from app.learning.service import record_decision
 from app.registry.models import Group
+from app.triage.engine import UNRECOGNISED
 
 URGENCY_RANK = {code: URGENCY.rank(code) for code in URGENCY}  # for SQL CASE expressions
 GROUPING_WINDOW = timedelta(minutes=GROUPING_MINUTES)
@@ -258,7 +260,17 @@ async def incident_event(session: AsyncSession | AsyncConnection, incident: Inci
         "photo": {"report_id": photo[0], "photo_id": photo[1]} if photo else None,
         "follow_up": incident.follow_up, "result": incident.result,
         "claimed_by": await _claim_holder(session, incident), "appearance_only": incident.appearance_only,
+        "unrecognised": await _has_unrecognised_report(session, incident),
     }
+
+
+async def _has_unrecognised_report(session: AsyncSession | AsyncConnection, incident: Incident) -> bool:
+    """Does a report of the incident carry the triage's "niet herkend" reason (the console marks it)?"""
+    # no autoflush: flushing the pending changes here, before the event is emitted, delayed its delivery
+    query = select(Report.triage).where(Report.incident_id == incident.id).execution_options(autoflush=False)
+    suggestions = (await session.execute(query)).scalars()
+    return any(reason.get("code") == UNRECOGNISED
+               for suggestion in suggestions if suggestion for reason in suggestion.get("reasons") or ())
 
 
 async def _claim_holder(session: AsyncSession | AsyncConnection, incident: Incident) -> str | None:
@@ -369,6 +381,7 @@ async def update_incident(session: AsyncSession, actor: Principal, incident_id: 
     await _ensure_not_claimed_by_other(session, incident, actor)
     reports = await _reports_of(session, incident.id)
     _apply_overrides(incident, change)
+    await record_decision(session, incident, reports, change.fields, actor.id if actor.kind == "staff" else None)
     await _apply_outcome(session, actor, incident, reports, change)
     if change.close:
         _close(incident, reports)

@@ -252,6 +252,42 @@ def test_the_console_flags_appearance_only_reports_and_filters(server: Server, n
     expect(row).to_have_count(0)
 
 
+def test_the_console_marks_a_report_the_triage_did_not_recognise(server: Server, new_context: Any) -> None:
+    console = open_console(new_context, server)
+    report = server.report(server.beheerder("WK003402"),
+                           "Er klinkt gepiep uit het transformatorhuisje naast de speeltuin")
+    incident = server.incident_of(report["id"])
+    row = queue_row(console, incident["id"])
+    expect(row.locator(".tag.unrecognised")).to_have_text("niet herkend", timeout=LIVE)
+    expect(row.locator(".badge")).to_have_text("P3")
+    row.click()
+    expect(console.locator("#d-unrecognised")).to_have_text("niet herkend")
+    expect(console.locator("#detail")).to_contain_text("niet herkend: beoordeel zelf")
+    console.reload()
+    expect(queue_row(console, incident["id"]).locator(".tag.unrecognised")).to_have_text("niet herkend", timeout=LIVE)
+
+
+def test_an_analyst_sees_where_the_operators_disagreed_with_the_triage(server: Server, new_context: Any) -> None:
+    report = server.report(server.beheerder("WK003402"), "Busje rijdt al de hele middag rondjes door de Meenten")
+    incident = server.incident_of(report["id"])
+    with server.staff("operator") as operator:
+        changed = operator.patch(f"/api/v1/incidents/{incident['id']}", json={"urgency": "P1"})
+        assert changed.status_code == 200, changed.text
+    operator_console = open_console(new_context, server)
+    expect(operator_console.locator("#agreement-button")).to_be_hidden()
+
+    console = open_console(new_context, server, "analyst")
+    console.locator("#agreement-button").click()
+    dialog = console.locator("#agreement-dialog")
+    expect(dialog.locator("#agreement-fields")).to_be_visible(timeout=LIVE)
+    expect(dialog.locator("#agreement-disagreements")).to_contain_text("Busje rijdt al de hele middag")
+    expect(dialog.locator("#agreement-disagreements")).to_contain_text("centralist P1")
+    dialog.locator("#agreement-from").fill("2020-01-01")
+    dialog.locator("#agreement-to").fill("2020-01-31")
+    dialog.get_by_role("button", name="Tonen").click()
+    expect(dialog.locator("#agreement-empty")).to_be_visible()
+
+
 def test_a_second_operator_sees_the_claim_live(server: Server, new_context: Any) -> None:
     report = server.report(server.beheerder("WK036302"),
                            "Nu probeert iemand bij de Rechtboomssloot fietsen open te knippen, hij is nog bezig")

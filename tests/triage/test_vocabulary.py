@@ -17,7 +17,8 @@ from app.triage.engine import ReportFacts, triage
 from app.triage.knowledge import load_knowledge_base_from_dir
 from tests.support.http import bearer, login, problem
 
-NEW_OFFENCE = {"label": "Stroperij", "crime": ["strop(en|er|ers|ten)", "wild ?strop\\w*"], "behaviour": []}
+NEW_OFFENCE = {"label": "Stroperij", "crime": ["strop(en|er|ers|ten)", "wild ?strop\\w*"], "behaviour": [],
+               "examples": {"match": ["een stroper bij de vijver"], "no_match": ["een visser bij de vijver"]}}
 POACHING_TEXT = "Er zijn net twee mannen aan het stropen in het park bij de vijver, ze hebben strikken gezet"
 
 

@@ -8,6 +8,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from app.triage.lexicon.match import Element, Frame, Matcher
+from app.triage.lexicon.morphology import EntryGroup, Morphology, parse_entries
 from app.triage.lexicon.spec import Lexicon, LexiconError, RuleSpec
 
 _CLASS_REF = re.compile(r"<(\w+)>")
@@ -97,6 +98,9 @@ class CompiledLexicon:
     bare_clock: re.Pattern[str]
     number_words: Mapping[str, float]
     units: Mapping[str, int]
+    morphology: Morphology
+    offence_lemmas: tuple[tuple[str, EntryGroup], ...]  # in priority order
+    floors: Mapping[str, EntryGroup]
 
     def signal(self, name: str) -> Matcher:
         return self.signals[name]
@@ -107,7 +111,7 @@ def _alternation(words: Iterable[str]) -> str:
 
 
 def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
-    compiler = PatternCompiler(lexicon.classes, int(lexicon.setting("frame_window", 6)))
+    compiler = PatternCompiler(lexicon.classes, int(lexicon.setting("frame_window")))
     signals = {name: compiler.matcher(name, rules) for name, rules in lexicon.signals.items()}
     offences = tuple(
         OffenceMatchers(name, compiler.matcher(f"{name}.crime", lexicon.offences[name].crime),
@@ -118,7 +122,7 @@ def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
     numbers = dict(t.number_words)
     units = dict(t.units)
     ago = re.compile(
-        r"(?<!\w)(?:(?P<num>\d+(?:[.,]\d+)?|" + _alternation(numbers) + r")\s*)?(?P<unit>"
+        r"(?<!\w)(?:(?P<num>\d+(?:[.,]\d+)?|[a-z]+(?:[ -][a-z]+){0,2})\s*)?(?P<unit>"
         + _alternation(units) + r")\s+(?:" + _alternation(t.ago_words) + r")(?!\w)"
     )
     clock = re.compile(
@@ -128,6 +132,15 @@ def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
     bare_clock = re.compile(r"(?<![\w:.])(?P<h>[01]?\d|2[0-3])[:](?P<m>[0-5]\d)(?![\w:])")
     dayparts = {" ".join(phrase.split()): (start, end) for phrase, start, end in t.dayparts}
     daypart_regex = re.compile(r"(?<!\w)(?:" + _alternation(dayparts) + r")(?!\w)") if dayparts else None
+    offence_lemmas = tuple((name, parse_entries(lexicon.offences[name].lemmas))
+                           for name in lexicon.offence_priority if lexicon.offences[name].lemmas)
+    floors = {name: parse_entries(values) for name, values in lexicon.floors.items()}
+    entries = [e for _, group in offence_lemmas for e in group.entries] + [
+        e for group in floors.values() for e in group.entries]
+    vocabulary = {w for e in entries for w in e.words} | {e.joined for e in entries if e.joined}
+    settings = lexicon.morphology
+    morphology = Morphology(vocabulary, settings["extra_lemmas"], settings["compound_blocked_prefixes"],
+                            int(settings["fuzzy_min_length"]), int(settings["particle_window"]))
     return CompiledLexicon(
         lexicon=lexicon,
         signals=signals,
@@ -145,4 +158,7 @@ def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
         bare_clock=bare_clock,
         number_words=numbers,
         units=units,
+        morphology=morphology,
+        offence_lemmas=offence_lemmas,
+        floors=floors,
     )

@@ -7,14 +7,11 @@ parsed YAML mapping (from a file or a database row) and gets a Lexicon back.
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.triage.lexicon.document import normalise
-
-
-class LexiconError(ValueError):
-    """The lexicon is malformed (unknown class, bad regex, missing section)."""
+from app.triage.lexicon.schema import LexiconError, validate_lexicon
 
 
 @dataclass(frozen=True)
@@ -42,6 +39,7 @@ class OffenceSpec:
     crime: tuple[RuleSpec, ...] = ()
     behaviour: tuple[RuleSpec, ...] = ()
     label: str = ""  # Dutch, for screens (GET /api/v1/meta)
+    lemmas: tuple[str, ...] = ()  # crime named by lemma entries, matched through the morphology layer
 
 
 @dataclass(frozen=True)
@@ -76,9 +74,12 @@ class Lexicon:
     negators: frozenset[str]
     keyword_synonyms: Mapping[str, tuple[str, ...]]
     advice: Mapping[str, str]
+    floors: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lemma entries of the P1 floors
+    morphology: Mapping[str, Any] = field(default_factory=dict)
 
-    def setting(self, name: str, default: Any) -> Any:
-        return self.settings.get(name, default)
+    def setting(self, name: str) -> Any:
+        """A setting; its default, where the file has none, is the one in lexicon/schema.py (SettingsModel)."""
+        return self.settings[name]
 
 
 REQUIRED_SIGNALS = (
@@ -110,6 +111,15 @@ def _rules(value: Any, where: str) -> tuple[RuleSpec, ...]:
     return tuple(out)
 
 
+def _words(value: Any, where: str) -> tuple[str, ...]:
+    if value is None:
+        return ()
+    if not isinstance(value, list) or not all(isinstance(v, str) and v.strip() for v in value):
+        raise LexiconError(f"{where}: expected a list of lemma entries")
+    return tuple(normalise(v) if "+" not in v else " + ".join(normalise(p) for p in v.split("+"))
+                 for v in value)
+
+
 def _minute_of_day(value: str) -> int:
     hours, minutes = str(value).split(":")
     return int(hours) * 60 + int(minutes)
@@ -119,11 +129,13 @@ def parse_lexicon(data: Mapping[str, Any]) -> Lexicon:
     """Validate the YAML mapping of config/triage.yaml into a Lexicon."""
     if not isinstance(data, Mapping):
         raise LexiconError("the triage lexicon must be a mapping")
+    model = validate_lexicon(data)
     classes = {str(k): tuple(str(x) for x in (v or ())) for k, v in (data.get("classes") or {}).items()}
     offences = {
         str(name): OffenceSpec(_rules(spec.get("crime"), f"offences.{name}.crime"),
                                _rules(spec.get("behaviour"), f"offences.{name}.behaviour"),
-                               _label(spec, f"offences.{name}"))
+                               _label(spec, f"offences.{name}"),
+                               _words(spec.get("lemmas"), f"offences.{name}.lemmas"))
         for name, spec in (data.get("offences") or {}).items()
     }
     signals = {str(k): _rules(v, f"signals.{k}") for k, v in (data.get("signals") or {}).items()}
@@ -151,7 +163,7 @@ def parse_lexicon(data: Mapping[str, Any]) -> Lexicon:
     )
     return Lexicon(
         version=str(data.get("version", "1")),
-        settings=dict(data.get("settings") or {}),
+        settings=model.settings.model_dump(),  # every setting, the model's default where the file has none
         classes=classes,
         offences=offences,
         offence_priority=priority,
@@ -164,4 +176,6 @@ def parse_lexicon(data: Mapping[str, Any]) -> Lexicon:
         keyword_synonyms={normalise(str(k)): tuple(normalise(str(x)) for x in v or ())
                           for k, v in (data.get("keyword_synonyms") or {}).items()},
         advice={str(k): str(v) for k, v in (data.get("advice") or {}).items()},
+        floors={str(k): _words(v, f"floors.{k}") for k, v in (data.get("floors") or {}).items()},
+        morphology=model.morphology.model_dump(),
     )

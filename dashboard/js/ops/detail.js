@@ -7,7 +7,7 @@ import {
 import { openCompose } from "./compose.js";
 import { URGENCY_KEYS } from "./keys.js";
 import { handleError } from "./login.js";
-import { canDecide, canSend, incidentWhat, label, options, S, wijkName } from "./state.js";
+import { canDecide, canSend, incidentWhat, isUnrecognised, label, options, S, wijkName } from "./state.js";
 
 const SHORT_URGENCY = { none: "Geen" }; // an urgency button has no room for "Geen politietaak"
 
@@ -62,7 +62,9 @@ export function renderDetail() {
     h("div", { class: "d-head" },
       h("span", { class: `badge badge-${incident.urgency}`, id: "d-urgency" }, label("urgencies", incident.urgency)),
       h("h2", { id: "d-title" }, `#${incident.id} ${incidentWhat(incident)} · ${wijkName(incident.wijkcode)}`),
-      incident.status !== "open" ? h("span", { class: "tag closed" }, label("incident_statuses", incident.status)) : null),
+      incident.status !== "open" ? h("span", { class: "tag closed" }, label("incident_statuses", incident.status)) : null,
+      incident.reports.some(isUnrecognised) ? h("span", { class: "tag unrecognised", id: "d-unrecognised",
+        title: "De triage herkende de tekst niet: beoordeel zelf" }, "niet herkend") : null),
     h("p", { class: "d-sub" },
       `Eerste melding ${fmtDateTime(incident.first_report_at)} (${fmtAge(incident.first_report_at)} geleden), ` +
       `laatste ${fmtTime(incident.last_report_at)} · ${incident.report_count} ` +
@@ -229,7 +231,8 @@ function reportView(report, incident, locked) {
         s ? h("span", { class: "tag" }, label("categories", s.category)) : null,
         s && s.offence ? h("span", { class: "tag" }, label("offences", s.offence)) : null,
         s && s.in_progress ? h("span", { class: "tag" }, "nu bezig") : null,
-        report.appearance_only ? h("span", { class: "tag appearance" }, "alleen uiterlijk, geen gedrag") : null),
+        report.appearance_only ? h("span", { class: "tag appearance" }, "alleen uiterlijk, geen gedrag") : null,
+        isUnrecognised(report) ? h("span", { class: "tag unrecognised" }, "niet herkend") : null),
       report.reasons.length ? h("ul", {}, report.reasons.map((r) => h("li", {}, r.text, " ", h("code", {}, `(${r.code})`))))
         : h("p", { class: "muted", style: "margin:0" }, "Geen redenen vastgelegd.")));
 }

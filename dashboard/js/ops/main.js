@@ -1,6 +1,7 @@
 // The console's entry module: sign in, then the queue as a snapshot plus live events, the counters, the connection.
 
 import { $, api, ApiError, connectionText, LiveFeed, throttle } from "../common.js";
+import { initAgreement } from "./agreement.js";
 import { applyBroadcastEvent, loadBroadcasts, renderBroadcasts } from "./compose.js";
 import { reloadDetailSoon } from "./detail.js";
 import "./keys.js";
@@ -19,6 +20,7 @@ function enter() {
   $("#login-view").hidden = true;
   $("#app-view").hidden = false;
   $("#who").textContent = `${S.me.display} (${label("roles", S.me.role)})`;
+  initAgreement();
   if (!canReadQueue()) {
     $("#queue-loading").hidden = true;
     showQueueError("Uw rol heeft geen toegang tot de wachtrij.");

@@ -3,7 +3,7 @@
 import { $, $$, api, ApiError, fmtAge, fmtDateTime, h, toast } from "../common.js";
 import { loadDetail, reloadDetailSoon, renderDetail } from "./detail.js";
 import { handleError } from "./login.js";
-import { incidentWhat, label, options, S, snapshotPending, wijkName } from "./state.js";
+import { incidentWhat, isUnrecognised, label, options, S, snapshotPending, wijkName } from "./state.js";
 
 /** The filters in the server's words: the statuses offered (in ops.html) get their labels, the urgencies are listed. */
 export function renderFilters() {
@@ -80,6 +80,7 @@ function rowFromItem(item) {
     last_report_at: item.last_report_at, report_count: item.report_count, group_count: item.group_count,
     text: item.reports[0] ? item.reports[0].text : "", claimed_by: item.claimed_by, follow_up: item.follow_up,
     result: item.result, appearance_only: item.appearance_only,
+    unrecognised: item.reports.some(isUnrecognised),
     has_photo: item.reports.some((r) => r.photo_ids.length > 0),
     case_numbers: item.reports.map((r) => r.case_number),
   };
@@ -92,6 +93,7 @@ function rowFromEvent(data, before) {
     last_report_at: data.last_report_at, report_count: data.report_count, group_count: data.group_count,
     text: data.text, claimed_by: data.claimed_by, follow_up: data.follow_up, result: data.result,
     appearance_only: data.appearance_only, has_photo: Boolean(data.photo),
+    unrecognised: data.unrecognised ?? (before ? before.unrecognised : false),
     case_numbers: before ? before.case_numbers : [],
   };
 }
@@ -167,6 +169,8 @@ function queueRow(row) {
     row.status !== "open" ? h("span", { class: "tag closed" }, label("incident_statuses", row.status)) : null,
     row.has_photo ? h("span", { class: "tag photo" }, "foto") : null,
     row.appearance_only ? h("span", { class: "tag appearance" }, "alleen uiterlijk") : null,
+    row.unrecognised ? h("span", { class: "tag unrecognised", title: "De triage herkende de tekst niet: beoordeel zelf" },
+      "niet herkend") : null,
     row.follow_up ? h("span", { class: "tag" }, label("follow_ups", row.follow_up)) : null,
     row.claimed_by ? h("span", { class: `tag ${mine ? "mine" : "claimed"}`, dataset: { claim: row.claimed_by } },
       mine ? "door u geclaimd" : `geclaimd door ${row.claimed_by}`) : null));

@@ -26,10 +26,16 @@ const may = (permission) => Boolean(S.me && S.vocabulary && S.vocabulary.allows(
 export const canReadQueue = () => may("read_queue");
 export const canDecide = () => may("decide");
 export const canSend = () => may("send_alerts");
+export const canReadAgreement = () => may("read_agreement");
 export const snapshotPending = () => !S.feed || S.feed.pending;
 export const wijkName = (code) => (code ? S.wijkNames.get(code) || code : "wijk onbekend");
 
 /** The offence, or else the category: "Woninginbraak", "Vermissing", "Incident". */
 export function incidentWhat(incident) {
   return incident.offence ? label("offences", incident.offence) : label("categories", incident.category, "Incident");
+}
+
+/** The triage could not place the report's text ("niet herkend"): an operator should read it. */
+export function isUnrecognised(report) {
+  return (report.reasons || []).some((r) => r.code === "unrecognised");
 }
