@@ -30,6 +30,7 @@ from app.learning import service as learning
 from app.registry import imports
 from app.registry.imports import load_json_file
 from app.triage.evaluation import run_eval
+from app.triage.reference import read_hotspots_geojson, read_signalementen_json
 
 logger = logging.getLogger("app.broadcast.worker")
 cli = typer.Typer(help="Meldkamer relay: meldingen van WhatsApp-buurtgroepen.", no_args_is_help=True)
@@ -124,7 +125,7 @@ def import_streets(file: Path) -> None:
 def import_hotspots(file: Path) -> None:
     """Upsert hotspots (GeoJSON points with radius, offences and hot times) by id."""
     async def work(session: AsyncSession, path: Path) -> Any:
-        return await hotspots.upsert_hotspots(session, SYSTEM, hotspots.read_hotspots_geojson(load_json_file(path)))
+        return await hotspots.upsert_hotspots(session, SYSTEM, read_hotspots_geojson(load_json_file(path)))
 
     _import(file, work)
 
@@ -133,7 +134,7 @@ def import_hotspots(file: Path) -> None:
 def import_signalementen(file: Path) -> None:
     """Upsert wanted signalementen (JSON list) by id."""
     async def work(session: AsyncSession, path: Path) -> Any:
-        rows = hotspots.read_signalementen_json(load_json_file(path))
+        rows = read_signalementen_json(load_json_file(path))
         return await hotspots.upsert_signalementen(session, SYSTEM, rows)
 
     _import(file, work)

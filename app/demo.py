@@ -24,6 +24,7 @@ from app.core.settings import Settings, config_dir
 from app.hotspots import service as hotspot_service
 from app.registry import imports
 from app.registry.models import Beheerder, Gemeente, Group, Region, WallDisplay, Wijk
+from app.triage.reference import read_hotspots_geojson, read_signalementen_json
 
 REGIONS = {
     "AMS": ("Meldkamer Amsterdam-Amstelland", ["GM0363", "GM0362"]),
@@ -125,9 +126,9 @@ async def _ensure_geodata(session: AsyncSession) -> None:
         await imports.upsert_wijken(session, SYSTEM, features)
         rows = imports.read_streets_csv((geo / "streets.csv").read_text(encoding="utf-8"))
         await imports.upsert_streets(session, SYSTEM, rows)
-        hotspots = hotspot_service.read_hotspots_geojson(imports.load_json_file(geo / "hotspots.geojson"))
+        hotspots = read_hotspots_geojson(imports.load_json_file(geo / "hotspots.geojson"))
         await hotspot_service.upsert_hotspots(session, SYSTEM, hotspots)
-        signalementen = hotspot_service.read_signalementen_json(
+        signalementen = read_signalementen_json(
             imports.load_json_file(geo / "signalementen.json"))
         await hotspot_service.upsert_signalementen(session, SYSTEM, signalementen)
 

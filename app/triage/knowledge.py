@@ -27,6 +27,7 @@ from app.triage.keywords import KeywordPattern, compile_keyword
 from app.triage.lexicon import CompiledLexicon, Lexicon, compile_lexicon, parse_lexicon
 from app.triage.lexicon.schema import LexiconSchemaError, line_of
 from app.triage.location import Street, StreetIndex, build_street_index
+from app.triage.reference import read_hotspots_geojson, read_signalementen_json
 
 __all__ = [
     "Hotspot", "KnowledgeBase", "KnowledgeBaseCache", "Lexicon", "Signalement", "Street", "Wijk",
@@ -154,8 +155,6 @@ def wijken_from_geojson(data: Mapping[str, Any]) -> list[Wijk]:
 
 
 def hotspots_from_geojson(data: Mapping[str, Any]) -> list[Hotspot]:
-    from app.hotspots.service import read_hotspots_geojson  # imports app.triage.geo: not at module load
-
     return [Hotspot(id=row["code"], name=row["name"], wijkcode=row["wijk_code"], lat=row["lat"], lon=row["lon"],
                     radius_m=float(row["radius_m"]), offences=tuple(str(o) for o in row["offences"]),
                     hot_times=tuple(str(t) for t in row["hot_times"]), note=row["note"],
@@ -164,8 +163,6 @@ def hotspots_from_geojson(data: Mapping[str, Any]) -> list[Hotspot]:
 
 
 def signalementen_from_json(data: Sequence[Mapping[str, Any]]) -> list[Signalement]:
-    from app.hotspots.service import read_signalementen_json  # imports app.triage.geo: not at module load
-
     return [Signalement(id=row["code"], issued_at=row["issued_at"], valid_until=row["valid_until"],
                         wijkcodes=tuple(str(c) for c in row["wijkcodes"]), offence=row["offence"],
                         description=row["description"], keywords=tuple(str(k) for k in row["keywords"]))

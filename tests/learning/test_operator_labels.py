@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 from app.cli import cli
 from app.learning.service import without_personal_data
 from app.triage.evaluation import read_items
-from tests.conftest import bearer, login, problem
+from tests.support.http import bearer, login, problem
 
 WESTWIJK = "WK036204"
 TEXT = "Verdacht busje staat al een uur bij Zonnestein 12, bel mij op 0612345678 of mail piet@voorbeeld.nl"

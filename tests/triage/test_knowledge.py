@@ -139,8 +139,8 @@ def test_eval_and_the_imports_read_reference_files_with_one_parser() -> None:
     from datetime import timedelta
 
     from app.core.errors import InvalidInput
-    from app.hotspots.service import read_signalementen_json
     from app.triage.knowledge import signalementen_from_json
+    from app.triage.reference import read_signalementen_json
 
     projected = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:3857"}},
                  "features": []}
