@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test lint typecheck pytest bench clean
+.PHONY: install run test test-fast lint typecheck pytest bench fuzz clean
 
 install: $(STAMP)
 
@@ -46,8 +46,22 @@ pytest: install browser-deps
 
 test: lint typecheck pytest
 
+# The inner loop: ruff, mypy and the tests on SQLite only, without the browser; `make test` stays the whole
+# suite. WORKERS=2 spreads the tests over two pytest-xdist processes: faster only with cores to spare.
+WORKERS ?= 0
+test-fast: lint typecheck
+	MELDKAMER_TEST_POSTGRES=skip $(BIN)/python -m pytest -m "not browser" -n $(WORKERS)
+
 bench: install
 	$(BIN)/python bench/run_all.py
+
+# Schemathesis (all checks, all phases) over every operation as beheerder and as admin, on a fresh SQLite
+# database and on a throwaway PostgreSQL server. Fails on a server error or an answer the OpenAPI document
+# does not declare. Figures: docs/security.md.
+FUZZ_EXAMPLES ?= 25
+fuzz: install
+	$(BIN)/python -m tests.support.fuzz --examples $(FUZZ_EXAMPLES)
+	$(BIN)/python -m tests.support.fuzz --examples $(FUZZ_EXAMPLES) --postgres
 
 clean:
 	rm -rf $(VENV) var .pytest_cache .mypy_cache .ruff_cache

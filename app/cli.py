@@ -4,22 +4,40 @@ from __future__ import annotations
 
 import asyncio
 import json
+import logging
+import signal
 from collections.abc import Awaitable, Callable
+from datetime import date, datetime, time
 from pathlib import Path
 from typing import Annotated, Any, TypeVar
+from zoneinfo import ZoneInfo
 
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.settings import PROJECT_ROOT, get_settings
+import app.models  # noqa: F401  (every table, for the foreign keys of the outbox's tables)
+from app.auth.service import create_staff_user
+from app.broadcast.worker import start_delivery_worker
+from app.core.database import create_engine, create_sessionmaker
+from app.core.errors import ProblemError
+from app.core.logging import configure_logging
+from app.core.principal import SYSTEM
+from app.core.settings import PROJECT_ROOT, Settings, get_settings
+from app.core.vocabulary import TIMEZONE
+from app.demo import seed_demo as run_seed
+from app.hotspots import service as hotspots
+from app.learning import service as learning
+from app.registry import imports
+from app.registry.imports import load_json_file
+from app.triage.evaluation import run_eval
+from app.triage.reference import read_hotspots_geojson, read_signalementen_json
 
+logger = logging.getLogger("app.broadcast.worker")
 cli = typer.Typer(help="Meldkamer relay: meldingen van WhatsApp-buurtgroepen.", no_args_is_help=True)
 T = TypeVar("T")
 
 
 def _with_session(work: Callable[[AsyncSession], Awaitable[T]]) -> T:
-    from app.core.database import create_engine, create_sessionmaker
-
     async def run() -> T:
         settings = get_settings()
         engine = create_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
@@ -68,15 +86,11 @@ def serve(
 def seed_demo(out: Annotated[Path, typer.Option(help="Waar de demo-inloggegevens komen")] = Path(
         "var/demo-credentials.json")) -> None:
     """Create the demo registry if absent and write fresh demo credentials to OUT."""
-    from app.registry.demo import seed_demo as run_seed
-
     credentials = _with_session(lambda session: run_seed(session, get_settings(), out))
     typer.echo(f"demo registry ready: {len(credentials['beheerders'])} beheerders; credentials in {out}")
 
 
 def _import(path: Path, work: Callable[[AsyncSession, Path], Awaitable[Any]]) -> None:
-    from app.core.errors import ProblemError
-
     if not path.is_file():
         raise typer.BadParameter(f"{path} bestaat niet")
     try:
@@ -90,9 +104,6 @@ def _import(path: Path, work: Callable[[AsyncSession, Path], Awaitable[Any]]) ->
 @cli.command("import-wijken")
 def import_wijken(file: Path) -> None:
     """Upsert wijken from a CBS wijk- en buurtkaart GeoJSON (RD New or WGS84) by wijkcode."""
-    from app.core.principal import SYSTEM
-    from app.registry import imports
-
     async def work(session: AsyncSession, path: Path) -> Any:
         features = imports.read_wijken_geojson(imports.load_json_file(path))
         return await imports.upsert_wijken(session, SYSTEM, features)
@@ -103,9 +114,6 @@ def import_wijken(file: Path) -> None:
 @cli.command("import-streets")
 def import_streets(file: Path) -> None:
     """Upsert the street gazetteer (CSV: street,wijkcode,lat,lon)."""
-    from app.core.principal import SYSTEM
-    from app.registry import imports
-
     async def work(session: AsyncSession, path: Path) -> Any:
         rows = imports.read_streets_csv(path.read_text(encoding="utf-8"))
         return await imports.upsert_streets(session, SYSTEM, rows)
@@ -116,12 +124,8 @@ def import_streets(file: Path) -> None:
 @cli.command("import-hotspots")
 def import_hotspots(file: Path) -> None:
     """Upsert hotspots (GeoJSON points with radius, offences and hot times) by id."""
-    from app.core.principal import SYSTEM
-    from app.registry.imports import load_json_file
-    from app.triage import service
-
     async def work(session: AsyncSession, path: Path) -> Any:
-        return await service.upsert_hotspots(session, SYSTEM, service.read_hotspots_geojson(load_json_file(path)))
+        return await hotspots.upsert_hotspots(session, SYSTEM, read_hotspots_geojson(load_json_file(path)))
 
     _import(file, work)
 
@@ -129,13 +133,9 @@ def import_hotspots(file: Path) -> None:
 @cli.command("import-signalementen")
 def import_signalementen(file: Path) -> None:
     """Upsert wanted signalementen (JSON list) by id."""
-    from app.core.principal import SYSTEM
-    from app.registry.imports import load_json_file
-    from app.triage import service
-
     async def work(session: AsyncSession, path: Path) -> Any:
-        rows = service.read_signalementen_json(load_json_file(path))
-        return await service.upsert_signalementen(session, SYSTEM, rows)
+        rows = read_signalementen_json(load_json_file(path))
+        return await hotspots.upsert_signalementen(session, SYSTEM, rows)
 
     _import(file, work)
 
@@ -147,8 +147,6 @@ def create_user(
     display_name: Annotated[str, typer.Option()] = "",
 ) -> None:
     """Create a staff user; the password is asked for, never taken from the command line."""
-    from app.auth.service import create_staff_user
-
     password = typer.prompt("Wachtwoord", hide_input=True, confirmation_prompt=True)
 
     async def work(session: AsyncSession) -> None:
@@ -167,20 +165,53 @@ def eval_triage(
     as_json: Annotated[bool, typer.Option("--json", help="Scores als één JSON-object")] = False,
 ) -> None:
     """Score the triage engine on a labelled JSONL file (the format of tests/data/triage-dev.jsonl)."""
-    from app.triage.evaluation import run_eval
-
     if not file.is_file():
         raise typer.BadParameter(f"{file} bestaat niet")
     raise typer.Exit(run_eval(file, predictions, as_json))
 
 
 
+@cli.command("export-labels")
+def export_labels(
+    out: Annotated[Path, typer.Option("--out", help="Doelbestand (JSONL, het formaat van eval-triage)")],
+    since: Annotated[str | None, typer.Option(help="Alleen beslissingen vanaf deze datum (JJJJ-MM-DD)")] = None,
+) -> None:
+    """Write the operators' decisions on the triage's labels as a labelled set for `eval-triage`."""
+    start = None
+    if since is not None:
+        try:
+            start = datetime.combine(date.fromisoformat(since), time(), tzinfo=ZoneInfo(TIMEZONE))
+        except ValueError as exc:
+            raise typer.BadParameter(f"{since} is geen datum (JJJJ-MM-DD)") from exc
+    examples = _with_session(lambda session: learning.examples_between(session, start))
+    count = learning.write_eval_file(examples, out)
+    typer.echo(f"{count} gelabelde meldingen geschreven naar {out}")
+
+
 @cli.command()
 def worker() -> None:
     """Run the delivery workers (alerts, feedback) on their own until SIGTERM or Ctrl-C."""
-    from app.broadcast.worker import run_standalone
-
     asyncio.run(run_standalone(get_settings()))
+
+
+async def run_standalone(settings: Settings) -> None:
+    """`meldkamer worker`: the workers without the web app, e.g. beside `serve` with the in-app ones off
+    (MELDKAMER_BROADCAST_WORKER_IN_APP=false). On SQLite run one worker process in all: claims stay safe
+    (writers are serialised), but the rate limiter is per process there."""
+    configure_logging(settings.log_level, settings.log_json)
+    engine = create_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+    stop = asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for signum in (signal.SIGTERM, signal.SIGINT):
+        loop.add_signal_handler(signum, stop.set)
+    worker = start_delivery_worker(create_sessionmaker(engine), settings)
+    logger.info("delivery worker started")
+    try:
+        await stop.wait()
+    finally:
+        await worker.stop()
+        await engine.dispose()
+        logger.info("delivery worker stopped")
 
 
 def main() -> None:

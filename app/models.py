@@ -5,6 +5,8 @@ from app.auth.models import ApiToken, StaffUser
 from app.broadcast.models import Broadcast, Delivery, RateLimitState, WhatsAppWindow
 from app.core.database import Base
 from app.events.models import Event
+from app.hotspots.models import HotspotRecord, SignalementRecord
+from app.incidents.models import Incident
 from app.intake.models import (
     CaseCounter,
     QuarantinedMessage,
@@ -13,12 +15,12 @@ from app.intake.models import (
     ReportPhoto,
     WhatsAppStatus,
 )
+from app.learning.models import LabelledExample
 from app.registry.models import Beheerder, Gemeente, Group, Region, Street, WallDisplay, Wijk
-from app.triage.models import HotspotRecord, Incident, SignalementRecord
 
 __all__ = [
     "ApiToken", "AuditEntry", "Base", "Beheerder", "CaseCounter", "Event", "QuarantinedMessage", "Report",
     "ReportFeedback", "ReportPhoto", "WhatsAppStatus", "Incident", "Gemeente", "Group", "HotspotRecord", "Region",
     "SignalementRecord", "StaffUser", "Street", "WallDisplay", "Wijk",
-    "Broadcast", "Delivery", "RateLimitState", "WhatsAppWindow",
+    "Broadcast", "Delivery", "RateLimitState", "WhatsAppWindow", "LabelledExample",
 ]

@@ -42,7 +42,7 @@ from app.cli import alembic_config  # noqa: E402
 from app.core.database import create_engine, create_sessionmaker  # noqa: E402
 from app.core.principal import Principal  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
-from app.registry.demo import seed_demo  # noqa: E402
+from app.demo import seed_demo  # noqa: E402
 from app.registry.models import Beheerder, Gemeente, Group, Wijk, beheerder_groups  # noqa: E402
 from tests.support.postgres import PostgresServer, free_port  # noqa: E402
 

@@ -125,9 +125,9 @@ async def _paced(seconds: float, rate: float, one: Any) -> dict[int, float]:
 async def run_app_server(port: int, database_url: str, data_dir: str) -> None:
     from sqlalchemy import select
 
-    from app.core.app import create_app
     from app.core.settings import Settings
     from app.events.service import emit
+    from app.factory import create_app
     from app.registry.models import Region
 
     settings = Settings(database_url=database_url, data_dir=Path(data_dir), log_json=False,
@@ -432,7 +432,7 @@ async def prepare_database(workdir: Path) -> tuple[str, str]:
     from app.cli import alembic_config
     from app.core.database import create_engine, create_sessionmaker
     from app.core.settings import Settings
-    from app.registry.demo import seed_demo
+    from app.demo import seed_demo
 
     database_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     await asyncio.to_thread(command.upgrade, alembic_config(database_url), "head")
@@ -523,7 +523,7 @@ Notes:
 - Tails on this machine come from CPU contention (column "CPU others") and from full garbage collections
   in the app process: its heap after startup (~160k objects: imports, routes, the triage knowledge base)
   takes 70-250 ms to traverse here. In a trial, `gc.freeze()` at the end of startup cut those pauses to
-  12-37 ms; that is a one-line change in the app's lifespan (app/core/app.py), left to its owner.
+  12-37 ms; that is a one-line change in the app's lifespan (now app/factory.py), left to its owner.
 """
 
 

@@ -6,7 +6,6 @@ MELDKAMER_TEST_POSTGRES=skip to run on SQLite only while iterating; `make test` 
 from __future__ import annotations
 
 import asyncio
-import json
 import os
 import shutil
 from collections.abc import AsyncIterator, Iterator
@@ -19,18 +18,13 @@ from fastapi import FastAPI
 from sqlalchemy import text
 
 from app.cli import alembic_config
-from app.core.app import create_app
 from app.core.database import create_engine
 from app.core.settings import Settings
+from app.factory import create_app
 from tests.support.postgres import PostgresServer
+from tests.support.settings import TEST_SECRETS
 
 BACKENDS = ["sqlite", "postgresql"]
-TEST_SECRETS = {
-    "whatsapp_app_secret": "test-app-secret",
-    "whatsapp_verify_token": "test-verify-token",
-    "whatsapp_access_token": "test-access-token",
-    "whatsapp_phone_number_id": "100200300",
-}
 
 
 def _migrate(url: str) -> None:
@@ -112,27 +106,8 @@ async def client(app: FastAPI) -> AsyncIterator[httpx.AsyncClient]:
 @pytest.fixture
 async def demo(app: FastAPI, settings: Settings, tmp_path: Path) -> dict[str, Any]:
     """The demo registry with its freshly generated credentials."""
-    from app.registry.demo import seed_demo
+    from app.demo import seed_demo
 
     async with app.state.sessionmaker() as session:
         return await seed_demo(session, settings, tmp_path / "demo-credentials.json")
 
-
-async def login(client: httpx.AsyncClient, credentials: dict[str, Any]) -> dict[str, str]:
-    response = await client.post("/api/v1/auth/login", json={
-        "username": credentials["username"], "password": credentials["password"]})
-    assert response.status_code == 200, response.text
-    return {"Authorization": f"Bearer {response.json()['access_token']}"}
-
-
-def bearer(token: str) -> dict[str, str]:
-    return {"Authorization": f"Bearer {token}"}
-
-
-def problem(response: httpx.Response) -> dict[str, Any]:
-    """Asserts the response is RFC 9457 problem+json with a title, and returns the body."""
-    assert response.headers["content-type"].startswith("application/problem+json"), response.text
-    body: dict[str, Any] = json.loads(response.text)
-    assert body["status"] == response.status_code
-    assert body["title"]
-    return body

@@ -11,6 +11,7 @@ from pydantic import BaseModel, ConfigDict
 from app.audit import service
 from app.core.deps import SessionDep, allow
 from app.core.principal import Principal
+from app.core.schemas import MAX_DB_INT, IdQuery, IsoDateTime
 
 router = APIRouter(prefix="/admin/audit", tags=["audit"])
 
@@ -34,9 +35,10 @@ async def list_audit(
     session: SessionDep,
     action: str | None = None,
     actor_type: str | None = None,
-    actor_id: int | None = None,
-    since: datetime | None = None,
-    before_id: Annotated[int | None, Query(description="Voor de volgende pagina: kleinste id van de vorige")] = None,
+    actor_id: IdQuery = None,
+    since: IsoDateTime | None = None,
+    before_id: Annotated[int | None, Query(ge=1, le=MAX_DB_INT,
+                                           description="Voor de volgende pagina: kleinste id van de vorige")] = None,
     limit: Annotated[int, Query(ge=1, le=1000)] = 100,
     _: Principal = allow("admin"),
 ) -> list[AuditEntryOut]:

@@ -10,8 +10,6 @@ from sqlalchemy.orm import Mapped, mapped_column, relationship
 from app.core.database import Base, utcnow
 from app.registry.models import Beheerder, WallDisplay
 
-STAFF_ROLES = ("operator", "specialist", "wijkagent", "analyst", "admin")
-
 
 class StaffUser(Base):
     __tablename__ = "staff_users"

@@ -6,13 +6,16 @@ from fastapi import APIRouter, Request, Response
 
 from app.auth import service
 from app.auth.schemas import LoginRequest, LoginResponse, TokenOut, WhoAmI
-from app.core.deps import SESSION_COOKIE, STAFF, SessionDep, SettingsDep, allow, client_ip
+from app.core.deps import SESSION_COOKIE, SessionDep, SettingsDep, allow, client_ip
+from app.core.openapi import problems
 from app.core.principal import Principal
+from app.core.schemas import IdPath
+from app.core.vocabulary import STAFF
 
 router = APIRouter(prefix="/auth", tags=["aanmelden"])
 
 
-@router.post("/login", response_model=LoginResponse, summary="Aanmelden als medewerker")
+@router.post("/login", response_model=LoginResponse, summary="Aanmelden als medewerker", responses=problems(401, 429))
 async def login(body: LoginRequest, request: Request, response: Response, session: SessionDep,
                 settings: SettingsDep) -> LoginResponse:
     user, issued = await service.login(session, settings, body.username, body.password, client_ip(request))
@@ -41,6 +44,6 @@ async def who_am_i(principal: Principal = allow(*STAFF, "beheerder", "wall")) ->
 
 
 @router.delete("/tokens/{token_id}", response_model=TokenOut, summary="Token intrekken (beheer)")
-async def revoke(token_id: int, session: SessionDep, principal: Principal = allow("admin")) -> TokenOut:
+async def revoke(token_id: IdPath, session: SessionDep, principal: Principal = allow("admin")) -> TokenOut:
     token = await service.revoke_token(session, principal, token_id)
     return TokenOut.model_validate(token)

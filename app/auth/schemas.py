@@ -5,7 +5,7 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
-StaffRole = Literal["operator", "specialist", "wijkagent", "analyst", "admin"]
+from app.core.vocabulary import StaffRole
 
 
 class LoginRequest(BaseModel):

@@ -6,16 +6,19 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import Row, bindparam, select
+from sqlalchemy import Row, bindparam, func, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.audit import service as audit
-from app.auth.models import STAFF_ROLES, ApiToken, StaffUser
+from app.audit.models import AuditEntry
+from app.auth.models import ApiToken, StaffUser
 from app.core.database import utcnow
 from app.core.errors import InvalidInput, NotFound, ProblemError, Unauthorized
 from app.core.principal import Principal
 from app.core.security import hash_password, new_token, token_digest, verify_password
 from app.core.settings import Settings
+from app.core.vocabulary import STAFF
+from app.events.service import emit_access_revoked
 from app.registry.models import Beheerder, WallDisplay
 
 
@@ -36,21 +39,32 @@ class TooManyAttempts(ProblemError):
         )
 
 
+LOGIN_FAILED = "login.failed"
+LOGIN_NAME = "login_name"  # the audit target of a failed login: the name tried, whether or not it exists
+
+
+def _login_key(username: str) -> str:
+    return username.strip().casefold()[:64]
+
+
 async def login(
     session: AsyncSession, settings: Settings, username: str, password: str, source_ip: str | None
 ) -> tuple[StaffUser, IssuedToken]:
-    user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
-    now = utcnow()
-    if user and user.locked_until and user.locked_until > now:
-        audit.record(session, None, "login.locked", target_type="staff_user", target_id=user.id,
-                     source_ip=source_ip, username=username)
+    """A name (known or not) is locked after `login_max_failures` failures within the lockout window, and an
+    address after `login_address_max_failures`: both counted from the audit log, so that every process
+    applies the same count and an unknown name cannot be told from a known one by its 429."""
+    wait = await _lockout_seconds(session, settings, username, source_ip)
+    if wait is not None:
+        audit.record(session, None, "login.locked", target_type=LOGIN_NAME, target_id=_login_key(username),
+                     source_ip=source_ip, username=username[:64])
         await session.commit()
-        raise TooManyAttempts(int((user.locked_until - now).total_seconds()) + 1)
+        raise TooManyAttempts(wait)
+    user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
     if not verify_password(user.password_hash if user else None, password) or not user or not user.active:
-        await _register_failure(session, settings, user, username, source_ip)
+        audit.record(session, None, LOGIN_FAILED, target_type=LOGIN_NAME, target_id=_login_key(username),
+                     source_ip=source_ip, username=username[:64], staff_user_id=user.id if user else None)
+        await session.commit()
         raise Unauthorized("Gebruikersnaam of wachtwoord klopt niet.")
-    user.failed_logins = 0
-    user.locked_until = None
     issued = _issue(session, "staff_session", timedelta(hours=settings.staff_session_hours),
                     staff_user_id=user.id, label="login")
     actor = staff_principal(user, source_ip=source_ip)
@@ -59,17 +73,27 @@ async def login(
     return user, issued
 
 
-async def _register_failure(
-    session: AsyncSession, settings: Settings, user: StaffUser | None, username: str, source_ip: str | None
-) -> None:
-    if user is not None:
-        user.failed_logins += 1
-        if user.failed_logins >= settings.login_max_failures:
-            user.locked_until = utcnow() + timedelta(minutes=settings.login_lockout_minutes)
-            user.failed_logins = 0
-    audit.record(session, None, "login.failed", target_type="staff_user",
-                 target_id=user.id if user else None, source_ip=source_ip, username=username[:64])
-    await session.commit()
+async def _lockout_seconds(session: AsyncSession, settings: Settings, username: str,
+                           source_ip: str | None) -> int | None:
+    """Seconds until a login may be tried again, or None when it may be tried now."""
+    window = timedelta(minutes=settings.login_lockout_minutes)
+    since = utcnow() - window
+    # A name's count starts again after its last successful login (an address's does not: one good account
+    # must not reset a spray). Only a known name with its password has successes, so this reveals nothing.
+    last_success = await session.scalar(select(func.max(AuditEntry.at)).where(
+        AuditEntry.action == "login.success", AuditEntry.actor_name == username, AuditEntry.at > since))
+    failures = select(AuditEntry.at).where(AuditEntry.action == LOGIN_FAILED)
+    limits = [(failures.where(AuditEntry.target_type == LOGIN_NAME, AuditEntry.target_id == _login_key(username),
+                              AuditEntry.at > (last_success or since)), settings.login_max_failures)]
+    if source_ip:
+        limits.append((failures.where(AuditEntry.source_ip == source_ip, AuditEntry.at > since),
+                       settings.login_address_max_failures))
+    waits = []
+    for query, limit in limits:
+        times = (await session.scalars(query.order_by(AuditEntry.at.desc()).limit(limit))).all()
+        if len(times) >= limit:  # locked until the oldest of the last `limit` failures leaves the window
+            waits.append(int((times[-1] + window - utcnow()).total_seconds()) + 1)
+    return max(waits) if waits else None
 
 
 async def logout(session: AsyncSession, principal: Principal) -> None:
@@ -77,6 +101,7 @@ async def logout(session: AsyncSession, principal: Principal) -> None:
         token = await session.get(ApiToken, principal.token_id)
         if token and token.revoked_at is None:
             token.revoked_at = utcnow()
+            emit_access_revoked(session, token_ids=[token.id])
     audit.record(session, principal, "logout")
     await session.commit()
 
@@ -112,6 +137,7 @@ async def revoke_token(session: AsyncSession, actor: Principal, token_id: int) -
         raise NotFound("Het token")
     if token.revoked_at is None:
         token.revoked_at = utcnow()
+        emit_access_revoked(session, token_ids=[token.id])
     audit.record(session, actor, "token.revoke", target_type="api_token", target_id=token.id,
                  token_kind=token.kind)
     await session.commit()
@@ -172,7 +198,7 @@ def staff_principal(user: StaffUser, *, token_id: int | None = None,
 async def create_staff_user(session: AsyncSession, actor: Principal | None, *, username: str,
                             display_name: str, role: str, password: str,
                             wijkcodes: list[str] | None = None) -> StaffUser:
-    if role not in STAFF_ROLES:
+    if role not in STAFF:
         raise InvalidInput(f"Onbekende rol '{role}'.", field="role")
     existing = await session.scalar(select(StaffUser).where(StaffUser.username == username))
     if existing is not None:

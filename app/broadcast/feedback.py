@@ -24,7 +24,7 @@ from app.core.database import utcnow
 from app.core.errors import InvalidInput
 from app.events.service import beheerder_audience, emit
 from app.intake.models import Report, ReportFeedback
-from app.intake.schemas import FeedbackOut, normalise_text
+from app.intake.schemas import normalise_text
 from app.registry.models import Beheerder
 
 FEEDBACK_KINDS = ("follow_up", "result", "note")
@@ -109,14 +109,3 @@ async def record_feedback(session: AsyncSession, report: Report, *, kind: str, v
     emit(session, "feedback", {"report_id": report.id, "case_number": report.case_number, "kind": kind,
                                "text": row.text}, audience=beheerder_audience(report.beheerder_id))
     return row
-
-
-async def feedback_for_reports(session: AsyncSession, report_ids: Sequence[int]) -> dict[int, list[FeedbackOut]]:
-    """The feedback texts per report, oldest first, for the beheerder's report views."""
-    out: dict[int, list[FeedbackOut]] = {report_id: [] for report_id in report_ids}
-    if report_ids:
-        rows = (await session.scalars(select(ReportFeedback).where(ReportFeedback.report_id.in_(report_ids))
-                                      .order_by(ReportFeedback.at, ReportFeedback.id))).all()
-        for row in rows:
-            out[row.report_id].append(FeedbackOut(at=row.at, text=row.text))
-    return out

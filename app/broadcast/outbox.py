@@ -3,7 +3,6 @@ transaction, and what a failed attempt means for the row (retry, wait, template,
 
 from __future__ import annotations
 
-import random
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -15,6 +14,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.broadcast.channels import SendResult
 from app.broadcast.models import FAILED, PENDING, Delivery
 from app.core.database import UTCDateTime
+from app.core.retry import next_attempt_delay
 from app.core.settings import Settings
 from app.registry.models import Beheerder, Group, Wijk, beheerder_groups
 
@@ -87,12 +87,6 @@ def _insert_rows(broadcast_id: int, route_: tuple[str, ...], beheerder_ids: list
     return insert(table).from_select(list(values), source)
 
 
-def backoff(failures: int, settings: Settings) -> float:
-    """Exponential in the number of failures, with jitter so that retries do not arrive together."""
-    base = min(settings.broadcast_retry_max_seconds, settings.broadcast_retry_base_seconds * 2 ** max(failures - 1, 0))
-    return base * (0.5 + random.random())
-
-
 def apply_failure(session: AsyncSession, row: Delivery, result: SendResult, settings: Settings,
                   now: datetime) -> None:
     """Moves a row that did not get through to its next state. Rate limits and a closed WhatsApp window
@@ -109,7 +103,9 @@ def apply_failure(session: AsyncSession, row: Delivery, result: SendResult, sett
         if row.failures >= settings.broadcast_max_attempts:
             give_up(session, row, now)
         else:
-            _due(row, now, backoff(row.failures, settings) if counted else 0.0)
+            delay = next_attempt_delay(row.failures, base=settings.broadcast_retry_base_seconds,
+                                       cap=settings.broadcast_retry_max_seconds) if counted else 0.0
+            _due(row, now, delay)
     else:
         give_up(session, row, now)
 

@@ -10,19 +10,18 @@ from app.broadcast import service
 from app.broadcast.schemas import AlertOut, BroadcastDetail, BroadcastIn, BroadcastOut, PreviewOut
 from app.core.deps import SessionDep, SettingsDep, allow
 from app.core.principal import Principal
-from app.core.schemas import Page
+from app.core.schemas import IdPath, Offset, Page
+from app.core.vocabulary import ALERT_SENDERS
 
 router = APIRouter(prefix="/broadcasts", tags=["alarmering"])
 alerts_router = APIRouter(prefix="/alerts", tags=["beheerder"])
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
-SENDERS = ("operator", "specialist", "wijkagent")
 
 
 @router.post("/preview", response_model=PreviewOut,
              summary="Ontvangers per kanaal en privacywaarschuwingen, zonder te versturen")
 async def preview(body: BroadcastIn, session: SessionDep, settings: SettingsDep,
-                  principal: Principal = allow(*SENDERS)) -> PreviewOut:
+                  principal: Principal = allow(*ALERT_SENDERS)) -> PreviewOut:
     return await service.preview(session, principal, body, settings)
 
 
@@ -30,7 +29,7 @@ async def preview(body: BroadcastIn, session: SessionDep, settings: SettingsDep,
              responses={403: {"description": "Rol mag deze soort of dit gebied niet"},
                         422: {"description": "Ongeldig, of privacywaarschuwingen niet bevestigd"}})
 async def send(body: BroadcastIn, request: Request, session: SessionDep, settings: SettingsDep,
-               principal: Principal = allow(*SENDERS)) -> BroadcastOut:
+               principal: Principal = allow(*ALERT_SENDERS)) -> BroadcastOut:
     broadcast = await service.create_broadcast(session, principal, body, settings)
     worker = getattr(request.app.state, "delivery_worker", None)
     if worker is not None:
@@ -41,15 +40,16 @@ async def send(body: BroadcastIn, request: Request, session: SessionDep, setting
 
 @router.get("", response_model=Page[BroadcastOut], summary="Verstuurde alarmen met voortgang")
 async def list_broadcasts(session: SessionDep, limit: Limit = 50, offset: Offset = 0,
-                          principal: Principal = allow(*SENDERS, "admin")) -> Page[BroadcastOut]:
+                          principal: Principal = allow(*ALERT_SENDERS, "admin")) -> Page[BroadcastOut]:
     items, total = await service.list_broadcasts(session, principal, limit=limit, offset=offset)
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
-@router.get("/{broadcast_id}", response_model=BroadcastDetail,
+# ":int" so that /broadcasts/preview is not taken for an id (a GET there is 405, not 422).
+@router.get("/{broadcast_id:int}", response_model=BroadcastDetail,
             summary="Eén alarm met voortgang; de meldkamer ziet ook mislukte afleveringen")
-async def get_broadcast(broadcast_id: int, session: SessionDep,
-                        principal: Principal = allow(*SENDERS, "admin")) -> BroadcastDetail:
+async def get_broadcast(broadcast_id: IdPath, session: SessionDep,
+                        principal: Principal = allow(*ALERT_SENDERS, "admin")) -> BroadcastDetail:
     return await service.get_broadcast(session, principal, broadcast_id)
 
 
@@ -62,6 +62,6 @@ async def my_alerts(session: SessionDep, limit: Limit = 50, offset: Offset = 0,
 
 @alerts_router.post("/{delivery_id}/forwarded", response_model=AlertOut,
                     summary="Alarm doorgestuurd naar mijn groep(en)")
-async def forwarded(delivery_id: int, session: SessionDep, settings: SettingsDep,
+async def forwarded(delivery_id: IdPath, session: SessionDep, settings: SettingsDep,
                     principal: Principal = allow("beheerder")) -> AlertOut:
     return await service.mark_alert_forwarded(session, principal.id, delivery_id, settings)

@@ -7,9 +7,10 @@ from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.core.schemas import EntityId
+from app.core.vocabulary import BroadcastKind as Kind
 from app.intake.schemas import normalise_text
 
-Kind = Literal["heterdaad", "signalement", "vermissing", "waarschuwing", "informatie", "einde"]
 WarningCode = Literal["telefoonnummer", "emailadres", "kenteken", "huisnummer", "bsn", "uiterlijk"]
 CODE = r"^[A-Z]{2}[0-9]{4,8}$"
 
@@ -56,7 +57,7 @@ class BroadcastIn(BaseModel):
     kind: Kind
     text: str = Field(min_length=1, max_length=1000)
     target: TargetIn
-    incident_id: int | None = None
+    incident_id: EntityId | None = None
     confirm_warnings: list[WarningCode] = Field(default_factory=list,
                                                 description="Privacywaarschuwingen die de afzender bewust negeert")
 

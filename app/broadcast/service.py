@@ -34,9 +34,9 @@ from app.core.errors import InvalidInput, NotFound, ProblemError
 from app.core.principal import Principal
 from app.core.settings import Settings
 from app.events.service import emit
+from app.incidents.models import Incident
 from app.intake.schemas import AMSTERDAM
 from app.registry.models import Beheerder
-from app.triage.models import Incident
 
 PREVIEW_LIST_LIMIT = 500
 MELDKAMER_ROLES = ("operator", "specialist", "admin")  # may see who did not get an alert

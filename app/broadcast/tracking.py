@@ -144,7 +144,7 @@ async def handle_reply(session: AsyncSession, message: InboundMessage, settings:
         .where(Delivery.provider_message_id == message.reply_to_message_id,
                Beheerder.phone == message.from_phone_e164).with_for_update(of=Delivery))
     if row is None:
-        return False
+        return True  # an acknowledgement of a message that is not one of our alerts is no report either
     await note_inbound(session, row.beheerder_id, message.timestamp)
     if row.purpose == "alert":
         await mark_forwarded(session, row, "whatsapp", settings)

@@ -25,7 +25,6 @@ import asyncio
 import contextlib
 import logging
 import secrets
-import signal
 import time
 from dataclasses import dataclass
 from datetime import datetime, timedelta
@@ -364,27 +363,3 @@ def start_delivery_worker(sessionmaker: async_sessionmaker[AsyncSession], settin
     worker = build_worker(sessionmaker, settings)
     worker.start()
     return worker
-
-
-async def run_standalone(settings: Settings) -> None:
-    """`meldkamer worker`: the workers without the web app, e.g. beside `serve` with the in-app ones off
-    (MELDKAMER_BROADCAST_WORKER_IN_APP=false). On SQLite run one worker process in all: claims stay safe
-    (writers are serialised), but the rate limiter is per process there."""
-    import app.models  # noqa: F401  (every table, for the foreign keys of the outbox's tables)
-    from app.core.database import create_engine, create_sessionmaker
-    from app.core.logging import configure_logging
-
-    configure_logging(settings.log_level, settings.log_json)
-    engine = create_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
-    stop = asyncio.Event()
-    loop = asyncio.get_running_loop()
-    for signum in (signal.SIGTERM, signal.SIGINT):
-        loop.add_signal_handler(signum, stop.set)
-    worker = start_delivery_worker(create_sessionmaker(engine), settings)
-    logger.info("delivery worker started")
-    try:
-        await stop.wait()
-    finally:
-        await worker.stop()
-        await engine.dispose()
-        logger.info("delivery worker stopped")

@@ -1,4 +1,5 @@
-"""Serves the static dashboard (wall, console, portal) from dashboard/; no CDN, works offline.
+"""Serves the static dashboard (wall, console, portal) and the API documentation (/docs, Swagger UI vendored in
+dashboard/vendor) from dashboard/; no CDN, works offline.
 
 The beheerders' portal is an installable web app: its manifest and its service worker are served from
 the root (`/beheerder.webmanifest`, `/beheerder-sw.js`) so that the worker may control `/beheerder`."""
@@ -13,24 +14,20 @@ from app.core.settings import PROJECT_ROOT
 
 DASHBOARD_DIR = PROJECT_ROOT / "dashboard"
 PAGES = {"/wall": "wall.html", "/ops": "ops.html", "/beheerder": "beheerder.html"}
-# The pages hold no data (everything comes from the API after authentication), but they must not be framed
-# by another site (clickjacking on the console) nor leak the URL fragment with a token as a referrer.
-PAGE_HEADERS = {
-    "Cache-Control": "no-cache",
-    "X-Frame-Options": "DENY",
-    "Referrer-Policy": "no-referrer",
-    "X-Content-Type-Options": "nosniff",
-}
+# The pages hold no data (everything comes from the API after authentication). Their security headers (CSP,
+# no framing, no referrer) come from app.core.headers, like those of every HTML response.
+PAGE_HEADERS = {"Cache-Control": "no-cache"}
 
 
-def mount_dashboard(app: FastAPI) -> None:
+def mount_dashboard(app: FastAPI, *, api_docs: bool) -> None:
     app.mount("/static", StaticFiles(directory=DASHBOARD_DIR, check_dir=False), name="static")
 
     @app.get("/", include_in_schema=False)
     async def index() -> FileResponse:
         return FileResponse(DASHBOARD_DIR / "index.html")
 
-    for path, filename in PAGES.items():
+    pages = {**PAGES, "/docs": "docs.html"} if api_docs else PAGES
+    for path, filename in pages.items():
         _add_page(app, path, filename)
 
     @app.get("/favicon.ico", include_in_schema=False)

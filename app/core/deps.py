@@ -1,4 +1,7 @@
-"""Dependency-injected session, settings and current principal; every route declares its roles."""
+"""Dependency-injected session, settings and current principal; every route declares its roles.
+
+The token itself is checked by the auth domain (app.auth.service.resolve_token), which the app factory puts
+on app.state: core knows no domain."""
 
 from __future__ import annotations
 
@@ -6,10 +9,11 @@ from collections.abc import AsyncIterator
 from typing import Annotated
 
 from fastapi import Depends, Request
+from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import Forbidden, Unauthorized
-from app.core.principal import Principal
+from app.core.principal import Principal, TokenResolver
 from app.core.settings import Settings
 
 SESSION_COOKIE = "meldkamer_session"
@@ -40,24 +44,28 @@ def client_ip(request: Request) -> str | None:
     return request.client.host if request.client else None
 
 
-def presented_token(request: Request) -> str | None:
-    header = request.headers.get("authorization", "")
-    scheme, _, value = header.partition(" ")
-    if scheme.lower() == "bearer" and value.strip():
-        return value.strip()
+# Declares the bearer token in the OpenAPI document (every guarded route lists it); the browser pages send the
+# same token as a session cookie instead.
+BEARER = HTTPBearer(auto_error=False, scheme_name="token",
+                    description="Token van /api/v1/auth/login, of het token van een beheerder of videowall")
+BearerDep = Annotated[HTTPAuthorizationCredentials | None, Depends(BEARER)]
+
+
+def presented_token(request: Request, credentials: HTTPAuthorizationCredentials | None) -> str | None:
+    if credentials is not None and credentials.credentials.strip():
+        return credentials.credentials.strip()
     return request.cookies.get(SESSION_COOKIE)
 
 
-async def current_principal(request: Request) -> Principal:
-    from app.auth.service import resolve_token
-
-    token = presented_token(request)
+async def current_principal(request: Request, credentials: BearerDep) -> Principal:
+    token = presented_token(request, credentials)
     if not token:
         raise Unauthorized()
     # A read connection of its own (no ORM session needed for one statement): no write lock on SQLite, and
     # the request's session stays unused until the service's unit of work.
+    resolve: TokenResolver = request.app.state.resolve_token
     async with request.app.state.read_engine.connect() as connection:
-        principal = await resolve_token(connection, token, client_ip(request))
+        principal = await resolve(connection, token, client_ip(request))
     request.state.principal = principal
     return principal
 
@@ -84,4 +92,3 @@ def allow(*roles: str) -> Principal:
 
 # A route that anyone may call (login, health, webhooks with their own signatures) says so explicitly.
 PUBLIC_ROUTE = "public"
-STAFF = ("operator", "specialist", "wijkagent", "analyst", "admin")

@@ -10,6 +10,8 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.core.routes import allowed_methods
+
 PROBLEM_JSON = "application/problem+json"
 logger = logging.getLogger("app.errors")
 
@@ -177,17 +179,24 @@ async def _problem_handler(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+# The framework's own English details, in Dutch.
+_FRAMEWORK_DETAILS = {
+    "Not Found": "Deze pagina of dit object bestaat niet.",
+    "There was an error parsing the body": "De inhoud van het verzoek kon niet worden gelezen.",
+}
+
+
 async def _http_handler(request: Request, exc: Exception) -> JSONResponse:
     assert isinstance(exc, StarletteHTTPException)
     title = STATUS_TITLES.get(exc.status_code, "Fout")
     detail = exc.detail if isinstance(exc.detail, str) and exc.detail != title else None
-    if exc.status_code == 404 and detail == "Not Found":
-        detail = "Deze pagina of dit object bestaat niet."
+    detail = _FRAMEWORK_DETAILS.get(detail or "", detail)
+    headers = dict(getattr(exc, "headers", None) or {})
     if exc.status_code == 405:
         detail = "Deze methode is hier niet toegestaan."
-    return problem_response(
-        exc.status_code, title, detail, instance=request.url.path, headers=getattr(exc, "headers", None)
-    )
+        # Starlette names only the methods of the first route it matched; the path may have more.
+        headers["Allow"] = ", ".join(allowed_methods(request.app, request.url.path))
+    return problem_response(exc.status_code, title, detail, instance=request.url.path, headers=headers or None)
 
 
 async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:

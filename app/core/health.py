@@ -7,11 +7,13 @@ from functools import lru_cache
 from alembic.config import Config
 from alembic.script import ScriptDirectory
 from fastapi import APIRouter, Request, Response
+from fastapi.responses import PlainTextResponse
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.core.errors import problem_response
+from app.core.openapi import problems
 from app.core.settings import PROJECT_ROOT
 
 router = APIRouter(tags=["beheer"])
@@ -29,7 +31,7 @@ async def healthz() -> dict[str, str]:
     return {"status": "ok"}
 
 
-@router.get("/readyz", summary="Database bereikbaar en gemigreerd", response_model=None)
+@router.get("/readyz", summary="Database bereikbaar en gemigreerd", response_model=None, responses=problems(503))
 async def readyz(request: Request) -> dict[str, str] | Response:
     try:
         current = await _current_revisions(request)
@@ -53,6 +55,10 @@ async def _current_revisions(request: Request) -> frozenset[str]:
     return frozenset(row[0] for row in rows)
 
 
-@router.get("/metrics", summary="Prometheus-metrieken")
+metrics_router = APIRouter(tags=["beheer"])  # included only when settings.serves_metrics
+
+
+@metrics_router.get("/metrics", summary="Prometheus-metrieken", response_class=PlainTextResponse,
+            responses={200: {"content": {"text/plain": {"schema": {"type": "string"}}}}})
 async def metrics(request: Request) -> Response:
     return Response(generate_latest(request.app.state.metrics.registry), media_type=CONTENT_TYPE_LATEST)

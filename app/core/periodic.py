@@ -11,12 +11,14 @@ logger = logging.getLogger("app.core.periodic")
 
 
 class PeriodicTask:
-    """Runs `work` every `interval_seconds` (first after one interval). A failing run is logged and the next
-    one tries again: the work must be safe to repeat."""
+    """Runs `work` every `interval_seconds` (first after one interval, or after `first_after_seconds`). A
+    failing run is logged and the next one tries again: the work must be safe to repeat."""
 
-    def __init__(self, name: str, interval_seconds: float, work: Callable[[], Awaitable[object]]) -> None:
+    def __init__(self, name: str, interval_seconds: float, work: Callable[[], Awaitable[object]], *,
+                 first_after_seconds: float | None = None) -> None:
         self.name = name
         self.interval_seconds = interval_seconds
+        self.first_after_seconds = interval_seconds if first_after_seconds is None else first_after_seconds
         self.work = work
         self._task: asyncio.Task[None] | None = None
 
@@ -31,8 +33,10 @@ class PeriodicTask:
             self._task = None
 
     async def _run(self) -> None:
+        delay = self.first_after_seconds
         while True:
-            await asyncio.sleep(self.interval_seconds)
+            await asyncio.sleep(delay)
+            delay = self.interval_seconds
             try:
                 await self.work()
             except Exception:

@@ -2,7 +2,10 @@
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass, field
+
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 
 @dataclass(frozen=True)
@@ -22,3 +25,6 @@ class Principal:
 
 
 SYSTEM = Principal(kind="system", id=0, name="system", role="system")
+
+# Finds the principal of a presented token, or raises Unauthorized (app.auth.service.resolve_token).
+TokenResolver = Callable[[AsyncConnection | AsyncSession, str, str | None], Awaitable[Principal]]

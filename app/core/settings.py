@@ -43,13 +43,19 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     log_json: bool = True
 
+    # /docs with /openapi.json, and /metrics: None means on, except in production (where an operator turns
+    # them on deliberately, for example behind a reverse proxy that keeps /metrics internal).
+    api_docs_enabled: bool | None = None
+    metrics_enabled: bool | None = None
+
     max_body_bytes: int = 1_048_576
     max_upload_bytes: int = 26_214_400
 
     staff_session_hours: int = 12
     beheerder_token_days: int = 365
     wall_token_days: int = 730
-    login_max_failures: int = 5
+    login_max_failures: int = 5  # per user name, known or not, within the lockout window
+    login_address_max_failures: int = 20  # per client address (password spraying), within the same window
     login_lockout_minutes: int = 15
 
     display_timezone: str = "Europe/Amsterdam"
@@ -63,6 +69,8 @@ class Settings(BaseSettings):
     photo_pool_kind: Literal["process", "thread"] = "process"  # where photos are decoded (docs/performance.md)
     photo_workers: int = 1
     photo_pool_capacity: int = 16  # images decoding or waiting; more uploads at once are refused with 503
+    photo_orphan_grace_minutes: float = 60.0  # a photo file no committed report names is deleted after this
+    photo_orphan_sweep_minutes: float = 60.0
     media_max_attempts: int = 8
     webhook_max_age_seconds: int = 300
     claim_sweep_seconds: float = 15.0  # how soon an expired claim on an incident disappears from the screens
@@ -112,6 +120,14 @@ class Settings(BaseSettings):
             missing = self.missing_production_secrets()
             if missing:
                 raise MissingSecretError(missing)
+
+    @property
+    def serves_api_docs(self) -> bool:
+        return self.api_docs_enabled if self.api_docs_enabled is not None else self.environment != "production"
+
+    @property
+    def serves_metrics(self) -> bool:
+        return self.metrics_enabled if self.metrics_enabled is not None else self.environment != "production"
 
     @property
     def is_sqlite(self) -> bool:

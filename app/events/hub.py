@@ -21,9 +21,10 @@ from typing import TYPE_CHECKING, Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
+from app.core.retry import next_attempt_delay
 from app.events import notify
 from app.events.pg_listener import PostgresListener
-from app.events.service import event_rows_after, last_visible_id
+from app.events.service import ACCESS_REVOKED, SYSTEM_AUDIENCE, event_rows_after, last_visible_id
 from app.events.subscription import StreamEvent, Subscription
 from app.events.visibility import Visibility
 
@@ -40,7 +41,9 @@ class StreamConfig:
     ping_interval: float = 20.0  # an application-level ping after this many idle seconds
     hello_timeout: float = 5.0
     send_timeout: float = 15.0  # a client that takes longer to accept one message is closed
-    token_recheck_interval: float = 30.0  # a revoked or expired token ends its stream within this time
+    # A token that expires, or is revoked while its access.revoked event is missed, ends its stream within this
+    # time; a revocation normally ends it at once (app.events.service.emit_access_revoked).
+    token_recheck_interval: float = 30.0
     sqlite_poll_interval: float = 1.0  # safety poll; commits in this process wake the hub at once
     postgres_poll_interval: float = 5.0  # safety poll; NOTIFY wakes the hub at once
     retry_min: float = 0.5
@@ -80,8 +83,9 @@ class EventHub:
         await asyncio.gather(*self._tasks, return_exceptions=True)
         self._tasks.clear()
 
-    def subscribe(self, visibility: Visibility) -> Subscription:
-        subscription = Subscription(visibility, self.config.queue_size)
+    def subscribe(self, visibility: Visibility, *, token_id: int | None = None,
+                  principal: tuple[str, int] | None = None) -> Subscription:
+        subscription = Subscription(visibility, self.config.queue_size, token_id=token_id, principal=principal)
         self._subscriptions.add(subscription)
         return subscription
 
@@ -115,15 +119,16 @@ class EventHub:
 
     async def _establish_mark(self) -> None:
         """Start after the newest event: what was committed before, clients get by replay."""
-        delay = self.config.retry_min
+        failures = 0
         while self.high_water is None:
             try:
                 async with self.reader() as session:
                     self.high_water = await last_visible_id(session)
             except Exception:
+                failures += 1
+                delay = next_attempt_delay(failures, base=self.config.retry_min, cap=self.config.retry_max)
                 logger.warning("event hub cannot reach the database; retrying in %.1fs", delay, exc_info=True)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.config.retry_max)
 
     async def _drain(self) -> None:
         assert self.high_water is not None
@@ -131,7 +136,10 @@ class EventHub:
             async with self.reader() as session:
                 rows = await event_rows_after(await session.connection(), self.high_water, self.config.page_size)
             for row in rows:
-                self._fan_out(StreamEvent(row))
+                if row.audience == SYSTEM_AUDIENCE:
+                    self._signal(row)
+                else:
+                    self._fan_out(StreamEvent(row))
                 self.high_water = row.id
             if len(rows) < self.config.page_size:
                 return
@@ -140,6 +148,13 @@ class EventHub:
         for subscription in self._subscriptions:
             if subscription.visibility.allows(event.audience, event.region_id):
                 subscription.offer(event)
+
+
+    def _signal(self, row: Any) -> None:
+        if row.type == ACCESS_REVOKED:
+            for subscription in self._subscriptions:
+                if subscription.concerned_by(row.data or {}):
+                    subscription.recheck.set()
 
 
 def _asyncpg_connect_kwargs(engine: AsyncEngine) -> dict[str, Any]:

@@ -10,6 +10,8 @@ from typing import Any
 
 import asyncpg
 
+from app.core.retry import next_attempt_delay
+
 logger = logging.getLogger("app.events")
 
 
@@ -31,16 +33,18 @@ class PostgresListener:
         self.listening = asyncio.Event()
 
     async def run(self) -> None:
-        delay = self.retry_min
+        failures = 0
         while True:
             try:
                 connection = await asyncpg.connect(**{"timeout": 10, **self.connect_kwargs})
             except Exception as exc:
+                failures += 1
+                delay = next_attempt_delay(failures, base=self.retry_min, cap=self.retry_max)
                 logger.warning("event listener cannot connect (%s); retrying in %.1fs", exc, delay)
                 await asyncio.sleep(delay)
-                delay = min(delay * 2, self.retry_max)
                 continue
-            delay = self.retry_min
+            failures = 0
+            delay = next_attempt_delay(1, base=self.retry_min, cap=self.retry_max)
             try:
                 await self._listen(connection)
             except Exception as exc:

@@ -6,8 +6,10 @@ from typing import Annotated
 
 from fastapi import APIRouter, Query, WebSocket
 
-from app.core.deps import STAFF, SessionDep, allow
+from app.core.deps import SessionDep, allow
 from app.core.principal import Principal
+from app.core.schemas import MAX_DB_BIGINT
+from app.core.vocabulary import STAFF
 from app.events import service
 from app.events.schemas import EventOut, EventPage
 from app.events.socket import close_quietly, serve_event_socket
@@ -20,7 +22,7 @@ ws_router = APIRouter(tags=["events"])
 @router.get("", response_model=EventPage, summary="Events na een id, voor clients die pollen")
 async def list_events(
     session: SessionDep,
-    after: Annotated[int, Query(ge=0, description="Alleen events met een hoger id")] = 0,
+    after: Annotated[int, Query(ge=0, le=MAX_DB_BIGINT, description="Alleen events met een hoger id")] = 0,
     limit: Annotated[int, Query(ge=1, le=500)] = 100,
     principal: Principal = allow(*STAFF, "wall"),
 ) -> EventPage:

@@ -8,6 +8,7 @@ from typing import Any, Literal
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import Row
 
+from app.core.schemas import MAX_DB_BIGINT
 from app.events.models import Event
 
 
@@ -34,7 +35,7 @@ class Hello(BaseModel):
     model_config = ConfigDict(extra="ignore")
     type: Literal["hello"]
     token: str = Field(min_length=1, max_length=512)
-    last_event_id: int | None = Field(default=None, ge=0)
+    last_event_id: int | None = Field(default=None, ge=0, le=MAX_DB_BIGINT)
 
 
 def event_json(event: Event | Row[Any]) -> str:

@@ -15,8 +15,12 @@ from app.events import notify  # noqa: F401  (installs the session hooks)
 from app.events.models import Event
 from app.events.visibility import STAFF_AUDIENCE, Visibility, beheerder_audience
 
-__all__ = ["STAFF_AUDIENCE", "NewEvent", "beheerder_audience", "emit", "event_rows_after", "events_after",
-           "insert_events", "last_visible_id"]
+__all__ = ["STAFF_AUDIENCE", "SYSTEM_AUDIENCE", "NewEvent", "beheerder_audience", "emit", "emit_access_revoked",
+           "event_rows_after", "events_after", "insert_events", "last_visible_id"]
+
+# Events for the hubs themselves, never shown to a client: no principal's visibility has this audience.
+SYSTEM_AUDIENCE = "system"
+ACCESS_REVOKED = "access.revoked"
 
 
 _EVENT_ROWS_AFTER = (select(Event.__table__).where(Event.id > bindparam("after")).order_by(Event.id)
@@ -37,6 +41,17 @@ def emit(
     event = Event(type=event_type, data=data, region_id=region_id, wijk_code=wijk_code, audience=audience)
     session.add(event)
     return event
+
+
+def emit_access_revoked(session: AsyncSession, *, token_ids: Sequence[int] = (),
+                        principal: tuple[str, int] | None = None) -> Event:
+    """Tells every process's event hub, once the revocation commits, to check the tokens of the streams it
+    serves for these tokens or this principal (kind, id) at once: they close within a moment, not at their
+    next periodic check."""
+    data: dict[str, Any] = {"token_ids": list(token_ids)}
+    if principal is not None:
+        data["principal"] = {"kind": principal[0], "id": principal[1]}
+    return emit(session, ACCESS_REVOKED, data, audience=SYSTEM_AUDIENCE)
 
 
 @dataclass(frozen=True)

@@ -7,9 +7,10 @@ after N in id order, then streams live ones as `{"id", "type", "at", "data"}`. W
 keep up, its queue is dropped and it gets `{"type": "resync", "last_event_id": <last delivered>}` followed
 by the events after that id, read from the database. A client that cannot take a single message within
 `send_timeout` is closed with 4408 (if the close frame still gets through) and reconnects with its last
-id. Idle connections get `{"type": "ping"}` every `ping_interval` seconds. The token is checked again every
-`token_recheck_interval` seconds: once it is revoked or expired, or its account deactivated, the stream
-closes with 4401 and the reason."""
+id. Idle connections get `{"type": "ping"}` every `ping_interval` seconds. The token is checked again at once
+when it, or its account, is revoked or deactivated (an access.revoked event, from any process), and every
+`token_recheck_interval` seconds for expiry: once it no longer holds, the stream closes with 4401 and the
+reason."""
 
 from __future__ import annotations
 
@@ -23,9 +24,8 @@ from pydantic import ValidationError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from starlette.websockets import WebSocket, WebSocketDisconnect
 
-from app.auth.service import resolve_token
 from app.core.errors import Forbidden, Unauthorized
-from app.core.principal import Principal
+from app.core.principal import Principal, TokenResolver
 from app.events.hub import EventHub
 from app.events.schemas import Hello, event_json
 from app.events.service import events_after, last_visible_id
@@ -85,7 +85,8 @@ async def _authenticate(sessionmaker: async_sessionmaker[AsyncSession], token: s
     source_ip = websocket.client.host if websocket.client else None
     async with sessionmaker() as session:
         try:
-            return await resolve_token(session, token, source_ip)
+            resolve: TokenResolver = websocket.app.state.resolve_token  # app.auth.service.resolve_token
+            return await resolve(session, token, source_ip)
         except Unauthorized as exc:
             raise Rejected(exc.detail or "Ongeldig token.") from None
 
@@ -117,7 +118,9 @@ class EventStream:
         self.config = hub.config
         self.principal = principal
         self.visibility = visibility
-        self.subscription = hub.subscribe(visibility)  # before the replay reads, so nothing falls between
+        # Subscribed before the replay reads, so nothing falls between.
+        self.subscription = hub.subscribe(visibility, token_id=principal.token_id,
+                                          principal=(principal.kind, principal.id))
         self.last_id = 0
 
     async def run(self, requested_after: int | None) -> None:
@@ -154,9 +157,13 @@ class EventStream:
             task.result()
 
     async def _watch_token(self) -> None:
-        """Ends (with TokenWithdrawn) once the token is refused; a database hiccup is not a refusal."""
+        """Ends (with TokenWithdrawn) once the token is refused: checked when the hub says it may have been
+        revoked, and every `token_recheck_interval` for expiry. A database hiccup is not a refusal."""
         while True:
-            await asyncio.sleep(self.config.token_recheck_interval)
+            with contextlib.suppress(TimeoutError):
+                async with asyncio.timeout(self.config.token_recheck_interval):
+                    await self.subscription.recheck.wait()
+            self.subscription.recheck.clear()
             try:
                 await _authenticate(self.hub.reader, self.token, self.websocket)
             except Rejected as exc:

@@ -49,8 +49,12 @@ QueueItem = StreamEvent | Resync | Ping
 
 
 class Subscription:
-    def __init__(self, visibility: Visibility, queue_size: int) -> None:
+    def __init__(self, visibility: Visibility, queue_size: int, *, token_id: int | None = None,
+                 principal: tuple[str, int] | None = None) -> None:
         self.visibility = visibility
+        self.token_id = token_id
+        self.principal = principal
+        self.recheck = asyncio.Event()  # set by the hub when this stream's token or account may be revoked
         self.queue: asyncio.Queue[QueueItem] = asyncio.Queue(maxsize=queue_size)
         self.overflowed = False
         self.dropped = 0
@@ -74,6 +78,12 @@ class Subscription:
             self.queue.get_nowait()
             self.dropped += 1
         self.queue.put_nowait(RESYNC)
+
+    def concerned_by(self, revoked: dict[str, Any]) -> bool:
+        """Whether an access.revoked event's data names this stream's token or principal."""
+        named = revoked.get("principal") or {}
+        return self.token_id in (revoked.get("token_ids") or ()) or (
+            self.principal is not None and (named.get("kind"), named.get("id")) == self.principal)
 
     def resume(self) -> None:
         """The client is being caught up from the database: queue live events again from now on."""

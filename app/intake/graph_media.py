@@ -4,8 +4,8 @@ Two steps, both with the bearer token: ``GET {base}/{media_id}`` answers
 ``{"messaging_product", "url", "mime_type", "sha256", "file_size", "id"}``; a GET of that short-lived
 ``url`` answers the bytes. One attempt runs both steps, so a retry also fetches a fresh URL.
 
-Retries with exponential backoff and jitter on HTTP 429, 5xx, timeouts and transport errors,
-honouring ``Retry-After`` (capped at `max_delay`). Any other 4xx, an unusable metadata answer or a file
+Retries (tenacity, waiting `app.core.retry.next_attempt_delay`) on HTTP 429, 5xx, timeouts and transport
+errors, honouring ``Retry-After`` (capped at `max_delay`). Any other 4xx, an unusable metadata answer or a file
 over `max_bytes` raises `MediaPermanentError` at once; running out of attempts raises
 `MediaTemporaryError`.
 """
@@ -24,6 +24,9 @@ from email.utils import parsedate_to_datetime
 from typing import Any, Self
 
 import httpx
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_attempt
+
+from app.core.retry import next_attempt_delay
 
 SleepFunc = Callable[[float], Awaitable[None]]
 
@@ -170,23 +173,23 @@ class GraphMediaClient:
     async def download(self, media_id: str) -> DownloadedMedia:
         if not media_id or "/" in media_id or "?" in media_id or media_id in (".", ".."):
             raise MediaPermanentError(f"invalid media id: {media_id!r}")
-        for attempt in range(1, self._max_attempts + 1):
-            try:
-                return await self._attempt(media_id)
-            except _Retryable as exc:
-                if attempt == self._max_attempts:
-                    raise MediaTemporaryError(
-                        f"media {media_id}: gave up after {attempt} attempts ({exc})",
-                        status_code=exc.status_code,
-                    ) from exc
-                await self._sleep(self._delay(attempt, exc.retry_after))
-        raise AssertionError("unreachable")
+        retrying = AsyncRetrying(stop=stop_after_attempt(self._max_attempts), wait=self._wait,
+                                 retry=retry_if_exception_type(_Retryable), sleep=self._sleep, reraise=True)
+        try:
+            return await retrying(self._attempt, media_id)
+        except _Retryable as exc:
+            raise MediaTemporaryError(
+                f"media {media_id}: gave up after {self._max_attempts} attempts ({exc})",
+                status_code=exc.status_code,
+            ) from exc
 
-    def _delay(self, attempt: int, retry_after: float | None) -> float:
-        backoff = self._backoff_base * 2 ** (attempt - 1)
-        delay = backoff / 2 + self._jitter() * backoff / 2
-        if retry_after is not None:
-            delay = max(delay, retry_after)
+    def _wait(self, state: RetryCallState) -> float:
+        """The backoff, or longer when the server asks for it (Retry-After), never over `max_delay`."""
+        delay = next_attempt_delay(state.attempt_number, base=self._backoff_base, cap=self._max_delay,
+                                   jitter=self._jitter())
+        failure = state.outcome.exception() if state.outcome is not None else None
+        if isinstance(failure, _Retryable) and failure.retry_after is not None:
+            delay = max(delay, failure.retry_after)
         return min(delay, self._max_delay)
 
     async def _attempt(self, media_id: str) -> DownloadedMedia:

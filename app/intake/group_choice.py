@@ -10,6 +10,7 @@ place, and its incident's groups; the choice is audited."""
 from __future__ import annotations
 
 import re
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
@@ -21,13 +22,17 @@ from sqlalchemy.orm import selectinload
 from app.audit import service as audit
 from app.broadcast.models import PENDING, Delivery
 from app.core.database import utcnow
+from app.core.errors import InvalidInput
 from app.core.principal import Principal
 from app.events.service import emit
+from app.intake import service
 from app.intake.models import Report
 from app.intake.schemas import TEXT_MAX_CHARS
 from app.intake.whatsapp import InboundMessage
 from app.registry.models import Beheerder, Group, Wijk
 
+# What else follows from a chosen group: the report's incident gets its group and place (app.flows.report_intake).
+GroupChosen = Callable[[AsyncSession, Report], Awaitable[None]]
 QUESTION = "group_question"  # the outbox purpose of these messages
 ANSWER_WINDOW = timedelta(hours=24)  # WhatsApp's service window: the question cannot be older
 _NUMBER = re.compile(r"(?:groep|nr\.?|nummer)?\s*(\d{1,3})\s*[.)!]?", re.IGNORECASE)
@@ -68,7 +73,8 @@ async def ask(session: AsyncSession, report: Report) -> None:
     await session.commit()
 
 
-async def answer(session: AsyncSession, beheerder: Beheerder, message: InboundMessage) -> Answer | None:
+async def answer(session: AsyncSession, beheerder: Beheerder, message: InboundMessage,
+                 on_chosen: GroupChosen | None) -> Answer | None:
     """Handles `message` when it answers a question about one of this beheerder's reports; None otherwise."""
     number = chosen_number(message.text) if message.kind == "text" else None
     if number is None:
@@ -85,7 +91,7 @@ async def answer(session: AsyncSession, beheerder: Beheerder, message: InboundMe
         await session.commit()
         return Answer(report.id, chosen=False)
     actor = Principal(kind="beheerder", id=beheerder.id, name=beheerder.name, role="beheerder")
-    await choose_group(session, report, group, actor)
+    await choose_group(session, report, group, actor, on_chosen)
     _send(session, report, f"Dank u. Melding {report.case_number} staat nu bij {group.name}.")
     await session.commit()
     return Answer(report.id, chosen=True)
@@ -98,9 +104,24 @@ async def group_of_beheerder(session: AsyncSession, beheerder_id: int, group_id:
         .options(selectinload(Group.wijk).selectinload(Wijk.gemeente)))
 
 
-async def choose_group(session: AsyncSession, report: Report, group: Group, actor: Principal) -> None:
-    """Sets the report's group, and with it its source wijk and region; updates its incident. Audited; adds to
-    the caller's transaction."""
+async def choose_for_report(session: AsyncSession, actor: Principal, report_id: int, group_id: int,
+                            on_chosen: GroupChosen | None) -> Report:
+    """Staff choose (or correct) a report's group: one of the active groups of the beheerder who sent it.
+    Commits."""
+    report = await service.get_report(session, report_id)
+    group = await group_of_beheerder(session, report.beheerder_id, group_id)
+    if group is None:
+        raise InvalidInput(f"Groep {group_id} is geen actieve groep van de beheerder die deze melding stuurde.",
+                           field="group_id", code="unknown_group")
+    await choose_group(session, report, group, actor, on_chosen)
+    await session.commit()
+    return report
+
+
+async def choose_group(session: AsyncSession, report: Report, group: Group, actor: Principal,
+                       on_chosen: GroupChosen | None) -> None:
+    """Sets the report's group, and with it its source wijk and region; `on_chosen` updates its incident.
+    Audited; adds to the caller's transaction."""
     previous = report.group_id
     report.group_id, report.group_pending = group.id, False
     report.source_wijk_code = group.wijk.code
@@ -114,29 +135,13 @@ async def choose_group(session: AsyncSession, report: Report, group: Group, acto
                                      "group_id": group.id, "group_name": group.name, "group_pending": False,
                                      "wijkcode": report.source_wijk_code},
          region_id=report.region_id, wijk_code=report.source_wijk_code)
-    if report.incident_id is not None:
-        await _update_incident(session, report)
+    if on_chosen is not None:
+        await on_chosen(session, report)
 
 
 def _text_names_a_place(suggestion: dict[str, Any] | None) -> bool:
     location = (suggestion or {}).get("location") or {}
     return location.get("method", "none") != "none" or bool(location.get("street"))
-
-
-async def _update_incident(session: AsyncSession, report: Report) -> None:
-    from app.triage.queue import get_incident, incident_event
-
-    await session.flush()
-    incident = await get_incident(session, report.incident_id or 0)
-    group_ids = (await session.scalars(select(Report.group_id).where(
-        Report.incident_id == incident.id, Report.group_id.is_not(None)).distinct())).all()
-    incident.group_ids = sorted(group_id for group_id in group_ids if group_id is not None)
-    if incident.wijk_code is None and "wijk_code" not in (incident.overridden or []):
-        incident.wijk_code = report.wijk_code
-    if incident.region_id is None:
-        incident.region_id = report.region_id
-    emit(session, "incident.updated", await incident_event(session, incident), region_id=incident.region_id,
-         wijk_code=incident.wijk_code)
 
 
 async def _waiting_report(session: AsyncSession, beheerder_id: int, reply_to: str | None) -> Report | None:

@@ -20,7 +20,7 @@ from app.events.service import emit
 from app.intake import group_choice, service
 from app.intake.models import Report, ReportPhoto, WhatsAppStatus
 from app.intake.schemas import LocationIn, ReportIn
-from app.intake.whatsapp import BSUID, InboundMessage, StatusUpdate
+from app.intake.whatsapp import BSUID, InboundMessage, RejectedMessage, StatusUpdate
 from app.registry.models import Beheerder
 
 # A photo or location that follows a text within this time belongs to that text (members send them apart).
@@ -40,7 +40,8 @@ class Outcome:
 
 
 async def accept_whatsapp_message(session: AsyncSession, writer: service.ReportWriter, message: InboundMessage,
-                                  reply_handler: ReplyHandler | None = None) -> Outcome:
+                                  reply_handler: ReplyHandler | None = None,
+                                  group_chosen: group_choice.GroupChosen | None = None) -> Outcome:
     beheerder = await _sending_beheerder(session, message)
     if beheerder is None:
         unknown = "onbekend nummer" if message.from_phone_e164 else "onbekende WhatsApp-gebruiker (BSUID)"
@@ -49,7 +50,7 @@ async def accept_whatsapp_message(session: AsyncSession, writer: service.ReportW
         return Outcome("reply")
     if message.kind == "other" or (message.kind == "text" and not (message.text or "").strip()):
         return Outcome("ignored")
-    answered = await group_choice.answer(session, beheerder, message)
+    answered = await group_choice.answer(session, beheerder, message, group_chosen)
     if answered is not None:
         return Outcome("group_chosen" if answered.chosen else "group_asked", answered.report_id)
     attached = await _attach_to_recent_report(session, beheerder.id, message)
@@ -160,6 +161,12 @@ async def _quarantine(session: AsyncSession, message: InboundMessage, reason: st
         sender=(message.from_phone_e164 or message.from_user_id or "")[:160] or None,
         sender_name=(message.profile_name or "")[:200] or None, kind=message.kind, text=message.text, reason=reason,
     )
+    return Outcome("quarantined")
+
+
+async def quarantine_rejected(session: AsyncSession, message: RejectedMessage) -> Outcome:
+    await service.quarantine(session, channel=WHATSAPP, external_id=message.external_id, sender=message.sender,
+                             sender_name=None, kind="other", text=message.text, reason=f"ongeldig: {message.reason}")
     return Outcome("quarantined")
 
 

@@ -8,12 +8,14 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+from collections.abc import Awaitable, Callable
 from datetime import timedelta
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.core.database import utcnow
+from app.core.retry import next_attempt_delay
 from app.core.settings import Settings
 from app.events.service import emit
 from app.intake import service
@@ -27,16 +29,17 @@ logger = logging.getLogger("app.intake.media")
 LEASE = timedelta(minutes=2)  # a claimed row is retried by another worker if this one dies
 MIN_POSTPONE_SECONDS = 5.0  # a photo over its sender's budget is not claimed again sooner than this
 IDLE_POLL_SECONDS = 5.0
-
-
-def retry_delay(attempts: int) -> timedelta:
-    return timedelta(seconds=min(15 * 2 ** max(attempts - 1, 0), 3600))
+PhotoStored = Callable[[AsyncSession, Report, int], Awaitable[None]]
+RETRY_BASE_SECONDS = 15.0  # a failed download is tried again after 7.5 to 15 s, the step doubling up to an hour
+RETRY_CAP_SECONDS = 3600.0
 
 
 class MediaFetcher:
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings,
-                 client: GraphMediaClient, pool: PhotoPool, budget: PixelBudget) -> None:
+                 client: GraphMediaClient, pool: PhotoPool, budget: PixelBudget,
+                 on_photo_stored: PhotoStored | None = None) -> None:
         self.sessionmaker = sessionmaker
+        self.on_photo_stored = on_photo_stored  # the incident's card (app.flows.report_intake)
         self.settings = settings
         self.client = client
         self.pool = pool
@@ -145,7 +148,8 @@ class MediaFetcher:
                 emit(session, "report.photo_added", {"report_id": report.id, "case_number": report.case_number,
                                                      "photo_id": photo_id, "incident_id": report.incident_id},
                      region_id=report.region_id, wijk_code=report.source_wijk_code)
-                await _announce_incident(session, report.incident_id, photo_id)
+                if self.on_photo_stored is not None:
+                    await self.on_photo_stored(session, report, photo_id)
             await session.commit()
 
     async def _failed(self, photo_id: int, error: str, *, permanent: bool) -> None:
@@ -158,26 +162,15 @@ class MediaFetcher:
                 row.status, row.next_attempt_at = "failed", None
                 logger.warning("media download gave up", extra={"photo_id": photo_id, "error": error[:200]})
             else:
-                row.next_attempt_at = utcnow() + retry_delay(row.attempts)
+                delay = next_attempt_delay(row.attempts, base=RETRY_BASE_SECONDS, cap=RETRY_CAP_SECONDS)
+                row.next_attempt_at = utcnow() + timedelta(seconds=delay)
             await session.commit()
 
 
-async def _announce_incident(session: AsyncSession, incident_id: int | None, photo_id: int) -> None:
-    """The wall shows that an incident has a photo: tell it, now that one arrived."""
-    from app.triage.queue import get_incident, incident_event, note_photo_stored
-
-    if incident_id is None:
-        return
-    incident = await get_incident(session, incident_id)
-    await note_photo_stored(session, incident, photo_id)
-    emit(session, "incident.updated", await incident_event(session, incident), region_id=incident.region_id,
-         wijk_code=incident.wijk_code)
-
-
 def build_media_fetcher(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, pool: PhotoPool,
-                        budget: PixelBudget) -> MediaFetcher | None:
+                        budget: PixelBudget, on_photo_stored: PhotoStored | None = None) -> MediaFetcher | None:
     if settings.whatsapp_access_token is None:
         return None
     client = GraphMediaClient(settings.whatsapp_api_base, settings.whatsapp_access_token.get_secret_value(),
                               max_bytes=settings.photo_max_bytes)
-    return MediaFetcher(sessionmaker, settings, client, pool, budget)
+    return MediaFetcher(sessionmaker, settings, client, pool, budget, on_photo_stored)

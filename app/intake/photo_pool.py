@@ -21,12 +21,10 @@ import os
 from collections.abc import Callable, Sequence
 from concurrent.futures import Executor, Future, ProcessPoolExecutor, ThreadPoolExecutor
 from concurrent.futures.process import BrokenProcessPool
-from typing import TYPE_CHECKING, Literal
+from typing import Literal
 
+from app.core.settings import Settings
 from app.intake.photos import PhotoRejected, SanitisedUpload, sanitise_upload
-
-if TYPE_CHECKING:  # a worker process imports this module: keep it light
-    from app.core.settings import Settings
 
 BUSY_RETRY_SECONDS = 5
 WORKER_NICENESS = 10
@@ -44,16 +42,13 @@ class PhotoPoolBusy(Exception):
         self.retry_after = retry_after
 
 
-def _lower_priority() -> None:
-    # The scheduler then gives the cores to the event loop first: photos wait, requests do not.
-    os.nice(WORKER_NICENESS)
-
-
 def executor_factory(kind: PoolKind, workers: int) -> ExecutorFactory:
     def process_pool() -> Executor:
         # spawn, not fork: the server has threads (database drivers), and a forked child inherits their locks.
+        # Lower priority: the scheduler gives the cores to the event loop first, so photos wait, requests do not.
+        # A worker imports only app.intake.photos (os.nice is no function of this module, which needs settings).
         return ProcessPoolExecutor(workers, mp_context=multiprocessing.get_context("spawn"),
-                                   initializer=_lower_priority)
+                                   initializer=os.nice, initargs=(WORKER_NICENESS,))
 
     def thread_pool() -> Executor:
         return ThreadPoolExecutor(workers, thread_name_prefix="photo")

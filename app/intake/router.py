@@ -9,12 +9,13 @@ from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 
 from app.audit import service as audit
-from app.broadcast.feedback import feedback_for_reports
-from app.core.deps import STAFF, SessionDep, SettingsDep, allow
+from app.core.deps import SessionDep, SettingsDep, allow
 from app.core.errors import InvalidInput, ProblemError
+from app.core.openapi import problems, request_body
 from app.core.principal import Principal
-from app.core.schemas import Page, parse_json_body
+from app.core.schemas import IdPath, Offset, Page, parse_json_body
 from app.core.settings import Settings
+from app.core.vocabulary import STAFF
 from app.intake import group_choice, service
 from app.intake.photo_pool import PhotoPoolBusy
 from app.intake.photos import PhotoRejected, SanitisedUpload
@@ -23,7 +24,6 @@ from app.intake.schemas import QuarantineOut, ReportGroupIn, ReportIn, ReportOut
 router = APIRouter(prefix="/reports", tags=["meldingen"])
 admin_router = APIRouter(prefix="/admin/quarantine", tags=["meldingen"])
 Limit = Annotated[int, Query(ge=1, le=200)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 class TooManyReports(ProblemError):
@@ -63,11 +63,13 @@ async def _read_multipart(request: Request, settings: Settings) -> tuple[ReportI
     raw = form.get("report")
     if raw is None:
         raise InvalidInput("Het deel 'report' (JSON) ontbreekt.", field="report")
-    body = parse_json_body(ReportIn, raw if isinstance(raw, str) else await raw.read())
-    uploads = [item for item in form.getlist("photos") if isinstance(item, UploadFile)]
+    body = parse_json_body(ReportIn, raw if isinstance(raw, str) else await raw.read(), field="report")
+    uploads = form.getlist("photos")
+    if not all(isinstance(item, UploadFile) for item in uploads):
+        raise InvalidInput("Een foto moet als bestand worden meegestuurd, niet als tekst.", field="photos")
     if len(uploads) > settings.photos_per_report:
         raise InvalidInput(f"Maximaal {settings.photos_per_report} foto's per melding.", field="photos")
-    return body, [await upload.read() for upload in uploads]
+    return body, [await upload.read() for upload in uploads if isinstance(upload, UploadFile)]
 
 
 async def _sanitise_all(request: Request, principal: Principal, files: list[bytes],
@@ -113,8 +115,23 @@ def intake_answer(result: service.IntakeResult) -> Response:
                     media_type="application/json")
 
 
+REPORT_FORM = {
+    "type": "object", "required": ["report"],
+    "properties": {
+        "report": {"$ref": "#/components/schemas/ReportIn"},
+        "photos": {"type": "array", "maxItems": 4, "items": {"type": "string", "format": "binary"},
+                   "description": "JPEG, PNG, WebP of HEIC; EXIF wordt verwijderd"},
+    },
+}
+REPORT_FORM_ENCODING = {"report": {"contentType": "application/json"}}  # the report part is JSON
+
+
 @router.post("", response_model=ReportOut, status_code=201, summary="Melding doorsturen (beheerder)",
-             responses={200: {"description": "Dezelfde Idempotency-Key en inhoud: de eerste melding"}})
+             responses={200: {"model": ReportOut,
+                              "description": "Dezelfde Idempotency-Key en inhoud: de eerste melding"},
+                        **problems(429, 503)},
+             openapi_extra=request_body(ReportIn, multipart=REPORT_FORM, multipart_encoding=REPORT_FORM_ENCODING,
+                                        description="JSON, of multipart met de melding en tot vier foto's"))
 async def submit(
     request: Request,
     session: SessionDep,
@@ -140,38 +157,33 @@ async def submit(
 async def list_mine(session: SessionDep, limit: Limit = 50, offset: Offset = 0,
                     principal: Principal = allow("beheerder")) -> Page[ReportOut]:
     reports, total = await service.list_own_reports(session, principal.id, limit=limit, offset=offset)
-    feedback = await feedback_for_reports(session, [r.id for r in reports])
+    feedback = await service.feedback_for_reports(session, [r.id for r in reports])
     return Page(items=[service.report_out(r, feedback[r.id]) for r in reports], total=total, limit=limit,
                 offset=offset)
 
 
 @router.get("/{report_id}", response_model=ReportOut, summary="Eén melding")
-async def get_one(report_id: int, session: SessionDep,
+async def get_one(report_id: IdPath, session: SessionDep,
                   principal: Principal = allow("beheerder", *STAFF)) -> ReportOut:
     if principal.kind == "beheerder":
         report = await service.get_own_report(session, principal.id, report_id)
     else:
         report = await service.get_report(session, report_id)
-    return service.report_out(report, (await feedback_for_reports(session, [report.id]))[report.id])
+    return service.report_out(report, (await service.feedback_for_reports(session, [report.id]))[report.id])
 
 
 @router.patch("/{report_id}", response_model=ReportOut,
               summary="Groep van een melding kiezen (centralist); voor WhatsApp-meldingen waarvan de groep nog open is")
-async def choose_group(report_id: int, body: ReportGroupIn, session: SessionDep,
+async def choose_group(report_id: IdPath, body: ReportGroupIn, request: Request, session: SessionDep,
                        actor: Principal = allow("operator", "specialist")) -> ReportOut:
-    report = await service.get_report(session, report_id)
-    group = await group_choice.group_of_beheerder(session, report.beheerder_id, body.group_id)
-    if group is None:
-        raise InvalidInput(f"Groep {body.group_id} is geen actieve groep van de beheerder die deze melding stuurde.",
-                           field="group_id", code="unknown_group")
-    await group_choice.choose_group(session, report, group, actor)
-    await session.commit()
-    return service.report_out(report, (await feedback_for_reports(session, [report.id]))[report.id])
+    report = await group_choice.choose_for_report(session, actor, report_id, body.group_id,
+                                                  request.app.state.report_group_chosen)
+    return service.report_out(report, (await service.feedback_for_reports(session, [report.id]))[report.id])
 
 
 @router.get("/{report_id}/photos/{photo_id}", summary="Foto bij een melding (wordt gelogd)",
             response_class=FileResponse)
-async def get_photo(report_id: int, photo_id: int, session: SessionDep, settings: SettingsDep,
+async def get_photo(report_id: IdPath, photo_id: IdPath, session: SessionDep, settings: SettingsDep,
                     principal: Principal = allow("operator", "specialist", "wijkagent", "admin")) -> FileResponse:
     photo = await service.photo_for_staff(session, report_id, photo_id)
     audit.record(session, principal, "photo.view", target_type="report_photo", target_id=photo.id,

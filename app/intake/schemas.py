@@ -6,26 +6,43 @@ from datetime import UTC, datetime, timedelta
 from functools import lru_cache
 from zoneinfo import ZoneInfo
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
+from pydantic import BaseModel, ConfigDict, Field, StrictBool, field_validator, model_validator
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
 from app.core.database import utcnow
+from app.core.schemas import EntityId, IsoDateTime
 from app.core.settings import config_dir
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 CLOCK_SKEW = timedelta(minutes=2)
+OLDEST_OBSERVATION = timedelta(days=366)  # a report is about something recent; year 1 is a typing error
 _KEEP_CONTROLS = {"\n", "\t"}
 TEXT_MAX_CHARS = 4096  # a WhatsApp text message's limit: whatever arrives there must fit
 
 
+ZERO_WIDTH_JOINER = "\u200d"
+_EMOJI_CATEGORIES = ("So", "Sk", "Mn")  # pictographs, skin tone modifiers, variation selector 16
+
+
 def normalise_text(text: str) -> str:
-    """NFC, without control characters (newlines and tabs stay), trimmed."""
+    """NFC, without control or invisible format characters (newlines and tabs stay), trimmed. A zero-width
+    joiner between two emoji stays: it is part of one emoji ("👨‍👩‍👧", "🏳️‍🌈")."""
     composed = unicodedata.normalize("NFC", text)
-    cleaned = "".join(
-        ch for ch in composed if ch in _KEEP_CONTROLS or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
-    )
-    return cleaned.strip()
+    kept: list[str] = []
+    for index, ch in enumerate(composed):
+        if _is_visible(ch) or (ch == ZERO_WIDTH_JOINER and _joins_emoji(kept, composed[index + 1:index + 2])):
+            kept.append(ch)
+    return "".join(kept).strip()
+
+
+def _is_visible(ch: str) -> bool:
+    return ch in _KEEP_CONTROLS or unicodedata.category(ch) not in ("Cc", "Cf", "Cs")
+
+
+def _joins_emoji(before: list[str], after: str) -> bool:
+    return (bool(before and after) and unicodedata.category(before[-1]) in _EMOJI_CATEGORIES
+            and unicodedata.category(after) == "So")
 
 
 @lru_cache
@@ -61,9 +78,9 @@ class LocationIn(BaseModel):
 class ReportIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(min_length=1, max_length=TEXT_MAX_CHARS)
-    group_id: int | None = None
-    observed_at: datetime | None = None
-    called_112: bool | None = None
+    group_id: EntityId | None = None
+    observed_at: IsoDateTime | None = None
+    called_112: StrictBool | None = None  # "yes" or 1 is refused, not guessed
     location: LocationIn | None = None
 
     @field_validator("text")
@@ -82,12 +99,14 @@ class ReportIn(BaseModel):
             value = value.replace(tzinfo=AMSTERDAM)  # a time without zone is Dutch local time
         if value > utcnow() + CLOCK_SKEW:
             raise ValueError("het tijdstip ligt in de toekomst")
+        if value < utcnow() - OLDEST_OBSERVATION:
+            raise ValueError("het tijdstip ligt meer dan een jaar terug")
         return value.astimezone(UTC)
 
 
 class ReportGroupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    group_id: int = Field(ge=1, le=2**31 - 1, description="Een van de groepen van de beheerder die de melding stuurde")
+    group_id: EntityId = Field(description="Een van de groepen van de beheerder die de melding stuurde")
 
 
 class PhotoOut(BaseModel):

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import json
-from collections.abc import Sequence
+from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -17,7 +17,7 @@ from sqlalchemy.orm import selectinload
 from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.events.service import NewEvent
-from app.intake.models import QuarantinedMessage, Report, ReportPhoto
+from app.intake.models import QuarantinedMessage, Report, ReportFeedback, ReportPhoto
 from app.intake.photos import SanitisedPhoto
 from app.intake.schemas import (
     AMSTERDAM,
@@ -30,17 +30,18 @@ from app.intake.schemas import (
 )
 from app.registry.models import Beheerder, Gemeente, Group, Wijk, beheerder_groups
 from app.triage.knowledge import KnowledgeBase
-from app.triage.models import Incident
-from app.triage.queue import placement_event
+
+Announce = Callable[[], Awaitable[list[NewEvent]]]
 
 
-class IntakeTriage(Protocol):
-    """The triage step of the intake (app.triage.runner.TriageRunner): its knowledge base once per batch, then
-    for each new report, before it is inserted, the suggestion and the incident it joins (True when new)."""
+class IntakeSteps(Protocol):
+    """What happens to a new report between validation and commit, beyond the intake itself: triage and its
+    incident (app.flows.report_intake). The knowledge base is read once per batch; `triage_and_place` runs
+    before the report is inserted and gives back what to announce once it and its photos are written."""
 
     async def knowledge_base(self, session: AsyncSession) -> KnowledgeBase: ...
 
-    async def place(self, connection: AsyncConnection, report: Report, kb: KnowledgeBase) -> tuple[Incident, bool]: ...
+    async def triage_and_place(self, connection: AsyncConnection, report: Report, kb: KnowledgeBase) -> Announce: ...
 
 
 @dataclass(frozen=True)
@@ -205,22 +206,19 @@ _PHOTO_COLUMNS = tuple(column.key for column in ReportPhoto.__table__.columns if
 
 
 async def insert_report(connection: AsyncConnection, request: IntakeRequest, group: ReportingGroup,
-                        case_number: str, triage: IntakeTriage | None,
+                        case_number: str, steps: IntakeSteps | None,
                         kb: KnowledgeBase | None) -> tuple[Report, list[NewEvent]]:
     """Triages and inserts the report (its photos' files are already written) with Core statements, and gives
     back the report as written and its events: the incident's, then report.created."""
     report = _new_report(request, group, case_number, list(request.stored_names))
-    placement = await triage.place(connection, report, kb) if triage is not None and kb is not None else None
+    announce = await steps.triage_and_place(connection, report, kb) if steps is not None and kb is not None else None
     if report.group_pending:
         report.group_choices = _choices_in_order(group.choices, report.wijk_code)
     report.id = (await connection.execute(_INSERT_REPORT, _values(report, _REPORT_COLUMNS))).scalar_one()
     for photo_row in report.photos:
         photo_row.report_id = report.id
         photo_row.id = (await connection.execute(_INSERT_PHOTO, _values(photo_row, _PHOTO_COLUMNS))).scalar_one()
-    events = []
-    if placement is not None:
-        incident, created = placement
-        events.append(await placement_event(connection, incident, report, created))
+    events = await announce() if announce is not None else []
     events.append(NewEvent("report.created", report_event_data(report, group), region_id=report.region_id,
                            wijk_code=report.source_wijk_code))
     return report, events
@@ -332,11 +330,14 @@ async def photo_for_staff(session: AsyncSession, report_id: int, photo_id: int) 
 
 async def quarantine(session: AsyncSession, *, channel: str, external_id: str, sender: str | None,
                      sender_name: str | None, kind: str, text: str | None, reason: str) -> bool:
-    """Keeps a message we cannot accept for admins to look at; False when it was already there."""
+    """Keeps a message we cannot accept for admins to look at; False when it was already there. What comes
+    from outside is cut to its column, so that keeping it can never fail."""
+    external_id = external_id[:200]
     if await session.scalar(select(QuarantinedMessage.id).where(QuarantinedMessage.external_id == external_id)):
         return False
-    session.add(QuarantinedMessage(channel=channel, external_id=external_id, sender=sender,
-                                   sender_name=sender_name, kind=kind, text=text, reason=reason))
+    session.add(QuarantinedMessage(channel=channel, external_id=external_id, sender=sender[:64] if sender else None,
+                                   sender_name=sender_name[:200] if sender_name else None, kind=kind[:16],
+                                   text=text, reason=reason[:64]))
     try:
         await session.commit()
     except IntegrityError:
@@ -388,3 +389,14 @@ async def mark_photo_stored(session: AsyncSession, photo_id: int, photo: Sanitis
             height=photo.height, size_bytes=len(photo.content), gps_lat=lat, gps_lon=lon, last_error=None,
             next_attempt_at=None)
     )
+
+
+async def feedback_for_reports(session: AsyncSession, report_ids: Sequence[int]) -> dict[int, list[FeedbackOut]]:
+    """The feedback texts per report, oldest first, for the beheerder's report views."""
+    out: dict[int, list[FeedbackOut]] = {report_id: [] for report_id in report_ids}
+    if report_ids:
+        rows = (await session.scalars(select(ReportFeedback).where(ReportFeedback.report_id.in_(report_ids))
+                                      .order_by(ReportFeedback.at, ReportFeedback.id))).all()
+        for row in rows:
+            out[row.report_id].append(FeedbackOut(at=row.at, text=row.text))
+    return out

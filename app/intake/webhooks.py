@@ -15,6 +15,8 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from app.core.deps import SessionDep, SettingsDep
 from app.core.errors import ProblemError, Unauthorized
+from app.core.guard import strip_nul
+from app.core.openapi import problems, request_body
 from app.core.schemas import parse_json_body
 from app.intake import inbound, service
 from app.intake.router import intake_answer
@@ -33,7 +35,8 @@ def _secret(value: Any, name: str) -> str:
     return str(value.get_secret_value())
 
 
-@router.get("/whatsapp", response_class=PlainTextResponse, summary="WhatsApp-verificatie (hub.challenge)")
+@router.get("/whatsapp", response_class=PlainTextResponse, summary="WhatsApp-verificatie (hub.challenge)",
+            responses=problems(403, 503))
 async def whatsapp_handshake(
     settings: SettingsDep,
     mode: Annotated[str | None, Query(alias="hub.mode")] = None,
@@ -47,7 +50,14 @@ async def whatsapp_handshake(
     return PlainTextResponse(answer)
 
 
-@router.post("/whatsapp", summary="WhatsApp-berichten en statusmeldingen")
+WHATSAPP_BODY = {"type": "object", "required": ["object", "entry"],
+                 "properties": {"object": {"type": "string", "enum": ["whatsapp_business_account"]},
+                                "entry": {"type": "array", "items": {"type": "object"}}}}
+
+
+@router.post("/whatsapp", summary="WhatsApp-berichten en statusmeldingen", responses=problems(401, 503),
+             openapi_extra=request_body(media={"application/json": {"schema": WHATSAPP_BODY}},
+                                        description="Meta's webhook, ondertekend met X-Hub-Signature-256"))
 async def whatsapp_webhook(
     request: Request,
     session: SessionDep,
@@ -58,15 +68,17 @@ async def whatsapp_webhook(
     if not verify_signature(raw, signature, _secret(settings.whatsapp_app_secret, "MELDKAMER_WHATSAPP_APP_SECRET")):
         raise Unauthorized("De handtekening (X-Hub-Signature-256) klopt niet.")
     try:
-        batch = parse_webhook(json.loads(raw))
+        # A NUL cannot be stored and no member typed it: removed here rather than refusing Meta's whole batch.
+        batch = parse_webhook(strip_nul(json.loads(raw)))
     except (ValueError, MalformedWebhook) as exc:
         raise ProblemError(400, "Ongeldig webhookbericht", str(exc)[:300], field="body") from exc
     state = request.app.state
     outcomes = [
         await inbound.accept_whatsapp_message(session, state.intake_writer, message,
-                                              getattr(state, "whatsapp_reply_handler", None))
+                                              getattr(state, "whatsapp_reply_handler", None),
+                                              getattr(state, "report_group_chosen", None))
         for message in batch.messages
-    ]
+    ] + [await inbound.quarantine_rejected(session, rejected) for rejected in batch.rejected]
     new_statuses = [status for status in batch.statuses if await inbound.store_status(session, status)]
     status_handler = getattr(state, "whatsapp_status_handler", None)
     if status_handler is not None and new_statuses:
@@ -104,8 +116,9 @@ def _verify_partner(secret: str, timestamp: str | None, signature: str | None, r
 
 @router.post("/partner/{partner}", summary="Melding van een partner-app (HMAC-ondertekend)", status_code=201,
              response_model=ReportOut,
-             responses={200: {"description": "Herhaald bericht: de eerste melding"},
-                        202: {"description": "Onbekende beheerder: in quarantaine"}})
+             responses={200: {"model": ReportOut, "description": "Herhaald bericht: de eerste melding"},
+                        202: {"description": "Onbekende beheerder: in quarantaine"}, **problems(401, 429)},
+             openapi_extra=request_body(PartnerReport))
 async def partner_webhook(
     partner: str,
     request: Request,

@@ -20,12 +20,15 @@ from __future__ import annotations
 
 import hashlib
 import hmac
+import json
+import logging
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal, cast
 
+logger = logging.getLogger("app.intake.whatsapp")
 SIGNATURE_HEADER = "X-Hub-Signature-256"
 # A business-scoped user id: the user's ISO country code, a dot, up to 128 letters and digits; a parent BSUID
 # (shared by linked business portfolios) has "ENT." after the country code.
@@ -87,11 +90,22 @@ class WebhookError:
     phone_number_id: str | None
 
 
+@dataclass(frozen=True, kw_only=True)
+class RejectedMessage:
+    """A message of the batch that does not have the documented shape: quarantined, the rest goes on."""
+
+    external_id: str  # "wa:<id>", or for a message without a usable id "wa:ongeldig:<digest of the message>"
+    sender: str | None
+    text: str | None
+    reason: str
+
+
 @dataclass(frozen=True)
 class WebhookBatch:
     messages: tuple[InboundMessage, ...] = ()
     statuses: tuple[StatusUpdate, ...] = ()
     errors: tuple[WebhookError, ...] = ()
+    rejected: tuple[RejectedMessage, ...] = ()
 
 
 # --- signature and handshake -------------------------------------------------------------------
@@ -142,9 +156,14 @@ def _list(value: object, where: str, *, optional: bool = True) -> list[Any]:
     return value
 
 
+MAX_ID_LENGTH = 128  # Meta's ids are far shorter; ours are stored in columns of 128-200 characters
+
+
 def _str(value: object, where: str) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int) or value == "":
         raise MalformedWebhook(f"{where}: expected a non-empty string")
+    if len(str(value)) > MAX_ID_LENGTH:
+        raise MalformedWebhook(f"{where}: longer than {MAX_ID_LENGTH} characters")
     return str(value)
 
 
@@ -152,6 +171,10 @@ def _opt_str(value: object) -> str | None:
     if isinstance(value, str) and value != "":
         return value
     return None
+
+
+def _opt_id(value: object, where: str) -> str | None:
+    return _str(value, where) if _opt_str(value) is not None else None
 
 
 def _opt_float(value: object) -> float | None:
@@ -248,7 +271,7 @@ def _content(message: Mapping[str, Any], raw_type: str) -> _Content:
         return _Content(
             "image",
             text=_opt_str(part.get("caption")),
-            media_id=_opt_str(part.get("id")),
+            media_id=_opt_id(part.get("id"), "image.id"),
             media_mime=_opt_str(part.get("mime_type")),
         )
     if raw_type == "location":
@@ -362,22 +385,46 @@ def _parse_error(raw: object, where: str, phone_number_id: str | None) -> Webhoo
 # --- the batch ------------------------------------------------------------------------------------
 
 
+def _rejected(raw: object, reason: str) -> RejectedMessage:
+    message: Mapping[str, Any] = cast(Mapping[str, Any], raw) if isinstance(raw, Mapping) else {}
+    ident = message.get("id")
+    if isinstance(ident, str) and 0 < len(ident) <= MAX_ID_LENGTH:
+        external_id = f"wa:{ident}"
+    else:  # the same broken message, sent again by Meta, gets the same id and is quarantined once
+        digest = hashlib.sha256(json.dumps(raw, sort_keys=True, default=str).encode()).hexdigest()[:40]
+        external_id = f"wa:ongeldig:{digest}"
+    sender = _opt_str(message.get("from")) or _opt_str(message.get("from_user_id"))
+    text = message.get("text")
+    body = _opt_str(text.get("body")) if isinstance(text, Mapping) else None
+    return RejectedMessage(external_id=external_id, sender=sender[:160] if sender else None, text=body,
+                           reason=reason)
+
+
 @dataclass
 class _Collector:
     messages: list[InboundMessage]
     statuses: list[StatusUpdate]
     errors: list[WebhookError]
+    rejected: list[RejectedMessage]
 
 
 def _parse_value(value: Mapping[str, Any], where: str, batch: _Collector) -> None:
+    """One bad message or status does not cost the others: the message is kept as rejected, the status dropped."""
     metadata = value.get("metadata")
     phone_number_id = _opt_str(metadata.get("phone_number_id")) if isinstance(metadata, Mapping) else None
     contacts = _list(value.get("contacts"), f"{where}.contacts")
     names, links = _profile_names(contacts), _linked_ids(contacts)
     for i, raw in enumerate(_list(value.get("messages"), f"{where}.messages")):
-        batch.messages.append(_parse_message(raw, f"{where}.messages[{i}]", names, links, phone_number_id))
+        try:
+            batch.messages.append(_parse_message(raw, f"{where}.messages[{i}]", names, links, phone_number_id))
+        except MalformedWebhook as exc:
+            batch.rejected.append(_rejected(raw, str(exc)))
     for i, raw in enumerate(_list(value.get("statuses"), f"{where}.statuses")):
-        status = _parse_status(raw, f"{where}.statuses[{i}]", phone_number_id)
+        try:
+            status = _parse_status(raw, f"{where}.statuses[{i}]", phone_number_id)
+        except MalformedWebhook as exc:
+            logger.warning("dropped a malformed status callback: %s", exc)
+            continue
         if status is not None:
             batch.statuses.append(status)
     for i, raw in enumerate(_list(value.get("errors"), f"{where}.errors")):
@@ -389,7 +436,7 @@ def parse_webhook(payload: object) -> WebhookBatch:
     root = _obj(payload, "payload")
     if root.get("object") != "whatsapp_business_account":
         raise MalformedWebhook("payload.object: expected 'whatsapp_business_account'")
-    batch = _Collector([], [], [])
+    batch = _Collector([], [], [], [])
     for e, raw_entry in enumerate(_list(root.get("entry"), "payload.entry", optional=False)):
         entry = _obj(raw_entry, f"entry[{e}]")
         for c, raw_change in enumerate(_list(entry.get("changes"), f"entry[{e}].changes")):
@@ -398,4 +445,4 @@ def parse_webhook(payload: object) -> WebhookBatch:
                 continue
             where = f"entry[{e}].changes[{c}].value"
             _parse_value(_obj(change.get("value"), where), where, batch)
-    return WebhookBatch(tuple(batch.messages), tuple(batch.statuses), tuple(batch.errors))
+    return WebhookBatch(tuple(batch.messages), tuple(batch.statuses), tuple(batch.errors), tuple(batch.rejected))

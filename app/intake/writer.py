@@ -32,7 +32,7 @@ from app.events.service import NewEvent, insert_events
 from app.intake.photos import delete_photo, store_photo
 from app.intake.service import (
     IntakeRequest,
-    IntakeTriage,
+    IntakeSteps,
     ReportingGroup,
     Written,
     check_request,
@@ -54,11 +54,11 @@ class _Waiting:
 
 class IntakeWriter:
     def __init__(self, engine: AsyncEngine, reader: async_sessionmaker[AsyncSession], photo_dir: Path,
-                 triage: IntakeTriage | None, *, max_batch: int = 64) -> None:
+                 steps: IntakeSteps | None, *, max_batch: int = 64) -> None:
         self.engine = engine
         self.reader = reader  # for the triage knowledge base, read outside the write transaction
         self.photo_dir = photo_dir
-        self.triage = triage
+        self.steps = steps
         self.max_batch = max_batch
         self._waiting: list[_Waiting] = []
         self._drainer: asyncio.Task[None] | None = None
@@ -146,7 +146,7 @@ class IntakeWriter:
                 answers.append(outcome)
                 continue
             report, report_events = await insert_report(connection, request, outcome, next(case_numbers),
-                                                        self.triage, kb)
+                                                        self.steps, kb)
             answers.append(Written(report.id, report))
             events += report_events
         return answers, events
@@ -164,10 +164,10 @@ class IntakeWriter:
         return answer
 
     async def _knowledge_base(self) -> KnowledgeBase | None:
-        if self.triage is None:
+        if self.steps is None:
             return None
         async with self.reader() as session:
-            return await self.triage.knowledge_base(session)
+            return await self.steps.knowledge_base(session)
 
 
 async def _check(connection: AsyncConnection, request: IntakeRequest) -> Answer | ReportingGroup:

@@ -8,10 +8,12 @@ from fastapi import APIRouter, Query, Request
 
 from app.auth import service as auth_service
 from app.auth.schemas import IssuedTokenOut, StaffUserCreate, StaffUserOut, TokenOut
-from app.core.deps import STAFF, SessionDep, SettingsDep, allow
+from app.core.deps import SessionDep, SettingsDep, allow
 from app.core.errors import InvalidInput
+from app.core.openapi import request_body
 from app.core.principal import Principal
-from app.core.schemas import Page
+from app.core.schemas import IdPath, Offset, Page
+from app.core.vocabulary import STAFF
 from app.registry import imports, service
 from app.registry.schemas import (
     BeheerderIn,
@@ -28,6 +30,7 @@ from app.registry.schemas import (
     TokenRequest,
     WallIn,
     WallOut,
+    WallPatch,
     WijkDetail,
     WijkOut,
 )
@@ -35,7 +38,6 @@ from app.registry.schemas import (
 admin_router = APIRouter(prefix="/admin", tags=["registratie (beheer)"])
 me_router = APIRouter(tags=["beheerder"])
 Limit = Annotated[int, Query(ge=1, le=500)]
-Offset = Annotated[int, Query(ge=0)]
 
 
 @admin_router.get("/regions", response_model=list[RegionOut])
@@ -79,18 +81,20 @@ async def create_group(body: GroupIn, session: SessionDep, actor: Principal = al
 
 
 @admin_router.get("/groups/{group_id}", response_model=GroupOut)
-async def get_group(group_id: int, session: SessionDep, _: Principal = allow("admin")) -> GroupOut:
+async def get_group(group_id: IdPath, session: SessionDep, _: Principal = allow("admin")) -> GroupOut:
     return service.group_out(await service.get_group(session, group_id))
 
 
 @admin_router.patch("/groups/{group_id}", response_model=GroupOut)
-async def update_group(group_id: int, body: GroupPatch, session: SessionDep,
+async def update_group(group_id: IdPath, body: GroupPatch, session: SessionDep,
                        actor: Principal = allow("admin")) -> GroupOut:
     return await service.update_group(session, actor, group_id, body)
 
 
 @admin_router.post("/import/groups", response_model=ImportResult,
-                   summary="CSV-overzicht van groepen en beheerders importeren (van de gemeente)")
+                   summary="CSV-overzicht van groepen en beheerders importeren (van de gemeente)",
+                   openapi_extra=request_body(media={"text/csv": {"schema": {"type": "string"}}},
+                                              description="Kolommen: " + ", ".join(imports.GROUP_CSV_COLUMNS)))
 async def import_groups_csv(request: Request, session: SessionDep,
                             actor: Principal = allow("admin")) -> ImportResult:
     raw = await request.body()
@@ -98,6 +102,8 @@ async def import_groups_csv(request: Request, session: SessionDep,
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
         raise InvalidInput("Het CSV-bestand moet UTF-8 zijn.", field="csv") from exc
+    if "\x00" in text:
+        raise InvalidInput("Het CSV-bestand bevat een NUL-teken (U+0000).", field="csv")
     return await imports.import_groups(session, actor, imports.parse_groups_csv(text))
 
 
@@ -115,19 +121,19 @@ async def create_beheerder(body: BeheerderIn, session: SessionDep,
 
 
 @admin_router.get("/beheerders/{beheerder_id}", response_model=BeheerderOut)
-async def get_beheerder(beheerder_id: int, session: SessionDep, _: Principal = allow("admin")) -> BeheerderOut:
+async def get_beheerder(beheerder_id: IdPath, session: SessionDep, _: Principal = allow("admin")) -> BeheerderOut:
     return service.beheerder_out(await service.get_beheerder(session, beheerder_id))
 
 
 @admin_router.patch("/beheerders/{beheerder_id}", response_model=BeheerderOut)
-async def update_beheerder(beheerder_id: int, body: BeheerderPatch, session: SessionDep,
+async def update_beheerder(beheerder_id: IdPath, body: BeheerderPatch, session: SessionDep,
                            actor: Principal = allow("admin")) -> BeheerderOut:
     return await service.update_beheerder(session, actor, beheerder_id, body)
 
 
 @admin_router.post("/beheerders/{beheerder_id}/tokens", response_model=IssuedTokenOut, status_code=201,
                    summary="API-token voor een beheerder (wordt één keer getoond)")
-async def issue_beheerder_token(beheerder_id: int, body: TokenRequest, session: SessionDep,
+async def issue_beheerder_token(beheerder_id: IdPath, body: TokenRequest, session: SessionDep,
                                 settings: SettingsDep, actor: Principal = allow("admin")) -> IssuedTokenOut:
     issued = await service.issue_token_for_beheerder(session, settings, actor, beheerder_id, body.label,
                                                      body.days)
@@ -135,7 +141,7 @@ async def issue_beheerder_token(beheerder_id: int, body: TokenRequest, session: 
 
 
 @admin_router.get("/beheerders/{beheerder_id}/tokens", response_model=list[TokenOut])
-async def list_beheerder_tokens(beheerder_id: int, session: SessionDep,
+async def list_beheerder_tokens(beheerder_id: IdPath, session: SessionDep,
                                 _: Principal = allow("admin")) -> list[TokenOut]:
     await service.get_beheerder(session, beheerder_id)
     tokens = await auth_service.list_tokens(session, beheerder_id=beheerder_id)
@@ -171,6 +177,14 @@ async def create_wall(body: WallIn, session: SessionDep, settings: SettingsDep,
     return WallOut(id=wall.id, name=wall.name, region_code=body.region_code, active=wall.active, token=token)
 
 
+@admin_router.patch("/walls/{wall_id}", response_model=WallOut,
+                    summary="Videowall hernoemen of uitzetten (het token werkt dan niet meer)")
+async def update_wall(wall_id: IdPath, body: WallPatch, session: SessionDep,
+                      actor: Principal = allow("admin")) -> WallOut:
+    wall, region_code = await service.update_wall(session, actor, wall_id, body)
+    return WallOut(id=wall.id, name=wall.name, region_code=region_code, active=wall.active)
+
+
 @me_router.get("/me", response_model=MeOut, summary="Mijn gegevens en groepen (beheerder)")
 async def me(session: SessionDep, principal: Principal = allow("beheerder")) -> MeOut:
     beheerder = await service.get_beheerder(session, principal.id)
@@ -180,5 +194,5 @@ async def me(session: SessionDep, principal: Principal = allow("beheerder")) -> 
 
 
 @me_router.get("/me/groups/{group_id}", response_model=GroupOut, summary="Eén van mijn groepen")
-async def my_group(group_id: int, session: SessionDep, principal: Principal = allow("beheerder")) -> GroupOut:
+async def my_group(group_id: IdPath, session: SessionDep, principal: Principal = allow("beheerder")) -> GroupOut:
     return service.group_out(await service.beheerder_group(session, principal.id, group_id))

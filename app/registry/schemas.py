@@ -1,13 +1,14 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any
 
 import phonenumbers
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, StringConstraints, field_validator
+from pydantic import BaseModel, ConfigDict, EmailStr, Field, StrictBool, StringConstraints, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
-Channel = Literal["whatsapp", "app", "webhook", "email"]
-
+from app.core.schemas import EntityId, PatchModel
+from app.core.vocabulary import Channel
 
 # WhatsApp's business-scoped user id (BSUID), e.g. NL.1234567890123456 (app.intake.whatsapp.BSUID)
 WhatsAppUserId = Annotated[str, StringConstraints(max_length=160, pattern=r"^[A-Z]{2}\.(ENT\.)?[A-Za-z0-9]{1,128}$")]
@@ -66,15 +67,14 @@ class GroupIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     wijkcode: str = Field(min_length=3, max_length=16)
-    member_count: int = Field(default=0, ge=0, le=100_000)
+    member_count: int = Field(default=0, ge=0, le=100_000, strict=True)
 
 
-class GroupPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
-    wijkcode: str | None = Field(default=None, min_length=3, max_length=16)
-    member_count: int | None = Field(default=None, ge=0, le=100_000)
-    active: bool | None = None
+class GroupPatch(PatchModel):
+    name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
+    wijkcode: str | SkipJsonSchema[None] = Field(default=None, min_length=3, max_length=16)
+    member_count: Annotated[int, Field(ge=0, le=100_000, strict=True)] | SkipJsonSchema[None] = None
+    active: StrictBool | SkipJsonSchema[None] = None
 
 
 class GroupOut(BaseModel):
@@ -94,8 +94,8 @@ class BeheerderIn(BaseModel):
     whatsapp_user_id: WhatsAppUserId | None = None
     email: EmailStr | None = None
     channels: list[Channel] = Field(default_factory=lambda: list[Channel](["whatsapp"]))
-    group_ids: list[int] = []
-    active: bool = True
+    group_ids: list[EntityId] = []
+    active: StrictBool = True
 
     @field_validator("phone")
     @classmethod
@@ -103,15 +103,15 @@ class BeheerderIn(BaseModel):
         return normalise_phone(value) if value else None
 
 
-class BeheerderPatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")
-    name: str | None = Field(default=None, min_length=1, max_length=200)
+class BeheerderPatch(PatchModel):
+    clearable = frozenset({"phone", "email", "whatsapp_user_id"})
+    name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
     phone: str | None = Field(default=None, max_length=32)
     whatsapp_user_id: WhatsAppUserId | None = None  # null unlinks it
     email: EmailStr | None = None
-    channels: list[Channel] | None = None
-    group_ids: list[int] | None = None
-    active: bool | None = None
+    channels: list[Channel] | SkipJsonSchema[None] = None
+    group_ids: list[EntityId] | SkipJsonSchema[None] = None
+    active: StrictBool | SkipJsonSchema[None] = None
 
     @field_validator("phone")
     @classmethod
@@ -135,13 +135,19 @@ class BeheerderOut(BaseModel):
 class TokenRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     label: str | None = Field(default=None, max_length=200)
-    days: int | None = Field(default=None, ge=1, le=730)
+    days: int | None = Field(default=None, ge=1, le=730, strict=True)
 
 
 class WallIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     name: str = Field(min_length=1, max_length=200)
     region_code: str
+
+
+class WallPatch(PatchModel):
+    name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
+    active: StrictBool | SkipJsonSchema[None] = Field(default=None, description="false: het token van de wall werkt "
+                                                                        "niet meer en open streams sluiten")
 
 
 class WallOut(BaseModel):

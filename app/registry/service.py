@@ -13,6 +13,7 @@ from app.auth import service as auth_service
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.principal import Principal
 from app.core.settings import Settings
+from app.events.service import emit_access_revoked
 from app.registry.models import Beheerder, Gemeente, Group, Region, WallDisplay, Wijk
 from app.registry.schemas import (
     BeheerderIn,
@@ -21,6 +22,7 @@ from app.registry.schemas import (
     GroupIn,
     GroupOut,
     GroupPatch,
+    WallPatch,
     WijkDetail,
     WijkOut,
 )
@@ -238,6 +240,8 @@ async def update_beheerder(session: AsyncSession, actor: Principal, beheerder_id
         await _ensure_whatsapp_user_free(session, changes["whatsapp_user_id"], beheerder.id)
     if "group_ids" in changes:
         beheerder.groups = await _groups_by_ids(session, changes.pop("group_ids"))
+    if changes.get("active") is False and beheerder.active:
+        emit_access_revoked(session, principal=("beheerder", beheerder.id))
     for key, value in changes.items():
         setattr(beheerder, key, list(value) if key == "channels" else value)
     audit.record(session, actor, "beheerder.update", target_type="beheerder", target_id=beheerder.id,
@@ -286,6 +290,24 @@ async def create_wall(session: AsyncSession, settings: Settings, actor: Principa
     audit.record(session, actor, "wall.create", target_type="wall_display", target_id=wall.id)
     await session.commit()
     return wall, issued.token
+
+
+async def update_wall(session: AsyncSession, actor: Principal, wall_id: int,
+                      body: WallPatch) -> tuple[WallDisplay, str]:
+    """Renames or (de)activates a wall. A deactivated wall's token is refused and its open streams close."""
+    query = select(WallDisplay, Region.code).join(Region).where(WallDisplay.id == wall_id)
+    row = (await session.execute(query)).first()
+    if row is None:
+        raise NotFound("De videowall")
+    wall, region_code = row
+    changes = body.model_dump(exclude_unset=True)
+    if changes.get("active") is False and wall.active:
+        emit_access_revoked(session, principal=("wall", wall.id))
+    for key, value in changes.items():
+        setattr(wall, key, value)
+    audit.record(session, actor, "wall.update", target_type="wall_display", target_id=wall.id, fields=sorted(changes))
+    await session.commit()
+    return wall, region_code
 
 
 async def list_walls(session: AsyncSession) -> list[tuple[WallDisplay, str]]:

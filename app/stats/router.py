@@ -5,8 +5,9 @@ from __future__ import annotations
 from fastapi import APIRouter
 from pydantic import BaseModel
 
-from app.core.deps import STAFF, SessionDep, allow
+from app.core.deps import SessionDep, allow
 from app.core.principal import Principal
+from app.core.vocabulary import STAFF
 from app.stats import service
 
 router = APIRouter(prefix="/stats", tags=["cijfers"])

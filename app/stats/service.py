@@ -9,8 +9,8 @@ from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.database import utcnow
+from app.incidents.models import Incident
 from app.intake.models import Report
-from app.triage.models import Incident
 
 AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 

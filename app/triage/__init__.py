@@ -5,7 +5,6 @@
 """
 
 from app.triage.engine import LocationMatch, Reason, ReportFacts, TriageResult, triage
-from app.triage.grouping import IncidentCandidate, find_incident, highest_urgency
 from app.triage.knowledge import (
     Hotspot,
     KnowledgeBase,
@@ -20,7 +19,7 @@ from app.triage.knowledge import (
 )
 
 __all__ = [
-    "Hotspot", "IncidentCandidate", "KnowledgeBase", "KnowledgeBaseCache", "Lexicon", "LocationMatch",
+    "Hotspot", "KnowledgeBase", "KnowledgeBaseCache", "Lexicon", "LocationMatch",
     "Reason", "ReportFacts", "Signalement", "Street", "TriageResult", "Wijk", "build_knowledge_base",
-    "default_config_dir", "find_incident", "highest_urgency", "load_knowledge_base_from_dir", "triage",
+    "default_config_dir", "load_knowledge_base_from_dir", "triage",
 ]

@@ -16,6 +16,13 @@ from app.triage.text import TextAnalysis, analyse_text
 __all__ = ["LocationMatch", "Reason", "ReportFacts", "TriageResult", "triage", "URGENCIES"]
 
 URGENCIES = ("P1", "P2", "P3", "none")
+# the P1 safety floors (domain.md: harm to a person now), each with its own reason code
+FLOOR_TEXTS = {
+    "floor_harm": "letsel", "floor_ambulance": "ambulance gebeld of onderweg", "floor_weapon": "wapen",
+    "floor_fire": "brand", "floor_robbery": "beroving of overval", "floor_snatch": "iets van een persoon weggerukt",
+    "floor_hit_and_run": "aanrijding met letsel", "floor_missing": "vermist kind of kwetsbare persoon",
+}
+UNRECOGNISED = "unrecognised"
 LABEL_FIELDS = ("urgency", "category", "offence", "in_progress", "called_112", "appearance_only", "wijk")
 
 
@@ -159,6 +166,8 @@ def triage(report: ReportFacts, kb: KnowledgeBase) -> TriageResult:
     if a.called_112:
         reasons.append(Reason("called_112", "politie/112 is al op de hoogte"
                               if not a.police_info else "informatie afkomstig van politie/wijkagent"))
+    if a.unrecognised:
+        reasons.append(Reason(UNRECOGNISED, "niet herkend: beoordeel zelf"))
     if a.missing_person and a.noise is None:
         if a.missing_child:
             reasons.append(Reason("missing_child", "vermist kind"))
@@ -199,7 +208,13 @@ def triage(report: ReportFacts, kb: KnowledgeBase) -> TriageResult:
     for sig, words in signalement_hits:
         reasons.append(Reason("signalement_match", f"lijkt op signalement {sig.id} ({', '.join(words)})"))
 
-    if a.category == "overig":
+    if a.floors and a.in_progress and a.category not in ("informatie", "overig"):
+        urgency = "P1"
+        reasons.extend(Reason(code, f"veiligheidsvloer P1: {FLOOR_TEXTS.get(code, code)} ('{phrase}')")
+                       for code, phrase in a.floors)
+    elif a.unrecognised:
+        urgency = "P3"
+    elif a.category == "overig":
         urgency = "none"
     elif a.appearance_only or a.category == "informatie":
         urgency = "P3"
@@ -222,6 +237,9 @@ def triage(report: ReportFacts, kb: KnowledgeBase) -> TriageResult:
             urgency = "P2"
         else:
             urgency = "P3"
+
+    if urgency == "P1" and a.assumed_now:
+        reasons.append(Reason("unsure_time", "geen tijd genoemd: bij twijfel als nu behandeld (hoogste urgentie)"))
 
     # --- advice for the beheerder
     if a.noise == "huisdier":

@@ -10,7 +10,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 
-from app.triage.engine import LABEL_FIELDS, URGENCIES, ReportFacts, TriageResult, triage
+from app.triage.engine import LABEL_FIELDS, UNRECOGNISED, URGENCIES, ReportFacts, TriageResult, triage
 from app.triage.knowledge import KnowledgeBase, default_config_dir, load_knowledge_base_from_dir
 
 
@@ -32,6 +32,17 @@ class EvalScores:
     appearance_fp: int = 0
     appearance_fn: int = 0
     errors: list[dict[str, Any]] = field(default_factory=list)
+    scored: int = 0  # every report triaged, with or without labels
+    unrecognised: int = 0  # reports the engine marked "niet herkend"
+
+    @property
+    def p1_scored_low(self) -> int:
+        """Reports labelled P1 that the engine scored P3 or none: the failures that matter most."""
+        return self.confusion["P1"]["P3"] + self.confusion["P1"]["none"]
+
+    @property
+    def unrecognised_share(self) -> float:
+        return self.unrecognised / self.scored if self.scored else 0.0
 
     def accuracy(self, name: str) -> float:
         return self.correct[name] / self.n if self.n else 0.0
@@ -62,6 +73,9 @@ class EvalScores:
                 "f1": round(self.appearance_f1, 4),
                 "tp": self.appearance_tp, "fp": self.appearance_fp, "fn": self.appearance_fn,
             },
+            "p1_scored_p3_or_none": self.p1_scored_low,
+            "unrecognised": {"count": self.unrecognised, "of": self.scored,
+                             "share": round(self.unrecognised_share, 4)},
             "errors": self.errors,
         }
 
@@ -93,6 +107,8 @@ def read_items(path: Path) -> list[EvalItem]:
 def score(items: Sequence[EvalItem], results: Sequence[TriageResult]) -> EvalScores:
     scores = EvalScores()
     for item, result in zip(items, results, strict=True):
+        scores.scored += 1
+        scores.unrecognised += any(r.code == UNRECOGNISED for r in result.reasons)
         gold = item.labels
         if gold is None:
             continue
@@ -135,6 +151,9 @@ def format_report(scores: EvalScores) -> str:
     lines += ["", f"appearance_only: precision {scores.appearance_precision:.3f} "
                   f"recall {scores.appearance_recall:.3f} F1 {scores.appearance_f1:.3f} "
                   f"(tp {scores.appearance_tp}, fp {scores.appearance_fp}, fn {scores.appearance_fn})"]
+    lines += [f"P1 scored P3 or none: {scores.p1_scored_low}",
+              f"unrecognised (niet herkend): {scores.unrecognised}/{scores.scored} "
+              f"({scores.unrecognised_share:.1%})"]
     if scores.errors:
         lines += ["", "disagreements:"]
         for err in scores.errors:

@@ -6,9 +6,7 @@ rows; the `load_*` functions read the reference files in config/.
 
 from __future__ import annotations
 
-import csv
 import json
-import os
 import threading
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
@@ -16,18 +14,20 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any
 
-import numpy as np
-import shapely
 import yaml
-from pyproj import CRS, Transformer
+from pyproj import CRS
 from shapely import STRtree
 from shapely.geometry import Point, shape
 from shapely.geometry.base import BaseGeometry
 
-from app.triage.geo import AMSTERDAM, HotWindow, parse_hot_time
+from app.core.settings import config_dir as default_config_dir
+from app.registry.imports import read_streets_csv, read_wijken_geojson
+from app.triage.geo import HotWindow, parse_hot_time
 from app.triage.keywords import KeywordPattern, compile_keyword
 from app.triage.lexicon import CompiledLexicon, Lexicon, compile_lexicon, parse_lexicon
-from app.triage.location import Street, StreetIndex, build_street_index, street_points_from_rows
+from app.triage.lexicon.schema import LexiconSchemaError, line_of
+from app.triage.location import Street, StreetIndex, build_street_index
+from app.triage.reference import read_hotspots_geojson, read_signalementen_json
 
 __all__ = [
     "Hotspot", "KnowledgeBase", "KnowledgeBaseCache", "Lexicon", "Signalement", "Street", "Wijk",
@@ -144,95 +144,29 @@ def build_knowledge_base(
 # Reading the reference formats (pure: data in, rows out)
 
 
-def _crs_of(data: Mapping[str, Any]) -> CRS | None:
-    crs = data.get("crs")
-    if not isinstance(crs, Mapping):
-        return None
-    props = crs.get("properties") or {}
-    name = props.get("name") if isinstance(props, Mapping) else None
-    if not name:
-        return None
-    text = str(name)
-    if "CRS84" in text.upper():
-        return WGS84
-    return CRS.from_user_input(text)
-
-
-def _looks_projected(data: Mapping[str, Any]) -> bool:
-    for feature in data.get("features") or []:
-        coords = (feature.get("geometry") or {}).get("coordinates")
-        while isinstance(coords, list) and coords and isinstance(coords[0], list):
-            coords = coords[0]
-        if isinstance(coords, list) and len(coords) >= 2:
-            return abs(float(coords[0])) > 360 or abs(float(coords[1])) > 360
-    return False
+# One parser per reference file: the readers of the registry and hotspot imports, whose rows production
+# stores and triages with, so that eval-triage scores the knowledge base production has.
 
 
 def wijken_from_geojson(data: Mapping[str, Any]) -> list[Wijk]:
-    """CBS wijk- en buurtkaart features (RD New via the `crs` member, or WGS84), reprojected to WGS84."""
-    crs = _crs_of(data)
-    if crs is None and _looks_projected(data):
-        crs = CRS.from_epsg(28992)
-    transformer = None
-    if crs is not None and not crs.equals(WGS84):
-        transformer = Transformer.from_crs(crs, WGS84, always_xy=True)
-    out = []
-    for feature in data.get("features") or []:
-        props = feature.get("properties") or {}
-        geom = shape(feature["geometry"])
-        if transformer is not None:
-            geom = _reproject(geom, transformer)
-        out.append(Wijk(str(props["wijkcode"]), str(props.get("wijknaam") or props["wijkcode"]),
-                        str(props.get("gemeentecode") or ""), str(props.get("gemeentenaam") or ""), geom))
-    return out
-
-
-def _reproject(geom: BaseGeometry, transformer: Transformer) -> BaseGeometry:
-    def move(coords: np.ndarray) -> np.ndarray:
-        x, y = transformer.transform(coords[:, 0], coords[:, 1])
-        return np.column_stack([x, y])
-
-    return shapely.transform(geom, move)
-
-
-def _date(value: Any) -> date | None:
-    if value in (None, ""):
-        return None
-    if isinstance(value, date):
-        return value
-    return date.fromisoformat(str(value))
+    """CBS wijk- en buurtkaart features as the registry import reads them (RD New or WGS84, to WGS84)."""
+    return [Wijk(f.code, f.name, f.gemeentecode, f.gemeentenaam, shape(f.geometry))
+            for f in read_wijken_geojson(dict(data))]
 
 
 def hotspots_from_geojson(data: Mapping[str, Any]) -> list[Hotspot]:
-    out = []
-    for feature in data.get("features") or []:
-        props = feature.get("properties") or {}
-        lon, lat = feature["geometry"]["coordinates"][:2]
-        out.append(Hotspot(
-            id=str(props["id"]), name=str(props.get("name") or props["id"]), wijkcode=props.get("wijkcode"),
-            lat=float(lat), lon=float(lon), radius_m=float(props["radius_m"]),
-            offences=tuple(str(o) for o in props.get("offences") or ()),
-            hot_times=tuple(str(t) for t in props.get("hot_times") or ()), note=props.get("note"),
-            valid_until=_date(props.get("valid_until")), valid_from=_date(props.get("valid_from")),
-        ))
-    return out
-
-
-def _aware(value: Any) -> datetime:
-    moment = value if isinstance(value, datetime) else datetime.fromisoformat(str(value))
-    return moment if moment.tzinfo is not None else moment.replace(tzinfo=AMSTERDAM)
+    return [Hotspot(id=row["code"], name=row["name"], wijkcode=row["wijk_code"], lat=row["lat"], lon=row["lon"],
+                    radius_m=float(row["radius_m"]), offences=tuple(str(o) for o in row["offences"]),
+                    hot_times=tuple(str(t) for t in row["hot_times"]), note=row["note"],
+                    valid_until=row["valid_until"], valid_from=row["valid_from"])
+            for row in read_hotspots_geojson(dict(data))]
 
 
 def signalementen_from_json(data: Sequence[Mapping[str, Any]]) -> list[Signalement]:
-    return [
-        Signalement(
-            id=str(item["id"]), issued_at=_aware(item["issued_at"]), valid_until=_aware(item["valid_until"]),
-            wijkcodes=tuple(str(c) for c in item.get("wijkcodes") or ()), offence=item.get("offence"),
-            description=str(item.get("description") or ""),
-            keywords=tuple(str(k) for k in item.get("keywords") or ()),
-        )
-        for item in data
-    ]
+    return [Signalement(id=row["code"], issued_at=row["issued_at"], valid_until=row["valid_until"],
+                        wijkcodes=tuple(str(c) for c in row["wijkcodes"]), offence=row["offence"],
+                        description=row["description"], keywords=tuple(str(k) for k in row["keywords"]))
+            for row in read_signalementen_json(list(data))]
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -244,8 +178,8 @@ def load_wijken_geojson(path: Path | str) -> list[Wijk]:
 
 
 def load_streets_csv(path: Path | str) -> list[Street]:
-    with Path(path).open(encoding="utf-8", newline="") as handle:
-        return street_points_from_rows(list(csv.DictReader(handle)))
+    return [Street(name, wijkcode, lat, lon)
+            for name, wijkcode, lat, lon in read_streets_csv(Path(path).read_text(encoding="utf-8"))]
 
 
 def load_hotspots_geojson(path: Path | str) -> list[Hotspot]:
@@ -257,7 +191,14 @@ def load_signalementen_json(path: Path | str) -> list[Signalement]:
 
 
 def load_lexicon(path: Path | str) -> Lexicon:
-    return parse_lexicon(yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {})
+    """config/triage.yaml parsed and validated; a shape error names the file and line."""
+    text = Path(path).read_text(encoding="utf-8")
+    try:
+        return parse_lexicon(yaml.safe_load(text) or {})
+    except LexiconSchemaError as exc:
+        line = line_of(text, exc.path)
+        place = f"{path}, line {line}" if line else str(path)
+        raise LexiconSchemaError(exc.path, f"{exc.message} ({place})") from exc
 
 
 GEO_FILES = ("wijken.geojson", "streets.csv", "hotspots.geojson", "signalementen.json")
@@ -274,16 +215,6 @@ def load_knowledge_base_from_dir(config_dir: Path | str) -> KnowledgeBase:
         load_signalementen_json(geo / "signalementen.json"),
         load_lexicon(root / "triage.yaml"),
     )
-
-
-def default_config_dir() -> Path:
-    """$MELDKAMER_CONFIG_DIR, else the repository's config/ next to the app package."""
-    override = os.environ.get("MELDKAMER_CONFIG_DIR")
-    if override:
-        return Path(override)
-    import app
-
-    return Path(app.__file__).resolve().parent.parent / "config"
 
 
 def directory_fingerprint(config_dir: Path | str) -> tuple[tuple[str, int, int], ...]:

@@ -10,14 +10,15 @@ from typing import Any
 
 from shapely.geometry import shape
 from sqlalchemy import func, select
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import selectinload
 
 from app.core.settings import config_dir
+from app.hotspots.models import HotspotRecord, SignalementRecord
 from app.intake.models import Report
 from app.registry.models import Street as StreetRecord
 from app.registry.models import Wijk as WijkRecord
-from app.triage.engine import ReportFacts, TriageResult, triage
+from app.triage.engine import ReportFacts, TriageResult
 from app.triage.knowledge import (
     Hotspot,
     KnowledgeBase,
@@ -28,7 +29,6 @@ from app.triage.knowledge import (
     load_lexicon,
 )
 from app.triage.location import Street
-from app.triage.models import HotspotRecord, Incident, SignalementRecord
 
 FINGERPRINT_CHECK_SECONDS = 2.0
 
@@ -67,7 +67,8 @@ async def load_knowledge_base(session: AsyncSession) -> KnowledgeBase:
 
 
 class TriageRunner:
-    """The intake's triage step. One per process; checks the sources at most every few seconds."""
+    """The knowledge base the intake triages with. One per process; checks the sources at most every few
+    seconds."""
 
     def __init__(self) -> None:
         self._cache: KnowledgeBaseCache | None = None
@@ -87,14 +88,6 @@ class TriageRunner:
                 self._cache = KnowledgeBaseCache(lambda: kb)
                 self._cache.get(self._fingerprint)
         return self._cache.get(self._fingerprint)
-
-    async def place(self, connection: AsyncConnection, report: Report, kb: KnowledgeBase) -> tuple[Incident, bool]:
-        """The intake's triage step for a new report, in its transaction, before the report is inserted:
-        the engine's suggestion, then the incident it joins (or opens; True when new)."""
-        from app.triage.queue import place_in_incident
-
-        apply_suggestion(report, triage(facts_for(report), kb))
-        return await place_in_incident(connection, report)
 
 
 def facts_for(report: Report) -> ReportFacts:

@@ -13,6 +13,7 @@ from datetime import datetime, timedelta
 
 from app.triage.geo import AMSTERDAM, minus_minutes, to_utc_minutes
 from app.triage.lexicon import CompiledLexicon, Doc, Matcher, Span
+from app.triage.lexicon.morphology import LemmaDoc
 
 Category = str  # signalement | delict | verdachte_situatie | informatie | vermissing | overig
 
@@ -62,6 +63,9 @@ class TextAnalysis:
     in_progress: bool
     recent: bool
     category: Category
+    floors: tuple[tuple[str, str], ...] = ()  # (reason code, the words) of each P1 safety floor found
+    unrecognised: bool = False  # non-empty text the engine cannot place: a human judges it
+    assumed_now: bool = False  # no time named: taken as happening now (the higher urgency when unsure)
 
     @property
     def crime(self) -> bool:
@@ -72,19 +76,21 @@ def _first(spans: Sequence[Span]) -> str | None:
     return min(spans, key=lambda s: s.start).text if spans else None
 
 
-def _negated(doc: Doc, span: Span, negators: frozenset[str], window: int) -> bool:
+def _negated(doc: Doc, clause: Sequence[int], span: Span, negators: frozenset[str], window: int) -> bool:
+    """A negator shortly before the span in the same clause ("niets gestolen"; not "niet normaal, inbrekers")."""
     for i in range(max(0, span.start - window), span.start):
-        if doc.token_sentence[i] == span.sentence and doc.tokens[i] in negators:
+        if clause[i] == clause[span.start] and doc.tokens[i] in negators:
             return True
     return False
 
 
-def _live(doc: Doc, matcher: Matcher, negators: frozenset[str], window: int) -> tuple[list[Span], list[Span]]:
+def _live(doc: Doc, clause: Sequence[int], matcher: Matcher, negators: frozenset[str],
+          window: int) -> tuple[list[Span], list[Span]]:
     """Spans split into (kept, negated)."""
     kept: list[Span] = []
     dropped: list[Span] = []
     for span in matcher.spans(doc):
-        (dropped if _negated(doc, span, negators, window) else kept).append(span)
+        (dropped if _negated(doc, clause, span, negators, window) else kept).append(span)
     return kept, dropped
 
 
@@ -96,14 +102,40 @@ _SPACE_RUN = re.compile(r"\s+")
 _DIGIT = re.compile(r"\d")
 
 
-def _number(text: str | None, words: Mapping[str, float] | None) -> float:
+_COMPOUND_NUMBER = re.compile(r"^(?P<unit>[a-z]+?)(?:en|n)(?P<tens>[a-z]+ig)$")
+
+
+def _number_word(word: str, words: Mapping[str, float]) -> float | None:
+    """One number word: listed ("veertig"), Dutch unit+en+tens ("vijfendertig") or English "forty-five"."""
+    if word in words:
+        return words[word]
+    compound = _COMPOUND_NUMBER.match(word)
+    if compound is not None:
+        unit, tens = words.get(compound.group("unit")), words.get(compound.group("tens"))
+        if unit is not None and tens is not None and 1 <= unit <= 9 and tens % 10 == 0:
+            return unit + tens
+    parts = word.split("-")
+    if len(parts) == 2 and all(p in words for p in parts) and words[parts[0]] % 10 == 0 \
+            and 1 <= words[parts[1]] <= 9:
+        return words[parts[0]] + words[parts[1]]
+    return None
+
+
+def _number(text: str | None, words: Mapping[str, float]) -> float | None:
+    """The number in front of a time unit; the longest tail of the words that reads as a number, None when
+    no tail does (an unknown number is not taken as one)."""
     if not text:
         return 1.0
-    value = text.replace(",", ".")
     try:
-        return float(value)
+        return float(text.replace(",", "."))
     except ValueError:
-        return (words or {}).get(_SPACE_RUN.sub(" ", text), 1.0)
+        pass
+    parts = _SPACE_RUN.sub(" ", text).split(" ")
+    for start in range(len(parts)):
+        value = _number_word(" ".join(parts[start:]), words)
+        if value is not None:
+            return value
+    return None
 
 
 def _clock_minutes_ago(received_local: datetime, hour: int, minute: int, suffix: str | None,
@@ -135,8 +167,8 @@ def analyse_time(doc: Doc, received_at: datetime, lex: CompiledLexicon) -> TimeI
     local = received_at.astimezone(AMSTERDAM)
     minute_of_day = local.hour * 60 + local.minute
     settings = lex.lexicon.settings
-    grace = float(settings.get("daypart_grace_minutes", 60))
-    tolerance = float(settings.get("clock_future_tolerance_minutes", 20))
+    grace = float(settings["daypart_grace_minutes"])
+    tolerance = float(settings["clock_future_tolerance_minutes"])
     text = doc.text
 
     daypart_past: tuple[str, int] | None = None
@@ -154,7 +186,9 @@ def analyse_time(doc: Doc, received_at: datetime, lex: CompiledLexicon) -> TimeI
     if any(word in text for word in lex.lexicon.time.ago_words):
         for m in lex.ago.finditer(text):
             unit = _SPACE_RUN.sub(" ", m.group("unit"))
-            minutes.append(_number(m.group("num"), lex.number_words) * lex.units.get(unit, 1))
+            number = _number(m.group("num"), lex.number_words)
+            if number is not None:
+                minutes.append(number * lex.units.get(unit, 1))
     if _DIGIT.search(text):
         clocks = list(lex.clock.finditer(text))
         for m in clocks:
@@ -198,7 +232,7 @@ def _yield_offence(best: OffenceHit | None, candidates: Sequence[OffenceHit], le
     (settings.offence_yield: offence -> [other offence, signal of words specific to the offence])."""
     if best is None:
         return None
-    rule = (lex.lexicon.setting("offence_yield", None) or {}).get(best.offence)
+    rule = lex.lexicon.setting("offence_yield").get(best.offence)
     if not rule:
         return best
     other, specific = str(rule[0]), str(rule[1])
@@ -213,22 +247,27 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
     doc = doc or Doc.from_text(text)
     lexicon = lex.lexicon
     negators = lexicon.negators
-    neg_window = int(lexicon.setting("negation_window", 2))
+    neg_window = int(lexicon.setting("negation_window"))
 
     def spans(name: str) -> list[Span]:
         return lex.signal(name).spans(doc)
+
+    lemmas = LemmaDoc(doc, lex.morphology)
+    clause = lemmas.clause
 
     # offences, in priority order; a crime beats behaviour, then the priority decides
     candidates: list[OffenceHit] = []
     negated: list[str] = []
     for om in lex.offences:
-        crime_spans, crime_neg = _live(doc, om.crime, negators, neg_window)
-        beh, beh_neg = ([], []) if crime_spans else _live(doc, om.behaviour, negators, neg_window)
+        crime_spans, crime_neg = _live(doc, clause, om.crime, negators, neg_window)
+        beh, beh_neg = ([], []) if crime_spans else _live(doc, clause, om.behaviour, negators, neg_window)
         negated.extend(s.text for s in crime_neg + beh_neg)
         if crime_spans:
             candidates.append(OffenceHit(om.name, "crime", _first(crime_spans) or ""))
         elif beh:
             candidates.append(OffenceHit(om.name, "behaviour", _first(beh) or ""))
+    candidates.extend(_lemma_offences(lemmas, lex, {c.offence for c in candidates if c.level == "crime"},
+                                      negators, neg_window))
     best = next((c for c in candidates if c.level == "crime"), None) or next(iter(candidates), None)
     best = _yield_offence(best, candidates, lex, doc)
 
@@ -271,13 +310,21 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
         noise = "niets_aan_de_hand"
     elif not substantive:
         noise = _noise_kind(lex, doc)
+    floors = () if noise == "afmelding" or police_info else _floors(lemmas, lex, negators, neg_window,
+                                                                      missing_child or missing_vulnerable)
+    unrecognised = False
+    if floors and noise is not None and noise != "afmelding":
+        noise = None  # harm, a weapon or fire outweighs a word of thanks or a question mark
+    if noise == _UNPLACED:
+        noise, unrecognised = None, True
 
     appearance_only = (bool(appearance) and noise is None and not any_behaviour and not candidates
                        and not police_info and not missing_person)
 
     # in progress: about the reported event itself
     t = time
-    in_progress_minutes = float(lexicon.setting("in_progress_minutes", 30))
+    in_progress_minutes = float(lexicon.setting("in_progress_minutes"))
+    assumed_now = False
     # a warning ("oplichters bellen aan, vraag altijd om een pasje"), not a scene happening now
     warning_only = general_info and t.now is None and t.minutes_ago is None and not description
     if noise is not None:
@@ -294,9 +341,10 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
     elif t.past is not None or t.habitual is not None or t.completed or warning_only:
         in_progress = False
     else:
-        in_progress = True
+        in_progress = True  # no time named: unsure between now and earlier, so the more urgent reading
+        assumed_now = True
     recent = in_progress or (t.minutes_ago is not None and t.minutes_ago <= float(
-        lexicon.setting("recent_minutes", 90)))
+        lexicon.setting("recent_minutes")))
 
     # category: first that applies (domain.md), police information is always informatie
     if noise is not None:
@@ -317,11 +365,20 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
         category = "verdachte_situatie"
     elif general_info:
         category = "informatie"
+    elif floors:
+        category = "delict"
+    elif unrecognised and (actor or pronoun or description):
+        category = "verdachte_situatie"
     else:
         category = "overig"
 
     chosen = best if best is not None and noise is None and category != "vermissing" else None
     offence = chosen.offence if chosen is not None else None
+    if offence is None and floors and category != "vermissing":
+        offence = lex.lexicon.setting("floor_offences").get(floors[0][0])
+    if floors and time.past is None and time.habitual is None and (
+            time.minutes_ago is None or time.minutes_ago <= in_progress_minutes):
+        in_progress = True
     return TextAnalysis(
         doc=doc, offence=offence, offence_level=chosen.level if chosen else None,
         offence_phrase=chosen.phrase if chosen else None, candidates=tuple(candidates),
@@ -331,14 +388,61 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
         no_suspect=no_suspect,
         called_112=called_112, police_info=police_info, general_info=general_info, calloff=calloff,
         noise=noise, time=time, in_progress=in_progress and category != "informatie", recent=recent,
-        category=category,
+        category=category, floors=floors, assumed_now=assumed_now and in_progress,
+        unrecognised=unrecognised and category in _UNRECOGNISED_CATEGORIES,
     )
 
 
-_NOISE_ORDER = ("parking", "traffic", "argument", "question", "thanks", "follow_up")
+_UNRECOGNISED_CATEGORIES = ("overig", "verdachte_situatie")
+
+
+def _lemma_offences(lemmas: LemmaDoc, lex: CompiledLexicon, found: set[str], negators: frozenset[str],
+                    window: int) -> list[OffenceHit]:
+    """Crimes named in words the patterns do not list, found by lemma ("brak ... in", "tuinschuur")."""
+    hits = []
+    for name, entries in lex.offence_lemmas:
+        if name in found:
+            continue
+        live = lemmas.first_live(entries, negators, window)
+        if live is not None:
+            hits.append(OffenceHit(name, "crime", lemmas.tokens[live[1]]))
+    return hits
+
+
+def _floors(lemmas: LemmaDoc, lex: CompiledLexicon, negators: frozenset[str], window: int,
+            missing_at_risk: bool) -> tuple[tuple[str, str], ...]:
+    """The P1 safety floors, independent of the offence patterns (domain.md: harm to a person now)."""
+    floors = lex.floors
+
+    def live(name: str) -> tuple[str, int] | None:
+        group = floors.get(name)
+        hit = lemmas.first_live(group, negators, window) if group is not None else None
+        return (hit[0].source, hit[1]) if hit is not None else None
+
+    found: list[tuple[str, str]] = []
+    harm, collision = live("harm"), live("collision")
+    if collision and harm:
+        found.append(("floor_hit_and_run", f"{collision[0]}, {harm[0]}"))
+    for name, code in (("harm", "floor_harm"), ("ambulance", "floor_ambulance"), ("weapon", "floor_weapon"),
+                       ("fire", "floor_fire"), ("robbery", "floor_robbery")):
+        hit = live(name)
+        if hit is not None:
+            found.append((code, hit[0]))
+    snatch, grabbed = live("snatch"), live("snatched_from")
+    if snatch and grabbed and lemmas.clause[snatch[1]] == lemmas.clause[grabbed[1]] \
+            or snatch and grabbed and abs(snatch[1] - grabbed[1]) <= 6:
+        found.append(("floor_snatch", f"{snatch[0]} ({grabbed[0]})"))
+    if missing_at_risk:
+        found.append(("floor_missing", "vermist kind of kwetsbare persoon"))
+    return tuple(found)
+
+
+
+_NOISE_ORDER = ("parking", "traffic", "pet_complaint", "argument", "question", "thanks", "chatter",
+                "follow_up")
 NOISE_LABELS = {
     "parking": "parkeren", "traffic": "verkeer", "argument": "discussie", "question": "vraag",
-    "thanks": "bedankje", "follow_up": "update zonder nieuwe feiten",
+    "thanks": "bedankje", "chatter": "groet", "pet_complaint": "huisdier", "follow_up": "update zonder nieuwe feiten",
 }
 
 
@@ -347,6 +451,9 @@ def _noise_kind(lex: CompiledLexicon, doc: Doc) -> str:
         matcher = lex.signals.get(name)
         if matcher is not None and matcher.spans(doc):
             return NOISE_LABELS[name]
-    if doc.text.rstrip().endswith("?"):
+    if "?" in doc.text:  # a question that names nothing the engine knows
         return "vraag"
-    return "geen_inhoud"
+    return "geen_inhoud" if not doc.tokens else _UNPLACED
+
+
+_UNPLACED = "niet_herkend"

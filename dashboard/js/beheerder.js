@@ -4,8 +4,8 @@
 // link, and kept in localStorage on this device.
 
 import {
-  $, api, ApiError, BROADCAST_KIND, connectionText, EventStream, fill, fmtDateTime, fmtTime, h, label,
-  REPORT_STATUS, takeFragmentToken, throttle, toast,
+  $, api, ApiError, connectionText, EventStream, fill, fmtDateTime, fmtTime, h, loadVocabulary, takeFragmentToken,
+  throttle, toast,
 } from "./common.js";
 
 const TOKEN_KEY = "meldkamer.beheerder.token";
@@ -16,6 +16,7 @@ const MAX_EDGE = 2560; // photos are scaled down to this on the phone, to spare 
 const S = {
   token: null,
   me: null,
+  vocabulary: null, // a promise of the labels from GET /api/v1/meta
   stream: null,
   photos: [], // [{file, url}]
   location: null, // {lat, lon, accuracy}
@@ -93,6 +94,7 @@ $("#logout").addEventListener("click", () => {
   S.stream = null;
   S.token = null;
   S.me = null;
+  S.vocabulary = null;
   S.alerts = [];
   entered = false;
   fill($("#reports"));
@@ -130,6 +132,17 @@ function enter() {
     },
     onEvent,
   }).start();
+}
+
+/** Fetched once per sign-in; a failed fetch is tried again by the next list that needs it. */
+function vocabulary() {
+  if (!S.vocabulary) {
+    S.vocabulary = loadVocabulary(S.token).catch((error) => {
+      S.vocabulary = null;
+      throw error;
+    });
+  }
+  return S.vocabulary;
 }
 
 function setConnection(state, detail) {
@@ -409,9 +422,9 @@ async function loadReports() {
   if (!S.token) return;
   const request = ++reportsRequest;
   try {
-    const page = await api("/api/v1/reports?limit=50", { token: S.token });
+    const [page, words] = await Promise.all([api("/api/v1/reports?limit=50", { token: S.token }), vocabulary()]);
     if (request !== reportsRequest) return;
-    renderReports(page.items);
+    renderReports(page.items, words);
     $("#reports-error").hidden = true;
   } catch (error) {
     if (request !== reportsRequest) return;
@@ -425,7 +438,7 @@ async function loadReports() {
 
 const loadReportsSoon = throttle(loadReports, 1000);
 
-function renderReports(items) {
+function renderReports(items, words) {
   $("#reports-empty").hidden = items.length > 0;
   fill($("#reports"), items.map((report) => {
     const loc = report.location;
@@ -435,7 +448,7 @@ function renderReports(items) {
     return h("li", { class: "item report", dataset: { report: report.id, case: report.case_number } },
       h("header", {},
         h("span", { class: "case" }, report.case_number),
-        h("span", { class: `status status-${report.status}` }, label(REPORT_STATUS, report.status))),
+        h("span", { class: `status status-${report.status}` }, words.label("report_statuses", report.status))),
       h("div", { class: "time" }, `Verstuurd ${fmtDateTime(report.received_at)}`),
       h("p", { class: "text" }, report.text),
       h("div", { class: "meta" }, [where, photos ? `${photos} foto${photos === 1 ? "" : "'s"}` : null,
@@ -459,10 +472,10 @@ async function loadAlerts() {
   if (!S.token) return;
   const request = ++alertsRequest;
   try {
-    const page = await api("/api/v1/alerts?limit=50", { token: S.token });
+    const [page, words] = await Promise.all([api("/api/v1/alerts?limit=50", { token: S.token }), vocabulary()]);
     if (request !== alertsRequest) return;
     S.alerts = page.items;
-    renderAlerts();
+    renderAlerts(words);
     $("#alerts-error").hidden = true;
   } catch (error) {
     if (request !== alertsRequest) return;
@@ -476,14 +489,14 @@ async function loadAlerts() {
 
 const loadAlertsSoon = throttle(loadAlerts, 500);
 
-function renderAlerts() {
+function renderAlerts(words) {
   const alerts = S.alerts;
   $("#alerts-empty").hidden = alerts.length > 0;
   fill($("#alerts"), alerts.map((alert) => h("li", {
     class: `item alert${alert.forwarded_at ? " forwarded" : ""}`, dataset: { delivery: alert.delivery_id },
   },
   h("header", {},
-    h("span", { class: "kind" }, label(BROADCAST_KIND, alert.kind)),
+    h("span", { class: "kind" }, words.label("broadcast_kinds", alert.kind)),
     h("span", { class: "time" }, fmtDateTime(alert.sent_at || alert.created_at))),
   h("p", { class: "message" }, alert.message),
   h("div", { class: "actions" },
@@ -529,7 +542,7 @@ async function forwarded(alert) {
   try {
     const updated = await api(`/api/v1/alerts/${alert.delivery_id}/forwarded`, { method: "POST", token: S.token });
     S.alerts = S.alerts.map((a) => (a.delivery_id === updated.delivery_id ? updated : a));
-    renderAlerts();
+    renderAlerts(await vocabulary());
     toast("Bedankt! Gemarkeerd als doorgestuurd.", "ok", 4000);
   } catch (error) {
     toast(error instanceof ApiError ? error.message_nl : "Dat lukte niet.", "error");

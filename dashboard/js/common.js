@@ -1,40 +1,9 @@
 // Shared helpers for the wall, the console and the beheerders' portal: API calls that understand
-// problem+json, the live event stream with reconnect and catch-up, Dutch labels and Amsterdam time.
+// problem+json, the vocabulary (Dutch labels, permissions) from GET /api/v1/meta, the live event stream
+// with reconnect and catch-up, snapshot-then-live state, and Amsterdam time.
 // No framework, no build step: plain ES modules served from /static/js/.
 
 export const TZ = "Europe/Amsterdam";
-
-// ---- Dutch labels -------------------------------------------------------------------------------
-
-export const URGENCY = { P1: "P1", P2: "P2", P3: "P3", none: "Geen politietaak" };
-export const CATEGORY = {
-  signalement: "Signalement", delict: "Delict", verdachte_situatie: "Verdachte situatie",
-  informatie: "Informatie", vermissing: "Vermissing", overig: "Overig",
-};
-export const OFFENCE = {
-  autokraak: "Autokraak", woninginbraak: "Woninginbraak", fietsdiefstal: "Fietsdiefstal", diefstal: "Diefstal",
-  vernieling: "Vernieling", oplichting: "Oplichting", brandstichting: "Brandstichting", overlast: "Overlast",
-  drugshandel: "Drugshandel", geweld: "Geweld", aanrijding: "Aanrijding",
-};
-export const FOLLOW_UP = {
-  ter_plaatse: "Eenheid ter plaatse", surveillance: "Surveillance", doorgezet_gemeente: "Doorgezet naar gemeente",
-  actie_wijkagent: "Actie wijkagent", interne_informatiedeling: "Interne informatiedeling",
-  geen_opvolging: "Geen opvolging",
-};
-export const RESULT = { aanhouding: "Aanhouding", geen_verdachte_situatie: "Geen verdachte situatie", onbekend: "Onbekend" };
-export const REPORT_STATUS = { ontvangen: "Ontvangen", in_behandeling: "In behandeling", afgehandeld: "Afgehandeld" };
-export const INCIDENT_STATUS = { open: "Open", closed: "Gesloten", merged: "Samengevoegd" };
-export const BROADCAST_KIND = {
-  heterdaad: "Heterdaad", signalement: "Signalement", vermissing: "Vermissing", waarschuwing: "Waarschuwing",
-  informatie: "Informatie", einde: "Einde alarm",
-};
-export const CHANNEL = { whatsapp: "WhatsApp", app: "In de app", webhook: "Partner-app", email: "E-mail", sms: "Sms" };
-export const URGENCY_RANK = { P1: 0, P2: 1, P3: 2, none: 3 };
-
-export function label(map, value, empty = "–") {
-  if (value === null || value === undefined || value === "") return empty;
-  return map[value] || String(value);
-}
 
 // ---- time, always in Europe/Amsterdam ------------------------------------------------------------
 
@@ -98,6 +67,8 @@ export function h(tag, attrs = {}, ...children) {
     else if (key === "dataset") Object.assign(node.dataset, value);
     else if (key.startsWith("on") && typeof value === "function") node.addEventListener(key.slice(2), value);
     else if (key === "text") node.textContent = value;
+    // Through the CSSOM: the Content-Security-Policy (style-src 'self') refuses style attributes.
+    else if (key === "style") node.style.cssText = value;
     else if (value === true) node.setAttribute(key, "");
     else node.setAttribute(key, String(value));
   }
@@ -192,6 +163,68 @@ export async function api(path, { method = "GET", token = null, json, form, head
     throw new ApiError(response.status, problem.title || `Fout ${response.status}`, problem.detail, problem);
   }
   return body;
+}
+
+// ---- the vocabulary: codes, Dutch labels and permissions from GET /api/v1/meta -------------------
+
+const VOCABULARY_LISTS = ["urgencies", "categories", "offences", "follow_ups", "results", "report_statuses",
+  "incident_statuses", "broadcast_kinds", "channels", "roles"];
+
+/** The meta endpoint could not be read, so labels, option lists and permissions are unknown. */
+export class VocabularyError extends ApiError {
+  constructor(cause) {
+    super(cause.status ?? 0, cause.title, cause.detail, cause.body);
+    this.cause = cause;
+  }
+
+  get message_nl() {
+    const why = this.cause instanceof ApiError ? this.cause.message_nl : String(this.cause.message || this.cause);
+    return `De woordenlijst van de server (urgenties, categorieën, delicten en rollen) kon niet worden geladen: ${why}`;
+  }
+}
+
+/** The enumerations of GET /api/v1/meta, each list in the server's order (urgencies most urgent first). */
+export class Vocabulary {
+  constructor(meta) {
+    const missing = VOCABULARY_LISTS.filter((name) => !Array.isArray(meta && meta[name]));
+    if (!meta || typeof meta.permissions !== "object" || meta.permissions === null) missing.push("permissions");
+    if (missing.length) throw new Error(`onvolledig antwoord, ${missing.join(", ")} ontbreekt`);
+    this.lists = Object.fromEntries(VOCABULARY_LISTS.map((name) => [name, meta[name]]));
+    this.labels = Object.fromEntries(VOCABULARY_LISTS.map((name) =>
+      [name, new Map(meta[name].map((entry) => [entry.code, entry.label]))]));
+    this.permissions = meta.permissions;
+  }
+
+  /** The Dutch label of `code` in `list` ("offences", "roles", ...); a code the server did not list shows as is. */
+  label(list, code, empty = "–") {
+    if (code === null || code === undefined || code === "") return empty;
+    return this.labels[list].get(code) ?? String(code);
+  }
+
+  /** [{code, label}] in the server's order, for option lists and buttons. */
+  options(list) {
+    return this.lists[list];
+  }
+
+  /** 0 for the most urgent; an urgency the server did not list sorts last. */
+  urgencyRank(code) {
+    const index = this.lists.urgencies.findIndex((urgency) => urgency.code === code);
+    return index < 0 ? this.lists.urgencies.length : index;
+  }
+
+  /** Whether `role` has `permission` ("decide", "send_alerts", "read_queue"). */
+  allows(permission, role) {
+    return (this.permissions[permission] || []).includes(role);
+  }
+}
+
+/** Fetches the vocabulary, once per sign-in; any failure becomes a VocabularyError that says so in Dutch. */
+export async function loadVocabulary(token = null) {
+  try {
+    return new Vocabulary(await api("/api/v1/meta", { token }));
+  } catch (error) {
+    throw new VocabularyError(error);
+  }
 }
 
 // ---- the live event stream ----------------------------------------------------------------------
@@ -346,6 +379,77 @@ export class EventStream {
         this._scheduleReconnect();
       }
     }, 5000);
+  }
+}
+
+// ---- snapshot, then live ------------------------------------------------------------------------
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * A screen's live state: a snapshot over REST, then the stream's events on top of it. Events that belong
+ * to the snapshot (`holds(event)`) and arrive while one loads are held back and handed over with it, in
+ * order; other events pass straight through. A welcome on a fresh (or reset) connection and a resync load
+ * a new snapshot; `reloadOnResume` also does so after a resumed connection. A newer load supersedes one
+ * still running (a resync, a filter change); a failed load is tried again with backoff for as long as
+ * `onSnapshotError(error)` returns true.
+ *
+ * Callbacks: loadSnapshot() -> snapshot, onSnapshot(snapshot, heldEvents), onEvent(event),
+ * onSnapshotError(error) -> retry?, onWelcome(welcome, {resumed, reset}), onState(state, detail).
+ */
+export class LiveFeed {
+  constructor({ token, maxBackoffMs, reloadOnResume = false, holds, loadSnapshot, onSnapshot, onEvent,
+    onSnapshotError = () => true, onWelcome = () => {}, onState }) {
+    Object.assign(this, { holds, loadSnapshot, onSnapshot, onEvent, onSnapshotError });
+    this.pending = true;
+    this.held = [];
+    this.generation = 0;
+    this.stream = new EventStream({
+      token, maxBackoffMs, onState,
+      onWelcome: (welcome, connection) => {
+        if (reloadOnResume || !connection.resumed || connection.reset) this.reload();
+        onWelcome(welcome, connection);
+      },
+      onResync: () => this.reload(),
+      onEvent: (event) => this._receive(event),
+    });
+  }
+
+  start() {
+    this.stream.start();
+    return this;
+  }
+
+  stop() {
+    this.generation += 1;
+    this.held = [];
+    this.stream.stop();
+  }
+
+  /** Loads a new snapshot; the events for it are held until it has arrived. */
+  async reload() {
+    const generation = ++this.generation;
+    this.pending = true;
+    for (let attempt = 0; ; attempt += 1) {
+      let snapshot;
+      try {
+        snapshot = await this.loadSnapshot();
+      } catch (error) {
+        if (generation !== this.generation || !this.onSnapshotError(error)) return;
+        await sleep(Math.min(15000, 1000 * 2 ** attempt));
+        if (generation !== this.generation) return;
+        continue;
+      }
+      if (generation !== this.generation) return;
+      this.pending = false;
+      this.onSnapshot(snapshot, this.held.splice(0));
+      return;
+    }
+  }
+
+  _receive(event) {
+    if (this.pending && this.holds(event)) this.held.push(event);
+    else this.onEvent(event);
   }
 }
 

@@ -2,8 +2,8 @@
 // Authenticates with a read-only wall token from the URL fragment (#token=...), kept in localStorage.
 
 import {
-  $, api, ApiError, BROADCAST_KIND, connectionText, EventStream, FOLLOW_UP, fmtAge, fmtClock, fmtDay, fmtTime,
-  h, label, OFFENCE, CATEGORY, RESULT, ageSeconds, svg, takeFragmentToken, throttle, URGENCY_RANK,
+  $, ageSeconds, api, ApiError, connectionText, fmtAge, fmtClock, fmtDay, fmtTime, h, LiveFeed, loadVocabulary,
+  svg, takeFragmentToken, throttle,
 } from "./common.js";
 import { drawMaps, regionGroups, wijkCentres } from "./map.js";
 
@@ -21,11 +21,13 @@ const state = {
   wijkNames: new Map(),
   mapGroups: [],
   centres: new Map(),
-  snapshotPending: true,
-  buffer: [],
-  stream: null,
+  vocabulary: null, // labels from GET /api/v1/meta
+  feed: null,
   cards: new Map(), // id -> card element
 };
+
+const label = (list, code, empty) => state.vocabulary.label(list, code, empty);
+const snapshotPending = () => !state.feed || state.feed.pending;
 
 // ---- start ----------------------------------------------------------------------------------------
 
@@ -43,32 +45,32 @@ function start() {
   }
   loadWho().catch(() => {}); // a refused token is shown by withRetry's overlay
   loadMap().catch(() => {});
-  state.stream = new EventStream({
-    token: state.token,
-    maxBackoffMs: 8000,
-    onState: setConnection,
-    onWelcome: onWelcome,
-    onEvent: onEvent,
-    onResync: () => loadSnapshot(),
-  }).start();
+  goLive().catch(() => {});
   setInterval(refreshStats, 60_000);
   setInterval(() => { if (state.mapGroups.length) renderMap(); }, 60_000); // hot times change
   window.addEventListener("resize", throttle(fitCards, 200));
 }
 
-async function withRetry(task, what) {
+async function withRetry(task, what, onProblem = () => {}) {
   for (let attempt = 0; ; attempt += 1) {
     try {
       return await task();
     } catch (error) {
-      if (error instanceof ApiError && error.status === 401) {
-        showOverlay("Walltoken ongeldig", "Dit token is verlopen of ingetrokken. Vraag de beheerder om een nieuw walltoken.");
-        throw error;
-      }
-      console.warn(`${what} mislukt, opnieuw`, error);
+      if (!retryable(error, what)) throw error;
+      onProblem(error);
       await new Promise((resolve) => setTimeout(resolve, Math.min(15000, 1000 * 2 ** attempt)));
     }
   }
+}
+
+/** A refused token is final (and shown); anything else is worth another try. */
+function retryable(error, what) {
+  if (error instanceof ApiError && error.status === 401) {
+    showOverlay("Walltoken ongeldig", "Dit token is verlopen of ingetrokken. Vraag de beheerder om een nieuw walltoken.");
+    return false;
+  }
+  console.warn(`${what} mislukt, opnieuw`, error);
+  return true;
 }
 
 async function loadWho() {
@@ -89,28 +91,39 @@ async function loadMap() {
 
 // ---- the event stream -----------------------------------------------------------------------------
 
+/** Labels first (without them a card would show raw codes), then the snapshot and the live events. */
+async function goLive() {
+  state.vocabulary = await withRetry(() => loadVocabulary(state.token), "woordenlijst", showProblem);
+  $("#cards-problem").hidden = true;
+  state.feed = new LiveFeed({
+    token: state.token,
+    maxBackoffMs: 8000,
+    onState: setConnection,
+    onWelcome,
+    holds: (event) => event.type.startsWith("incident."),
+    loadSnapshot: () => api("/api/v1/queue?limit=200", { token: state.token }),
+    onSnapshot: showSnapshot,
+    onSnapshotError: (error) => retryable(error, "wachtrij"),
+    onEvent,
+  }).start();
+}
+
+function showProblem(error) {
+  const node = $("#cards-problem");
+  node.textContent = `${error.message_nl} Opnieuw proberen…`;
+  node.hidden = false;
+}
+
 function onWelcome(welcome, { resumed, reset }) {
-  if (!resumed || reset) {
-    loadSnapshot();
-    loadRecentBroadcasts(welcome.last_event_id);
-  }
+  if (!resumed || reset) loadRecentBroadcasts(welcome.last_event_id);
   refreshStats();
 }
 
-/** The open P1/P2 incidents as they are now; events that arrive meanwhile are applied on top, in order. */
-async function loadSnapshot() {
-  state.snapshotPending = true;
-  let page;
-  try {
-    page = await withRetry(() => api("/api/v1/queue?limit=200", { token: state.token }), "wachtrij");
-  } catch {
-    return;
-  }
+/** The open P1/P2 incidents as they are now, with the events that arrived meanwhile on top, in order. */
+function showSnapshot(page, held) {
   state.incidents.clear();
   for (const item of page.items) state.incidents.set(item.id, fromQueueItem(item));
-  state.snapshotPending = false;
-  const buffered = state.buffer.splice(0);
-  for (const event of buffered) apply(event);
+  for (const event of held) apply(event);
   $("#cards-loading").hidden = true;
   render();
 }
@@ -138,10 +151,6 @@ async function loadRecentBroadcasts(newest) {
 }
 
 function onEvent(event) {
-  if (state.snapshotPending && event.type.startsWith("incident.")) {
-    state.buffer.push(event);
-    return;
-  }
   if (apply(event)) render();
   if (event.type.startsWith("incident.") || event.type === "report.created") refreshStatsSoon();
 }
@@ -217,7 +226,7 @@ function setCounter(selector, value) {
 
 function ordered() {
   return [...state.incidents.values()].sort((a, b) =>
-    (URGENCY_RANK[a.urgency] - URGENCY_RANK[b.urgency]) ||
+    (state.vocabulary.urgencyRank(a.urgency) - state.vocabulary.urgencyRank(b.urgency)) ||
     (Date.parse(a.first_report_at) - Date.parse(b.first_report_at)) || (a.incident_id - b.incident_id));
 }
 
@@ -247,7 +256,7 @@ function renderCards() {
       state.cards.delete(id);
     }
   }
-  $("#cards-empty").hidden = incidents.length > 0 || state.snapshotPending;
+  $("#cards-empty").hidden = incidents.length > 0 || snapshotPending();
   fitCards();
 }
 
@@ -260,12 +269,12 @@ function fillCard(card, incident, number) {
   card.className = `card u-${incident.urgency}${flashing ? " flash" : ""}`;
   card.dataset.urgency = incident.urgency;
   card.setAttribute("aria-label", `Incident ${number}, ${incident.urgency}`);
-  const what = incident.offence ? label(OFFENCE, incident.offence) : label(CATEGORY, incident.category, "Incident");
+  const what = incidentWhat(incident);
   const wijk = incident.wijkcode ? (state.wijkNames.get(incident.wijkcode) || incident.wijkcode) : "Wijk onbekend";
   const reports = incident.report_count === 1 ? "1 melding" : `${incident.report_count} meldingen`;
   const groups = incident.group_count === 1 ? "1 groep" : `${incident.group_count} groepen`;
   const follow = incident.follow_up
-    ? label(FOLLOW_UP, incident.follow_up) + (incident.result ? ` · ${label(RESULT, incident.result)}` : "")
+    ? label("follow_ups", incident.follow_up) + (incident.result ? ` · ${label("results", incident.result)}` : "")
     : "Nog geen opvolging";
   const stale = incident.urgency === "P1" && !incident.follow_up && ageSeconds(incident.first_report_at) > STALE_P1_S;
   card.replaceChildren(
@@ -286,6 +295,10 @@ function fillCard(card, incident, number) {
         h("span", { class: `follow${incident.follow_up ? "" : " none"}` }, follow),
         incident.claimed_by ? h("span", { class: "claim" }, `In behandeling: ${incident.claimed_by}`) : null)),
   );
+}
+
+function incidentWhat(incident) {
+  return incident.offence ? label("offences", incident.offence) : label("categories", incident.category, "Incident");
 }
 
 function cameraIcon() {
@@ -346,7 +359,7 @@ function renderMap() {
     markers.push({
       id: incident.incident_id, label: index + 1, urgency: incident.urgency, lon, lat, approx,
       pulse: since !== undefined && Date.now() - since < FLASH_MS,
-      title: `${incident.urgency} ${incident.offence || incident.category || ""}`,
+      title: `${incident.urgency} ${incidentWhat(incident)}`,
     });
   });
   drawMaps($("#maps"), state.mapGroups, { markers, highlight });
@@ -367,7 +380,7 @@ function renderBroadcasts() {
     const pct = (x) => (n ? `${Math.round((100 * x) / n)}%` : "0%");
     return h("li", { class: "bc", dataset: { broadcast: b.id } },
       h("div", { class: "bc-head" },
-        h("span", {}, h("span", { class: "bc-kind" }, label(BROADCAST_KIND, b.kind)), wijken ? ` · ${wijken}` : ""),
+        h("span", {}, h("span", { class: "bc-kind" }, label("broadcast_kinds", b.kind)), wijken ? ` · ${wijken}` : ""),
         h("span", {}, fmtTime(new Date(b.createdAt)))),
       h("div", { class: "bc-progress" }, `afgeleverd ${delivered} / doorgestuurd ${forwarded} van ${n}`),
       h("div", { class: "bar", role: "presentation" },
@@ -397,7 +410,7 @@ function tick() {
     if (age > NEW_TAG_MS + 2000) state.newSince.delete(id);
   }
   if (changed) render();
-  if (state.stream && state.stream.state === "reconnecting") setConnection(state.stream.state, state.lastDetail);
+  if (state.feed && state.feed.stream.state === "reconnecting") setConnection("reconnecting", state.lastDetail);
   if (now.getSeconds() === 0) renderBroadcasts();
 }
 

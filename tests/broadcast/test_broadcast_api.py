@@ -13,8 +13,9 @@ from app.broadcast.router import alerts_router
 from app.broadcast.router import router as broadcast_router
 from app.core.deps import RoleGuard
 from app.events.models import Event
-from tests.broadcast.conftest import WESTWIJK, add_beheerders, deliver, wijk_beheerders
-from tests.conftest import bearer, login, problem
+from tests.support import builders
+from tests.support.broadcast import WESTWIJK, add_beheerders, deliver, wijk_beheerders
+from tests.support.http import bearer, login, problem
 
 WW_CENTRE = {"lat": 52.289369, "lon": 4.814125}  # inside Westwijk, away from its borders
 WW_MIDDENHOVEN_BORDER = {"lat": 52.291411, "lon": 4.83799}
@@ -25,15 +26,19 @@ def alert(kind: str = "heterdaad", text: str = "Inbraak in een woning, twee pers
     return {"kind": kind, "text": text, "target": target or {"wijkcodes": [WESTWIJK]}}
 
 
+async def _operator(app) -> dict[str, str]:
+    return bearer((await builders.staff(app, "operator")).token)
+
+
 async def _count(app, model, *where) -> int:
     async with app.state.sessionmaker() as session:
         return int(await session.scalar(select(func.count()).select_from(model).where(*where)) or 0)
 
 
-async def test_all_26_westwijk_beheerders_receive_exactly_one_message(app, client, demo, worker, fake):
-    present = len(wijk_beheerders(demo, WESTWIJK))
-    await add_beheerders(app, WESTWIJK, 26 - present)
-    operator = await login(client, demo["operator"])
+async def test_all_26_westwijk_beheerders_receive_exactly_one_message(app, client, worker, fake):
+    await builders.wijk(app, WESTWIJK)
+    await add_beheerders(app, WESTWIJK, 26)
+    operator = await _operator(app)
 
     response = await client.post("/api/v1/broadcasts", json=alert(), headers=operator)
     assert response.status_code == 201, response.text
@@ -52,16 +57,17 @@ async def test_all_26_westwijk_beheerders_receive_exactly_one_message(app, clien
     assert "HETERDAAD" in detail["message"] and "Westwijkplein" in detail["message"]
 
 
-async def test_preview_shows_recipients_per_channel_and_warnings_and_sends_nothing(app, client, demo):
-    operator = await login(client, demo["operator"])
+async def test_preview_shows_recipients_per_channel_and_warnings_and_sends_nothing(app, client):
+    westwijk = [await builders.beheerder(app, wijkcode=WESTWIJK) for _ in range(3)]
+    await builders.beheerder(app, wijkcode="WK036205")
+    operator = await _operator(app)
     response = await client.post("/api/v1/broadcasts/preview", headers=operator, json=alert(
         "signalement", "Gezocht: grijze auto met kenteken 12-ABC-3, bestuurder belde bij huizen aan."))
 
     assert response.status_code == 200, response.text
     preview = response.json()
-    westwijk = wijk_beheerders(demo, WESTWIJK)
     assert preview["recipients"] == len(westwijk) and preview["per_channel"] == {"whatsapp": len(westwijk)}
-    assert {r["beheerder_id"] for r in preview["recipient_list"]} == {b["id"] for b in westwijk}
+    assert {r["beheerder_id"] for r in preview["recipient_list"]} == {b.id for b in westwijk}
     assert [w["code"] for w in preview["warnings"]] == ["kenteken"]
     assert preview["warnings"][0]["matches"] == ["12-ABC-3"]
     assert preview["wijkcodes"] == [WESTWIJK] and preview["gemeentecodes"] == ["GM0362"]
@@ -91,8 +97,9 @@ async def test_a_circle_reaches_every_wijk_it_touches(client, demo):
     assert nowhere.status_code == 422 and problem(nowhere)["code"] == "empty_target"
 
 
-async def test_a_privacy_warning_blocks_sending_until_confirmed_and_the_override_is_audited(app, client, demo):
-    operator = await login(client, demo["operator"])
+async def test_a_privacy_warning_blocks_sending_until_confirmed_and_the_override_is_audited(app, client):
+    await builders.beheerder(app, wijkcode=WESTWIJK)
+    operator = await _operator(app)
     text = "Man met donkere jas probeert autodeuren te openen, gezien bij Kastanjelaan 12. Info: 06-12345678."
 
     blocked = await client.post("/api/v1/broadcasts", headers=operator, json=alert("waarschuwing", text))
@@ -118,8 +125,9 @@ async def test_a_privacy_warning_blocks_sending_until_confirmed_and_the_override
     assert "06-12345678" not in str(override.detail)
 
 
-async def test_looks_or_origin_without_behaviour_is_a_warning(client, demo):
-    operator = await login(client, demo["operator"])
+async def test_looks_or_origin_without_behaviour_is_a_warning(app, client):
+    await builders.beheerder(app, wijkcode=WESTWIJK)
+    operator = await _operator(app)
     response = await client.post("/api/v1/broadcasts", headers=operator, json=alert(
         "signalement", "Twee mannen die eruitzien als Roemenen lopen door de wijk."))
     assert response.status_code == 422
@@ -175,8 +183,9 @@ async def test_role_rules(client, demo):
     ({"kind": "informatie", "text": "x", "target": {"wijkcodes": [WESTWIJK]}, "confirm_warnings": ["alles"]},
      "confirm_warnings.0"),
 ])
-async def test_bad_input_is_dutch_problem_json_naming_the_field(client, demo, body, field):
-    operator = await login(client, demo["operator"])
+async def test_bad_input_is_dutch_problem_json_naming_the_field(app, client, body, field):
+    await builders.beheerder(app, wijkcode=WESTWIJK)
+    operator = await _operator(app)
     response = await client.post("/api/v1/broadcasts", headers=operator, json=body)
     assert response.status_code == 422, response.text
     details = problem(response)
@@ -184,8 +193,9 @@ async def test_bad_input_is_dutch_problem_json_naming_the_field(client, demo, bo
     assert details["detail"].startswith("Veld ") or "bestaat niet" in details["detail"]
 
 
-async def test_no_recipients_is_422(app, client, demo):
-    operator = await login(client, demo["operator"])
+async def test_no_recipients_is_422(app, client):
+    await builders.beheerder(app, wijkcode=WESTWIJK)
+    operator = await _operator(app)
     async with app.state.sessionmaker() as session:
         from app.registry.models import Beheerder
 

@@ -28,9 +28,10 @@ from app.broadcast.service import create_broadcast
 from app.core.principal import Principal
 from app.core.settings import PROJECT_ROOT, Settings
 from app.registry.models import Gemeente, Wijk
-from tests.broadcast.conftest import add_beheerders
-from tests.conftest import TEST_SECRETS
+from tests.support import builders
+from tests.support.broadcast import add_beheerders
 from tests.support.postgres import free_port
+from tests.support.settings import TEST_SECRETS
 
 RECIPIENTS = 10_000
 RATE = 1000
@@ -119,6 +120,7 @@ async def _wait_for(condition: Callable[[], Awaitable[bool]], within: float, wha
 
 
 async def _prepare(app: FastAPI, settings: Settings) -> None:
+    await builders.wijk(app, "WK036204")  # brings its gemeente, Amstelveen, for the test wijk
     async with app.state.sessionmaker() as session:
         gemeente_id = await session.scalar(select(Gemeente.id).where(Gemeente.code == "GM0362"))
         session.add(Wijk(code="WK036299", name="Testwijk", gemeente_id=gemeente_id))
@@ -130,7 +132,7 @@ async def _prepare(app: FastAPI, settings: Settings) -> None:
         await create_broadcast(session, SPECIALIST, body, settings)
 
 
-async def test_a_killed_worker_sends_each_of_10000_messages_exactly_once(app, settings, demo, tmp_path):
+async def test_a_killed_worker_sends_each_of_10000_messages_exactly_once(app, settings, tmp_path):
     await _prepare(app, settings)
     log = tmp_path / "worker.log"
     with _servers(settings, tmp_path) as (api_base, control):

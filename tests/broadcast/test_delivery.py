@@ -27,9 +27,10 @@ from app.broadcast.worker import DeliveryWorker
 from app.core.database import utcnow
 from app.events.models import Event
 from app.intake.models import Report
-from tests.broadcast.conftest import WESTWIJK, add_beheerders, deliver, wijk_beheerders
-from tests.conftest import TEST_SECRETS, login
 from tests.fakes.graph_api import FakeGraphApi, run_fake_graph_server
+from tests.support.broadcast import WESTWIJK, add_beheerders, deliver, wijk_beheerders
+from tests.support.http import login
+from tests.support.settings import TEST_SECRETS
 
 TEXT = "Inbraak bezig, twee personen met een koevoet, richting park gevlucht."
 
@@ -296,7 +297,7 @@ async def test_a_row_whose_lease_ran_out_before_sending_goes_back_unsent(app, cl
 
 async def test_the_in_app_worker_reaches_all_26_westwijk_beheerders_within_a_second(app, client, demo, settings):
     """The default setup: workers inside the app (lifespan), the 80/s default rate, a real HTTP provider."""
-    from app.core.app import create_app
+    from app.factory import create_app
 
     await add_beheerders(app, WESTWIJK, 26 - len(wijk_beheerders(demo, WESTWIJK)))
     limited = FakeGraphApi(access_token=TEST_SECRETS["whatsapp_access_token"], messages_per_second=80, pair_limit=1)

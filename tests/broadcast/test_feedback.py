@@ -13,14 +13,15 @@ from app.core.database import utcnow
 from app.core.errors import InvalidInput
 from app.events.models import Event
 from app.intake.models import Report, ReportFeedback
-from tests.broadcast.conftest import deliver
-from tests.conftest import bearer
+from tests.support import builders
+from tests.support.broadcast import deliver
+from tests.support.http import bearer
 
 
-async def _report(client, beheerder: dict[str, Any], text: str = "Man probeert fietsen los te knippen bij het "
-                  "station, nu bezig.") -> dict[str, Any]:
-    response = await client.post("/api/v1/reports", headers=bearer(beheerder["token"]), json={
-        "text": text, "group_id": beheerder["group_ids"][0], "location": {"place": "Amstelveen"}})
+async def _report(client, beheerder: builders.BeheerderAccount, text: str = "Man probeert fietsen los te knippen "
+                  "bij het station, nu bezig.") -> dict[str, Any]:
+    response = await client.post("/api/v1/reports", headers=bearer(beheerder.token), json={
+        "text": text, "group_id": beheerder.group_ids[0], "location": {"place": "Amstelveen"}})
     assert response.status_code == 201, response.text
     body: dict[str, Any] = response.json()
     return body
@@ -41,8 +42,8 @@ async def _make_due(app) -> None:
         await session.commit()
 
 
-async def test_feedback_reaches_the_reporting_beheerder_and_nobody_else(app, client, demo, worker, fake):
-    reporter, other = demo["beheerders"][0], demo["beheerders"][1]
+async def test_feedback_reaches_the_reporting_beheerder_and_nobody_else(app, client, worker, fake):
+    reporter, other = await builders.beheerder(app), await builders.beheerder(app)
     report = await _report(client, reporter)
 
     row = await _feedback(app, report["id"], "follow_up", "ter_plaatse")
@@ -51,9 +52,9 @@ async def test_feedback_reaches_the_reporting_beheerder_and_nobody_else(app, cli
     async with app.state.sessionmaker() as session:
         (delivery,) = (await session.scalars(select(Delivery))).all()
         events = (await session.scalars(select(Event).where(Event.type == "feedback"))).all()
-    assert delivery.beheerder_id == reporter["id"] and delivery.purpose == "feedback"
+    assert delivery.beheerder_id == reporter.id and delivery.purpose == "feedback"
     assert delivery.next_attempt_at is not None and delivery.next_attempt_at > utcnow()  # waits to combine
-    assert [e.audience for e in events] == [f"beheerder:{reporter['id']}"]
+    assert [e.audience for e in events] == [f"beheerder:{reporter.id}"]
     assert events[0].data["case_number"] == report["case_number"]
 
     await deliver(worker, fake)
@@ -62,18 +63,18 @@ async def test_feedback_reaches_the_reporting_beheerder_and_nobody_else(app, cli
     await deliver(worker, fake)
 
     (message,) = fake.sent
-    assert message.to == reporter["phone"].lstrip("+")
+    assert message.to == str(reporter.phone).lstrip("+")
     assert report["case_number"] in str(message.payload)
 
-    mine = (await client.get("/api/v1/reports", headers=bearer(reporter["token"]))).json()["items"]
+    mine = (await client.get("/api/v1/reports", headers=bearer(reporter.token))).json()["items"]
     assert [f["text"] for f in mine[0]["feedback"]] == [row.text]
-    one = (await client.get(f"/api/v1/reports/{report['id']}", headers=bearer(reporter["token"]))).json()
+    one = (await client.get(f"/api/v1/reports/{report['id']}", headers=bearer(reporter.token))).json()
     assert [f["text"] for f in one["feedback"]] == [row.text]
-    assert (await client.get(f"/api/v1/reports/{report['id']}", headers=bearer(other["token"]))).status_code == 404
+    assert (await client.get(f"/api/v1/reports/{report['id']}", headers=bearer(other.token))).status_code == 404
 
 
-async def test_changes_within_the_combine_window_go_out_as_one_message(app, client, demo, worker, fake):
-    reporter = demo["beheerders"][0]
+async def test_changes_within_the_combine_window_go_out_as_one_message(app, client, worker, fake):
+    reporter = await builders.beheerder(app)
     report = await _report(client, reporter)
 
     await _feedback(app, report["id"], "follow_up", "ter_plaatse")
@@ -89,8 +90,8 @@ async def test_changes_within_the_combine_window_go_out_as_one_message(app, clie
         assert await session.scalar(select(func.count()).select_from(Delivery)) == 1
 
 
-async def test_a_transition_that_does_not_notify_records_nothing(app, client, demo):
-    report = await _report(client, demo["beheerders"][0])
+async def test_a_transition_that_does_not_notify_records_nothing(app, client):
+    report = await _report(client, await builders.beheerder(app))
 
     assert await _feedback(app, report["id"], "result", "onbekend") is None
     assert await _feedback(app, report["id"], "follow_up", None) is None  # cleared: nothing to tell
@@ -100,8 +101,8 @@ async def test_a_transition_that_does_not_notify_records_nothing(app, client, de
         assert await session.scalar(select(func.count()).select_from(Delivery)) == 0
 
 
-async def test_notes_lose_personal_data_and_looks_only_notes_are_refused(app, client, demo):
-    report = await _report(client, demo["beheerders"][0])
+async def test_notes_lose_personal_data_and_looks_only_notes_are_refused(app, client):
+    report = await _report(client, await builders.beheerder(app))
 
     row = await _feedback(app, report["id"], "note", note="De eigenaar (06-12345678, Kastanjelaan 12) is ingelicht.")
     assert "06-12345678" not in row.text and "12" not in row.text.split("Kastanjelaan")[1]
@@ -116,8 +117,8 @@ async def test_notes_lose_personal_data_and_looks_only_notes_are_refused(app, cl
     ("follow_up", "opgelost", "follow_up"), ("result", "gevangen", "result"), ("status", "x", "kind"),
     ("note", None, "note"),
 ])
-async def test_unknown_values_are_refused_with_the_field(app, client, demo, kind, value, field):
-    report = await _report(client, demo["beheerders"][0])
+async def test_unknown_values_are_refused_with_the_field(app, client, kind, value, field):
+    report = await _report(client, await builders.beheerder(app))
     with pytest.raises(InvalidInput) as refused:
         await _feedback(app, report["id"], kind, value)
     assert refused.value.field == field and refused.value.detail

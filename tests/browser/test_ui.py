@@ -15,7 +15,7 @@ import httpx
 import pytest
 from PIL import Image
 
-from tests.browser.conftest import (
+from tests.support.browser import (
     CONSOLE_VIEWPORT,
     PHONE_VIEWPORT,
     WALL_VIEWPORT,
@@ -44,12 +44,16 @@ def open_wall(new_context: Any, server: Server) -> Page:
     return page
 
 
-def open_console(new_context: Any, server: Server, who: str = "operator") -> Page:
-    page: Page = new_context(viewport=CONSOLE_VIEWPORT).new_page()
+def sign_in(page: Page, server: Server, who: str = "operator") -> None:
     page.goto(f"{server.base}/ops")
     page.get_by_label("Gebruikersnaam").fill(server.credentials[who]["username"])
     page.get_by_label("Wachtwoord").fill(server.credentials[who]["password"])
     page.get_by_role("button", name="Aanmelden").click()
+
+
+def open_console(new_context: Any, server: Server, who: str = "operator", page: Page | None = None) -> Page:
+    page = page or new_context(viewport=CONSOLE_VIEWPORT).new_page()
+    sign_in(page, server, who)
     expect(page.locator("#conn")).to_have_attribute("data-state", "open", timeout=SLOW)
     expect(page.locator("#queue-loading")).to_be_hidden(timeout=SLOW)
     return page
@@ -85,8 +89,8 @@ def jpeg(width: int = 640, height: int = 480) -> bytes:
 def post_through_other_instance(server: Server, beheerder: dict[str, Any], text: str) -> dict[str, Any]:
     """Posts a report while `server` is down, through a second app instance on the same database (as another
     instance behind the load balancer would). Runs in its own thread: Playwright's loop owns this one."""
-    from app.core.app import create_app
     from app.core.settings import Settings
+    from app.factory import create_app
 
     async def post() -> httpx.Response:
         settings = Settings(database_url=server.database_url, data_dir=server.workdir,  # type: ignore[call-arg]
@@ -109,7 +113,7 @@ def post_through_other_instance(server: Server, beheerder: dict[str, Any], text:
 def whatsapp_report_without_group(server: Server, beheerder: dict[str, Any], text: str) -> int:
     """A WhatsApp report of a beheerder with several groups (its group still to be chosen), written by a second
     app instance on the same database; returns its id. Runs in its own thread: Playwright's loop owns this one."""
-    from app.core.app import create_app
+    from app.factory import create_app
     from app.core.settings import Settings
     from app.intake import service
     from app.intake.schemas import ReportIn
@@ -276,6 +280,42 @@ def test_the_console_flags_appearance_only_reports_and_filters(server: Server, n
     expect(row).to_have_count(0)
 
 
+def test_the_console_marks_a_report_the_triage_did_not_recognise(server: Server, new_context: Any) -> None:
+    console = open_console(new_context, server)
+    report = server.report(server.beheerder("WK003402"),
+                           "Er klinkt gepiep uit het transformatorhuisje naast de speeltuin")
+    incident = server.incident_of(report["id"])
+    row = queue_row(console, incident["id"])
+    expect(row.locator(".tag.unrecognised")).to_have_text("niet herkend", timeout=LIVE)
+    expect(row.locator(".badge")).to_have_text("P3")
+    row.click()
+    expect(console.locator("#d-unrecognised")).to_have_text("niet herkend")
+    expect(console.locator("#detail")).to_contain_text("niet herkend: beoordeel zelf")
+    console.reload()
+    expect(queue_row(console, incident["id"]).locator(".tag.unrecognised")).to_have_text("niet herkend", timeout=LIVE)
+
+
+def test_an_analyst_sees_where_the_operators_disagreed_with_the_triage(server: Server, new_context: Any) -> None:
+    report = server.report(server.beheerder("WK003402"), "Busje rijdt al de hele middag rondjes door de Meenten")
+    incident = server.incident_of(report["id"])
+    with server.staff("operator") as operator:
+        changed = operator.patch(f"/api/v1/incidents/{incident['id']}", json={"urgency": "P1"})
+        assert changed.status_code == 200, changed.text
+    operator_console = open_console(new_context, server)
+    expect(operator_console.locator("#agreement-button")).to_be_hidden()
+
+    console = open_console(new_context, server, "analyst")
+    console.locator("#agreement-button").click()
+    dialog = console.locator("#agreement-dialog")
+    expect(dialog.locator("#agreement-fields")).to_be_visible(timeout=LIVE)
+    expect(dialog.locator("#agreement-disagreements")).to_contain_text("Busje rijdt al de hele middag")
+    expect(dialog.locator("#agreement-disagreements")).to_contain_text("centralist P1")
+    dialog.locator("#agreement-from").fill("2020-01-01")
+    dialog.locator("#agreement-to").fill("2020-01-31")
+    dialog.get_by_role("button", name="Tonen").click()
+    expect(dialog.locator("#agreement-empty")).to_be_visible()
+
+
 def test_a_second_operator_sees_the_claim_live(server: Server, new_context: Any) -> None:
     report = server.report(server.beheerder("WK036302"),
                            "Nu probeert iemand bij de Rechtboomssloot fietsen open te knippen, hij is nog bezig")
@@ -303,6 +343,63 @@ def test_a_second_operator_sees_the_claim_live(server: Server, new_context: Any)
     first.keyboard.press("c")  # released: the colleague may take it now
     expect(second.locator("#claim-holder")).to_have_text("Nog niet geclaimd.", timeout=LIVE)
     expect(second.locator("#claim-button")).to_be_enabled()
+
+
+def renamed_offence(code: str, label: str) -> Any:
+    """A route handler that passes GET /api/v1/meta through with one offence's label changed."""
+    def handle(route: Any) -> None:
+        response = route.fetch()
+        meta = response.json()
+        meta["offences"] = [{**o, "label": label} if o["code"] == code else o for o in meta["offences"]]
+        route.fulfill(response=response, json=meta)
+
+    return handle
+
+
+def unavailable(route: Any) -> None:
+    route.fulfill(status=503, content_type="application/problem+json",
+                  json={"type": "about:blank", "title": "Dienst tijdelijk niet beschikbaar", "status": 503})
+
+
+def test_the_console_renders_the_offence_labels_the_server_serves(server: Server, new_context: Any) -> None:
+    report = server.report(server.beheerder("WK003401"),
+                           "Er wordt nu ingebroken bij een woning aan de Stadhuisstraat, twee mannen klimmen "
+                           "door het raam")
+    incident = server.incident_of(report["id"])
+    assert incident["offence"] == "woninginbraak", incident
+    page: Page = new_context(viewport=CONSOLE_VIEWPORT).new_page()
+    page.route("**/api/v1/meta", renamed_offence("woninginbraak", "Inbraak in een woning"))
+    console = open_console(new_context, server, page=page)
+
+    row = queue_row(console, incident["id"])
+    expect(row.locator(".what")).to_contain_text("Inbraak in een woning")
+    row.click()
+    expect(console.locator("#d-title")).to_contain_text("Inbraak in een woning")
+    expect(console.locator("#a-offence option[value='woninginbraak']")).to_have_text("Inbraak in een woning")
+
+
+def test_the_console_says_so_when_the_vocabulary_cannot_be_loaded(server: Server, new_context: Any) -> None:
+    page: Page = new_context(viewport=CONSOLE_VIEWPORT).new_page()
+    page.route("**/api/v1/meta", unavailable)
+    sign_in(page, server)
+    expect(page.locator("#login-error")).to_contain_text(
+        "De woordenlijst van de server (urgenties, categorieën, delicten en rollen) kon niet worden geladen")
+    expect(page.locator("#app-view")).to_be_hidden()
+
+
+def test_the_wall_shows_a_missing_vocabulary_and_recovers(server: Server, new_context: Any) -> None:
+    page: Page = new_context(viewport=WALL_VIEWPORT).new_page()
+    page.route("**/api/v1/meta", unavailable)
+    page.goto(f"{server.base}/wall#token={server.credentials['wall_token']}")
+    problem = page.locator("#cards-problem")
+    expect(problem).to_contain_text("kon niet worden geladen", timeout=SLOW)
+    expect(problem).to_contain_text("Opnieuw proberen")
+    expect(page.locator("#cards-loading")).to_be_visible()
+
+    page.unroute("**/api/v1/meta")  # the server answers again: the wall retries by itself
+    expect(problem).to_be_hidden(timeout=SLOW)
+    expect(page.locator("#cards-loading")).to_be_hidden(timeout=SLOW)
+    expect(page.locator("#conn")).to_have_attribute("data-state", "open")
 
 
 # ---- the beheerders' portal -----------------------------------------------------------------------

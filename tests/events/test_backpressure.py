@@ -8,11 +8,11 @@ from dataclasses import replace
 
 import pytest
 
-from tests.events.conftest import (
+from tests.support import builders
+from tests.support.events import (
     TEST_STREAM_CONFIG,
     EventSpec,
     commit_events,
-    region_ids,
     small_receive_buffer_socket,
 )
 
@@ -29,11 +29,12 @@ async def _burst(app, region_id: int, transactions: int = 40, per_transaction: i
 
 
 @pytest.mark.parametrize("stream_config", [replace(TEST_STREAM_CONFIG, queue_size=100)], indirect=True)
-async def test_a_stuck_client_neither_delays_others_nor_loses_events(app, server_url, open_stream, demo):
-    ams = (await region_ids(app))["AMS"]
-    stuck = await open_stream(demo["wall_token"], sock=small_receive_buffer_socket(server_url),
+async def test_a_stuck_client_neither_delays_others_nor_loses_events(app, server_url, open_stream):
+    ams = await builders.region(app, "AMS")
+    wall_token = (await builders.wall(app, region_code="AMS")).token
+    stuck = await open_stream(wall_token, sock=small_receive_buffer_socket(server_url),
                               max_queue=1, compression=None)
-    healthy = await open_stream(demo["wall_token"], compression=None)
+    healthy = await open_stream(wall_token, compression=None)
     ids = await _burst(app, ams)
     last_commit = time.monotonic()
     received = await healthy.events(len(ids), within=10)
@@ -48,12 +49,12 @@ async def test_a_stuck_client_neither_delays_others_nor_loses_events(app, server
 
 
 @pytest.mark.parametrize("stream_config", [replace(TEST_STREAM_CONFIG, send_timeout=0.5)], indirect=True)
-async def test_a_client_that_takes_nothing_for_the_send_timeout_is_dropped(app, server_url, hub, open_stream,
-                                                                          demo):
-    ams = (await region_ids(app))["AMS"]
-    stuck = await open_stream(demo["wall_token"], sock=small_receive_buffer_socket(server_url),
+async def test_a_client_that_takes_nothing_for_the_send_timeout_is_dropped(app, server_url, hub, open_stream):
+    ams = await builders.region(app, "AMS")
+    wall_token = (await builders.wall(app, region_code="AMS")).token
+    stuck = await open_stream(wall_token, sock=small_receive_buffer_socket(server_url),
                               max_queue=1, compression=None)
-    healthy = await open_stream(demo["wall_token"], compression=None)
+    healthy = await open_stream(wall_token, compression=None)
     assert hub.subscriber_count == 2
     ids = await _burst(app, ams, transactions=20)
     assert [e["id"] for e in await healthy.events(len(ids), within=10)] == ids
@@ -64,8 +65,9 @@ async def test_a_client_that_takes_nothing_for_the_send_timeout_is_dropped(app, 
 
 
 @pytest.mark.parametrize("stream_config", [replace(TEST_STREAM_CONFIG, ping_interval=0.3)], indirect=True)
-async def test_an_idle_client_gets_application_pings(open_stream, demo):
-    wall = await open_stream(demo["wall_token"])
+async def test_an_idle_client_gets_application_pings(app, open_stream):
+    await builders.region(app, "AMS")
+    wall = await open_stream((await builders.wall(app, region_code="AMS")).token)
     assert wall.welcome["ping_interval"] == 0.3
     started = time.monotonic()
     assert await wall.message(within=2) == {"type": "ping"}

@@ -12,11 +12,12 @@ import pytest
 from fastapi import FastAPI
 from sqlalchemy import text
 
-from app.core.app import create_app
 from app.core.settings import Settings
 from app.events.hub import EventHub
 from app.events.service import emit
-from tests.events.conftest import EventSpec, commit_events, region_ids
+from app.factory import create_app
+from tests.support import builders
+from tests.support.events import EventSpec, commit_events
 
 
 @pytest.fixture
@@ -32,23 +33,22 @@ def _postgres_only(settings: Settings) -> None:
 
 
 async def test_an_event_committed_by_another_instance_reaches_this_ones_clients(
-        app, settings, other_instance, open_stream, demo):
+        app, settings, other_instance, open_stream):
     _postgres_only(settings)
-    ams = (await region_ids(app))["AMS"]
-    wall = await open_stream(demo["wall_token"])
+    ams = await builders.region(app, "AMS")
+    wall = await open_stream((await builders.wall(app, region_code="AMS")).token)
     [event_id] = await commit_events(other_instance, EventSpec("report.created", ams, data={"n": 1}))
     [received] = await wall.events(1, within=3)
     assert received["id"] == event_id and received["data"] == {"n": 1}
 
 
-async def test_an_event_that_commits_after_a_later_id_is_not_lost(app, settings, other_instance, open_stream,
-                                                                  demo):
+async def test_an_event_that_commits_after_a_later_id_is_not_lost(app, settings, other_instance, open_stream):
     """A flushes (and so takes its id) first but commits last; B, from the other instance, commits in
     between. Without ordered commits the hub would read B, move its mark past A's id, and never see A.
     (SQLite runs one process, so there B writes through the same app.)"""
-    ams = (await region_ids(app))["AMS"]
+    ams = await builders.region(app, "AMS")
     writer_b = app if settings.is_sqlite else other_instance
-    wall = await open_stream(demo["wall_token"])
+    wall = await open_stream((await builders.wall(app, region_code="AMS")).token)
     async with app.state.sessionmaker() as session_a:
         event_a = emit(session_a, "test.a", {}, region_id=ams)
         await session_a.flush()
@@ -66,10 +66,10 @@ async def test_an_event_that_commits_after_a_later_id_is_not_lost(app, settings,
 
 
 async def test_the_listener_reconnects_and_catches_up_after_losing_its_connection(
-        app, settings, other_instance, hub: EventHub, open_stream, demo):
+        app, settings, other_instance, hub: EventHub, open_stream):
     _postgres_only(settings)
-    ams = (await region_ids(app))["AMS"]
-    wall = await open_stream(demo["wall_token"])
+    ams = await builders.region(app, "AMS")
+    wall = await open_stream((await builders.wall(app, region_code="AMS")).token)
     assert hub.listener is not None
     await asyncio.wait_for(hub.listener.listening.wait(), 5)
     async with other_instance.state.engine.connect() as connection:

@@ -3,18 +3,19 @@
 from __future__ import annotations
 
 from app.events.visibility import beheerder_audience
-from tests.conftest import bearer, login, problem
-from tests.events.conftest import EventSpec, commit_events, region_ids
+from tests.support import builders
+from tests.support.events import EventSpec, commit_events
+from tests.support.http import bearer, problem
 
 
-async def test_polling_pages_through_the_events_a_wall_may_see(app, client, demo):
-    regions = await region_ids(app)
-    ams, mnl = regions["AMS"], regions["MNL"]
+async def test_polling_pages_through_the_events_a_wall_may_see(app, client):
+    ams, mnl = await builders.region(app, "AMS"), await builders.region(app, "MNL")
+    beheerder = await builders.beheerder(app)
     ids = await commit_events(
         app, EventSpec(region_id=ams, data={"n": 0}), EventSpec(region_id=mnl), EventSpec(region_id=None),
-        EventSpec(audience=beheerder_audience(demo["beheerders"][0]["id"])), EventSpec(region_id=ams),
+        EventSpec(audience=beheerder_audience(beheerder.id)), EventSpec(region_id=ams),
         EventSpec(region_id=ams))
-    wall = bearer(demo["wall_token"])
+    wall = bearer((await builders.wall(app, region_code="AMS")).token)
 
     first = (await client.get("/api/v1/events", params={"after": 0, "limit": 2}, headers=wall)).json()
     assert [e["id"] for e in first["events"]] == [ids[0], ids[2]]
@@ -26,15 +27,17 @@ async def test_polling_pages_through_the_events_a_wall_may_see(app, client, demo
     empty = (await client.get("/api/v1/events", params={"after": ids[5]}, headers=wall)).json()
     assert empty == {"events": [], "last_event_id": ids[5], "has_more": False}
 
-    operator = await login(client, demo["operator"])
+    operator = bearer((await builders.staff(app, "operator")).token)
     seen = (await client.get("/api/v1/events", headers=operator)).json()
     assert [e["id"] for e in seen["events"]] == [ids[0], ids[1], ids[2], ids[4], ids[5]]
 
 
-async def test_polling_is_for_staff_and_walls_only(client, demo):
-    beheerder = await client.get("/api/v1/events", headers=bearer(demo["beheerders"][0]["token"]))
+async def test_polling_is_for_staff_and_walls_only(app, client):
+    await builders.region(app, "AMS")
+    wall = await builders.wall(app, region_code="AMS")
+    beheerder = await client.get("/api/v1/events", headers=bearer((await builders.beheerder(app)).token))
     assert beheerder.status_code == 403 and problem(beheerder)
     anonymous = await client.get("/api/v1/events")
     assert anonymous.status_code == 401 and problem(anonymous)
-    too_many = await client.get("/api/v1/events", params={"limit": 501}, headers=bearer(demo["wall_token"]))
+    too_many = await client.get("/api/v1/events", params={"limit": 501}, headers=bearer(wall.token))
     assert too_many.status_code == 422 and problem(too_many)["field"] == "limit"

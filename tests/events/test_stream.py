@@ -11,15 +11,15 @@ import pytest
 from websockets.exceptions import ConnectionClosed
 
 from app.events.visibility import beheerder_audience
-from tests.conftest import login
-from tests.events.conftest import (
+from tests.support import builders
+from tests.support.events import (
     TEST_STREAM_CONFIG,
     EventSpec,
     StreamClient,
     commit_events,
     open_raw,
-    region_ids,
 )
+from tests.support.http import bearer
 
 
 async def _closed_with(ws, send: str | None) -> tuple[int, str]:
@@ -31,7 +31,7 @@ async def _closed_with(ws, send: str | None) -> tuple[int, str]:
     return closed.value.rcvd.code, closed.value.rcvd.reason
 
 
-async def test_bad_token_malformed_or_missing_hello_closes_4401_with_a_reason(server_url, demo):
+async def test_bad_token_malformed_or_missing_hello_closes_4401_with_a_reason(server_url):
     code, reason = await _closed_with(await open_raw(server_url), json.dumps(
         {"type": "hello", "token": "mk_wall_not-a-real-token", "last_event_id": 0}))
     assert (code, reason) == (4401, "Dit token is onbekend.")
@@ -45,9 +45,10 @@ async def test_bad_token_malformed_or_missing_hello_closes_4401_with_a_reason(se
     assert time.monotonic() - started < TEST_STREAM_CONFIG.hello_timeout + 2
 
 
-async def test_wall_gets_live_events_and_a_replay_of_what_it_missed(app, open_stream, demo):
-    ams = (await region_ids(app))["AMS"]
-    wall = await open_stream(demo["wall_token"])
+async def test_wall_gets_live_events_and_a_replay_of_what_it_missed(app, open_stream):
+    ams = await builders.region(app, "AMS")
+    wall_token = (await builders.wall(app, name="Videowall meldkamer Amsterdam-Amstelland")).token
+    wall = await open_stream(wall_token)
     assert wall.welcome["principal"] == {"kind": "wall", "name": "Videowall meldkamer Amsterdam-Amstelland",
                                          "role": "wall"}
     [first] = await commit_events(app, EventSpec("report.created", ams, data={"case_number": "MK-1"}))
@@ -59,7 +60,7 @@ async def test_wall_gets_live_events_and_a_replay_of_what_it_missed(app, open_st
     await wall.close()
 
     missed = await commit_events(app, EventSpec(region_id=ams), EventSpec(region_id=None))
-    again = await open_stream(demo["wall_token"], last_event_id=first)
+    again = await open_stream(wall_token, last_event_id=first)
     assert again.welcome["last_event_id"] == missed[-1]
     assert [e["id"] for e in await again.events(2)] == missed
     [later] = await commit_events(app, EventSpec(region_id=ams))
@@ -67,18 +68,17 @@ async def test_wall_gets_live_events_and_a_replay_of_what_it_missed(app, open_st
     await again.nothing_more()
 
 
-async def test_each_client_sees_only_its_own_events(app, client, open_stream, demo):
-    regions = await region_ids(app)
-    ams, mnl = regions["AMS"], regions["MNL"]
-    first_beheerder, second_beheerder = demo["beheerders"][0], demo["beheerders"][1]
-    wall = await open_stream(demo["wall_token"])
-    operator_token = (await login(client, demo["operator"]))["Authorization"].removeprefix("Bearer ")
-    operator = await open_stream(operator_token)
-    beheerder_a = await open_stream(first_beheerder["token"])
-    beheerder_b = await open_stream(second_beheerder["token"])
+async def test_each_client_sees_only_its_own_events(app, open_stream):
+    ams, mnl = await builders.region(app, "AMS"), await builders.region(app, "MNL")
+    first_beheerder, second_beheerder = await builders.beheerder(app), await builders.beheerder(app)
+    wall_token = (await builders.wall(app, region_code="AMS")).token
+    wall = await open_stream(wall_token)
+    operator = await open_stream((await builders.staff(app, "operator")).token)
+    beheerder_a = await open_stream(first_beheerder.token)
+    beheerder_b = await open_stream(second_beheerder.token)
     assert beheerder_a.welcome["principal"]["kind"] == "beheerder"
 
-    to_a, to_b = beheerder_audience(first_beheerder["id"]), beheerder_audience(second_beheerder["id"])
+    to_a, to_b = beheerder_audience(first_beheerder.id), beheerder_audience(second_beheerder.id)
     ids = await commit_events(
         app, EventSpec(region_id=mnl), EventSpec(region_id=ams), EventSpec(region_id=None),
         EventSpec(audience=to_a), EventSpec(audience=to_b), EventSpec(region_id=ams),
@@ -94,22 +94,22 @@ async def test_each_client_sees_only_its_own_events(app, client, open_stream, de
     for stream, _ in expected.values():
         await stream.nothing_more()
 
-    replay = await open_stream(demo["wall_token"], last_event_id=0)
+    replay = await open_stream(wall_token, last_event_id=0)
     assert [e["id"] for e in await replay.events(3)] == expected["wall"][1]
     await replay.nothing_more()
-    replay_a = await open_stream(first_beheerder["token"], last_event_id=0)
+    replay_a = await open_stream(first_beheerder.token, last_event_id=0)
     assert replay_a.welcome["last_event_id"] == ids[6]
     assert [e["id"] for e in await replay_a.events(2)] == expected["beheerder a"][1]
 
 
 @pytest.mark.parametrize("stream_config", [replace(TEST_STREAM_CONFIG, token_recheck_interval=0.2)],
                          indirect=True)
-async def test_a_stream_closes_4401_once_its_token_is_revoked(app, client, open_stream, demo):
-    beheerder = demo["beheerders"][0]
-    stream = await open_stream(beheerder["token"])
-    other = await open_stream(demo["beheerders"][1]["token"])
-    admin = await login(client, demo["admin"])
-    tokens = (await client.get(f"/api/v1/admin/beheerders/{beheerder['id']}/tokens", headers=admin)).json()
+async def test_a_stream_closes_4401_once_its_token_is_revoked(app, client, open_stream):
+    beheerder = await builders.beheerder(app)
+    stream = await open_stream(beheerder.token)
+    other = await open_stream((await builders.beheerder(app)).token)
+    admin = bearer((await builders.staff(app, "admin")).token)
+    tokens = (await client.get(f"/api/v1/admin/beheerders/{beheerder.id}/tokens", headers=admin)).json()
     assert (await client.delete(f"/api/v1/auth/tokens/{tokens[0]['id']}", headers=admin)).status_code == 200
 
     with pytest.raises(ConnectionClosed) as closed:

@@ -14,17 +14,19 @@ from sqlalchemy import event, func, select
 
 from app.core.errors import InvalidInput
 from app.events.models import Event
+from app.incidents.models import Incident
 from app.intake.models import Report
 from app.intake.photos import sanitise_photo
 from app.intake.schemas import ReportIn
 from app.intake.service import IntakeRequest, Written, request_hash
-from app.triage.models import Incident
-from tests.conftest import bearer
+from tests.support import builders
+from tests.support.http import bearer
 
 
-def _request(beheerder: dict[str, Any], text: str, group_id: int | None = None, **extra: Any) -> IntakeRequest:
-    body = ReportIn(text=text, group_id=group_id or beheerder["group_ids"][0])
-    return IntakeRequest(beheerder_id=beheerder["id"], channel="api", body=body, request_hash=request_hash(body),
+def _request(beheerder: builders.BeheerderAccount, text: str, group_id: int | None = None,
+             **extra: Any) -> IntakeRequest:
+    body = ReportIn(text=text, group_id=group_id or beheerder.group_ids[0])
+    return IntakeRequest(beheerder_id=beheerder.id, channel="api", body=body, request_hash=request_hash(body),
                          **extra)
 
 
@@ -54,8 +56,8 @@ def _photo() -> Any:
     return sanitise_photo(buffer.getvalue(), max_bytes=1_000_000, max_pixels=10_000_000)
 
 
-async def test_reports_arriving_together_share_one_transaction_and_keep_their_order(app, demo):
-    beheerders = demo["beheerders"][:4]
+async def test_reports_arriving_together_share_one_transaction_and_keep_their_order(app):
+    beheerders = [await builders.beheerder(app) for _ in range(4)]
     requests = [_request(beheerders[i % 4], f"Verdachte man bij de schuurtjes, melding {i}") for i in range(12)]
     commits = _count_commits(app)
     answers = await _write_together(app, requests)
@@ -72,8 +74,8 @@ async def test_reports_arriving_together_share_one_transaction_and_keep_their_or
     assert created == 12
 
 
-async def test_reports_in_one_batch_join_an_incident_opened_earlier_in_the_same_batch(app, demo):
-    beheerder = demo["beheerders"][0]
+async def test_reports_in_one_batch_join_an_incident_opened_earlier_in_the_same_batch(app):
+    beheerder = await builders.beheerder(app)
     text = "Nu inbraak bezig aan de {}, twee mannen met een breekijzer bij de achterdeur"
     answers = await _write_together(app, [_request(beheerder, text.format(street)) for street in ("Oude Waal",) * 3])
     incident_ids = {answer.report.incident_id for answer in answers}  # type: ignore[union-attr]
@@ -83,9 +85,9 @@ async def test_reports_in_one_batch_join_an_incident_opened_earlier_in_the_same_
     assert incident is not None and incident.report_count == 3
 
 
-async def test_a_request_refused_in_a_batch_does_not_disturb_the_others(app, demo):
-    mine = demo["beheerders"][0]
-    foreign = next(g for b in demo["beheerders"] for g in b["group_ids"] if g not in mine["group_ids"])
+async def test_a_request_refused_in_a_batch_does_not_disturb_the_others(app):
+    mine = await builders.beheerder(app)
+    foreign = (await builders.beheerder(app)).group_ids[0]
     requests = [_request(mine, "Man kijkt bij woningen naar binnen"),
                 _request(mine, "Verdacht busje in de straat", group_id=foreign),
                 _request(mine, "Jongens proberen fietsen open te breken")]
@@ -95,17 +97,17 @@ async def test_a_request_refused_in_a_batch_does_not_disturb_the_others(app, dem
     assert await _rows(app, Report) == 2
 
 
-async def test_a_report_that_fails_while_written_fails_alone_and_leaves_no_files(app, demo, settings, monkeypatch):
-    beheerder = demo["beheerders"][0]
-    triage = app.state.intake_writer.triage
-    real_place = triage.place
+async def test_a_report_that_fails_while_written_fails_alone_and_leaves_no_files(app, settings, monkeypatch):
+    beheerder = await builders.beheerder(app)
+    steps = app.state.intake_writer.steps
+    real_step = steps.triage_and_place
 
-    async def place(connection, report, kb):
+    async def triage_and_place(connection, report, kb):
         if "KAPOT" in report.text:
             raise RuntimeError("triage broke on this report")
-        return await real_place(connection, report, kb)
+        return await real_step(connection, report, kb)
 
-    monkeypatch.setattr(triage, "place", place)
+    monkeypatch.setattr(steps, "triage_and_place", triage_and_place)
     requests = [_request(beheerder, "Man met breekijzer bij de garageboxen", photos=[_photo()]),
                 _request(beheerder, "KAPOT: deze melding laat het schrijven mislukken", photos=[_photo()]),
                 _request(beheerder, "Verdachte auto rijdt stapvoets door de wijk", photos=[_photo()])]
@@ -120,8 +122,8 @@ async def test_a_report_that_fails_while_written_fails_alone_and_leaves_no_files
         assert await session.scalar(select(func.count()).where(Event.type == "report.created")) == 2
 
 
-async def test_identical_requests_in_one_batch_make_one_report(app, demo):
-    beheerder = demo["beheerders"][0]
+async def test_identical_requests_in_one_batch_make_one_report(app):
+    beheerder = await builders.beheerder(app)
     requests = [_request(beheerder, "Inbraak bezig", idempotency_key="same-key") for _ in range(4)]
     answers = await _write_together(app, requests)
     assert all(isinstance(answer, Written) for answer in answers), answers
@@ -131,12 +133,12 @@ async def test_identical_requests_in_one_batch_make_one_report(app, demo):
 
 
 @pytest.mark.parametrize("count", [8])
-async def test_simultaneous_posts_are_all_answered_with_their_own_report(client, demo, count):
-    beheerders = demo["beheerders"]
+async def test_simultaneous_posts_are_all_answered_with_their_own_report(app, client, count):
+    beheerders = [await builders.beheerder(app) for _ in range(4)]
     responses = await asyncio.gather(*[
-        client.post("/api/v1/reports", headers=bearer(beheerders[i % len(beheerders)]["token"]),
+        client.post("/api/v1/reports", headers=bearer(beheerders[i % len(beheerders)].token),
                     json={"text": f"Verdacht persoon bij de speeltuin ({i})",
-                          "group_id": beheerders[i % len(beheerders)]["group_ids"][0]})
+                          "group_id": beheerders[i % len(beheerders)].group_ids[0]})
         for i in range(count)])
     assert [r.status_code for r in responses] == [201] * count
     assert [r.json()["text"] for r in responses] == [f"Verdacht persoon bij de speeltuin ({i})" for i in range(count)]

@@ -21,7 +21,7 @@ from app.core.settings import Settings
 from app.intake.models import Report
 from app.intake.photo_pool import PhotoPool
 from app.intake.photos import PhotoRejected, SanitisedUpload
-from tests.conftest import bearer, problem
+from tests.support.http import bearer, problem
 
 GATE_SECONDS = 60  # only a safety net against a hang: a blocked event loop would never open the gate
 

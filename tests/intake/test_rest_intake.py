@@ -13,15 +13,13 @@ from sqlalchemy import func, select
 
 from app.core.database import utcnow
 from app.intake.models import Report, ReportPhoto
-from tests.conftest import bearer, login, problem
+from tests.support import builders
+from tests.support.http import bearer, problem
 
 
-def _single_group_beheerder(demo) -> dict:
-    return next(b for b in demo["beheerders"] if len(b["group_ids"]) == 1)
-
-
-def _multi_group_beheerder(demo) -> dict:
-    return next(b for b in demo["beheerders"] if len(b["group_ids"]) > 1)
+async def _multi_group_beheerder(app) -> builders.BeheerderAccount:
+    groups = [(await builders.group(app)).id for _ in range(2)]
+    return await builders.beheerder(app, group_ids=groups)
 
 
 async def _count(app, model=Report) -> int:
@@ -40,29 +38,29 @@ def _jpeg_with_exif_gps() -> bytes:
     return buffer.getvalue()
 
 
-async def test_json_report_is_committed_numbered_and_acknowledged(app, client, demo):
-    beheerder = _single_group_beheerder(demo)
-    response = await client.post("/api/v1/reports", headers=bearer(beheerder["token"]), json={
+async def test_json_report_is_committed_numbered_and_acknowledged(app, client):
+    beheerder = await builders.beheerder(app)
+    response = await client.post("/api/v1/reports", headers=bearer(beheerder.token), json={
         "text": "Twee mannen kijken in auto's aan de Oude Waal", "called_112": False,
         "location": {"street": "Oude Waal", "house_number": "12"}})
     assert response.status_code == 201, response.text
     body = response.json()
     assert body["status"] == "ontvangen"
     assert body["case_number"].startswith(f"MK-{utcnow().year}-") and len(body["case_number"]) == 14
-    assert body["group_id"] == beheerder["group_ids"][0]
+    assert body["group_id"] == beheerder.group_ids[0]
     assert body["location"]["street"] == "Oude Waal"
     assert await _count(app) == 1
 
 
-async def test_case_numbers_count_up(client, demo):
-    token = bearer(_single_group_beheerder(demo)["token"])
+async def test_case_numbers_count_up(app, client):
+    token = bearer((await builders.beheerder(app)).token)
     numbers = [(await client.post("/api/v1/reports", headers=token, json={"text": f"melding {i}"})).json()
                ["case_number"] for i in range(3)]
     assert [int(n.rsplit("-", 1)[1]) for n in numbers] == [1, 2, 3]
 
 
-async def test_text_is_normalised_and_the_original_kept(app, client, demo):
-    token = bearer(_single_group_beheerder(demo)["token"])
+async def test_text_is_normalised_and_the_original_kept(app, client):
+    token = bearer((await builders.beheerder(app)).token)
     original = "  Verda\u0301chte man\u0007 bij de school\u200b  "
     body = (await client.post("/api/v1/reports", headers=token, json={"text": original})).json()
     assert body["text"] == "Verdáchte man bij de school"
@@ -71,8 +69,8 @@ async def test_text_is_normalised_and_the_original_kept(app, client, demo):
         assert stored.text_original == original
 
 
-async def test_same_idempotency_key_and_body_returns_the_first_report(app, client, demo):
-    headers = {**bearer(_single_group_beheerder(demo)["token"]), "Idempotency-Key": "abc-1"}
+async def test_same_idempotency_key_and_body_returns_the_first_report(app, client):
+    headers = {**bearer((await builders.beheerder(app)).token), "Idempotency-Key": "abc-1"}
     first = await client.post("/api/v1/reports", headers=headers, json={"text": "inbraak bezig"})
     second = await client.post("/api/v1/reports", headers=headers, json={"text": "inbraak bezig"})
     assert (first.status_code, second.status_code) == (201, 200)
@@ -82,8 +80,8 @@ async def test_same_idempotency_key_and_body_returns_the_first_report(app, clien
     assert await _count(app) == 1
 
 
-async def test_two_simultaneous_identical_posts_create_one_row(app, client, demo):
-    headers = {**bearer(_single_group_beheerder(demo)["token"]), "Idempotency-Key": "race-1"}
+async def test_two_simultaneous_identical_posts_create_one_row(app, client):
+    headers = {**bearer((await builders.beheerder(app)).token), "Idempotency-Key": "race-1"}
     responses = await asyncio.gather(*[
         client.post("/api/v1/reports", headers=headers, json={"text": "tegelijk verstuurd"}) for _ in range(5)])
     assert sorted(r.status_code for r in responses) == [200, 200, 200, 200, 201]
@@ -91,22 +89,22 @@ async def test_two_simultaneous_identical_posts_create_one_row(app, client, demo
     assert await _count(app) == 1
 
 
-async def test_group_choice_rules(client, demo):
-    multi = _multi_group_beheerder(demo)
-    token = bearer(multi["token"])
+async def test_group_choice_rules(app, client):
+    multi = await _multi_group_beheerder(app)
+    token = bearer(multi.token)
     missing = await client.post("/api/v1/reports", headers=token, json={"text": "x"})
     assert problem(missing)["field"] == "group_id" and "meerdere" in problem(missing)["detail"]
     chosen = await client.post("/api/v1/reports", headers=token,
-                               json={"text": "x", "group_id": multi["group_ids"][1]})
-    assert chosen.json()["group_id"] == multi["group_ids"][1]
-    foreign = next(g for b in demo["beheerders"] for g in b["group_ids"] if g not in multi["group_ids"])
+                               json={"text": "x", "group_id": multi.group_ids[1]})
+    assert chosen.json()["group_id"] == multi.group_ids[1]
+    foreign = (await builders.beheerder(app)).group_ids[0]
     for group_id in (foreign, 999999):
         response = await client.post("/api/v1/reports", headers=token, json={"text": "x", "group_id": group_id})
         assert response.status_code == 422 and problem(response)["field"] == "group_id"
 
 
-async def test_bad_input_gets_a_dutch_problem_and_writes_nothing(app, client, demo):
-    token = bearer(_single_group_beheerder(demo)["token"])
+async def test_bad_input_gets_a_dutch_problem_and_writes_nothing(app, client):
+    token = bearer((await builders.beheerder(app)).token)
     future = (utcnow() + timedelta(hours=1)).isoformat()
     cases = [
         ({"text": ""}, "text"),
@@ -130,15 +128,15 @@ async def test_bad_input_gets_a_dutch_problem_and_writes_nothing(app, client, de
     assert await _count(app) == 0
 
 
-async def test_naive_observed_at_is_dutch_local_time(client, demo):
-    token = bearer(_single_group_beheerder(demo)["token"])
+async def test_naive_observed_at_is_dutch_local_time(app, client):
+    token = bearer((await builders.beheerder(app)).token)
     body = (await client.post("/api/v1/reports", headers=token,
                               json={"text": "x", "observed_at": "2026-07-01T21:30:00"})).json()
     assert body["observed_at"].startswith("2026-07-01T19:30:00")
 
 
-async def test_photo_is_stored_without_exif_and_gps_is_kept_as_candidate(app, client, demo, settings):
-    token = bearer(_single_group_beheerder(demo)["token"])
+async def test_photo_is_stored_without_exif_and_gps_is_kept_as_candidate(app, client, settings):
+    token = bearer((await builders.beheerder(app)).token)
     files = [("photos", ("foto.jpg", _jpeg_with_exif_gps(), "image/jpeg"))]
     response = await client.post("/api/v1/reports", headers=token, files=files,
                                  data={"report": json.dumps({"text": "verdachte auto, zie foto"})})
@@ -155,8 +153,8 @@ async def test_photo_is_stored_without_exif_and_gps_is_kept_as_candidate(app, cl
         assert abs(row.gps_lat - 52.3719) < 0.001 and abs(row.gps_lon - 4.9022) < 0.001
 
 
-async def test_fake_and_truncated_images_are_refused_and_nothing_is_left(app, client, demo, settings):
-    token = bearer(_single_group_beheerder(demo)["token"])
+async def test_fake_and_truncated_images_are_refused_and_nothing_is_left(app, client, settings):
+    token = bearer((await builders.beheerder(app)).token)
     good = _jpeg_with_exif_gps()
     for name, data in [("nep.jpg", b"this is not an image"), ("half.jpg", good[: len(good) // 2])]:
         files = [("photos", (name, good, "image/jpeg")), ("photos", (name, data, "image/jpeg"))]
@@ -168,8 +166,8 @@ async def test_fake_and_truncated_images_are_refused_and_nothing_is_left(app, cl
     assert not settings.photo_dir.exists() or not any(settings.photo_dir.iterdir())
 
 
-async def test_too_many_photos_and_missing_json_part(client, demo):
-    token = bearer(_single_group_beheerder(demo)["token"])
+async def test_too_many_photos_and_missing_json_part(app, client):
+    token = bearer((await builders.beheerder(app)).token)
     photo = _jpeg_with_exif_gps()
     five = [("photos", (f"{i}.jpg", photo, "image/jpeg")) for i in range(5)]
     response = await client.post("/api/v1/reports", headers=token, files=five,
@@ -180,36 +178,36 @@ async def test_too_many_photos_and_missing_json_part(client, demo):
     assert problem(no_json)["field"] == "report"
 
 
-async def test_photos_are_for_staff_only_and_each_view_is_audited(client, demo):
-    beheerder = _single_group_beheerder(demo)
-    created = (await client.post("/api/v1/reports", headers=bearer(beheerder["token"]),
+async def test_photos_are_for_staff_only_and_each_view_is_audited(app, client):
+    beheerder = await builders.beheerder(app)
+    created = (await client.post("/api/v1/reports", headers=bearer(beheerder.token),
                                  files=[("photos", ("f.jpg", _jpeg_with_exif_gps(), "image/jpeg"))],
                                  data={"report": json.dumps({"text": "foto"})})).json()
     url = f"/api/v1/reports/{created['id']}/photos/{created['photos'][0]['id']}"
-    assert (await client.get(url, headers=bearer(beheerder["token"]))).status_code == 403
+    assert (await client.get(url, headers=bearer(beheerder.token))).status_code == 403
     assert (await client.get(url)).status_code == 401
-    operator = await login(client, demo["operator"])
+    operator = bearer((await builders.staff(app, "operator")).token)
     photo = await client.get(url, headers=operator)
     assert photo.status_code == 200 and photo.headers["content-type"] == "image/jpeg"
-    admin = await login(client, demo["admin"])
+    admin = bearer((await builders.staff(app, "admin")).token)
     views = (await client.get("/api/v1/admin/audit?action=photo.view", headers=admin)).json()
     assert views[0]["actor_name"] == "operator" and views[0]["detail"]["report_id"] == created["id"]
 
 
-async def test_beheerder_sees_own_reports_and_another_ones_is_404(client, demo):
-    first, second = demo["beheerders"][0], demo["beheerders"][3]
-    own = (await client.post("/api/v1/reports", headers=bearer(first["token"]),
-                             json={"text": "eigen melding", "group_id": first["group_ids"][0]})).json()
-    listed = (await client.get("/api/v1/reports", headers=bearer(first["token"]))).json()
+async def test_beheerder_sees_own_reports_and_another_ones_is_404(app, client):
+    first, second = await builders.beheerder(app), await builders.beheerder(app)
+    own = (await client.post("/api/v1/reports", headers=bearer(first.token),
+                             json={"text": "eigen melding", "group_id": first.group_ids[0]})).json()
+    listed = (await client.get("/api/v1/reports", headers=bearer(first.token))).json()
     assert [r["id"] for r in listed["items"]] == [own["id"]] and listed["total"] == 1
     assert listed["items"][0]["feedback"] == []
-    response = await client.get(f"/api/v1/reports/{own['id']}", headers=bearer(second["token"]))
+    response = await client.get(f"/api/v1/reports/{own['id']}", headers=bearer(second.token))
     assert response.status_code == 404 and problem(response)["title"] == "Niet gevonden"
-    assert (await client.get("/api/v1/reports", headers=bearer(second["token"]))).json()["total"] == 0
+    assert (await client.get("/api/v1/reports", headers=bearer(second.token))).json()["total"] == 0
 
 
-async def test_rate_limit_answers_429_with_retry_after(app, client, demo):
-    token = bearer(_single_group_beheerder(demo)["token"])
+async def test_rate_limit_answers_429_with_retry_after(app, client):
+    token = bearer((await builders.beheerder(app)).token)
     statuses = [(await client.post("/api/v1/reports", headers=token, json={"text": f"m{i}"})).status_code
                 for i in range(app.state.settings.intake_burst + 1)]
     assert statuses[:-1] == [201] * app.state.settings.intake_burst
@@ -218,10 +216,10 @@ async def test_rate_limit_answers_429_with_retry_after(app, client, demo):
     assert problem(last)["title"] == "Te veel meldingen"
 
 
-async def test_report_creation_writes_an_event_in_the_same_transaction(app, client, demo):
+async def test_report_creation_writes_an_event_in_the_same_transaction(app, client):
     from app.events.models import Event
 
-    body = (await client.post("/api/v1/reports", headers=bearer(_single_group_beheerder(demo)["token"]),
+    body = (await client.post("/api/v1/reports", headers=bearer((await builders.beheerder(app)).token),
                               json={"text": "inbraak"})).json()
     async with app.state.sessionmaker() as session:
         events = (await session.scalars(select(Event).where(Event.type == "report.created"))).all()

@@ -376,12 +376,6 @@ MESSAGE = ["entry", 0, "changes", 0, "value", "messages", 0]
         _broken(["entry", 0, "changes"], {"field": "messages"}),
         _broken(["entry", 0, "changes", 0, "value"], None),
         _broken(["entry", 0, "changes", 0, "value", "messages"], {"id": "x"}),
-        _broken(MESSAGE, "text"),
-        _broken([*MESSAGE, "id"], KeyError),
-        _broken([*MESSAGE, "from"], KeyError),
-        _broken([*MESSAGE, "type"], KeyError),
-        _broken([*MESSAGE, "timestamp"], "gisteren"),
-        _broken([*MESSAGE, "timestamp"], KeyError),
     ],
 )
 def test_malformed_payloads_raise(payload: Any) -> None:
@@ -389,12 +383,38 @@ def test_malformed_payloads_raise(payload: Any) -> None:
         parse_webhook(payload)
 
 
-def test_status_without_recipient_is_malformed() -> None:
+@pytest.mark.parametrize(
+    ("path", "value"),
+    [
+        (MESSAGE, "text"),
+        ([*MESSAGE, "id"], KeyError),
+        ([*MESSAGE, "id"], "w" * 300),
+        ([*MESSAGE, "from"], KeyError),
+        ([*MESSAGE, "type"], KeyError),
+        ([*MESSAGE, "timestamp"], "gisteren"),
+        ([*MESSAGE, "timestamp"], KeyError),
+    ],
+)
+def test_a_malformed_message_is_rejected_alone_and_the_others_are_kept(path: list[Any], value: Any) -> None:
+    payload = _broken(path, value)
+    messages = payload["entry"][0]["changes"][0]["value"]["messages"]
+    good = copy.deepcopy(inbound({"type": "text", "text": {"body": "goed"}}))["entry"][0]["changes"][0]["value"]
+    messages.append({**good["messages"][0], "id": "wamid.good"})
+
+    batch = parse_webhook(payload)
+
+    assert [m.message_id for m in batch.messages] == ["wamid.good"]
+    [rejected] = batch.rejected
+    assert rejected.external_id.startswith("wa:") and len(rejected.external_id) <= 200 and rejected.reason
+
+
+def test_a_status_without_recipient_is_dropped_alone() -> None:
     item = status("sent")
     del item["recipient_id"]
 
-    with pytest.raises(MalformedWebhook):
-        parse_webhook(envelope({"statuses": [item]}))
+    batch = parse_webhook(envelope({"statuses": [item, status("read")]}))
+
+    assert [s.status for s in batch.statuses] == ["read"]
 
 
 def test_entry_without_changes_is_empty() -> None:

@@ -12,13 +12,15 @@ import pytest
 from PIL import Image
 from sqlalchemy import func, select, update
 
+from app.audit.models import AuditEntry
+from app.broadcast.models import Delivery
 from app.core.database import utcnow
 from app.intake.graph_media import GraphMediaClient
 from app.intake.media import MediaFetcher
 from app.intake.models import QuarantinedMessage, Report, ReportPhoto, WhatsAppStatus
 from app.intake.ratelimit import PixelBudget
 from app.intake.whatsapp import compute_signature
-from tests.conftest import TEST_SECRETS, bearer, login, problem
+from app.registry.models import Beheerder, Street, Wijk
 from tests.fakes.graph_api import (
     FakeGraphApi,
     contact,
@@ -27,17 +29,21 @@ from tests.fakes.graph_api import (
     text_message,
     webhook_payload,
 )
+from tests.support import builders
+from tests.support.http import bearer, login, problem
+from tests.support.settings import TEST_SECRETS
 
 SECRET = TEST_SECRETS["whatsapp_app_secret"]
 UNKNOWN = "31699999999"
 
 
-def _wa_id(beheerder: dict) -> str:
-    return beheerder["phone"].lstrip("+")
+def _wa_id(beheerder: builders.BeheerderAccount) -> str:
+    return str(beheerder.phone).lstrip("+")
 
 
-def _single(demo) -> dict:
-    return next(b for b in demo["beheerders"] if len(b["group_ids"]) == 1)
+async def _sender(app) -> str:
+    """The WhatsApp id of a new beheerder of one group."""
+    return _wa_id(await builders.beheerder(app))
 
 
 async def _post(client, payload: dict, *, secret: str = SECRET, signature: str | None = None) -> httpx.Response:
@@ -74,7 +80,8 @@ async def fetcher(app, settings, fake_graph):
     http = httpx.AsyncClient(transport=httpx.ASGITransport(app=fake_graph), base_url="http://graph")
     client = GraphMediaClient("http://graph/v21.0", TEST_SECRETS["whatsapp_access_token"], client=http,
                               sleep=no_sleep)
-    media_fetcher = MediaFetcher(app.state.sessionmaker, settings, client, app.state.photo_pool, app.state.photo_budget)
+    media_fetcher = MediaFetcher(app.state.sessionmaker, settings, client, app.state.photo_pool, app.state.photo_budget,
+                                 app.state.report_intake.photo_stored)
     yield media_fetcher
     await http.aclose()
 
@@ -88,8 +95,8 @@ async def test_verification_handshake(client):
     assert bad.status_code == 403 and problem(bad)["title"] == "Geen toegang"
 
 
-async def test_forged_or_missing_signature_is_401_and_nothing_is_stored(app, client, demo):
-    payload = webhook_payload(messages=[text_message(_wa_id(_single(demo)), "inbraak nu")])
+async def test_forged_or_missing_signature_is_401_and_nothing_is_stored(app, client):
+    payload = webhook_payload(messages=[text_message(await _sender(app), "inbraak nu")])
     forged = await _post(client, payload, secret="not-the-app-secret")
     missing = await _post(client, payload, signature="")
     assert forged.status_code == missing.status_code == 401
@@ -97,8 +104,8 @@ async def test_forged_or_missing_signature_is_401_and_nothing_is_stored(app, cli
     assert await _rows(app, Report) == [] and await _rows(app, QuarantinedMessage) == []
 
 
-async def test_text_from_a_beheerder_becomes_a_report_and_a_retry_does_not_duplicate_it(app, client, demo):
-    beheerder = _single(demo)
+async def test_text_from_a_beheerder_becomes_a_report_and_a_retry_does_not_duplicate_it(app, client):
+    beheerder = await builders.beheerder(app)
     payload = webhook_payload(contacts=[contact(_wa_id(beheerder), "Buurtapp Lastage")],
                               messages=[text_message(_wa_id(beheerder), "Man probeert fietsen open te knippen",
                                                      message_id="wamid.ONE", forwarded=True)])
@@ -108,30 +115,30 @@ async def test_text_from_a_beheerder_becomes_a_report_and_a_retry_does_not_dupli
     reports = await _rows(app, Report)
     assert len(reports) == 1
     report = reports[0]
-    assert report.channel == "whatsapp" and report.forwarded and report.beheerder_id == beheerder["id"]
+    assert report.channel == "whatsapp" and report.forwarded and report.beheerder_id == beheerder.id
     assert report.case_number.startswith("MK-")
-    mine = (await client.get("/api/v1/reports", headers={"Authorization": f"Bearer {beheerder['token']}"})).json()
+    mine = (await client.get("/api/v1/reports", headers={"Authorization": f"Bearer {beheerder.token}"})).json()
     assert mine["items"][0]["case_number"] == report.case_number
 
 
-async def test_unknown_numbers_go_to_quarantine_not_to_the_queue(app, client, demo):
+async def test_unknown_numbers_go_to_quarantine_not_to_the_queue(app, client):
     payload = webhook_payload(contacts=[contact(UNKNOWN, "Onbekend")],
                               messages=[text_message(UNKNOWN, "hallo politie", message_id="wamid.Q")])
     assert (await _post(client, payload)).json()["messages"] == ["quarantined"]
     await _post(client, payload)
     assert await _rows(app, Report) == []
-    admin = await login(client, demo["admin"])
+    admin = bearer((await builders.staff(app, "admin")).token)
     listed = (await client.get("/api/v1/admin/quarantine", headers=admin)).json()
     assert listed["total"] == 1
     assert listed["items"][0]["sender"] == "+" + UNKNOWN and listed["items"][0]["reason"] == "onbekend nummer"
-    operator = await login(client, demo["operator"])
+    operator = bearer((await builders.staff(app, "operator")).token)
     assert (await client.get("/api/v1/admin/quarantine", headers=operator)).status_code == 403
 
 
 async def test_image_with_caption_exists_before_its_photo_and_the_photo_arrives_clean(
-        app, client, demo, fake_graph, fetcher, settings):
+        app, client, fake_graph, fetcher, settings):
     fake_graph.add_media("MEDIA-1", _jpeg(), "image/jpeg")
-    message = image_message(_wa_id(_single(demo)), "MEDIA-1", caption="Deze auto staat al uren")
+    message = image_message(await _sender(app), "MEDIA-1", caption="Deze auto staat al uren")
     payload = webhook_payload(messages=[message])
     assert (await _post(client, payload)).json()["messages"] == ["created"]
     [photo] = await _rows(app, ReportPhoto)
@@ -146,20 +153,20 @@ async def test_image_with_caption_exists_before_its_photo_and_the_photo_arrives_
     assert fake_graph.requests and all(r.authorized for r in fake_graph.requests)
 
 
-async def test_a_media_download_that_fails_twice_then_succeeds(app, client, demo, fake_graph, fetcher):
+async def test_a_media_download_that_fails_twice_then_succeeds(app, client, fake_graph, fetcher):
     fake_graph.add_media("MEDIA-2", _jpeg(), "image/jpeg")
     fake_graph.fail_next(2, 500)
-    await _post(client, webhook_payload(messages=[image_message(_wa_id(_single(demo)), "MEDIA-2", caption="kijk")]))
+    await _post(client, webhook_payload(messages=[image_message(await _sender(app), "MEDIA-2", caption="kijk")]))
     await fetcher.drain()
     [photo] = await _rows(app, ReportPhoto)
     assert photo.status == "stored"
 
 
-async def test_a_photo_over_the_senders_pixel_budget_waits_instead_of_failing(app, client, demo, fake_graph,
-                                                                             fetcher, settings):
+async def test_a_photo_over_the_senders_pixel_budget_waits_instead_of_failing(app, client, fake_graph, fetcher,
+                                                                             settings):
     # Room for one photo's reservation a minute, on a clock that stands still: nothing refills meanwhile.
     fetcher.budget = PixelBudget(settings.photo_max_pixels, clock=lambda: 0.0)
-    wa = _wa_id(_single(demo))
+    wa = await _sender(app)
     for media in ("MEDIA-B1", "MEDIA-B2"):
         fake_graph.add_media(media, _jpeg(), "image/jpeg")
         await _post(client, webhook_payload(messages=[image_message(wa, media, caption=f"foto {media}",
@@ -173,12 +180,12 @@ async def test_a_photo_over_the_senders_pixel_budget_waits_instead_of_failing(ap
 
 
 async def test_a_restart_between_report_and_download_resumes_the_download(
-        app, client, demo, fake_graph, settings):
+        app, client, fake_graph, settings):
     """The first process answers the webhook and dies; a fresh process on the same database fetches."""
-    from app.core.app import create_app
+    from app.factory import create_app
 
     fake_graph.add_media("MEDIA-3", _jpeg(), "image/jpeg")
-    await _post(client, webhook_payload(messages=[image_message(_wa_id(_single(demo)), "MEDIA-3", caption="x")]))
+    await _post(client, webhook_payload(messages=[image_message(await _sender(app), "MEDIA-3", caption="x")]))
     # A worker had claimed the row and crashed mid-download: the lease ran out since.
     async with app.state.sessionmaker() as session:
         await session.execute(update(ReportPhoto).values(attempts=1, next_attempt_at=utcnow() - timedelta(seconds=1)))
@@ -190,7 +197,7 @@ async def test_a_restart_between_report_and_download_resumes_the_download(
     client2 = GraphMediaClient("http://graph/v21.0", TEST_SECRETS["whatsapp_access_token"], client=http)
     try:
         assert await MediaFetcher(restarted.state.sessionmaker, settings, client2, restarted.state.photo_pool,
-                                  restarted.state.photo_budget).drain() == 1
+                                  restarted.state.photo_budget, restarted.state.report_intake.photo_stored).drain() == 1
         async with restarted.state.sessionmaker() as session:
             photo = (await session.scalars(select(ReportPhoto))).one()
         assert photo.status == "stored" and photo.attempts == 2
@@ -200,16 +207,16 @@ async def test_a_restart_between_report_and_download_resumes_the_download(
         await restarted.state.engine.dispose()
 
 
-async def test_an_unknown_media_id_fails_the_photo_but_keeps_the_report(app, client, demo, fetcher):
-    await _post(client, webhook_payload(messages=[image_message(_wa_id(_single(demo)), "GONE", caption="x")]))
+async def test_an_unknown_media_id_fails_the_photo_but_keeps_the_report(app, client, fetcher):
+    await _post(client, webhook_payload(messages=[image_message(await _sender(app), "GONE", caption="x")]))
     await fetcher.drain()
     [photo] = await _rows(app, ReportPhoto)
     assert photo.status == "failed" and photo.last_error
     assert len(await _rows(app, Report)) == 1
 
 
-async def test_photo_and_location_sent_after_a_text_complete_that_report(app, client, demo, fake_graph):
-    wa = _wa_id(_single(demo))
+async def test_photo_and_location_sent_after_a_text_complete_that_report(app, client, fake_graph):
+    wa = await _sender(app)
     await _post(client, webhook_payload(messages=[text_message(wa, "Verdachte man bij de garageboxen")]))
     photo = await _post(client, webhook_payload(messages=[image_message(wa, "MEDIA-4")]))
     place = await _post(client, webhook_payload(messages=[location_message(wa, 52.3731, 4.9039, name="Garages")]))
@@ -219,21 +226,21 @@ async def test_photo_and_location_sent_after_a_text_complete_that_report(app, cl
     assert [p.media_id for p in await _rows(app, ReportPhoto)] == ["MEDIA-4"]
 
 
-async def test_a_location_on_its_own_is_a_report_with_coordinates(app, client, demo):
-    await _post(client, webhook_payload(messages=[location_message(_wa_id(_single(demo)), 52.3, 4.86,
+async def test_a_location_on_its_own_is_a_report_with_coordinates(app, client):
+    await _post(client, webhook_payload(messages=[location_message(await _sender(app), 52.3, 4.86,
                                                                    address="Westwijk, Amstelveen")]))
     [report] = await _rows(app, Report)
     assert report.text.startswith("Gedeelde locatie") and report.lat == 52.3
 
 
-async def test_a_location_at_sea_is_quarantined_with_the_reason(app, client, demo):
-    result = await _post(client, webhook_payload(messages=[location_message(_wa_id(_single(demo)), 52.5, 3.5)]))
+async def test_a_location_at_sea_is_quarantined_with_the_reason(app, client):
+    result = await _post(client, webhook_payload(messages=[location_message(await _sender(app), 52.5, 3.5)]))
     assert result.json()["messages"] == ["quarantined"]
     [kept] = await _rows(app, QuarantinedMessage)
     assert kept.reason.startswith("ongeldig")
 
 
-async def test_status_callbacks_are_stored_once(app, client, demo):
+async def test_status_callbacks_are_stored_once(app, client):
     status = {"id": "wamid.OUT", "status": "delivered", "timestamp": str(int(time.time())),
               "recipient_id": "31612000001", "biz_opaque_callback_data": "delivery:7:1"}
     payload = webhook_payload(statuses=[status])
@@ -250,8 +257,8 @@ async def test_malformed_but_signed_payload_is_400(client):
     assert response.status_code == 400 and problem(response)["title"] == "Ongeldig webhookbericht"
 
 
-async def test_counts_are_consistent_after_a_mixed_batch(app, client, demo):
-    wa = _wa_id(_single(demo))
+async def test_counts_are_consistent_after_a_mixed_batch(app, client):
+    wa = await _sender(app)
     payload = webhook_payload(messages=[text_message(wa, "eerste"), text_message(UNKNOWN, "vreemd"),
                                         {"from": wa, "id": "wamid.STICKER", "timestamp": "1", "type": "sticker",
                                          "sticker": {"id": "s"}}])
@@ -260,11 +267,11 @@ async def test_counts_are_consistent_after_a_mixed_batch(app, client, demo):
         assert await session.scalar(select(func.count(Report.id))) == 1
 
 
-async def test_a_photo_that_arrives_later_updates_the_incident_for_the_wall(app, client, demo, fake_graph, fetcher):
+async def test_a_photo_that_arrives_later_updates_the_incident_for_the_wall(app, client, fake_graph, fetcher):
     from app.events.models import Event
 
     fake_graph.add_media("MEDIA-5", _jpeg(), "image/jpeg")
-    await _post(client, webhook_payload(messages=[image_message(_wa_id(_single(demo)), "MEDIA-5",
+    await _post(client, webhook_payload(messages=[image_message(await _sender(app), "MEDIA-5",
                                                                 caption="Nu inbraak bezig, man met breekijzer")]))
     await fetcher.drain()
     events = await _rows(app, Event)
@@ -275,16 +282,18 @@ async def test_a_photo_that_arrives_later_updates_the_incident_for_the_wall(app,
 # --- a beheerder with several groups: the report goes in, its group is chosen afterwards ------------------
 
 BSUID = "NL.1502576394655843"
+MIDDENHOVEN = "WK036205"
 
 
-def _super(demo) -> dict:
-    return next(b for b in demo["beheerders"] if len(b["group_ids"]) > 1)
+async def _superbeheerder(app, *wijkcodes: str) -> builders.BeheerderAccount:
+    """A beheerder of a new group in each of these wijken (a town district's superbeheerder runs ninety)."""
+    return await builders.beheerder(app, group_ids=[(await builders.group(app, wijkcode=code)).id
+                                                    for code in wijkcodes])
 
 
 async def _spread_over_two_wijken(client, demo) -> tuple[dict, dict]:
-    """The superbeheerder also gets a group in another wijk (a town district's superbeheerder has ninety);
-    returns the beheerder and that group."""
-    beheerder = _super(demo)
+    """The demo's superbeheerder also gets a group in another wijk; returns the beheerder and that group."""
+    beheerder = next(b for b in demo["beheerders"] if len(b["group_ids"]) > 1)
     admin = await login(client, demo["admin"])
     groups = (await client.get("/api/v1/admin/groups", params={"limit": 200}, headers=admin)).json()["items"]
     own_wijken = {g["wijkcode"] for g in groups if g["id"] in beheerder["group_ids"]}
@@ -297,8 +306,6 @@ async def _spread_over_two_wijken(client, demo) -> tuple[dict, dict]:
 
 async def _street_in(app, wijkcode: str) -> str:
     """A street of this wijk whose name occurs nowhere else, so that the text alone places it."""
-    from app.registry.models import Street, Wijk
-
     async with app.state.sessionmaker() as session:
         names = (await session.execute(select(Street.name, Wijk.code).join(Wijk))).all()
     count: dict[str, int] = {}
@@ -308,16 +315,12 @@ async def _street_in(app, wijkcode: str) -> str:
 
 
 async def _questions(app, report_id: int) -> list[str]:
-    from app.broadcast.models import Delivery
-
     return [row.body for row in await _rows(app, Delivery, Delivery.report_id == report_id,
                                             Delivery.purpose == "group_question")]
 
 
-async def test_a_superbeheerders_report_goes_in_and_their_numeric_reply_chooses_the_group(app, client, demo):
-    from app.audit.models import AuditEntry
-
-    beheerder, other = await _spread_over_two_wijken(client, demo)
+async def test_a_superbeheerders_report_goes_in_and_their_numeric_reply_chooses_the_group(app, client):
+    beheerder = await _superbeheerder(app, builders.WESTWIJK, builders.WESTWIJK, MIDDENHOVEN)
     wa = _wa_id(beheerder)
     created = await _post(client, webhook_payload(messages=[text_message(wa, "Man kijkt bij de schuurtjes naar binnen",
                                                                          message_id="wamid.SUPER1")]))
@@ -325,11 +328,10 @@ async def test_a_superbeheerders_report_goes_in_and_their_numeric_reply_chooses_
     assert await _rows(app, QuarantinedMessage) == []
     [report] = await _rows(app, Report)
     assert report.group_pending and report.group_id is None and report.source_wijk_code is None
-    assert sorted(report.group_choices) == sorted([*beheerder["group_ids"], other["id"]])
+    assert sorted(report.group_choices) == sorted(beheerder.group_ids)
     assert report.urgency in ("P2", "P3") and report.wijk_code is None  # no place in the text: wijk unknown
     [question] = await _questions(app, report.id)
-    assert f"melding {report.case_number}" in question and "(1-5)" in question
-    assert "\n2. " in question and other["name"] in question
+    assert f"melding {report.case_number}" in question and "(1-3)" in question and "\n2. Testgroep" in question
 
     chosen = report.group_choices[1]
     answer = await _post(client, webhook_payload(messages=[text_message(wa, "2", message_id="wamid.SUPER2")]))
@@ -340,17 +342,18 @@ async def test_a_superbeheerders_report_goes_in_and_their_numeric_reply_chooses_
     assert report.source_wijk_code is not None and report.wijk_code == report.source_wijk_code
     assert any(body.startswith("Dank u.") for body in await _questions(app, report.id))
     [entry] = await _rows(app, AuditEntry, AuditEntry.action == "report.group")
-    assert entry.actor_type == "beheerder" and entry.actor_id == beheerder["id"] and entry.target_id == str(report.id)
-    operator = await login(client, demo["operator"])
+    assert entry.actor_type == "beheerder" and entry.actor_id == beheerder.id and entry.target_id == str(report.id)
+    operator = bearer((await builders.staff(app, "operator")).token)
     incident = (await client.get(f"/api/v1/incidents/{report.incident_id}", headers=operator)).json()
     assert incident["group_count"] == 1 and incident["reports"][0]["group_id"] == chosen
+    assert incident["wijkcode"] == report.source_wijk_code  # the incident had no wijk: it takes the group's
 
 
 async def test_the_wijk_named_in_the_text_is_used_and_its_groups_are_offered_first(app, client, demo):
     beheerder, other = await _spread_over_two_wijken(client, demo)
     street = await _street_in(app, other["wijkcode"])
     text = f"Er wordt nu ingebroken aan de {street} 12, twee mannen met een breekijzer"
-    await _post(client, webhook_payload(messages=[text_message(_wa_id(beheerder), text)]))
+    await _post(client, webhook_payload(messages=[text_message(beheerder["phone"].lstrip("+"), text)]))
     [report] = await _rows(app, Report)
     assert report.group_pending and report.wijk_code == other["wijkcode"]
     assert report.urgency == "P1"  # triage works from the text; an unknown group costs it nothing
@@ -358,9 +361,8 @@ async def test_the_wijk_named_in_the_text_is_used_and_its_groups_are_offered_fir
     assert f"1. {other['name']}" in (await _questions(app, report.id))[0]
 
 
-async def test_a_number_that_is_not_offered_asks_again_and_changes_nothing(app, client, demo):
-    beheerder, _ = await _spread_over_two_wijken(client, demo)
-    wa = _wa_id(beheerder)
+async def test_a_number_that_is_not_offered_asks_again_and_changes_nothing(app, client):
+    wa = _wa_id(await _superbeheerder(app, builders.WESTWIJK, MIDDENHOVEN))
     await _post(client, webhook_payload(messages=[text_message(wa, "Verdacht busje rijdt stapvoets rond")]))
     answer = await _post(client, webhook_payload(messages=[text_message(wa, "9")]))
     assert answer.json()["messages"] == ["group_asked"]
@@ -369,44 +371,43 @@ async def test_a_number_that_is_not_offered_asks_again_and_changes_nothing(app, 
     assert any("Nummer 9 staat niet in de lijst" in body for body in await _questions(app, report.id))
 
 
-async def test_an_operator_chooses_the_group_from_the_incident_and_it_is_audited(app, client, demo):
-    from app.audit.models import AuditEntry
-
-    beheerder = _super(demo)
+async def test_an_operator_chooses_the_group_from_the_incident_and_it_is_audited(app, client):
+    beheerder = await _superbeheerder(app, builders.WESTWIJK, builders.WESTWIJK, MIDDENHOVEN)
     await _post(client, webhook_payload(messages=[text_message(_wa_id(beheerder), "Inbraak bij de buren, nu")]))
     [report] = await _rows(app, Report)
-    operator = await login(client, demo["operator"])
+    operator = bearer((await builders.staff(app, "operator")).token)
     queued = (await client.get(f"/api/v1/incidents/{report.incident_id}", headers=operator)).json()["reports"][0]
-    assert queued["group_pending"] and {c["id"] for c in queued["group_choices"]} == set(beheerder["group_ids"])
+    assert queued["group_pending"] and {c["id"] for c in queued["group_choices"]} == set(beheerder.group_ids)
     assert all(c["name"] for c in queued["group_choices"])
-    foreign = next(g for b in demo["beheerders"] for g in b["group_ids"] if g not in beheerder["group_ids"])
+    foreign = (await builders.group(app)).id
 
     refused = await client.patch(f"/api/v1/reports/{report.id}", headers=operator, json={"group_id": foreign})
-    as_beheerder = await client.patch(f"/api/v1/reports/{report.id}", headers=bearer(beheerder["token"]),
-                                      json={"group_id": beheerder["group_ids"][0]})
+    as_beheerder = await client.patch(f"/api/v1/reports/{report.id}", headers=bearer(beheerder.token),
+                                      json={"group_id": beheerder.group_ids[0]})
     chosen = await client.patch(f"/api/v1/reports/{report.id}", headers=operator,
-                                json={"group_id": beheerder["group_ids"][2]})
+                                json={"group_id": beheerder.group_ids[2]})
 
     assert refused.status_code == 422 and problem(refused)["field"] == "group_id"
     assert as_beheerder.status_code == 403
     assert chosen.status_code == 200, chosen.text
-    assert chosen.json()["group_id"] == beheerder["group_ids"][2] and not chosen.json()["group_pending"]
-    assert chosen.json()["wijkcode"] == beheerder["wijkcodes"][0]
+    assert chosen.json()["group_id"] == beheerder.group_ids[2] and not chosen.json()["group_pending"]
+    assert chosen.json()["wijkcode"] == MIDDENHOVEN
     incident = (await client.get(f"/api/v1/incidents/{report.incident_id}", headers=operator)).json()
     assert incident["group_count"] == 1 and incident["reports"][0]["group_name"]
     [entry] = await _rows(app, AuditEntry, AuditEntry.action == "report.group")
-    assert entry.actor_type == "staff" and entry.detail["group_id"] == beheerder["group_ids"][2]
+    assert entry.actor_type == "staff" and entry.detail["group_id"] == beheerder.group_ids[2]
 
 
-async def test_the_rest_intake_still_asks_the_caller_to_name_the_group(client, demo):
-    response = await client.post("/api/v1/reports", headers=bearer(_super(demo)["token"]), json={"text": "Inbraak"})
+async def test_the_rest_intake_still_asks_the_caller_to_name_the_group(app, client):
+    beheerder = await _superbeheerder(app, builders.WESTWIJK, MIDDENHOVEN)
+    response = await client.post("/api/v1/reports", headers=bearer(beheerder.token), json={"text": "Inbraak"})
     assert response.status_code == 422 and problem(response)["code"] == "group_required"
 
 
-async def test_texts_up_to_whatsapps_4096_characters_go_in_whole(app, client, demo):
+async def test_texts_up_to_whatsapps_4096_characters_go_in_whole(app, client):
     text = ("Lange melding met veel details over wat er gebeurde 🚲. " * 80)[:4096]
     assert len(text) == 4096
-    answer = await _post(client, webhook_payload(messages=[text_message(_wa_id(_single(demo)), text)]))
+    answer = await _post(client, webhook_payload(messages=[text_message(await _sender(app), text)]))
     assert answer.json()["messages"] == ["created"]
     [report] = await _rows(app, Report)
     assert report.text_original == text and len(report.text) == 4096
@@ -423,38 +424,35 @@ def _from_user_id_only(message: dict, user_id: str) -> dict:
     return message
 
 
-async def test_a_message_with_number_and_bsuid_links_them_and_later_the_bsuid_alone_is_enough(app, client, demo):
-    from app.registry.models import Beheerder
-
-    beheerder = _single(demo)
+async def test_a_message_with_number_and_bsuid_links_them_and_later_the_bsuid_alone_is_enough(app, client):
+    beheerder = await builders.beheerder(app)
     wa = _wa_id(beheerder)
     linked = webhook_payload(contacts=[{**contact(wa, "Buurtapp"), "user_id": BSUID}],
                              messages=[text_message(wa, "Fietsendief bij het station")])
     assert (await _post(client, linked)).json()["messages"] == ["created"]
-    [row] = await _rows(app, Beheerder, Beheerder.id == beheerder["id"])
+    [row] = await _rows(app, Beheerder, Beheerder.id == beheerder.id)
     assert row.whatsapp_user_id == BSUID
 
     hidden = _from_user_id_only(text_message(wa, "Nog steeds bezig bij de fietsenstalling"), BSUID)
     answer = await _post(client, webhook_payload(contacts=[{"profile": {"name": "Buurtapp"}, "user_id": BSUID}],
                                                  messages=[hidden]))
     assert answer.json()["messages"] == ["created"]
-    assert {r.beheerder_id for r in await _rows(app, Report)} == {beheerder["id"]}
+    assert {r.beheerder_id for r in await _rows(app, Report)} == {beheerder.id}
 
 
-async def test_an_unlinked_bsuid_is_quarantined_until_an_admin_links_it(app, client, demo):
-    beheerder = _single(demo)
+async def test_an_unlinked_bsuid_is_quarantined_until_an_admin_links_it(app, client):
+    beheerder, other = await builders.beheerder(app), await builders.beheerder(app)
     message = _from_user_id_only(text_message(_wa_id(beheerder), "Verdachte auto", message_id="wamid.B1"), BSUID)
     assert (await _post(client, webhook_payload(messages=[message]))).json()["messages"] == ["quarantined"]
     [kept] = await _rows(app, QuarantinedMessage)
     assert kept.sender == BSUID and "BSUID" in kept.reason
 
-    admin = await login(client, demo["admin"])
-    bad = await client.patch(f"/api/v1/admin/beheerders/{beheerder['id']}", headers=admin,
+    admin = bearer((await builders.staff(app, "admin")).token)
+    bad = await client.patch(f"/api/v1/admin/beheerders/{beheerder.id}", headers=admin,
                              json={"whatsapp_user_id": "not-a-bsuid"})
-    linked = await client.patch(f"/api/v1/admin/beheerders/{beheerder['id']}", headers=admin,
+    linked = await client.patch(f"/api/v1/admin/beheerders/{beheerder.id}", headers=admin,
                                 json={"whatsapp_user_id": BSUID})
-    other = next(b for b in demo["beheerders"] if b["id"] != beheerder["id"])
-    taken = await client.patch(f"/api/v1/admin/beheerders/{other['id']}", headers=admin,
+    taken = await client.patch(f"/api/v1/admin/beheerders/{other.id}", headers=admin,
                                json={"whatsapp_user_id": BSUID})
     assert bad.status_code == 422 and problem(bad)["field"] == "whatsapp_user_id"
     assert linked.status_code == 200 and linked.json()["whatsapp_user_id"] == BSUID
@@ -463,4 +461,4 @@ async def test_an_unlinked_bsuid_is_quarantined_until_an_admin_links_it(app, cli
     again = _from_user_id_only(text_message(_wa_id(beheerder), "Verdachte auto", message_id="wamid.B2"), BSUID)
     assert (await _post(client, webhook_payload(messages=[again]))).json()["messages"] == ["created"]
     [report] = await _rows(app, Report)
-    assert report.beheerder_id == beheerder["id"]
+    assert report.beheerder_id == beheerder.id

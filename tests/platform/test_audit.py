@@ -6,14 +6,18 @@ import pytest
 from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError
 
-from tests.conftest import bearer, login, problem
+from tests.support import builders
+from tests.support.http import bearer, login, problem
 
 
-async def test_admin_sees_failed_logins_revocations_and_changes(client, demo):
+async def test_admin_sees_failed_logins_revocations_and_changes(app, client):
+    await builders.wijk(app)
+    beheerder = await builders.beheerder(app, group_ids=[])  # no group: the only group.create is the admin's
+    admin_account = await builders.staff(app, "admin")
     await client.post("/api/v1/auth/login", json={"username": "operator", "password": "fout"},
                       headers={"X-Forwarded-For": "ignored"})
-    admin = await login(client, demo["admin"])
-    tokens = (await client.get(f"/api/v1/admin/beheerders/{demo['beheerders'][0]['id']}/tokens",
+    admin = await login(client, admin_account.credentials)
+    tokens = (await client.get(f"/api/v1/admin/beheerders/{beheerder.id}/tokens",
                                headers=admin)).json()
     await client.delete(f"/api/v1/auth/tokens/{tokens[0]['id']}", headers=admin)
     await client.post("/api/v1/admin/groups", json={"name": "Nieuw", "wijkcode": "WK036204"}, headers=admin)
@@ -28,8 +32,8 @@ async def test_admin_sees_failed_logins_revocations_and_changes(client, demo):
     assert entries == sorted(entries, key=lambda e: e["id"], reverse=True)
 
 
-async def test_audit_filter_and_paging(client, demo):
-    admin = await login(client, demo["admin"])
+async def test_audit_filter_and_paging(app, client):
+    admin = bearer((await builders.staff(app, "admin")).token)
     for _ in range(3):
         await client.post("/api/v1/auth/login", json={"username": "x", "password": "y"})
     page = (await client.get("/api/v1/admin/audit?action=login.failed&limit=2", headers=admin)).json()
@@ -39,14 +43,15 @@ async def test_audit_filter_and_paging(client, demo):
     assert len(rest) == 1
 
 
-async def test_audit_is_admin_only(client, demo):
-    operator = await login(client, demo["operator"])
+async def test_audit_is_admin_only(app, client):
+    operator = bearer((await builders.staff(app, "operator")).token)
     assert problem(await client.get("/api/v1/admin/audit", headers=operator))["status"] == 403
-    beheerder = bearer(demo["beheerders"][0]["token"])
+    beheerder = bearer((await builders.beheerder(app)).token)
     assert (await client.get("/api/v1/admin/audit", headers=beheerder)).status_code == 403
 
 
-async def test_audit_entries_cannot_be_changed_or_deleted(app, demo):
+async def test_audit_entries_cannot_be_changed_or_deleted(app):
+    await builders.wijk(app)  # the wijk import is an audit entry to try to change
     for statement in ("UPDATE audit_entries SET action = 'x'", "DELETE FROM audit_entries"):
         async with app.state.sessionmaker() as session:
             with pytest.raises(DBAPIError, match="append-only"):

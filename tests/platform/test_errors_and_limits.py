@@ -5,7 +5,8 @@ from __future__ import annotations
 from sqlalchemy import func, select
 
 from app.registry.models import Group
-from tests.conftest import login, problem
+from tests.support import builders
+from tests.support.http import bearer, problem
 
 
 async def _group_count(app) -> int:
@@ -13,8 +14,9 @@ async def _group_count(app) -> int:
         return int(await session.scalar(select(func.count(Group.id))) or 0)
 
 
-async def test_a_2_mb_body_is_refused_with_413_and_nothing_is_written(app, client, demo):
-    admin = await login(client, demo["admin"])
+async def test_a_2_mb_body_is_refused_with_413_and_nothing_is_written(app, client):
+    await builders.wijk(app, "WK036204")
+    admin = bearer((await builders.staff(app, "admin")).token)
     before = await _group_count(app)
     body = '{"name": "' + "x" * 2_000_000 + '", "wijkcode": "WK036204"}'
     response = await client.post("/api/v1/admin/groups", content=body,
@@ -24,8 +26,9 @@ async def test_a_2_mb_body_is_refused_with_413_and_nothing_is_written(app, clien
     assert await _group_count(app) == before
 
 
-async def test_a_streamed_body_without_length_is_cut_off_at_the_limit(app, client, demo):
-    admin = await login(client, demo["admin"])
+async def test_a_streamed_body_without_length_is_cut_off_at_the_limit(app, client):
+    await builders.wijk(app, "WK036204")
+    admin = bearer((await builders.staff(app, "admin")).token)
     before = await _group_count(app)
 
     async def chunks():
@@ -40,8 +43,8 @@ async def test_a_streamed_body_without_length_is_cut_off_at_the_limit(app, clien
     assert await _group_count(app) == before
 
 
-async def test_malformed_json_is_400_in_dutch(client, demo):
-    admin = await login(client, demo["admin"])
+async def test_malformed_json_is_400_in_dutch(app, client):
+    admin = bearer((await builders.staff(app, "admin")).token)
     response = await client.post("/api/v1/admin/groups", content=b'{"name": ',
                                  headers={**admin, "Content-Type": "application/json"})
     assert response.status_code == 400
@@ -49,8 +52,8 @@ async def test_malformed_json_is_400_in_dutch(client, demo):
     assert body["title"] == "Ongeldige JSON" and body["field"] == "body"
 
 
-async def test_wrong_type_names_the_field(client, demo):
-    admin = await login(client, demo["admin"])
+async def test_wrong_type_names_the_field(app, client):
+    admin = bearer((await builders.staff(app, "admin")).token)
     response = await client.post("/api/v1/admin/groups",
                                  json={"name": "X", "wijkcode": "WK036204", "member_count": "veel"},
                                  headers=admin)
@@ -60,8 +63,8 @@ async def test_wrong_type_names_the_field(client, demo):
     assert "geheel getal" in body["detail"]
 
 
-async def test_missing_field_and_unknown_wijk_are_named(client, demo):
-    admin = await login(client, demo["admin"])
+async def test_missing_field_and_unknown_wijk_are_named(app, client):
+    admin = bearer((await builders.staff(app, "admin")).token)
     missing = problem(await client.post("/api/v1/admin/groups", json={"wijkcode": "WK036204"}, headers=admin))
     assert missing["field"] == "name" and "verplicht" in missing["detail"]
     unknown = problem(await client.post("/api/v1/admin/groups", json={"name": "X", "wijkcode": "WK999999"},
@@ -69,11 +72,12 @@ async def test_missing_field_and_unknown_wijk_are_named(client, demo):
     assert unknown["field"] == "wijkcode" and "WK999999" in unknown["detail"]
 
 
-async def test_failed_request_leaves_no_partial_rows(app, client, demo):
+async def test_failed_request_leaves_no_partial_rows(app, client):
     """A beheerder with one valid and one unknown group is refused whole: no beheerder row remains."""
-    admin = await login(client, demo["admin"])
+    admin = bearer((await builders.staff(app, "admin")).token)
+    group = await builders.group(app)
     response = await client.post("/api/v1/admin/beheerders", headers=admin, json={
-        "name": "Half", "phone": "0612999999", "group_ids": [demo["beheerders"][0]["group_ids"][0], 999999]})
+        "name": "Half", "phone": "0612999999", "group_ids": [group.id, 999999]})
     assert problem(response)["field"] == "group_ids"
     listed = (await client.get("/api/v1/admin/beheerders?limit=500", headers=admin)).json()["items"]
     assert "Half" not in {b["name"] for b in listed}

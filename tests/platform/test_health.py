@@ -4,9 +4,10 @@ from __future__ import annotations
 
 from pathlib import Path
 
-from app.core.app import create_app
 from app.core.settings import Settings
-from tests.conftest import TEST_SECRETS, problem
+from app.factory import create_app
+from tests.support.http import problem
+from tests.support.settings import TEST_SECRETS
 
 
 async def test_healthz_and_readyz_on_a_migrated_database(client):

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from collections import Counter
 
-from tests.conftest import bearer, login, problem
+from tests.support import builders
+from tests.support.http import bearer, login, problem
 
 
 async def test_demo_has_the_six_studied_groups_and_a_busy_westwijk(client, demo):
@@ -23,7 +24,7 @@ async def test_demo_has_the_six_studied_groups_and_a_busy_westwijk(client, demo)
 
 
 async def test_seed_demo_is_idempotent_and_keeps_working_credentials(app, settings, demo, tmp_path):
-    from app.registry.demo import seed_demo
+    from app.demo import seed_demo
 
     async with app.state.sessionmaker() as session:
         again = await seed_demo(session, settings, tmp_path / "demo-credentials.json")
@@ -34,9 +35,9 @@ async def test_seed_demo_is_idempotent_and_keeps_working_credentials(app, settin
     assert [b["id"] for b in fresh["beheerders"]] == [b["id"] for b in demo["beheerders"]]
 
 
-async def test_admin_creates_a_beheerder_with_a_national_phone_number(client, demo):
-    admin = await login(client, demo["admin"])
-    group_id = demo["beheerders"][0]["group_ids"][0]
+async def test_admin_creates_a_beheerder_with_a_national_phone_number(app, client):
+    admin = bearer((await builders.staff(app, "admin")).token)
+    group_id = (await builders.group(app)).id
     response = await client.post("/api/v1/admin/beheerders", headers=admin, json={
         "name": "Nieuwe Beheerder", "phone": "06-1234 5678", "email": "nb@example.nl",
         "channels": ["whatsapp", "email"], "group_ids": [group_id]})
@@ -51,24 +52,27 @@ async def test_admin_creates_a_beheerder_with_a_national_phone_number(client, de
     assert problem(bad_phone)["field"] == "phone"
 
 
-async def test_admin_updates_and_deactivates_a_beheerder_whose_token_then_stops_working(client, demo):
-    admin = await login(client, demo["admin"])
-    beheerder = demo["beheerders"][0]
-    patched = await client.patch(f"/api/v1/admin/beheerders/{beheerder['id']}", headers=admin,
+async def test_admin_updates_and_deactivates_a_beheerder_whose_token_then_stops_working(app, client):
+    admin = bearer((await builders.staff(app, "admin")).token)
+    beheerder = await builders.beheerder(app)
+    patched = await client.patch(f"/api/v1/admin/beheerders/{beheerder.id}", headers=admin,
                                  json={"active": False, "channels": ["app"]})
     assert patched.json()["active"] is False and patched.json()["channels"] == ["app"]
-    assert (await client.get("/api/v1/me", headers=bearer(beheerder["token"]))).status_code == 401
+    assert (await client.get("/api/v1/me", headers=bearer(beheerder.token))).status_code == 401
 
 
-async def test_group_paging_and_wijk_filter(client, demo):
-    admin = await login(client, demo["admin"])
+async def test_group_paging_and_wijk_filter(app, client):
+    for wijkcode in ["WK036204"] * 10 + ["WK036206"] * 2:
+        await builders.group(app, wijkcode=wijkcode)
+    admin = bearer((await builders.staff(app, "admin")).token)
     page = (await client.get("/api/v1/admin/groups?wijkcode=WK036204&limit=5&offset=5", headers=admin)).json()
     assert page["total"] >= 10 and len(page["items"]) == 5 and page["offset"] == 5
     assert {g["wijkcode"] for g in page["items"]} == {"WK036204"}
 
 
-async def test_wall_display_token_is_shown_once_and_scoped_to_its_region(client, demo):
-    admin = await login(client, demo["admin"])
+async def test_wall_display_token_is_shown_once_and_scoped_to_its_region(app, client):
+    await builders.region(app, "ZWB")
+    admin = bearer((await builders.staff(app, "admin")).token)
     created = await client.post("/api/v1/admin/walls", headers=admin,
                                 json={"name": "Wall Tilburg", "region_code": "ZWB"})
     assert created.status_code == 201
@@ -86,8 +90,10 @@ Bovenkerk Noord;WK036206;90;Joke Smits;06 11112222;joke@example.nl;whatsapp
 """
 
 
-async def test_gemeente_csv_import_creates_groups_and_beheerders_once(client, demo):
-    admin = await login(client, demo["admin"])
+async def test_gemeente_csv_import_creates_groups_and_beheerders_once(app, client):
+    await builders.wijk(app, "WK036204")
+    await builders.wijk(app, "WK036206")
+    admin = bearer((await builders.staff(app, "admin")).token)
     headers = {**admin, "Content-Type": "text/csv"}
     first = await client.post("/api/v1/admin/import/groups", content=GEMEENTE_CSV.encode(), headers=headers)
     assert first.status_code == 200, first.text
@@ -100,8 +106,10 @@ async def test_gemeente_csv_import_creates_groups_and_beheerders_once(client, de
     assert set(joke[0]["wijkcodes"]) == {"WK036204", "WK036206"}
 
 
-async def test_csv_with_bad_lines_reports_every_line_and_imports_nothing(client, demo):
-    admin = await login(client, demo["admin"])
+async def test_csv_with_bad_lines_reports_every_line_and_imports_nothing(app, client):
+    await builders.wijk(app, "WK036204")
+    await builders.wijk(app, "WK036206")
+    admin = bearer((await builders.staff(app, "admin")).token)
     before = (await client.get("/api/v1/admin/groups", headers=admin)).json()["total"]
     bad = GEMEENTE_CSV + "Kapot;WK036204;veel;Piet;0611114444;;whatsapp\nLeeg;WK999999;3;Anna;;;duif\n"
     response = await client.post("/api/v1/admin/import/groups", content=bad.encode(),
@@ -112,8 +120,9 @@ async def test_csv_with_bad_lines_reports_every_line_and_imports_nothing(client,
     assert (await client.get("/api/v1/admin/groups", headers=admin)).json()["total"] == before
 
 
-async def test_csv_with_unknown_wijk_imports_nothing(client, demo):
-    admin = await login(client, demo["admin"])
+async def test_csv_with_unknown_wijk_imports_nothing(app, client):
+    await builders.group(app, wijkcode="WK036204")
+    admin = bearer((await builders.staff(app, "admin")).token)
     before = (await client.get("/api/v1/admin/groups", headers=admin)).json()["total"]
     csv = "groep,wijkcode,aantal_leden,beheerder,telefoon\nGoed,WK036204,3,Anna,0611115555\n" \
           "Fout,WK999999,3,Bob,0611116666\n"

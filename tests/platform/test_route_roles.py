@@ -7,9 +7,9 @@ from typing import Any
 
 from fastapi.routing import APIRoute
 
-from app.core.app import create_app
 from app.core.deps import RoleGuard
 from app.core.settings import Settings
+from app.factory import create_app
 
 PUBLIC = {"/api/v1/auth/login"}
 

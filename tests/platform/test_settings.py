@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from app.core.app import create_app
 from app.core.settings import MissingSecretError, Settings
+from app.factory import create_app
 
 
 def test_defaults_come_from_config_default_yaml(monkeypatch):

@@ -133,3 +133,21 @@ def test_bad_hot_time_and_bad_lexicon_are_rejected() -> None:
         parse_hot_time("10-12")
     with pytest.raises(LexiconError):
         parse_lexicon({"signals": {}})
+
+
+def test_eval_and_the_imports_read_reference_files_with_one_parser() -> None:
+    from datetime import timedelta
+
+    from app.core.errors import InvalidInput
+    from app.triage.knowledge import signalementen_from_json
+    from app.triage.reference import read_signalementen_json
+
+    projected = {"type": "FeatureCollection", "crs": {"type": "name", "properties": {"name": "EPSG:3857"}},
+                 "features": []}
+    with pytest.raises(InvalidInput, match="3857"):
+        wijken_from_geojson(projected)
+    naive = [{"id": "S1", "issued_at": "2026-11-10T08:00:00", "valid_until": "2026-11-20T08:00:00",
+              "description": "man in geel hesje"}]
+    (signalement,) = signalementen_from_json(naive)
+    assert signalement.issued_at.utcoffset() == timedelta(hours=1)  # local time in the Netherlands
+    assert read_signalementen_json(naive)[0]["issued_at"] == signalement.issued_at

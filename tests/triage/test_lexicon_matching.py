@@ -10,13 +10,13 @@ import pytest
 
 from app.triage.evaluation import read_items
 from app.triage.knowledge import KnowledgeBase
-from app.triage.lexicon import Doc, Element, Matcher, _uncapture, without_groups
+from app.triage.lexicon import CompiledLexicon, Doc, Element, Matcher, compile_lexicon, fastpath
+from app.triage.lexicon.fastpath import _uncapture, prefix_gate, without_groups
 from app.triage.location import _COMPACT, _compacts
 from tests.triage.helpers import DATA
 
 
-def _elements(kb: KnowledgeBase) -> list[Element]:
-    lex = kb.compiled
+def _elements(lex: CompiledLexicon) -> list[Element]:
     matchers: list[Matcher] = [*lex.signals.values(), lex.now, lex.past, lex.habitual, lex.completed,
                                lex.discovery, lex.gone]
     matchers += [m for om in lex.offences for m in (om.crime, om.behaviour)]
@@ -47,13 +47,42 @@ def _texts() -> list[str]:
     return texts
 
 
-def test_element_spans_equal_a_full_scan(kb: KnowledgeBase) -> None:
-    elements = _elements(kb)
-    for text in _texts():
+def _assert_spans_equal_a_full_scan(elements: list[Element], texts: list[str]) -> None:
+    for text in texts:
         doc = Doc.from_text(text)
         for element in elements:
             expected = [doc.span(m.start(), m.end()) for m in element.regex.finditer(doc.text)]
             assert element.spans(doc) == expected, (element.source, doc.text)
+
+
+def test_element_spans_equal_a_full_scan(kb: KnowledgeBase) -> None:
+    elements = _elements(kb.compiled)
+    assert sum(element.gate is not None for element in elements) > len(elements) / 2  # the fast path is used
+    _assert_spans_equal_a_full_scan(elements, _texts())
+
+
+def test_without_the_private_regex_parser_every_element_scans_and_finds_the_same(
+        kb: KnowledgeBase, monkeypatch: pytest.MonkeyPatch) -> None:
+    class ChangedParser:  # as if a later Python had changed the internals of `re`
+        @staticmethod
+        def parse(pattern: str, flags: int) -> object:
+            raise AttributeError("no such internal")
+
+    monkeypatch.setattr(fastpath, "sre_parser", ChangedParser)
+    elements = _elements(compile_lexicon(kb.lexicon))
+    assert all(element.gate is None for element in elements)
+    _assert_spans_equal_a_full_scan(elements, _texts()[:100])
+
+
+@pytest.mark.parametrize(("pattern", "expected"), [
+    (r"(?<!\w)(?:auto|fiets(?:en)?)(?!\w)", {"aut", "fie"}),
+    (r"(?<!\w)(?:(?:in)?bre[kc]en|ab?)(?!\w)", {"in", "bre", "a", "ab"}),  # an optional part ends the start
+    (r"(?<!\w)(?:x?)(?!\w)", None),  # may match the empty string
+    (r"(?<!\w)(?:\w+ man)(?!\w)", None),  # any word
+    (r"(?<!\w)(?:[^ ]ij)(?!\w)", None),  # any first character
+])
+def test_prefix_gate(pattern: str, expected: set[str] | None) -> None:
+    assert prefix_gate(re.compile(pattern)) == expected
 
 
 def test_word_starts_of_a_doc() -> None:

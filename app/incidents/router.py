@@ -1,0 +1,118 @@
+"""The operators' queue and incident actions."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+
+from app.core.deps import SessionDep, allow
+from app.core.principal import Principal
+from app.core.schemas import IdPath, Offset, Page
+from app.core.vocabulary import DECIDERS, QUEUE_READERS, WALL_URGENCIES, Urgency
+from app.incidents import service
+from app.incidents.models import Incident
+from app.incidents.schemas import (
+    GroupChoice,
+    IncidentOut,
+    IncidentPatch,
+    MergeIn,
+    QueueReport,
+    ReasonOut,
+    SplitIn,
+)
+from app.intake.models import Report
+from app.triage.deps import KnowledgeBaseDep
+from app.triage.vocabulary import check_offences
+
+router = APIRouter(tags=["wachtrij en incidenten"])
+Limit = Annotated[int, Query(ge=1, le=200)]
+
+
+async def incident_out(session: SessionDep, incident: Incident) -> IncidentOut:
+    view = await service.incident_view(session, incident)
+    reports = [
+        QueueReport(
+            id=r.id, case_number=r.case_number, received_at=r.received_at, group_id=r.group_id,
+            group_name=view.group_names.get(r.group_id, "") if r.group_id is not None else "",
+            group_pending=r.group_pending, group_choices=_choices(view, r), text=r.text, called_112=r.called_112,
+            urgency=r.urgency, category=r.category, offence=r.offence, in_progress=r.in_progress,
+            appearance_only=r.appearance_only, wijkcode=r.wijk_code, lat=r.point_lat, lon=r.point_lon,
+            reasons=[ReasonOut(**reason) for reason in (r.triage or {}).get("reasons", [])], suggestion=r.triage,
+            photo_ids=[p.id for p in r.photos if p.status == "stored"], follow_up=r.follow_up, result=r.result,
+            status=r.status,
+        )
+        for r in view.reports
+    ]
+    i = incident
+    return IncidentOut(
+        id=i.id, status=i.status, urgency=i.urgency, urgency_override=i.urgency_override,
+        override_reason=i.override_reason, overridden=list(i.overridden or []), category=i.category,
+        offence=i.offence, wijkcode=i.wijk_code, lat=i.lat, lon=i.lon, first_report_at=i.first_report_at,
+        last_report_at=i.last_report_at, report_count=len(reports), group_count=view.group_count,
+        claimed_by=view.claimed_by, claim_expires_at=i.claim_expires_at if view.claimed_by else None,
+        follow_up=i.follow_up, result=i.result, appearance_only=any(r.appearance_only for r in reports),
+        reports=reports,
+    )
+
+
+def _choices(view: service.IncidentView, report: Report) -> list[GroupChoice]:
+    if not report.group_pending:
+        return []
+    return [GroupChoice(id=group_id, name=view.group_names.get(group_id, ""))
+            for group_id in report.group_choices or []]
+
+
+@router.get("/queue", response_model=Page[IncidentOut], summary="Wachtrij: open incidenten, urgentste en oudste eerst")
+async def get_queue(session: SessionDep, status: str | None = "open", urgency: Urgency | None = None,
+                    wijk: str | None = None, limit: Limit = 50, offset: Offset = 0,
+                    principal: Principal = allow(*QUEUE_READERS, "wall")) -> Page[IncidentOut]:
+    """A wall sees its own region's P1 and P2 incidents only."""
+    is_wall = principal.kind == "wall"
+    incidents, total = await service.list_queue(
+        session, status=status or None, urgency=urgency, wijk=wijk, limit=limit, offset=offset,
+        region_id=principal.region_id if is_wall else None, urgencies=WALL_URGENCIES if is_wall else ())
+    return Page(items=[await incident_out(session, i) for i in incidents], total=total, limit=limit, offset=offset)
+
+
+@router.get("/incidents/{incident_id}", response_model=IncidentOut)
+async def get_incident(incident_id: IdPath, session: SessionDep, _: Principal = allow(*QUEUE_READERS)) -> IncidentOut:
+    return await incident_out(session, await service.get_incident(session, incident_id))
+
+
+@router.post("/incidents/{incident_id}/claim", response_model=IncidentOut, summary="Claimen (vervalt vanzelf)")
+async def claim(incident_id: IdPath, session: SessionDep, actor: Principal = allow(*DECIDERS)) -> IncidentOut:
+    return await incident_out(session, await service.claim(session, actor, incident_id))
+
+
+@router.delete("/incidents/{incident_id}/claim", response_model=IncidentOut, summary="Claim loslaten")
+async def release(incident_id: IdPath, session: SessionDep, actor: Principal = allow(*DECIDERS)) -> IncidentOut:
+    return await incident_out(session, await service.release(session, actor, incident_id))
+
+
+@router.patch("/incidents/{incident_id}", response_model=IncidentOut,
+              summary="Beoordelen: urgentie, categorie, delict, locatie, opvolging, resultaat, terugkoppeling, sluiten")
+async def update(incident_id: IdPath, body: IncidentPatch, session: SessionDep, kb: KnowledgeBaseDep,
+                 actor: Principal = allow(*DECIDERS)) -> IncidentOut:
+    check_offences(kb.lexicon, [body.offence], "offence")
+    fields = frozenset(body.model_fields_set - {"reason"}) | ({"wijk_code"} if "wijkcode" in body.model_fields_set
+                                                              else frozenset())
+    change = service.IncidentChange(
+        urgency=body.urgency, reason=body.reason, category=body.category, offence=body.offence,
+        wijk_code=body.wijkcode, lat=body.lat, lon=body.lon, follow_up=body.follow_up, result=body.result,
+        note_for_reporter=body.note_for_reporter, close=body.close, fields=fields - {"wijkcode"},
+    )
+    return await incident_out(session, await service.update_incident(session, actor, incident_id, change))
+
+
+@router.post("/incidents/{incident_id}/merge", response_model=IncidentOut, summary="Incidenten samenvoegen")
+async def merge(incident_id: IdPath, body: MergeIn, session: SessionDep,
+                actor: Principal = allow(*DECIDERS)) -> IncidentOut:
+    return await incident_out(session, await service.merge(session, actor, incident_id, body.incident_ids))
+
+
+@router.post("/incidents/{incident_id}/split", response_model=IncidentOut, status_code=201,
+             summary="Meldingen afsplitsen naar een nieuw incident")
+async def split(incident_id: IdPath, body: SplitIn, session: SessionDep,
+                actor: Principal = allow(*DECIDERS)) -> IncidentOut:
+    return await incident_out(session, await service.split(session, actor, incident_id, body.report_ids))

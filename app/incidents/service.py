@@ -1,0 +1,497 @@
+"""Incidents and the operators' queue: grouping reports, claims, overrides, follow-up and closing.
+
+The engine suggests; the operator decides. Every change here is audited and emitted as an event."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from datetime import timedelta
+from typing import Any
+
+from sqlalchemy import RowMapping, and_, bindparam, case, func, insert, or_, select, text, update
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import selectinload
+from sqlalchemy.orm.attributes import set_committed_value
+
+from app.audit import service as audit
+from app.auth.models import StaffUser
+from app.broadcast.feedback import record_feedback
+from app.core.database import utcnow
+from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.principal import SYSTEM, Principal
+from app.core.vocabulary import URGENCY
+from app.events.service import NewEvent, emit
+from app.incidents.grouping import GROUPING_METRES, GROUPING_MINUTES, IncidentCandidate, find_incident, is_noise
+from app.incidents.models import JOINABLE_INCIDENT, Incident
+from app.intake.models import Report, ReportPhoto
+from app.learning.service import record_decision
+from app.registry.models import Group
+from app.triage.engine import UNRECOGNISED
+
+URGENCY_RANK = {code: URGENCY.rank(code) for code in URGENCY}  # for SQL CASE expressions
+GROUPING_WINDOW = timedelta(minutes=GROUPING_MINUTES)
+CLAIM_TTL = timedelta(minutes=10)
+
+
+# ---- grouping new reports into incidents ----------------------------------------------------------
+
+
+def _candidate_of_report(report: Report) -> IncidentCandidate:
+    return IncidentCandidate(id=None, received_at=report.received_at, lat=report.point_lat,
+                             lon=report.point_lon, wijk=report.wijk_code, category=report.category or "overig",
+                             offence=report.offence, urgency=report.urgency or "none")
+
+
+_METRES_PER_DEGREE = 111_320.0
+
+
+def _open_incidents_near(region_known: bool) -> Any:
+    """Open incidents that could take a report: recent, same region, and in the same wijk or within the
+    grouping distance (a box around the point; `find_incident` measures the real distance). A parameter left
+    NULL matches nothing, so one statement serves reports with and without a wijk or a point. Whole rows,
+    locked in id order (PostgreSQL; SQLite has one writer): the one the report joins is updated next. Built
+    once: on the hot path, building a statement costs more than running it."""
+    in_box = and_(Incident.lat.between(bindparam("lat_min"), bindparam("lat_max")),
+                  Incident.lon.between(bindparam("lon_min"), bindparam("lon_max")))
+    return (
+        select(Incident.__table__)
+        .where(text(JOINABLE_INCIDENT), Incident.last_report_at >= bindparam("since"),
+               Incident.region_id == bindparam("region_id") if region_known else Incident.region_id.is_(None),
+               Incident.appearance_only.is_(False), func.coalesce(Incident.category, "overig") != "overig",
+               or_(Incident.wijk_code == bindparam("wijk_code"), in_box))
+        .order_by(Incident.id).with_for_update()
+    )
+
+
+_OPEN_INCIDENTS_NEAR = {known: _open_incidents_near(known) for known in (True, False)}
+
+
+async def _nearby_open_incidents(connection: AsyncConnection, report: Report) -> list[RowMapping]:
+    params: dict[str, Any] = {"since": report.received_at - GROUPING_WINDOW, "region_id": report.region_id,
+                              "wijk_code": report.wijk_code, "lat_min": None, "lat_max": None, "lon_min": None,
+                              "lon_max": None}
+    if report.point_lat is not None and report.point_lon is not None:
+        dlat = GROUPING_METRES / _METRES_PER_DEGREE
+        dlon = dlat / max(0.1, math.cos(math.radians(report.point_lat)))
+        params |= {"lat_min": report.point_lat - dlat, "lat_max": report.point_lat + dlat,
+                   "lon_min": report.point_lon - dlon, "lon_max": report.point_lon + dlon}
+    elif report.wijk_code is None:
+        return []
+    return list((await connection.execute(_OPEN_INCIDENTS_NEAR[report.region_id is not None], params)).mappings())
+
+
+def _candidate_of_row(row: RowMapping) -> IncidentCandidate:
+    return IncidentCandidate(id=row["id"], received_at=row["last_report_at"], lat=row["lat"], lon=row["lon"],
+                             wijk=row["wijk_code"], category=row["category"] or "overig", offence=row["offence"],
+                             urgency=row["urgency"])
+
+
+# The intake writes new reports with Core statements (see app.intake.writer); these are built once.
+_INSERT_INCIDENT = insert(Incident).returning(Incident.id)
+_SUMMARY_FIELDS = ("report_count", "group_ids", "appearance_only", "first_report_at", "last_report_at", "urgency",
+                   "category", "offence", "wijk_code", "lat", "lon")
+_UPDATE_SUMMARY = (update(Incident).where(Incident.id == bindparam("incident_id"))
+                   .values({name: bindparam(f"new_{name}") for name in _SUMMARY_FIELDS}))
+
+
+def _new_incident(report: Report) -> Incident:
+    return Incident(region_id=report.region_id, status="open", first_report_at=report.received_at,
+                    last_report_at=report.received_at, urgency=report.urgency or "none", category=report.category,
+                    offence=report.offence, wijk_code=report.wijk_code, lat=report.point_lat, lon=report.point_lon,
+                    report_count=0, group_ids=[], summary=report.text[:300], overridden=[], appearance_only=False)
+
+
+async def place_in_incident(connection: AsyncConnection, report: Report) -> tuple[Incident, bool]:
+    """Joins a new (triaged, not yet inserted) report to an open incident close in space, time and content,
+    or opens a new one, and sets `report.incident_id`. Runs in the intake's transaction with Core statements;
+    the Incident returned is a detached copy of the row, for the event. True when the incident is new."""
+    candidate = _candidate_of_report(report)
+    # A report about looks or origin only never joins (and so colours) an incident about real behaviour.
+    joinable = not report.appearance_only and not is_noise(candidate)
+    nearby = await _nearby_open_incidents(connection, report) if joinable else []
+    match = find_incident(candidate, [_candidate_of_row(row) for row in nearby]) if nearby else None
+    row = next((row for row in nearby if row["id"] == match), None)
+    incident = Incident(**row) if row is not None else _new_incident(report)
+    _absorb(incident, report)
+    if row is None:
+        values = {name: getattr(incident, name) for name in (*_SUMMARY_FIELDS, "region_id", "status", "summary",
+                                                             "overridden")}
+        incident.id = (await connection.execute(_INSERT_INCIDENT, values)).scalar_one()
+    else:
+        summary = {f"new_{name}": getattr(incident, name) for name in _SUMMARY_FIELDS}
+        await connection.execute(_UPDATE_SUMMARY, {"incident_id": incident.id, **summary})
+    report.incident_id = incident.id
+    return incident, row is None
+
+
+async def placement_event(connection: AsyncConnection, incident: Incident, report: Report, created: bool) -> NewEvent:
+    """incident.created or incident.updated for a report just placed (call after its photos are inserted)."""
+    stored = [photo.id for photo in report.photos if photo.status == "stored"]
+    if stored:
+        await note_photo_stored(connection, incident, min(stored))
+    data = await incident_event(connection, incident)
+    return NewEvent("incident.created" if created else "incident.updated", data, region_id=incident.region_id,
+                    wijk_code=incident.wijk_code)
+
+
+def _absorb(incident: Incident, report: Report) -> None:
+    """Adds one report to the incident's summary without reading its other reports."""
+    manual = set(incident.overridden or [])
+    incident.report_count += 1
+    if report.group_id is not None:  # None: still to be chosen
+        incident.group_ids = sorted({*incident.group_ids, report.group_id})
+    incident.appearance_only = incident.appearance_only or report.appearance_only
+    incident.first_report_at = min(incident.first_report_at, report.received_at)
+    incident.last_report_at = max(incident.last_report_at, report.received_at)
+    more_urgent = URGENCY.rank(report.urgency or "none") < URGENCY.rank(incident.urgency)
+    updates: dict[str, Any] = {"urgency": report.urgency, "category": report.category,
+               "offence": report.offence or incident.offence} if more_urgent else {}
+    if incident.lat is None and report.point_lat is not None:
+        updates |= {"lat": report.point_lat, "lon": report.point_lon, "wijk_code": report.wijk_code}
+    for name, value in updates.items():
+        if name not in manual:
+            setattr(incident, name, value)
+
+
+async def _reports_of(session: AsyncSession, incident_id: int) -> list[Report]:
+    return list((await session.scalars(
+        select(Report).where(Report.incident_id == incident_id).options(selectinload(Report.photos))
+        .order_by(Report.received_at, Report.id).execution_options(populate_existing=True)
+    )).all())
+
+
+def _rank_of(column: Any) -> Any:
+    return case(URGENCY_RANK, value=column, else_=URGENCY.rank("none"))
+
+
+async def _first_report(session: AsyncSession, incident_id: int, *conditions: Any, by_rank: bool = False
+                        ) -> Report | None:
+    order = (_rank_of(Report.urgency), Report.received_at, Report.id) if by_rank else (Report.received_at, Report.id)
+    return await session.scalar(select(Report).where(Report.incident_id == incident_id, *conditions)
+                                .order_by(*order).limit(1))
+
+
+async def _recompute(session: AsyncSession, incident: Incident) -> None:
+    """The incident's urgency is the highest of its reports, unless an operator set it; category, offence and
+    place follow its most urgent (then earliest) report. Aggregates, so a big incident stays cheap."""
+    await session.flush()
+    first_at, last_at, best_rank, appearance_only = (await session.execute(
+        select(func.min(Report.received_at), func.max(Report.received_at), func.min(_rank_of(Report.urgency)),
+               func.max(case((Report.appearance_only, 1), else_=0)))
+        .where(Report.incident_id == incident.id))).one()
+    group_ids = [group_id for group_id in (await session.scalars(
+        select(Report.group_id).where(Report.incident_id == incident.id).distinct())).all() if group_id is not None]
+    incident.report_count = int(await session.scalar(
+        select(func.count(Report.id)).where(Report.incident_id == incident.id)) or 0)
+    leading = await _first_report(session, incident.id, by_rank=True)
+    if leading is None:
+        return
+    located = await _first_report(session, incident.id, Report.point_lat.is_not(None)) or leading
+    offence = leading.offence or await session.scalar(
+        select(Report.offence).where(Report.incident_id == incident.id, Report.offence.is_not(None)).limit(1))
+    manual = set(incident.overridden or [])
+    derived = {"urgency": URGENCY.codes[int(best_rank)], "category": leading.category, "offence": offence,
+               "wijk_code": located.wijk_code or leading.wijk_code, "lat": located.point_lat, "lon": located.point_lon}
+    for name, value in derived.items():
+        if name not in manual:
+            setattr(incident, name, value)
+    incident.first_report_at, incident.last_report_at = first_at, last_at
+    incident.group_ids, incident.appearance_only = sorted(group_ids), bool(appearance_only)
+    first = await _first_report(session, incident.id)
+    incident.summary = first.text[:300] if first else ""
+    incident.first_photo_id = await session.scalar(_FIRST_STORED_PHOTO, {"incident_id": incident.id})
+
+
+# ---- read models ---------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IncidentView:
+    incident: Incident
+    reports: list[Report]
+    group_names: dict[int, str]  # also of the groups offered for a report whose group is still to be chosen
+    claimed_by: str | None
+
+    @property
+    def group_count(self) -> int:
+        """The groups the reports come from (not those still on offer)."""
+        return len({report.group_id for report in self.reports if report.group_id is not None})
+
+
+async def incident_view(session: AsyncSession, incident: Incident) -> IncidentView:
+    reports = await _reports_of(session, incident.id)
+    # the reports' groups, and the groups offered for a report whose group is still to be chosen
+    group_ids = {g for r in reports for g in ([r.group_id] if r.group_id is not None else r.group_choices or [])}
+    rows = (await session.execute(select(Group.id, Group.name).where(Group.id.in_(group_ids)))).all()
+    names: dict[int, str] = {group_id: name for group_id, name in rows}
+    return IncidentView(incident, reports, names, await _claim_holder(session, incident))
+
+
+_FIRST_STORED_PHOTO = (select(func.min(ReportPhoto.id)).join(Report)
+                       .where(Report.incident_id == bindparam("incident_id"), ReportPhoto.status == "stored"))
+_NOTE_PHOTO = (update(Incident).where(Incident.id == bindparam("incident_id"),
+                                      or_(Incident.first_photo_id.is_(None),
+                                          Incident.first_photo_id > bindparam("photo_id")))
+               .values(first_photo_id=bindparam("photo_id")))
+_PHOTO_REPORT = select(ReportPhoto.report_id, ReportPhoto.id).where(ReportPhoto.id == bindparam("photo_id"))
+
+
+async def note_photo_stored(session: AsyncSession | AsyncConnection, incident: Incident, photo_id: int) -> None:
+    """A photo of one of the incident's reports is stored: it becomes the card's photo if it is the first."""
+    await session.execute(_NOTE_PHOTO, {"incident_id": incident.id, "photo_id": photo_id})
+    if incident.first_photo_id is None or incident.first_photo_id > photo_id:
+        set_committed_value(incident, "first_photo_id", photo_id)  # written above; not again by a flush
+
+
+async def show_photo(session: AsyncSession, incident_id: int, photo_id: int) -> None:
+    """A photo arrived after its report was written: it may become the card's photo; walls are told."""
+    incident = await get_incident(session, incident_id)
+    await note_photo_stored(session, incident, photo_id)
+    emit(session, "incident.updated", await incident_event(session, incident), region_id=incident.region_id,
+         wijk_code=incident.wijk_code)
+
+
+async def report_group_chosen(session: AsyncSession, report: Report) -> None:
+    """A report's group was chosen after the report joined its incident: the incident lists that group, and one
+    without a wijk or region yet takes the report's (a wijk an operator set stays). Walls are told; adds to the
+    caller's transaction."""
+    if report.incident_id is None:
+        return
+    await session.flush()
+    incident = await get_incident(session, report.incident_id)
+    group_ids = (await session.scalars(select(Report.group_id).where(
+        Report.incident_id == incident.id, Report.group_id.is_not(None)).distinct())).all()
+    incident.group_ids = sorted(group_id for group_id in group_ids if group_id is not None)
+    if incident.wijk_code is None and "wijk_code" not in (incident.overridden or []):
+        incident.wijk_code = report.wijk_code
+    if incident.region_id is None:
+        incident.region_id = report.region_id
+    emit(session, "incident.updated", await incident_event(session, incident), region_id=incident.region_id,
+         wijk_code=incident.wijk_code)
+
+
+async def incident_event(session: AsyncSession | AsyncConnection, incident: Incident) -> dict[str, Any]:
+    """What the wall and the console need to draw the incident card without another request."""
+    photo: Any = None
+    if incident.first_photo_id is not None:
+        photo = (await session.execute(_PHOTO_REPORT, {"photo_id": incident.first_photo_id})).first()
+    return {
+        "incident_id": incident.id, "status": incident.status, "urgency": incident.urgency,
+        "category": incident.category, "offence": incident.offence, "wijkcode": incident.wijk_code,
+        "lat": incident.lat, "lon": incident.lon, "first_report_at": incident.first_report_at.isoformat(),
+        "last_report_at": incident.last_report_at.isoformat(), "report_count": incident.report_count,
+        "group_count": len(incident.group_ids or []), "text": incident.summary,
+        "photo": {"report_id": photo[0], "photo_id": photo[1]} if photo else None,
+        "follow_up": incident.follow_up, "result": incident.result,
+        "claimed_by": await _claim_holder(session, incident), "appearance_only": incident.appearance_only,
+        "unrecognised": await _has_unrecognised_report(session, incident),
+    }
+
+
+async def _has_unrecognised_report(session: AsyncSession | AsyncConnection, incident: Incident) -> bool:
+    """Does a report of the incident carry the triage's "niet herkend" reason (the console marks it)?"""
+    # no autoflush: flushing the pending changes here, before the event is emitted, delayed its delivery
+    query = select(Report.triage).where(Report.incident_id == incident.id).execution_options(autoflush=False)
+    suggestions = (await session.execute(query)).scalars()
+    return any(reason.get("code") == UNRECOGNISED
+               for suggestion in suggestions if suggestion for reason in suggestion.get("reasons") or ())
+
+
+async def _claim_holder(session: AsyncSession | AsyncConnection, incident: Incident) -> str | None:
+    if incident.claimed_by_id and incident.claim_expires_at and incident.claim_expires_at > utcnow():
+        return await session.scalar(select(StaffUser.display_name).where(StaffUser.id == incident.claimed_by_id))
+    return None
+
+
+async def get_incident(session: AsyncSession, incident_id: int) -> Incident:
+    incident = await session.get(Incident, incident_id, populate_existing=True)
+    if incident is None:
+        raise NotFound("Het incident")
+    return incident
+
+
+async def list_queue(session: AsyncSession, *, status: str | None, urgency: str | None, wijk: str | None,
+                     limit: int, offset: int, region_id: int | None = None,
+                     urgencies: Sequence[str] = ()) -> tuple[list[Incident], int]:
+    query = select(Incident)
+    if region_id is not None:
+        query = query.where(Incident.region_id == region_id)
+    if urgencies:
+        query = query.where(Incident.urgency.in_(urgencies))
+    if status:
+        query = query.where(Incident.status == status)
+    if urgency:
+        query = query.where(Incident.urgency == urgency)
+    if wijk:
+        query = query.where(Incident.wijk_code == wijk)
+    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
+    rank = case(URGENCY_RANK, value=Incident.urgency, else_=len(URGENCY_RANK))
+    ordered = query.order_by(rank, Incident.first_report_at, Incident.id)
+    rows = await session.scalars(ordered.limit(limit).offset(offset))
+    return list(rows), total
+
+
+# ---- operator actions ----------------------------------------------------------------------------
+
+
+async def claim(session: AsyncSession, actor: Principal, incident_id: int) -> Incident:
+    incident = await get_incident(session, incident_id)
+    await _ensure_not_claimed_by_other(session, incident, actor)
+    incident.claimed_by_id, incident.claim_expires_at = actor.id, utcnow() + CLAIM_TTL
+    await _changed(session, actor, incident, "incident.claim")
+    return incident
+
+
+async def release(session: AsyncSession, actor: Principal, incident_id: int) -> Incident:
+    incident = await get_incident(session, incident_id)
+    await _ensure_not_claimed_by_other(session, incident, actor)
+    incident.claimed_by_id, incident.claim_expires_at = None, None
+    await _changed(session, actor, incident, "incident.release")
+    return incident
+
+
+async def expire_claims(session: AsyncSession, *, batch: int = 200) -> int:
+    """Ends claims whose time ran out, so that walls and consoles stop showing a holder: one audited
+    `incident.updated` each. (An expired claim already let others act; this makes it visible.)"""
+    expired = list((await session.scalars(
+        select(Incident).where(Incident.claimed_by_id.is_not(None), Incident.claim_expires_at <= utcnow())
+        .order_by(Incident.id).limit(batch).with_for_update(skip_locked=True))).all())
+    for incident in expired:
+        holder = incident.claimed_by_id
+        incident.claimed_by_id = incident.claim_expires_at = None
+        audit.record(session, SYSTEM, "incident.claim_expired", target_type="incident", target_id=incident.id,
+                     claimed_by_id=holder)
+    for incident in expired:  # events last, after the row locks (see app.events.notify)
+        emit(session, "incident.updated", await incident_event(session, incident), region_id=incident.region_id,
+             wijk_code=incident.wijk_code)
+    await session.commit()
+    return len(expired)
+
+
+async def _ensure_not_claimed_by_other(session: AsyncSession, incident: Incident, actor: Principal) -> None:
+    held = incident.claimed_by_id and incident.claim_expires_at and incident.claim_expires_at > utcnow()
+    if held and incident.claimed_by_id != actor.id:
+        holder = await session.scalar(select(StaffUser.display_name).where(StaffUser.id == incident.claimed_by_id))
+        raise Conflict(f"Dit incident is geclaimd door {holder} (tot "
+                       f"{incident.claim_expires_at:%H:%M} UTC).", code="claimed")
+
+
+async def _changed(session: AsyncSession, actor: Principal, incident: Incident, action: str, **detail: Any) -> None:
+    audit.record(session, actor, action, target_type="incident", target_id=incident.id, **detail)
+    emit(session, "incident.updated", await incident_event(session, incident), region_id=incident.region_id,
+         wijk_code=incident.wijk_code)
+    await session.commit()
+
+
+@dataclass(frozen=True)
+class IncidentChange:
+    urgency: str | None = None
+    reason: str | None = None
+    category: str | None = None
+    offence: str | None = None
+    wijk_code: str | None = None
+    lat: float | None = None
+    lon: float | None = None
+    follow_up: str | None = None
+    result: str | None = None
+    note_for_reporter: str | None = None
+    close: bool = False
+    fields: frozenset[str] = frozenset()
+
+
+async def update_incident(session: AsyncSession, actor: Principal, incident_id: int,
+                          change: IncidentChange) -> Incident:
+    incident = await get_incident(session, incident_id)
+    await _ensure_not_claimed_by_other(session, incident, actor)
+    reports = await _reports_of(session, incident.id)
+    _apply_overrides(incident, change)
+    await record_decision(session, incident, reports, change.fields, actor.id if actor.kind == "staff" else None)
+    await _apply_outcome(session, actor, incident, reports, change)
+    if change.close:
+        _close(incident, reports)
+    await _changed(session, actor, incident, "incident.update", fields=sorted(change.fields),
+                   reason=change.reason)
+    return incident
+
+
+def _apply_overrides(incident: Incident, change: IncidentChange) -> None:
+    if "urgency" in change.fields and change.urgency != incident.urgency:
+        lowering = URGENCY.rank(change.urgency or "none") > URGENCY.rank(incident.urgency)
+        if incident.urgency == "P1" and lowering and not (change.reason or "").strip():
+            raise InvalidInput("Een P1 verlagen kan alleen met een reden.", field="reason", code="reason_required")
+        incident.urgency = incident.urgency_override = change.urgency or "none"
+        incident.override_reason = change.reason
+    manual = set(incident.overridden or []) | (change.fields & {"urgency"})
+    for name in ("category", "offence", "wijk_code", "lat", "lon"):
+        if name in change.fields:
+            setattr(incident, name, getattr(change, name))
+            manual.add(name)
+    incident.overridden = sorted(manual)
+
+
+async def _apply_outcome(session: AsyncSession, actor: Principal, incident: Incident, reports: Sequence[Report],
+                         change: IncidentChange) -> None:
+    outcome = [("follow_up", change.follow_up), ("result", change.result)]
+    if not change.fields & {"follow_up", "result", "note_for_reporter"}:
+        return
+    for kind, value in outcome:
+        if kind in change.fields and value != getattr(incident, kind):
+            setattr(incident, kind, value)
+            for report in reports:
+                setattr(report, kind, value)
+                report.status = "in_behandeling" if report.status == "ontvangen" else report.status
+                await record_feedback(session, report, kind=kind, value=value, note=None, staff_user_id=actor.id)
+    if "note_for_reporter" in change.fields and (change.note_for_reporter or "").strip():
+        for report in reports:
+            await record_feedback(session, report, kind="note", value=None, note=change.note_for_reporter,
+                                  staff_user_id=actor.id)
+
+
+def _close(incident: Incident, reports: Sequence[Report]) -> None:
+    now = utcnow()
+    incident.status, incident.closed_at = "closed", now
+    incident.claimed_by_id = incident.claim_expires_at = None
+    for report in reports:
+        report.status, report.closed_at = "afgehandeld", now
+
+
+async def merge(session: AsyncSession, actor: Principal, target_id: int, other_ids: Sequence[int]) -> Incident:
+    target = await get_incident(session, target_id)
+    await _ensure_not_claimed_by_other(session, target, actor)
+    others = [await get_incident(session, i) for i in other_ids if i != target_id]
+    if not others:
+        raise InvalidInput("Kies minstens één ander incident om samen te voegen.", field="incident_ids")
+    for other in others:
+        await _ensure_not_claimed_by_other(session, other, actor)
+        for report in await _reports_of(session, other.id):
+            report.incident_id = target.id
+        other.status, other.closed_at = "merged", utcnow()
+        emit(session, "incident.merged", {"incident_id": other.id, "into": target.id}, region_id=other.region_id)
+    await _recompute(session, target)
+    await _changed(session, actor, target, "incident.merge", merged=[o.id for o in others])
+    return target
+
+
+async def split(session: AsyncSession, actor: Principal, incident_id: int, report_ids: Sequence[int]) -> Incident:
+    source = await get_incident(session, incident_id)
+    await _ensure_not_claimed_by_other(session, source, actor)
+    reports = await _reports_of(session, source.id)
+    moving = [r for r in reports if r.id in set(report_ids)]
+    if not moving or len(moving) == len(reports) or len(moving) != len(set(report_ids)):
+        raise InvalidInput("Kies meldingen uit dit incident, maar niet alle.", field="report_ids")
+    first = moving[0]
+    new = Incident(region_id=source.region_id, urgency=first.urgency or "none", category=first.category,
+                   offence=first.offence, wijk_code=first.wijk_code, lat=first.point_lat, lon=first.point_lon,
+                   first_report_at=first.received_at, last_report_at=first.received_at)
+    session.add(new)
+    await session.flush()
+    for report in moving:
+        report.incident_id = new.id
+    await _recompute(session, new)
+    await _recompute(session, source)
+    emit(session, "incident.created", await incident_event(session, new), region_id=new.region_id,
+         wijk_code=new.wijk_code)
+    await _changed(session, actor, source, "incident.split", new_incident=new.id, reports=[r.id for r in moving])
+    return new

@@ -1,0 +1,206 @@
+// Alerts to beheerders: compose, preview with privacy warnings to confirm, send, and the live list of alerts.
+
+import { $, $$, api, ApiError, fill, fmtTime, h, toast } from "../common.js";
+import { handleError } from "./login.js";
+import { canSend, label, options, S, wijkName } from "./state.js";
+
+function defaultKind(incident) {
+  if (!incident) return "waarschuwing";
+  if (incident.category === "vermissing") return "vermissing";
+  if (incident.category === "signalement") return "signalement";
+  if (incident.urgency === "P1") return "heterdaad";
+  return "waarschuwing";
+}
+
+export function openCompose() {
+  if (!canSend()) return;
+  const incident = S.detail;
+  const kind = $("#bc-kind");
+  kind.replaceChildren(...options("broadcast_kinds").map((k) => h("option", { value: k.code }, k.label)));
+  kind.value = defaultKind(incident);
+  $("#bc-text").value = "";
+  const wijken = $("#bc-wijken");
+  const home = incident && S.wijken.find((w) => w.code === incident.wijkcode);
+  const ordered = home ? [...S.wijken.filter((w) => w.gemeente === home.gemeente),
+    ...S.wijken.filter((w) => w.gemeente !== home.gemeente)] : S.wijken;
+  wijken.replaceChildren(...ordered.map((w) => h("label", {},
+    h("input", { type: "checkbox", name: "bc-wijk", value: w.code, checked: incident && w.code === incident.wijkcode }),
+    `${w.name} (${w.gemeente})`)));
+  const hasPoint = incident && incident.lat !== null && incident.lat !== undefined;
+  $("#bc-area-circle").disabled = !hasPoint;
+  $$('input[name="bc-area"]').forEach((r) => { r.checked = r.value === "wijken"; });
+  $("#bc-link").checked = Boolean(incident);
+  $("#bc-link").disabled = !incident;
+  S.preview = null;
+  $("#bc-preview").replaceChildren(h("p", { class: "muted" },
+    "Vraag eerst een voorbeeld op: u ziet dan de ontvangers per kanaal en eventuele privacywaarschuwingen."));
+  $("#bc-error").hidden = true;
+  updateComposeState();
+  $("#bc-dialog").showModal();
+  $("#bc-text").focus();
+}
+
+function composeBody() {
+  const incident = S.detail;
+  const area = $('input[name="bc-area"]:checked').value;
+  const target = area === "circle" && incident
+    ? { lat: incident.lat, lon: incident.lon, radius_m: Number($("#bc-radius").value) || 1000 }
+    : { wijkcodes: $$('input[name="bc-wijk"]:checked').map((b) => b.value) };
+  const body = { kind: $("#bc-kind").value, text: $("#bc-text").value.trim(), target };
+  if (incident && $("#bc-link").checked) body.incident_id = incident.id;
+  return body;
+}
+
+function updateComposeState() {
+  const area = $('input[name="bc-area"]:checked').value;
+  $("#bc-wijken").hidden = area !== "wijken";
+  $("#bc-radius-label").hidden = area !== "circle";
+  $("#bc-count").textContent = `(${$("#bc-text").value.length}/1000)`;
+  const current = JSON.stringify(composeBody());
+  const fresh = S.preview && S.preview.key === current;
+  const confirmed = $$(".privacy input[type=checkbox]").every((box) => box.checked);
+  $("#bc-send").disabled = !(fresh && confirmed && S.preview.allowed);
+  if (S.preview && !fresh) {
+    const stale = $("#bc-stale");
+    if (!stale) $("#bc-preview").prepend(h("p", { id: "bc-stale", class: "warn" }, "De tekst of het gebied is gewijzigd: vraag opnieuw een voorbeeld op."));
+  }
+}
+
+$("#bc-form").addEventListener("input", updateComposeState);
+$("#bc-form").addEventListener("change", updateComposeState);
+$("#bc-cancel").addEventListener("click", () => $("#bc-dialog").close());
+
+$("#bc-form").addEventListener("submit", async (event) => {
+  event.preventDefault();
+  const body = composeBody();
+  const error = $("#bc-error");
+  error.hidden = true;
+  if (!body.text) {
+    error.textContent = "Schrijf eerst de tekst van het alarm.";
+    error.hidden = false;
+    $("#bc-text").focus();
+    return;
+  }
+  if (body.target.wijkcodes && !body.target.wijkcodes.length) {
+    error.textContent = "Kies minstens één wijk.";
+    error.hidden = false;
+    return;
+  }
+  const button = $("#bc-preview-button");
+  button.disabled = true;
+  try {
+    const preview = await api("/api/v1/broadcasts/preview", { method: "POST", json: body });
+    const allowed = !(preview.needs_specialist && S.me.role !== "specialist") && preview.recipients > 0;
+    S.preview = { key: JSON.stringify(body), warnings: preview.warnings, allowed };
+    renderPreview(preview, allowed);
+  } catch (problem) {
+    if (problem instanceof ApiError && problem.status === 401) return handleError(problem);
+    error.textContent = problem instanceof ApiError ? problem.message_nl : String(problem);
+    error.hidden = false;
+  } finally {
+    button.disabled = false;
+    updateComposeState();
+  }
+});
+
+function renderPreview(preview, allowed) {
+  const wijken = preview.wijkcodes.map(wijkName).join(", ");
+  const channels = Object.entries(preview.per_channel);
+  fill($("#bc-preview"),
+    h("pre", { id: "bc-message" }, preview.message),
+    h("p", { id: "bc-recipients" }, h("b", {}, `${preview.recipients} ${preview.recipients === 1 ? "beheerder" : "beheerders"}`),
+      ` in ${wijken || "–"}`),
+    channels.length ? h("table", { id: "bc-channels" },
+      h("thead", {}, h("tr", {}, h("th", {}, "Kanaal"), h("th", {}, "Ontvangers"))),
+      h("tbody", {}, channels.map(([channel, count]) => h("tr", {}, h("td", {}, label("channels", channel)), h("td", {}, String(count))))))
+      : h("p", { class: "error" }, "Er zijn geen actieve beheerders in dit gebied."),
+    preview.recipient_list.length ? h("details", {},
+      h("summary", {}, "Ontvangers tonen"),
+      h("ul", {}, preview.recipient_list.map((r) => h("li", {}, `${r.name} (${label("channels", r.channel)})`))),
+      preview.recipient_list_truncated ? h("p", { class: "muted" }, "Lijst ingekort.") : null) : null,
+    preview.needs_specialist ? h("p", { class: "warn" }, "Dit alarm gaat naar meer dan één gemeente en vraagt de rol operationeel specialist." +
+      (allowed ? "" : " U kunt het niet zelf versturen.")) : null,
+    preview.warnings.length ? h("div", { id: "bc-warnings" },
+      h("h3", {}, "Privacywaarschuwingen"),
+      preview.warnings.map((w) => h("div", { class: "privacy", dataset: { code: w.code } },
+        h("p", { style: "margin:0" }, w.message),
+        w.matches.length ? h("p", { style: "margin:.2rem 0 0" }, "Gevonden: ", h("b", {}, w.matches.join(", "))) : null,
+        h("label", {}, h("input", { type: "checkbox", class: "confirm-warning", value: w.code }),
+          "Ik heb dit gecontroleerd en verstuur het bewust zo.")))) :
+      h("p", { class: "muted", id: "bc-no-warnings" }, "Geen privacywaarschuwingen."),
+  );
+}
+
+$("#bc-send").addEventListener("click", async () => {
+  const body = composeBody();
+  if (!S.preview || S.preview.key !== JSON.stringify(body)) return;
+  body.confirm_warnings = $$(".confirm-warning:checked").map((box) => box.value);
+  const button = $("#bc-send");
+  button.disabled = true;
+  button.textContent = "Versturen…";
+  try {
+    const sent = await api("/api/v1/broadcasts", { method: "POST", json: body });
+    S.broadcasts.set(sent.id, { id: sent.id, kind: sent.kind, wijkcodes: sent.wijkcodes, progress: sent.progress,
+      created_at: sent.created_at });
+    renderBroadcasts();
+    $("#bc-dialog").close();
+    toast(`Alarm verstuurd naar ${sent.progress.recipients} beheerders.`, "ok", 6000);
+  } catch (problem) {
+    if (problem instanceof ApiError && problem.status === 401) return handleError(problem);
+    if (problem instanceof ApiError && problem.body.code === "privacy_warnings" && problem.body.warnings) {
+      S.preview.warnings = problem.body.warnings;
+    }
+    const error = $("#bc-error");
+    error.textContent = problem instanceof ApiError ? problem.message_nl : String(problem);
+    error.hidden = false;
+  } finally {
+    button.textContent = "Versturen";
+    updateComposeState();
+  }
+});
+
+export async function loadBroadcasts() {
+  if (!canSend()) {
+    $(".bc-list").hidden = true;
+    return;
+  }
+  try {
+    const page = await api("/api/v1/broadcasts?limit=10");
+    for (const b of page.items) {
+      S.broadcasts.set(b.id, { id: b.id, kind: b.kind, wijkcodes: b.wijkcodes, progress: b.progress, created_at: b.created_at });
+    }
+    renderBroadcasts();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) handleError(error);
+  }
+}
+
+export function applyBroadcastEvent(event) {
+  const data = event.data || {};
+  const current = S.broadcasts.get(data.broadcast_id) || { id: data.broadcast_id, kind: data.kind, wijkcodes: [],
+    progress: null, created_at: event.at };
+  if (event.type === "broadcast.created") {
+    current.wijkcodes = data.wijkcodes || [];
+    current.recipients = data.recipients;
+  } else if (event.type === "broadcast.progress") {
+    current.progress = data;
+  }
+  S.broadcasts.set(current.id, current);
+}
+
+export function renderBroadcasts() {
+  const items = [...S.broadcasts.values()].sort((a, b) => b.id - a.id).slice(0, 8);
+  $("#broadcasts").replaceChildren(...items.map((b) => {
+    const p = b.progress || { recipients: b.recipients || 0, delivered: 0, forwarded: 0, failed: 0, done: false };
+    const n = p.recipients || 0;
+    const pct = (x) => (n ? `${Math.round((100 * x) / n)}%` : "0%");
+    return h("li", { dataset: { broadcast: b.id } },
+      h("b", {}, label("broadcast_kinds", b.kind)), ` · ${(b.wijkcodes || []).map(wijkName).join(", ")} · ${fmtTime(b.created_at)} — `,
+      h("span", { class: "bc-progress" }, `afgeleverd ${p.delivered} / doorgestuurd ${p.forwarded} van ${n}` +
+        (p.failed ? ` · ${p.failed} mislukt` : "")),
+      h("div", { class: "bar", role: "presentation" },
+        h("span", { class: "delivered", style: `width:${pct(p.delivered)}` }),
+        h("span", { class: "forwarded", style: `width:${pct(p.forwarded)}` })));
+  }));
+  $("#bc-empty").hidden = items.length > 0;
+}

@@ -1,0 +1,221 @@
+// The queue: filters and search, rows from the snapshot and from live events, selection (j/k), wijk names.
+
+import { $, $$, api, ApiError, fmtAge, fmtDateTime, h, toast } from "../common.js";
+import { loadDetail, reloadDetailSoon, renderDetail } from "./detail.js";
+import { handleError } from "./login.js";
+import { incidentWhat, isUnrecognised, label, options, S, snapshotPending, wijkName } from "./state.js";
+
+/** The filters in the server's words: the statuses offered (in ops.html) get their labels, the urgencies are listed. */
+export function renderFilters() {
+  for (const option of $("#f-status").options) {
+    if (option.value) option.textContent = label("incident_statuses", option.value);
+  }
+  $("#f-urgency").replaceChildren(h("option", { value: "" }, "Alle"),
+    ...options("urgencies").map((urgency) => h("option", { value: urgency.code }, urgency.label)));
+  $("#f-urgency").value = S.filters.urgency;
+}
+
+export async function loadWijken() {
+  try {
+    const collection = await api("/api/v1/map");
+    S.wijken = collection.features.filter((f) => f.properties.kind === "wijk").map((f) => ({
+      code: f.properties.wijkcode, name: f.properties.name, gemeente: f.properties.gemeente,
+    })).sort((a, b) => a.gemeente.localeCompare(b.gemeente) || a.name.localeCompare(b.name));
+    for (const wijk of S.wijken) S.wijkNames.set(wijk.code, wijk.name);
+    const select = $("#f-wijk");
+    select.replaceChildren(h("option", { value: "" }, "Alle wijken"),
+      ...S.wijken.map((w) => h("option", { value: w.code }, `${w.name} (${w.gemeente})`)));
+    select.value = S.filters.wijk;
+    renderQueue();
+    renderDetail();
+  } catch (error) {
+    handleError(error, "Wijken laden");
+  }
+}
+
+/** The queue for the current filters: the live feed's snapshot. */
+export function fetchQueue() {
+  const params = new URLSearchParams({ status: S.filters.status, limit: "200" });
+  if (S.filters.urgency) params.set("urgency", S.filters.urgency);
+  if (S.filters.wijk) params.set("wijk", S.filters.wijk);
+  return api(`/api/v1/queue?${params}`);
+}
+
+/** The snapshot has arrived (with the events held back while it loaded): show it and its selection. */
+export function showQueue(page, held) {
+  S.rows.clear();
+  for (const item of page.items) S.rows.set(item.id, rowFromItem(item));
+  $("#queue-error").hidden = true;
+  $("#queue-loading").hidden = true;
+  for (const event of held) applyIncidentEvent(event);
+  renderQueue();
+  if (S.selected === null) {
+    if (S.visible.length) select(S.visible[0]);
+  } else {
+    loadDetail(S.selected);
+  }
+}
+
+/** Says why the queue did not load; returns whether the feed should try again (not after a 401). */
+export function queueProblem(error) {
+  $("#queue-loading").hidden = true;
+  if (error instanceof ApiError && error.status === 401) {
+    handleError(error);
+    return false;
+  }
+  showQueueError(error instanceof ApiError ? error.message_nl : "De wachtrij kon niet worden geladen.");
+  return true;
+}
+
+export function showQueueError(message) {
+  const node = $("#queue-error");
+  node.textContent = message;
+  node.hidden = false;
+}
+
+function rowFromItem(item) {
+  return {
+    id: item.id, status: item.status, urgency: item.urgency, category: item.category, offence: item.offence,
+    wijkcode: item.wijkcode, lat: item.lat, lon: item.lon, first_report_at: item.first_report_at,
+    last_report_at: item.last_report_at, report_count: item.report_count, group_count: item.group_count,
+    text: item.reports[0] ? item.reports[0].text : "", claimed_by: item.claimed_by, follow_up: item.follow_up,
+    result: item.result, appearance_only: item.appearance_only,
+    unrecognised: item.reports.some(isUnrecognised),
+    has_photo: item.reports.some((r) => r.photo_ids.length > 0),
+    case_numbers: item.reports.map((r) => r.case_number),
+  };
+}
+
+function rowFromEvent(data, before) {
+  return {
+    id: data.incident_id, status: data.status, urgency: data.urgency, category: data.category, offence: data.offence,
+    wijkcode: data.wijkcode, lat: data.lat, lon: data.lon, first_report_at: data.first_report_at,
+    last_report_at: data.last_report_at, report_count: data.report_count, group_count: data.group_count,
+    text: data.text, claimed_by: data.claimed_by, follow_up: data.follow_up, result: data.result,
+    appearance_only: data.appearance_only, has_photo: Boolean(data.photo),
+    unrecognised: data.unrecognised ?? (before ? before.unrecognised : false),
+    case_numbers: before ? before.case_numbers : [],
+  };
+}
+
+function matchesFilters(row) {
+  const f = S.filters;
+  return (!f.status || row.status === f.status) && (!f.urgency || row.urgency === f.urgency) &&
+    (!f.wijk || row.wijkcode === f.wijk);
+}
+
+function matchesSearch(row) {
+  const query = S.filters.search.trim().toLowerCase();
+  if (!query) return true;
+  const haystack = [row.text, wijkName(row.wijkcode), row.wijkcode, label("offences", row.offence, ""),
+    label("categories", row.category, ""), `#${row.id}`, ...(row.case_numbers || []), row.claimed_by || ""]
+    .join(" ").toLowerCase();
+  return query.split(/\s+/).every((word) => haystack.includes(word));
+}
+
+export function applyIncidentEvent(event) {
+  const data = event.data || {};
+  const id = data.incident_id;
+  if (event.type === "incident.merged") {
+    S.rows.delete(id);
+    if (S.selected === id) {
+      toast(`Incident #${id} is samengevoegd met #${data.into}.`, "info");
+      select(data.into);
+    }
+    return;
+  }
+  const row = rowFromEvent(data, S.rows.get(id));
+  if (matchesFilters(row)) S.rows.set(id, row);
+  else S.rows.delete(id);
+  if (S.selected === id) reloadDetailSoon();
+}
+
+function sortedRows() {
+  const rank = (urgency) => S.vocabulary.urgencyRank(urgency);
+  return [...S.rows.values()].filter(matchesSearch).sort((a, b) =>
+    (rank(a.urgency) - rank(b.urgency)) ||
+    (Date.parse(a.first_report_at) - Date.parse(b.first_report_at)) || (a.id - b.id));
+}
+
+export function renderQueue() {
+  const rows = sortedRows();
+  S.visible = rows.map((r) => r.id);
+  const list = $("#queue");
+  list.replaceChildren(...rows.map(queueRow));
+  const selectedVisible = S.visible.includes(S.selected);
+  if (selectedVisible) list.setAttribute("aria-activedescendant", `inc-${S.selected}`);
+  else list.removeAttribute("aria-activedescendant");
+  $("#queue-empty").hidden = rows.length > 0 || snapshotPending();
+  const hiddenBySearch = S.rows.size - rows.length;
+  $("#queue-count").textContent = snapshotPending() ? "" :
+    `${rows.length} ${rows.length === 1 ? "incident" : "incidenten"}` +
+    (hiddenBySearch ? ` (${hiddenBySearch} verborgen door zoekterm)` : "");
+}
+
+function queueRow(row) {
+  const mine = row.claimed_by && S.me && row.claimed_by === S.me.display;
+  return h("li", {
+    id: `inc-${row.id}`, role: "option", class: `row u-${row.urgency}`, "aria-selected": String(row.id === S.selected),
+    dataset: { incident: row.id, urgency: row.urgency }, onclick: () => select(row.id),
+  },
+  h("span", { class: `badge badge-${row.urgency}` }, row.urgency === "none" ? "–" : label("urgencies", row.urgency)),
+  h("span", { class: "what" }, `${incidentWhat(row)} · ${wijkName(row.wijkcode)}`),
+  h("span", { class: "age", dataset: { since: row.first_report_at }, title: `Eerste melding ${fmtDateTime(row.first_report_at)}` },
+    fmtAge(row.first_report_at)),
+  h("span", { class: "line2" }, row.text || ""),
+  h("span", { class: "line3" },
+    h("span", {}, `#${row.id}`),
+    h("span", {}, `${row.report_count} ${row.report_count === 1 ? "melding" : "meldingen"} · ${row.group_count} ${row.group_count === 1 ? "groep" : "groepen"}`),
+    row.status !== "open" ? h("span", { class: "tag closed" }, label("incident_statuses", row.status)) : null,
+    row.has_photo ? h("span", { class: "tag photo" }, "foto") : null,
+    row.appearance_only ? h("span", { class: "tag appearance" }, "alleen uiterlijk") : null,
+    row.unrecognised ? h("span", { class: "tag unrecognised", title: "De triage herkende de tekst niet: beoordeel zelf" },
+      "niet herkend") : null,
+    row.follow_up ? h("span", { class: "tag" }, label("follow_ups", row.follow_up)) : null,
+    row.claimed_by ? h("span", { class: `tag ${mine ? "mine" : "claimed"}`, dataset: { claim: row.claimed_by } },
+      mine ? "door u geclaimd" : `geclaimd door ${row.claimed_by}`) : null));
+}
+
+export function select(id, { focus = false } = {}) {
+  S.selected = id;
+  for (const node of $$("#queue .row")) node.setAttribute("aria-selected", String(Number(node.dataset.incident) === id));
+  const current = document.getElementById(`inc-${id}`);
+  if (current) {
+    $("#queue").setAttribute("aria-activedescendant", current.id);
+    current.scrollIntoView({ block: "nearest" });
+  }
+  if (!S.detail || S.detail.id !== id) {
+    S.detail = null;
+    renderDetail();
+  }
+  loadDetail(id);
+  if (focus) $("#detail").focus();
+}
+
+export function move(step) {
+  if (!S.visible.length) return;
+  const index = S.visible.indexOf(S.selected);
+  const next = index < 0 ? 0 : Math.max(0, Math.min(S.visible.length - 1, index + step));
+  select(S.visible[next]);
+}
+
+/** Puts a changed incident (from an action's response) into the list and the detail. */
+export function took(incident) {
+  const row = rowFromItem(incident);
+  if (matchesFilters(row)) S.rows.set(row.id, row);
+  else S.rows.delete(row.id);
+  if (S.selected === incident.id) S.detail = incident;
+  renderQueue();
+  renderDetail();
+}
+
+for (const [id, key] of [["#f-status", "status"], ["#f-urgency", "urgency"], ["#f-wijk", "wijk"]]) {
+  $(id).addEventListener("change", (event) => {
+    S.filters[key] = event.target.value;
+    if (S.feed) S.feed.reload();
+  });
+}
+$("#f-search").addEventListener("input", (event) => {
+  S.filters.search = event.target.value;
+  renderQueue();
+});
