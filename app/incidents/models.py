@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, text
+from sqlalchemy import JSON, Float, ForeignKey, Index, Integer, String, Text, false, text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, utcnow
@@ -50,3 +50,6 @@ class Incident(Base):
     # The first stored photo of its reports, for the card; kept here so that drawing the card does not
     # search every report of a big incident (app.incidents.service.note_photo_stored and _recompute keep it).
     first_photo_id: Mapped[int | None] = mapped_column(Integer)
+    # A report of it carries the triage's "niet herkend" reason: the console marks the incident. Kept here for
+    # the same reason as first_photo_id (set in _absorb, recomputed in _recompute).
+    unrecognised: Mapped[bool] = mapped_column(default=False, server_default=false())

@@ -91,7 +91,7 @@ def _candidate_of_row(row: RowMapping) -> IncidentCandidate:
 # The intake writes new reports with Core statements (see app.intake.writer); these are built once.
 _INSERT_INCIDENT = insert(Incident).returning(Incident.id)
 _SUMMARY_FIELDS = ("report_count", "group_ids", "appearance_only", "first_report_at", "last_report_at", "urgency",
-                   "category", "offence", "wijk_code", "lat", "lon")
+                   "category", "offence", "wijk_code", "lat", "lon", "unrecognised")
 _UPDATE_SUMMARY = (update(Incident).where(Incident.id == bindparam("incident_id"))
                    .values({name: bindparam(f"new_{name}") for name in _SUMMARY_FIELDS}))
 
@@ -100,7 +100,8 @@ def _new_incident(report: Report) -> Incident:
     return Incident(region_id=report.region_id, status="open", first_report_at=report.received_at,
                     last_report_at=report.received_at, urgency=report.urgency or "none", category=report.category,
                     offence=report.offence, wijk_code=report.wijk_code, lat=report.point_lat, lon=report.point_lon,
-                    report_count=0, group_ids=[], summary=report.text[:300], overridden=[], appearance_only=False)
+                    report_count=0, group_ids=[], summary=report.text[:300], overridden=[], appearance_only=False,
+                    unrecognised=False)
 
 
 async def place_in_incident(connection: AsyncConnection, report: Report) -> tuple[Incident, bool]:
@@ -143,6 +144,7 @@ def _absorb(incident: Incident, report: Report) -> None:
     if report.group_id is not None:  # None: still to be chosen
         incident.group_ids = sorted({*incident.group_ids, report.group_id})
     incident.appearance_only = incident.appearance_only or report.appearance_only
+    incident.unrecognised = bool(incident.unrecognised) or is_unrecognised(report.triage)
     incident.first_report_at = min(incident.first_report_at, report.received_at)
     incident.last_report_at = max(incident.last_report_at, report.received_at)
     more_urgent = URGENCY.rank(report.urgency or "none") < URGENCY.rank(incident.urgency)
@@ -202,6 +204,8 @@ async def _recompute(session: AsyncSession, incident: Incident) -> None:
     first = await _first_report(session, incident.id)
     incident.summary = first.text[:300] if first else ""
     incident.first_photo_id = await session.scalar(_FIRST_STORED_PHOTO, {"incident_id": incident.id})
+    suggestions = await session.scalars(select(Report.triage).where(Report.incident_id == incident.id))
+    incident.unrecognised = any(is_unrecognised(suggestion) for suggestion in suggestions)
 
 
 # ---- read models ---------------------------------------------------------------------------------
@@ -286,17 +290,13 @@ async def incident_event(session: AsyncSession | AsyncConnection, incident: Inci
         "photo": {"report_id": photo[0], "photo_id": photo[1]} if photo else None,
         "follow_up": incident.follow_up, "result": incident.result,
         "claimed_by": await _claim_holder(session, incident), "appearance_only": incident.appearance_only,
-        "unrecognised": await _has_unrecognised_report(session, incident),
+        "unrecognised": bool(incident.unrecognised),
     }
 
 
-async def _has_unrecognised_report(session: AsyncSession | AsyncConnection, incident: Incident) -> bool:
-    """Does a report of the incident carry the triage's "niet herkend" reason (the console marks it)?"""
-    # no autoflush: flushing the pending changes here, before the event is emitted, delayed its delivery
-    query = select(Report.triage).where(Report.incident_id == incident.id).execution_options(autoflush=False)
-    suggestions = (await session.execute(query)).scalars()
-    return any(reason.get("code") == UNRECOGNISED
-               for suggestion in suggestions if suggestion for reason in suggestion.get("reasons") or ())
+def is_unrecognised(suggestion: dict[str, Any] | None) -> bool:
+    """Does a report's stored triage carry the "niet herkend" reason?"""
+    return any(reason.get("code") == UNRECOGNISED for reason in (suggestion or {}).get("reasons") or ())
 
 
 async def _claim_holder(session: AsyncSession | AsyncConnection, incident: Incident) -> str | None:

@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import json
+from datetime import datetime
 from pathlib import Path
 
 import pytest
 from alembic import command
 from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
-from sqlalchemy import create_engine, inspect
+from sqlalchemy import create_engine, inspect, text
 
 from app.cli import alembic_config
 from app.models import Base
@@ -58,3 +60,37 @@ def test_the_migrated_schema_is_the_schema_the_models_declare(empty_database):
     finally:
         engine.dispose()
     assert differences == []
+
+
+def _insert(connection, table: str, **values) -> None:
+    names = ", ".join(values)
+    connection.execute(text(f"INSERT INTO {table} ({names}) VALUES ({', '.join(':' + n for n in values)})"), values)
+
+
+def test_upgrading_marks_the_incidents_that_hold_an_unrecognised_report(empty_database):
+    """Migration 0009 backfills incidents.unrecognised from the reports' stored triage."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0008")
+    engine = create_engine(_sync_url(empty_database))
+    now = datetime(2026, 12, 1, 21, 0)
+    unrecognised = {"urgency": "P3", "reasons": [{"code": "unrecognised", "text": "niet herkend: beoordeel zelf"}]}
+    understood = {"urgency": "P1", "reasons": [{"code": "in_progress", "text": "nu bezig"}]}
+    try:
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":  # the rows below skip the registry they refer to
+                connection.execute(text("SET LOCAL session_replication_role = replica"))
+            for incident_id in (1, 2):
+                _insert(connection, "incidents", id=incident_id, status="open", urgency="P3", overridden="[]",
+                        report_count=1, group_ids="[1]", summary="", appearance_only=False, first_report_at=now,
+                        last_report_at=now, created_at=now, updated_at=now)
+            for report_id, incident_id, triage in ((1, 1, understood), (2, 1, unrecognised), (3, 2, understood)):
+                _insert(connection, "reports", id=report_id, case_number=report_id, beheerder_id=1, group_id=1,
+                        source_wijk_code="WW01", channel="rest", request_hash=f"h{report_id}", text="tekst",
+                        text_original="tekst", received_at=now, forwarded=False, status="triaged", advice="[]",
+                        incident_id=incident_id, triage=json.dumps(triage))
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            marked = dict(connection.execute(text("SELECT id, unrecognised FROM incidents ORDER BY id")).all())
+    finally:
+        engine.dispose()
+    assert {incident_id: bool(flag) for incident_id, flag in marked.items()} == {1: True, 2: False}
