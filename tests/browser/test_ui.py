@@ -113,8 +113,8 @@ def post_through_other_instance(server: Server, beheerder: dict[str, Any], text:
 def whatsapp_report_without_group(server: Server, beheerder: dict[str, Any], text: str) -> int:
     """A WhatsApp report of a beheerder with several groups (its group still to be chosen), written by a second
     app instance on the same database; returns its id. Runs in its own thread: Playwright's loop owns this one."""
-    from app.factory import create_app
     from app.core.settings import Settings
+    from app.factory import create_app
     from app.intake import service
     from app.intake.schemas import ReportIn
 

@@ -94,3 +94,31 @@ def test_upgrading_marks_the_incidents_that_hold_an_unrecognised_report(empty_da
     finally:
         engine.dispose()
     assert {incident_id: bool(flag) for incident_id, flag in marked.items()} == {1: True, 2: False}
+
+
+def test_letting_reports_wait_for_their_group_keeps_the_rows_that_refer_to_them(empty_database):
+    """Migration 0010 rebuilds `reports` on SQLite (copy, drop, rename): dropping it with foreign keys enforced
+    would delete every photo of every report (ON DELETE CASCADE)."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0009")
+    engine = create_engine(_sync_url(empty_database))
+    now = datetime(2026, 12, 1, 21, 0)
+    try:
+        with engine.begin() as connection:
+            _insert(connection, "gemeenten", id=1, code="GM0362", name="Amstelveen")
+            _insert(connection, "wijken", id=1, code="WK036204", name="Westwijk", gemeente_id=1)
+            _insert(connection, "groups", id=1, name="Buurtapp", wijk_id=1, member_count=40, active=True,
+                    created_at=now)
+            _insert(connection, "beheerders", id=1, name="Beheerder", channels="[]", active=True, created_at=now)
+            _insert(connection, "reports", id=1, case_number="MK-2026-000001", beheerder_id=1, group_id=1,
+                    source_wijk_code="WK036204", channel="api", request_hash="h1", text="tekst", text_original="tekst",
+                    received_at=now, forwarded=False, status="ontvangen", advice="[]", appearance_only=False)
+            _insert(connection, "report_photos", id=1, report_id=1, status="pending", attempts=0, created_at=now)
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            photos = connection.execute(text("SELECT count(*) FROM report_photos")).scalar_one()
+            report = connection.execute(text("SELECT group_id, group_pending FROM reports")).one()
+    finally:
+        engine.dispose()
+    assert photos == 1
+    assert report.group_id == 1 and not report.group_pending
