@@ -84,7 +84,7 @@ class WallBroadcastProgress(BaseModel):
     done: bool = False
 
 
-def on_wall(data: EventData) -> bool:
+def _on_wall(data: EventData) -> bool:
     """Whether an incident (as its event or card data) belongs on a videowall."""
     return data.get("status") == "open" and data.get("urgency") in WALL_URGENCIES
 
@@ -94,7 +94,7 @@ def wall_card(data: EventData) -> WallCard:
 
 
 def _wall_incident(data: EventData) -> EventData:
-    model = WallCard if on_wall(data) else WallCardGone
+    model = WallCard if _on_wall(data) else WallCardGone
     return model.model_validate(data).model_dump()
 
 

@@ -53,9 +53,11 @@ EVERY_STAFF_TYPE = {"report.created", "report.updated", "report.photo_added", "i
 
 @pytest.fixture
 def settings(database_url: str, tmp_path: Path) -> Settings:
-    """The delivery worker's fast test timings: progress events are emitted at once."""
+    """The delivery worker's fast test timings (progress events at once); no media fetcher in the served
+    app (it would fetch from the real Graph API): the test runs one against the fake."""
+    secrets = {**TEST_SECRETS, "whatsapp_access_token": None}
     return Settings(database_url=database_url, environment="test", data_dir=tmp_path / "var", log_json=False,
-                    **TEST_SECRETS, **FAST)  # type: ignore[arg-type]
+                    **secrets, **FAST)  # type: ignore[arg-type]
 
 
 @dataclass
