@@ -48,14 +48,15 @@ SLICE_GAP_S = 0.5
 
 
 def sample_data(n: int) -> dict[str, Any]:
-    """Shaped like the `report.created` event of the intake (about 600 bytes as JSON)."""
+    """Shaped like the `incident.updated` event of an open P1, the card a wall draws (about 600 bytes as JSON)."""
     return {
-        "report_id": n, "case_number": f"MK-2026-{n:06d}", "group_id": 7, "group_name": "Westwijk Noord",
-        "wijkcode": "WK036204", "channel": "whatsapp", "urgency": "P2", "called_112": False, "photo_count": 1,
-        "text": "Twee mannen kijken in auto's aan de Zonnestein, een met rode jas, lopen richting Westwijkplein",
-        "received_at": "2026-11-29T20:15:00+00:00",
-        "triage": {"category": "signalement", "offence": "autokraak", "in_progress": True,
-                   "reasons": ["gedrag: kijkt in auto's", "hotspot Zonnestein (autokraak, 18-23 uur)"]},
+        "incident_id": n, "status": "open", "urgency": "P1", "category": "signalement", "offence": "autokraak",
+        "wijkcode": "WK036204", "lat": 52.2894, "lon": 4.8141, "first_report_at": "2026-11-29T20:15:00+00:00",
+        "last_report_at": "2026-11-29T20:15:00+00:00", "report_count": 2, "group_count": 2,
+        "text": "Twee mannen kijken in auto's aan de Zonnestein, een met rode jas, lopen richting Westwijkplein. "
+                "Een van hen probeert de portieren, de ander staat op de uitkijk bij de fietsenstalling.",
+        "photo": {"report_id": n, "photo_id": n}, "follow_up": None, "result": None, "claimed_by": "centralist",
+        "appearance_only": False, "unrecognised": False,
     }
 
 
@@ -138,7 +139,7 @@ async def run_app_server(port: int, database_url: str, data_dir: str) -> None:
 
     async def one(n: int) -> tuple[int, float]:
         async with app.state.sessionmaker() as session:
-            event = emit(session, "report.created", sample_data(n), region_id=region_id, wijk_code="WK036204")
+            event = emit(session, "incident.updated", sample_data(n), region_id=region_id, wijk_code="WK036204")
             await session.commit()
         return event.id, time.time()
 
@@ -175,7 +176,7 @@ class FloorApp:
     async def broadcast(self, n: int) -> tuple[int, float]:
         self.sent += 1
         sent_at = time.time()
-        text = json.dumps({"id": self.sent, "type": "report.created", "at": "2026-11-29T20:15:00Z",
+        text = json.dumps({"id": self.sent, "type": "incident.updated", "at": "2026-11-29T20:15:00Z",
                            "data": sample_data(n)}, separators=(",", ":"))
         for send in list(self.clients):
             await send({"type": "websocket.send", "text": text})

@@ -146,9 +146,8 @@ class EventHub:
 
     def _fan_out(self, event: StreamEvent) -> None:
         for subscription in self._subscriptions:
-            if subscription.visibility.allows(event.audience, event.region_id):
+            if subscription.visibility.allows(event.audience, event.region_id, event.type):
                 subscription.offer(event)
-
 
     def _signal(self, row: Any) -> None:
         if row.type == ACCESS_REVOKED:

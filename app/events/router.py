@@ -11,7 +11,7 @@ from app.core.principal import Principal
 from app.core.schemas import MAX_DB_BIGINT
 from app.core.vocabulary import STAFF
 from app.events import service
-from app.events.schemas import EventOut, EventPage
+from app.events.schemas import EventPage, event_out
 from app.events.socket import close_quietly, serve_event_socket
 from app.events.visibility import Visibility
 
@@ -29,7 +29,8 @@ async def list_events(
     visibility = Visibility.for_principal(principal)
     rows = await service.events_after(session, after, limit + 1, visibility)
     page = rows[:limit]
-    return EventPage(events=[EventOut.model_validate(row) for row in page],
+    shown = [event_out(row, visibility.view) for row in page]
+    return EventPage(events=[event for event in shown if event is not None],
                      last_event_id=page[-1].id if page else after, has_more=len(rows) > limit)
 
 

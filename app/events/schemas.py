@@ -10,12 +10,13 @@ from sqlalchemy import Row
 
 from app.core.schemas import MAX_DB_BIGINT
 from app.events.models import Event
+from app.events.projection import View
 
 
 class EventOut(BaseModel):
-    """One event as clients see it, on the websocket and in the polling API alike."""
+    """One event as clients see it, on the websocket and in the polling API alike; `data` is what the
+    principal's view (app.events.projection) shows of it."""
 
-    model_config = ConfigDict(from_attributes=True)
     id: int
     type: str
     at: datetime
@@ -38,6 +39,15 @@ class Hello(BaseModel):
     last_event_id: int | None = Field(default=None, ge=0, le=MAX_DB_BIGINT)
 
 
-def event_json(event: Event | Row[Any]) -> str:
-    """The stream message for an event, serialised once and sent to every client that may see it."""
-    return EventOut.model_validate(event).model_dump_json()
+def event_out(event: Event | Row[Any], view: View) -> EventOut | None:
+    """The event as a principal with this view receives it, or None when it receives nothing of it."""
+    data = view.project(event.type, event.data or {})
+    if data is None:
+        return None
+    return EventOut(id=event.id, type=event.type, at=event.at, data=data)
+
+
+def event_json(event: Event | Row[Any], view: View) -> str | None:
+    """The stream message for an event as this view shows it (serialised once per view by the hub)."""
+    out = event_out(event, view)
+    return None if out is None else out.model_dump_json()

@@ -183,8 +183,7 @@ class EventStream:
             item = await self.subscription.queue.get()
             if isinstance(item, StreamEvent):
                 if item.id > self.last_id:
-                    await self._send_text(item.text)
-                    self.last_id = item.id
+                    await self._send_event(item.id, item.text_for(self.visibility.view))
             elif isinstance(item, Resync):
                 await self._send_json({"type": "resync", "last_event_id": self.last_id})
                 await self._catch_up()
@@ -210,10 +209,15 @@ class EventStream:
             async with self.hub.reader() as session:
                 rows = await events_after(session, self.last_id, self.config.page_size, self.visibility)
             for row in rows:
-                await self._send_text(event_json(row))
-                self.last_id = row.id
+                await self._send_event(row.id, event_json(row, self.visibility.view))
             if len(rows) < self.config.page_size:
                 return
+
+    async def _send_event(self, event_id: int, text: str | None) -> None:
+        """Sends an event as this client's view shows it; one it shows nothing of is passed over."""
+        if text is not None:
+            await self._send_text(text)
+        self.last_id = event_id
 
     async def _send_json(self, message: dict[str, Any]) -> None:
         await self._send_text(json.dumps(message, separators=(",", ":")))

@@ -10,29 +10,31 @@ from typing import Any, Final
 from sqlalchemy import Row
 
 from app.events.models import Event
+from app.events.projection import View
 from app.events.schemas import event_json
 from app.events.visibility import Visibility
 
 
 class StreamEvent:
-    """An event as fanned out: what the visibility rule needs, and the message, serialised once, when the
-    first client that may see it takes it (an event nobody is shown is never serialised)."""
+    """An event as fanned out: what the visibility rule needs, and its message as each view shows it,
+    serialised once per view when the first client with that view takes it (an event nobody is shown is
+    never serialised)."""
 
-    __slots__ = ("id", "audience", "region_id", "_row", "_text")
+    __slots__ = ("id", "type", "audience", "region_id", "_row", "_texts")
 
     def __init__(self, row: Event | Row[Any]) -> None:
         self.id: int = row.id
+        self.type: str = row.type
         self.audience: str = row.audience
         self.region_id: int | None = row.region_id
-        self._row: Event | Row[Any] | None = row
-        self._text: str | None = None
+        self._row: Event | Row[Any] = row
+        self._texts: dict[str, str | None] = {}
 
-    @property
-    def text(self) -> str:
-        if self._text is None:
-            assert self._row is not None
-            self._text, self._row = event_json(self._row), None
-        return self._text
+    def text_for(self, view: View) -> str | None:
+        """The message for a client with this view, None when the view shows nothing of the event."""
+        if view.name not in self._texts:
+            self._texts[view.name] = event_json(self._row, view)
+        return self._texts[view.name]
 
 
 class Resync:

@@ -1,4 +1,5 @@
-"""Hotspots and wanted signalementen: read by operators and walls, kept by wijkagenten and analysts."""
+"""Hotspots and wanted signalementen: read by operators, kept by wijkagenten and analysts (a wall or a beheerder
+sees the hotspots of its own region on `GET /api/v1/map`)."""
 
 from __future__ import annotations
 
@@ -30,7 +31,7 @@ def _invalidate(request: Request) -> None:
 
 @router.get("/hotspots", response_model=list[HotspotOut])
 async def list_hotspots(session: SessionDep, active: bool = False,
-                        _: Principal = allow(*KNOWLEDGE_EDITORS, "operator", "specialist", "wall")) -> list[HotspotOut]:
+                        _: Principal = allow(*KNOWLEDGE_EDITORS, "operator", "specialist")) -> list[HotspotOut]:
     rows = await service.list_hotspots(session, active_on=utcnow().date() if active else None)
     return [HotspotOut.model_validate(r) for r in rows]
 

@@ -10,6 +10,7 @@ from app.core.deps import SessionDep, allow
 from app.core.principal import Principal
 from app.core.schemas import IdPath, Offset, Page
 from app.core.vocabulary import DECIDERS, QUEUE_READERS, WALL_URGENCIES, Urgency
+from app.events.projection import WallCard, wall_card
 from app.incidents import service
 from app.incidents.models import Incident
 from app.incidents.schemas import (
@@ -66,13 +67,22 @@ def _choices(view: service.IncidentView, report: Report) -> list[GroupChoice]:
 @router.get("/queue", response_model=Page[IncidentOut], summary="Wachtrij: open incidenten, urgentste en oudste eerst")
 async def get_queue(session: SessionDep, status: str | None = "open", urgency: Urgency | None = None,
                     wijk: str | None = None, limit: Limit = 50, offset: Offset = 0,
-                    principal: Principal = allow(*QUEUE_READERS, "wall")) -> Page[IncidentOut]:
-    """A wall sees its own region's P1 and P2 incidents only."""
-    is_wall = principal.kind == "wall"
-    incidents, total = await service.list_queue(
-        session, status=status or None, urgency=urgency, wijk=wijk, limit=limit, offset=offset,
-        region_id=principal.region_id if is_wall else None, urgencies=WALL_URGENCIES if is_wall else ())
+                    _: Principal = allow(*QUEUE_READERS)) -> Page[IncidentOut]:
+    incidents, total = await service.list_queue(session, status=status or None, urgency=urgency, wijk=wijk,
+                                                limit=limit, offset=offset)
     return Page(items=[await incident_out(session, i) for i in incidents], total=total, limit=limit, offset=offset)
+
+
+@router.get("/wall/cards", response_model=Page[WallCard],
+            summary="Videowall: de open P1- en P2-incidenten van de eigen regio als kaarten")
+async def get_wall_cards(session: SessionDep, limit: Limit = 200, offset: Offset = 0,
+                         principal: Principal = allow("wall")) -> Page[WallCard]:
+    """The wall's snapshot: the same cards, with the same fields, as its event stream carries."""
+    incidents, total = await service.list_queue(
+        session, status="open", urgency=None, wijk=None, limit=limit, offset=offset, region_id=principal.region_id,
+        urgencies=WALL_URGENCIES)
+    cards = [wall_card(await service.incident_event(session, incident)) for incident in incidents]
+    return Page(items=cards, total=total, limit=limit, offset=offset)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentOut)

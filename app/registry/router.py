@@ -25,6 +25,7 @@ from app.registry.schemas import (
     GroupPatch,
     ImportResult,
     MeOut,
+    MyGroupOut,
     RegionIn,
     RegionOut,
     TokenRequest,
@@ -193,6 +194,6 @@ async def me(session: SessionDep, principal: Principal = allow("beheerder")) -> 
                  channels=list(beheerder.channels), groups=groups)
 
 
-@me_router.get("/me/groups/{group_id}", response_model=GroupOut, summary="Eén van mijn groepen")
-async def my_group(group_id: IdPath, session: SessionDep, principal: Principal = allow("beheerder")) -> GroupOut:
+@me_router.get("/me/groups/{group_id}", response_model=MyGroupOut, summary="Eén van mijn groepen")
+async def my_group(group_id: IdPath, session: SessionDep, principal: Principal = allow("beheerder")) -> MyGroupOut:
     return service.group_out(await service.beheerder_group(session, principal.id, group_id))

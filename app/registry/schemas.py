@@ -77,13 +77,18 @@ class GroupPatch(PatchModel):
     active: StrictBool | SkipJsonSchema[None] = None
 
 
-class GroupOut(BaseModel):
+class MyGroupOut(BaseModel):
+    """A group as its own beheerder sees it: not who else runs it."""
+
     id: int
     name: str
     wijkcode: str
     wijk_name: str
     member_count: int
     active: bool
+
+
+class GroupOut(MyGroupOut):
     beheerder_ids: list[int] = []
 
 
@@ -170,4 +175,4 @@ class MeOut(BaseModel):
     name: str
     phone: str | None
     channels: list[str]
-    groups: list[GroupOut]
+    groups: list[MyGroupOut]

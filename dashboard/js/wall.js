@@ -101,7 +101,7 @@ async function goLive() {
     onState: setConnection,
     onWelcome,
     holds: (event) => event.type.startsWith("incident."),
-    loadSnapshot: () => api("/api/v1/queue?limit=200", { token: state.token }),
+    loadSnapshot: () => api("/api/v1/wall/cards?limit=200", { token: state.token }),
     onSnapshot: showSnapshot,
     onSnapshotError: (error) => retryable(error, "wachtrij"),
     onEvent,
@@ -119,24 +119,14 @@ function onWelcome(welcome, { resumed, reset }) {
   refreshStats();
 }
 
-/** The open P1/P2 incidents as they are now, with the events that arrived meanwhile on top, in order. */
+/** The open P1/P2 incidents as they are now (cards shaped like the events' data), with the events that
+ *  arrived meanwhile on top, in order. */
 function showSnapshot(page, held) {
   state.incidents.clear();
-  for (const item of page.items) state.incidents.set(item.id, fromQueueItem(item));
+  for (const card of page.items) state.incidents.set(card.incident_id, card);
   for (const event of held) apply(event);
   $("#cards-loading").hidden = true;
   render();
-}
-
-function fromQueueItem(item) {
-  const photo = item.reports.flatMap((r) => r.photo_ids.map((id) => ({ report_id: r.id, photo_id: id })))[0] || null;
-  return {
-    incident_id: item.id, status: item.status, urgency: item.urgency, category: item.category, offence: item.offence,
-    wijkcode: item.wijkcode, lat: item.lat, lon: item.lon, first_report_at: item.first_report_at,
-    last_report_at: item.last_report_at, report_count: item.report_count, group_count: item.group_count,
-    text: item.reports[0] ? item.reports[0].text : "", photo, follow_up: item.follow_up, result: item.result,
-    claimed_by: item.claimed_by, appearance_only: item.appearance_only,
-  };
 }
 
 /** Broadcasts are not listed for walls; the recent broadcast events rebuild the "alarmen" panel. */

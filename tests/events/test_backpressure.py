@@ -31,10 +31,10 @@ async def _burst(app, region_id: int, transactions: int = 40, per_transaction: i
 @pytest.mark.parametrize("stream_config", [replace(TEST_STREAM_CONFIG, queue_size=100)], indirect=True)
 async def test_a_stuck_client_neither_delays_others_nor_loses_events(app, server_url, open_stream):
     ams = await builders.region(app, "AMS")
-    wall_token = (await builders.wall(app, region_code="AMS")).token
-    stuck = await open_stream(wall_token, sock=small_receive_buffer_socket(server_url),
+    operator_token = (await builders.staff(app, "operator")).token  # staff get the events whole, blobs too
+    stuck = await open_stream(operator_token, sock=small_receive_buffer_socket(server_url),
                               max_queue=1, compression=None)
-    healthy = await open_stream(wall_token, compression=None)
+    healthy = await open_stream(operator_token, compression=None)
     ids = await _burst(app, ams)
     last_commit = time.monotonic()
     received = await healthy.events(len(ids), within=10)
@@ -51,10 +51,10 @@ async def test_a_stuck_client_neither_delays_others_nor_loses_events(app, server
 @pytest.mark.parametrize("stream_config", [replace(TEST_STREAM_CONFIG, send_timeout=0.5)], indirect=True)
 async def test_a_client_that_takes_nothing_for_the_send_timeout_is_dropped(app, server_url, hub, open_stream):
     ams = await builders.region(app, "AMS")
-    wall_token = (await builders.wall(app, region_code="AMS")).token
-    stuck = await open_stream(wall_token, sock=small_receive_buffer_socket(server_url),
+    operator_token = (await builders.staff(app, "operator")).token  # staff get the events whole, blobs too
+    stuck = await open_stream(operator_token, sock=small_receive_buffer_socket(server_url),
                               max_queue=1, compression=None)
-    healthy = await open_stream(wall_token, compression=None)
+    healthy = await open_stream(operator_token, compression=None)
     assert hub.subscriber_count == 2
     ids = await _burst(app, ams, transactions=20)
     assert [e["id"] for e in await healthy.events(len(ids), within=10)] == ids

@@ -17,7 +17,7 @@ from app.events.hub import EventHub
 from app.events.service import emit
 from app.factory import create_app
 from tests.support import builders
-from tests.support.events import EventSpec, commit_events
+from tests.support.events import commit_events, merged
 
 
 @pytest.fixture
@@ -37,9 +37,9 @@ async def test_an_event_committed_by_another_instance_reaches_this_ones_clients(
     _postgres_only(settings)
     ams = await builders.region(app, "AMS")
     wall = await open_stream((await builders.wall(app, region_code="AMS")).token)
-    [event_id] = await commit_events(other_instance, EventSpec("report.created", ams, data={"n": 1}))
+    [event_id] = await commit_events(other_instance, merged(ams, 3))
     [received] = await wall.events(1, within=3)
-    assert received["id"] == event_id and received["data"] == {"n": 1}
+    assert received["id"] == event_id and received["data"] == {"incident_id": 3, "into": 4}
 
 
 async def test_an_event_that_commits_after_a_later_id_is_not_lost(app, settings, other_instance, open_stream):
@@ -50,11 +50,11 @@ async def test_an_event_that_commits_after_a_later_id_is_not_lost(app, settings,
     writer_b = app if settings.is_sqlite else other_instance
     wall = await open_stream((await builders.wall(app, region_code="AMS")).token)
     async with app.state.sessionmaker() as session_a:
-        event_a = emit(session_a, "test.a", {}, region_id=ams)
+        event_a = emit(session_a, "incident.merged", {"incident_id": 1, "into": 2}, region_id=ams)
         await session_a.flush()
 
         async def write_b() -> int:
-            [event_id] = await commit_events(writer_b, EventSpec("test.b", ams))
+            [event_id] = await commit_events(writer_b, merged(ams, 5))
             return event_id
 
         task_b = asyncio.create_task(write_b())
@@ -75,7 +75,7 @@ async def test_the_listener_reconnects_and_catches_up_after_losing_its_connectio
     async with other_instance.state.engine.connect() as connection:
         await connection.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": hub.listener.backend_pid})
     # Committed while nobody listens: the NOTIFY is lost, the row is not.
-    [event_id] = await commit_events(other_instance, EventSpec(region_id=ams))
+    [event_id] = await commit_events(other_instance, merged(ams))
     [received] = await wall.events(1, within=5)
     assert received["id"] == event_id
     assert hub.listener.connects == 2

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from app.events.visibility import beheerder_audience
 from tests.support import builders
-from tests.support.events import EventSpec, commit_events
+from tests.support.events import EventSpec, commit_events, merged
 from tests.support.http import bearer, problem
 
 
@@ -12,24 +12,24 @@ async def test_polling_pages_through_the_events_a_wall_may_see(app, client):
     ams, mnl = await builders.region(app, "AMS"), await builders.region(app, "MNL")
     beheerder = await builders.beheerder(app)
     ids = await commit_events(
-        app, EventSpec(region_id=ams, data={"n": 0}), EventSpec(region_id=mnl), EventSpec(region_id=None),
-        EventSpec(audience=beheerder_audience(beheerder.id)), EventSpec(region_id=ams),
-        EventSpec(region_id=ams))
+        app, merged(ams, 10), merged(mnl), merged(None), EventSpec(audience=beheerder_audience(beheerder.id)),
+        merged(ams), EventSpec("report.created", ams), merged(ams))
     wall = bearer((await builders.wall(app, region_code="AMS")).token)
 
     first = (await client.get("/api/v1/events", params={"after": 0, "limit": 2}, headers=wall)).json()
     assert [e["id"] for e in first["events"]] == [ids[0], ids[2]]
     assert first["has_more"] is True and first["last_event_id"] == ids[2]
-    assert first["events"][0]["data"] == {"n": 0} and first["events"][0]["type"] == "test.event"
+    assert first["events"][0]["data"] == {"incident_id": 10, "into": 11}
+    assert first["events"][0]["type"] == "incident.merged"
     second = (await client.get("/api/v1/events", params={"after": first["last_event_id"], "limit": 2},
                                headers=wall)).json()
-    assert [e["id"] for e in second["events"]] == [ids[4], ids[5]] and second["has_more"] is False
-    empty = (await client.get("/api/v1/events", params={"after": ids[5]}, headers=wall)).json()
-    assert empty == {"events": [], "last_event_id": ids[5], "has_more": False}
+    assert [e["id"] for e in second["events"]] == [ids[4], ids[6]] and second["has_more"] is False
+    empty = (await client.get("/api/v1/events", params={"after": ids[6]}, headers=wall)).json()
+    assert empty == {"events": [], "last_event_id": ids[6], "has_more": False}
 
     operator = bearer((await builders.staff(app, "operator")).token)
     seen = (await client.get("/api/v1/events", headers=operator)).json()
-    assert [e["id"] for e in seen["events"]] == [ids[0], ids[1], ids[2], ids[4], ids[5]]
+    assert [e["id"] for e in seen["events"]] == [ids[0], ids[1], ids[2], ids[4], ids[5], ids[6]]
 
 
 async def test_polling_is_for_staff_and_walls_only(app, client):

@@ -17,6 +17,7 @@ from tests.support.events import (
     EventSpec,
     StreamClient,
     commit_events,
+    merged,
     open_raw,
 )
 from tests.support.http import bearer
@@ -51,19 +52,19 @@ async def test_wall_gets_live_events_and_a_replay_of_what_it_missed(app, open_st
     wall = await open_stream(wall_token)
     assert wall.welcome["principal"] == {"kind": "wall", "name": "Videowall meldkamer Amsterdam-Amstelland",
                                          "role": "wall"}
-    [first] = await commit_events(app, EventSpec("report.created", ams, data={"case_number": "MK-1"}))
+    [first] = await commit_events(app, merged(ams, 7))
     committed = time.monotonic()
     [live] = await wall.events(1)
     assert time.monotonic() - committed < 3.0  # woken by the commit: the safety poll is a minute here
-    assert live["id"] == first and live["type"] == "report.created" and live["data"] == {"case_number": "MK-1"}
+    assert live["id"] == first and live["type"] == "incident.merged" and live["data"] == {"incident_id": 7, "into": 8}
     assert live["at"].startswith(str(time.gmtime().tm_year))
     await wall.close()
 
-    missed = await commit_events(app, EventSpec(region_id=ams), EventSpec(region_id=None))
+    missed = await commit_events(app, merged(ams), merged(None))
     again = await open_stream(wall_token, last_event_id=first)
     assert again.welcome["last_event_id"] == missed[-1]
     assert [e["id"] for e in await again.events(2)] == missed
-    [later] = await commit_events(app, EventSpec(region_id=ams))
+    [later] = await commit_events(app, merged(ams))
     assert [e["id"] for e in await again.events(1)] == [later]
     await again.nothing_more()
 
@@ -80,9 +81,8 @@ async def test_each_client_sees_only_its_own_events(app, open_stream):
 
     to_a, to_b = beheerder_audience(first_beheerder.id), beheerder_audience(second_beheerder.id)
     ids = await commit_events(
-        app, EventSpec(region_id=mnl), EventSpec(region_id=ams), EventSpec(region_id=None),
-        EventSpec(audience=to_a), EventSpec(audience=to_b), EventSpec(region_id=ams),
-        EventSpec(audience=to_a), EventSpec(audience=to_b))
+        app, merged(mnl), merged(ams), merged(None), EventSpec(audience=to_a), EventSpec(audience=to_b),
+        merged(ams), EventSpec(audience=to_a), EventSpec(audience=to_b))
     expected: dict[str, tuple[StreamClient, list[int]]] = {
         "wall": (wall, [ids[1], ids[2], ids[5]]),
         "operator": (operator, [ids[0], ids[1], ids[2], ids[5]]),

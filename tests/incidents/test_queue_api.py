@@ -166,7 +166,7 @@ async def test_merge_and_split(client, demo):
 async def test_roles_on_the_queue(client, demo):
     beheerder = bearer(demo["beheerders"][0]["token"])
     assert (await client.get("/api/v1/queue", headers=beheerder)).status_code == 403
-    assert (await client.get("/api/v1/queue", headers=bearer(demo["wall_token"]))).status_code == 200  # read-only
+    assert (await client.get("/api/v1/queue", headers=bearer(demo["wall_token"]))).status_code == 403  # /wall/cards
     assert (await client.post("/api/v1/incidents/1/claim", headers=bearer(demo["wall_token"]))).status_code == 403
     analyst = await login(client, demo["analyst"])
     assert (await client.get("/api/v1/queue", headers=analyst)).status_code == 200

@@ -27,8 +27,9 @@ async def test_wall_sees_p1_and_p2_of_its_region_and_counters(client, demo):
                                      json={"text": text, "group_id": beheerder["group_ids"][0]})
         assert response.status_code == 201
     wall = bearer(demo["wall_token"])
-    items = (await client.get("/api/v1/queue", headers=wall)).json()["items"]
+    items = (await client.get("/api/v1/wall/cards", headers=wall)).json()["items"]
     assert [i["urgency"] for i in items] == ["P1"] and items[0]["wijkcode"] == "WK036204"
+    assert (await client.get("/api/v1/queue", headers=wall)).status_code == 403  # the operators' read model
     counters = (await client.get("/api/v1/stats/overview", headers=wall)).json()
     assert counters["open_p1"] == 1 and counters["reports_today"] == 2
     operator = await login(client, demo["operator"])

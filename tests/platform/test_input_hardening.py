@@ -48,7 +48,7 @@ def _url(path: str, **values: Any) -> str:
 
 async def _principals(client: httpx.AsyncClient, demo: dict[str, Any]) -> dict[str, dict[str, str]]:
     found = {role: await login(client, demo[role]) for role in ("admin", "operator", "wijkagent")}
-    return {**found, "beheerder": bearer(demo["beheerders"][0]["token"])}
+    return {**found, "beheerder": bearer(demo["beheerders"][0]["token"]), "wall": bearer(demo["wall_token"])}
 
 
 def _integer_schemas(node: Any, path: str = "") -> list[tuple[str, dict[str, Any]]]:

@@ -28,6 +28,11 @@ class EventSpec:
     data: dict[str, Any] = field(default_factory=dict)
 
 
+def merged(region_id: int | None, incident_id: int = 1) -> EventSpec:
+    """An event a wall of the region receives whole, as staff do: an incident merged into the next id."""
+    return EventSpec("incident.merged", region_id, data={"incident_id": incident_id, "into": incident_id + 1})
+
+
 class StreamClient:
     """A websocket client of /ws/events that sorts what arrives into events, resyncs and pings."""
 
