@@ -7,7 +7,7 @@ domain.md ("How to decide") live here.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -84,13 +84,13 @@ def _negated(doc: Doc, clause: Sequence[int], span: Span, negators: frozenset[st
     return False
 
 
-def _live(doc: Doc, clause: Sequence[int], matcher: Matcher, negators: frozenset[str],
+def _live(lemmas: LemmaDoc, matcher: Matcher, negators: frozenset[str],
           window: int) -> tuple[list[Span], list[Span]]:
-    """Spans split into (kept, negated)."""
+    """Where the matcher matches the text or its lemma view, split into (kept, negated)."""
     kept: list[Span] = []
     dropped: list[Span] = []
-    for span in matcher.spans(doc):
-        (dropped if _negated(doc, clause, span, negators, window) else kept).append(span)
+    for span in lemmas.spans(matcher):
+        (dropped if _negated(lemmas.doc, lemmas.clause, span, negators, window) else kept).append(span)
     return kept, dropped
 
 
@@ -226,7 +226,7 @@ def analyse_time(doc: Doc, received_at: datetime, lex: CompiledLexicon) -> TimeI
 
 
 def _yield_offence(best: OffenceHit | None, candidates: Sequence[OffenceHit], lex: CompiledLexicon,
-                   doc: Doc) -> OffenceHit | None:
+                   lemmas: LemmaDoc) -> OffenceHit | None:
     """An offence found only through words another offence shares ("window smashed" of a car) gives way to
     that offence when it is found at the same level and nothing specific to the first one is named
     (settings.offence_yield: offence -> [other offence, signal of words specific to the offence])."""
@@ -237,7 +237,7 @@ def _yield_offence(best: OffenceHit | None, candidates: Sequence[OffenceHit], le
         return best
     other, specific = str(rule[0]), str(rule[1])
     alternative = next((c for c in candidates if c.offence == other and c.level == best.level), None)
-    if alternative is None or (specific in lex.signals and lex.signals[specific].spans(doc)):
+    if alternative is None or (specific in lex.signals and lemmas.spans(lex.signals[specific])):
         return best
     return alternative
 
@@ -249,18 +249,18 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
     negators = lexicon.negators
     neg_window = int(lexicon.setting("negation_window"))
 
-    def spans(name: str) -> list[Span]:
-        return lex.signal(name).spans(doc)
-
     lemmas = LemmaDoc(doc, lex.morphology)
-    clause = lemmas.clause
+
+    def spans(name: str) -> list[Span]:
+        matcher = lex.signal(name)
+        return matcher.spans(doc) if name in lex.surface_only else lemmas.spans(matcher)
 
     # offences, in priority order; a crime beats behaviour, then the priority decides
     candidates: list[OffenceHit] = []
     negated: list[str] = []
     for om in lex.offences:
-        crime_spans, crime_neg = _live(doc, clause, om.crime, negators, neg_window)
-        beh, beh_neg = ([], []) if crime_spans else _live(doc, clause, om.behaviour, negators, neg_window)
+        crime_spans, crime_neg = _live(lemmas, om.crime, negators, neg_window)
+        beh, beh_neg = ([], []) if crime_spans else _live(lemmas, om.behaviour, negators, neg_window)
         negated.extend(s.text for s in crime_neg + beh_neg)
         if crime_spans:
             candidates.append(OffenceHit(om.name, "crime", _first(crime_spans) or ""))
@@ -269,7 +269,7 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
     candidates.extend(_lemma_offences(lemmas, lex, {c.offence for c in candidates if c.level == "crime"},
                                       negators, neg_window))
     best = next((c for c in candidates if c.level == "crime"), None) or next(iter(candidates), None)
-    best = _yield_offence(best, candidates, lex, doc)
+    best = _yield_offence(best, candidates, lex, lemmas)
 
     behaviour_spans = spans("behaviour")
     behaviour = tuple(s.text for s in behaviour_spans) + tuple(
@@ -297,7 +297,7 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
     crime = best is not None and best.level == "crime"
     serious_crime = crime and best is not None and best.offence not in lexicon.minor_offences
     any_behaviour = bool(behaviour) or any(c.level == "behaviour" for c in candidates)
-    complaint = any(lex.signals[name].spans(doc) for name in ("parking", "traffic") if name in lex.signals)
+    complaint = any(spans(name) for name in ("parking", "traffic") if name in lex.signals)
     substantive = (bool(candidates) or any_behaviour or suspicion or missing_person or bool(appearance)
                    or police_info or general_info or (bool(description) and (actor or pronoun) and not complaint))
 
@@ -309,7 +309,7 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
     elif no_concern and not serious_crime:
         noise = "niets_aan_de_hand"
     elif not substantive:
-        noise = _noise_kind(lex, doc)
+        noise = _noise_kind(lex, spans, doc)
     floors = () if noise == "afmelding" or police_info else _floors(lemmas, lex, negators, neg_window,
                                                                       missing_child or missing_vulnerable)
     unrecognised = False
@@ -438,18 +438,18 @@ def _floors(lemmas: LemmaDoc, lex: CompiledLexicon, negators: frozenset[str], wi
 
 
 
-_NOISE_ORDER = ("parking", "traffic", "pet_complaint", "argument", "question", "thanks", "chatter",
-                "follow_up")
+_NOISE_ORDER = ("parking", "traffic", "pet_complaint", "argument", "lost_found", "notice", "complaint",
+                "question", "thanks", "chatter", "follow_up")
 NOISE_LABELS = {
     "parking": "parkeren", "traffic": "verkeer", "argument": "discussie", "question": "vraag",
     "thanks": "bedankje", "chatter": "groet", "pet_complaint": "huisdier", "follow_up": "update zonder nieuwe feiten",
+    "lost_found": "gevonden of verloren voorwerp", "notice": "mededeling", "complaint": "klacht",
 }
 
 
-def _noise_kind(lex: CompiledLexicon, doc: Doc) -> str:
+def _noise_kind(lex: CompiledLexicon, spans: Callable[[str], list[Span]], doc: Doc) -> str:
     for name in _NOISE_ORDER:
-        matcher = lex.signals.get(name)
-        if matcher is not None and matcher.spans(doc):
+        if name in lex.signals and spans(name):
             return NOISE_LABELS[name]
     if "?" in doc.text:  # a question that names nothing the engine knows
         return "vraag"

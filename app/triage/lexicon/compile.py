@@ -8,8 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from app.triage.lexicon.match import Element, Frame, Matcher
-from app.triage.lexicon.morphology import EntryGroup, Morphology, parse_entries
-from app.triage.lexicon.spec import Lexicon, LexiconError, RuleSpec
+from app.triage.lexicon.morphology import EntryGroup, Morphology, MorphologySettings, parse_entries
+from app.triage.lexicon.spec import FrameSpec, Lexicon, LexiconError, RuleSpec
+from app.triage.lexicon.words import pattern_words
 
 _CLASS_REF = re.compile(r"<(\w+)>")
 _GAP = re.compile(r"\s*~(\d+)\s*")
@@ -101,6 +102,7 @@ class CompiledLexicon:
     morphology: Morphology
     offence_lemmas: tuple[tuple[str, EntryGroup], ...]  # in priority order
     floors: Mapping[str, EntryGroup]
+    surface_only: frozenset[str] = frozenset()  # signals matched on the text only, not on its lemma view
 
     def signal(self, name: str) -> Matcher:
         return self.signals[name]
@@ -139,8 +141,13 @@ def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
         e for group in floors.values() for e in group.entries]
     vocabulary = {w for e in entries for w in e.words} | {e.joined for e in entries if e.joined}
     settings = lexicon.morphology
-    morphology = Morphology(vocabulary, settings["extra_lemmas"], settings["compound_blocked_prefixes"],
-                            int(settings["fuzzy_min_length"]), int(settings["particle_window"]))
+    surface_only = frozenset(settings["surface_only_signals"])
+    morphology = Morphology(vocabulary, MorphologySettings(
+        extra_lemmas=settings["extra_lemmas"],
+        compound_blocked_prefixes=frozenset(settings["compound_blocked_prefixes"]),
+        fuzzy_min_length=int(settings["fuzzy_min_length"]), particle_window=int(settings["particle_window"]),
+        particles=frozenset(settings["particles"]), determiners=frozenset(settings["determiners"]),
+    ), view_words=pattern_words(_viewed_patterns(lexicon, surface_only)))
     return CompiledLexicon(
         lexicon=lexicon,
         signals=signals,
@@ -161,4 +168,19 @@ def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
         morphology=morphology,
         offence_lemmas=offence_lemmas,
         floors=floors,
+        surface_only=surface_only,
     )
+
+
+def _viewed_patterns(lexicon: Lexicon, surface_only: frozenset[str]) -> list[str]:
+    """Every pattern string matched through the lemma view: classes, offence rules, signals not kept to the
+    text."""
+    rule_lists: list[Iterable[RuleSpec]] = [lexicon.classes[name] for name in lexicon.classes]
+    for spec in lexicon.offences.values():
+        rule_lists += [spec.crime, spec.behaviour]
+    rule_lists += [rules for name, rules in lexicon.signals.items() if name not in surface_only]
+    found: list[str] = []
+    for rules in rule_lists:
+        for rule in rules:
+            found.extend(rule.elements + rule.unless if isinstance(rule, FrameSpec) else (rule,))
+    return found
