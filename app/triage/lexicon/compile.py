@@ -97,6 +97,8 @@ class CompiledLexicon:
     ago: re.Pattern[str]
     clock: re.Pattern[str]
     bare_clock: re.Pattern[str]
+    word_clock: re.Pattern[str]  # "om half drie", "rond kwart over 4", "tegen tien voor acht"
+    range_clock: re.Pattern[str]  # "tussen 2 en 3"
     number_words: Mapping[str, float]
     units: Mapping[str, int]
     morphology: Morphology
@@ -132,6 +134,17 @@ def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
         r"(?:(?:[:.](?P<m>[0-5]\d))\s*(?P<suf>uur|u|h|am|pm)?|\s*(?P<suf2>uur|u|h|am|pm))(?!\w)"
     )
     bare_clock = re.compile(r"(?<![\w:.])(?P<h>[01]?\d|2[0-3])[:](?P<m>[0-5]\d)(?![\w:])")
+    words = t.clock_words
+    word_clock = re.compile(
+        r"(?<!\w)(?:" + _alternation(t.clock_prefixes) + r")\s+"
+        r"(?:(?P<m>[a-z]+|\d{1,2})\s+(?P<dir>" + _alternation(words["after"] + words["before"]) + r")\s+)?"
+        r"(?P<half>(?:" + _alternation(words["half"]) + r")\s+)?(?P<h>[a-z]+|1[0-2]|[1-9])"
+        r"(?P<full>\s+(?:" + _alternation(words["full_hour"]) + r")(?!\s+of(?!\w)))?(?!\w)"
+    )
+    range_clock = re.compile(
+        r"(?<!\w)(?:" + _alternation(words["range_start"]) + r")\s+(?:[a-z]+|\d{1,2})(?:[:.]\d\d)?\s+(?:"
+        + _alternation(words["range_join"]) + r")\s+(?P<h>[a-z]+|\d{1,2})(?:[:.](?P<m>[0-5]\d))?(?!\w)"
+    )
     dayparts = {" ".join(phrase.split()): (start, end) for phrase, start, end in t.dayparts}
     daypart_regex = re.compile(r"(?<!\w)(?:" + _alternation(dayparts) + r")(?!\w)") if dayparts else None
     offence_lemmas = tuple((name, parse_entries(lexicon.offences[name].lemmas))
@@ -163,6 +176,8 @@ def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
         ago=ago,
         clock=clock,
         bare_clock=bare_clock,
+        word_clock=word_clock,
+        range_clock=range_clock,
         number_words=numbers,
         units=units,
         morphology=morphology,

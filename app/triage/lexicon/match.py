@@ -168,8 +168,6 @@ class Matcher:
     def spans_starting_in(self, doc: Doc, starts: frozenset[str]) -> list[Span]:
         """Like `spans`, skipping every regex and frame none of whose elements can begin at a word that
         starts with one of `starts` (the 1- to 3-letter starts of some words of `doc`)."""
-        if self.any_gate is not None and self.any_gate.isdisjoint(starts):
-            return []
         out: list[Span] = []
         for element in self.combined:
             if element.gate is None or not element.gate.isdisjoint(starts):

@@ -33,6 +33,7 @@ from app.triage.lexicon.match import Matcher
 
 _CLAUSE_WORDS = frozenset({"maar", "but", "toen", "then", "daarna", "omdat", "because"})
 _VIEW_TOKEN = re.compile(r"[a-z0-9]+(?:['-][a-z0-9]+)*")
+_MIN_NAMED_CHANGE = 6  # a word the lexicon names is written as its lemma only from this length ("loopt" stays)
 _MIN_PART = 3  # a compound's head and the part in front of it have at least this many letters
 
 
@@ -187,10 +188,10 @@ class Morphology:
     def _view_form(self, token: str) -> str:
         lemma = self.lemma(token)
         words = self.view_words
+        if lemma in words and (token not in words or len(token) >= _MIN_NAMED_CHANGE):
+            return lemma
         if token in words:
             return token
-        if lemma in words:
-            return lemma
         if len(token) >= self.fuzzy_min_length and not is_known_word(token):
             near = self._view_near(token)
             if near is not None:
@@ -261,9 +262,12 @@ class LemmaDoc:
         unchanged word and reaches a changed one further on is not looked for (that keeps the layer cheap)."""
         found = matcher.spans(self.doc)
         view = self.view
-        if view is None:
+        if view is None or (matcher.any_gate is not None and matcher.any_gate.isdisjoint(self.view_starts)):
             return found
-        extra = view_only_spans(self.doc, found, matcher.spans_starting_in(view, self.view_starts))
+        in_view = matcher.spans_starting_in(view, self.view_starts)
+        if not in_view:
+            return found
+        extra = view_only_spans(self.doc, found, in_view)
         return found + extra if extra else found
 
     def find(self, entry: LemmaEntry) -> list[int]:
@@ -308,8 +312,6 @@ class LemmaDoc:
 
 def view_only_spans(doc: Doc, found: Sequence[Span], in_view: Sequence[Span]) -> list[Span]:
     """The view's spans that the text's own did not cover, with the text's words."""
-    if not in_view:
-        return []
     seen = {(s.start, s.end) for s in found}
     text = doc.text
     return [Span(s.start, s.end, s.sentence, text[doc.token_starts[s.start]:doc.token_ends[s.end]])

@@ -73,6 +73,18 @@ class SettingsModel(_Strict):
     generic_place_nouns: list[str] = []
 
 
+class ClockWordsModel(_Strict):
+    """A time of day in words: "om half drie", "kwart over vier", "tien voor acht", "at half past two"."""
+
+    after: list[str] = Field(min_length=1)     # "tien over drie"
+    before: list[str] = Field(min_length=1)    # "tien voor drie"
+    half: list[str] = Field(min_length=1)      # Dutch "half drie" is 2:30
+    quarter: list[str] = Field(min_length=1)   # "kwart over"
+    full_hour: list[str] = Field(min_length=1)  # "drie uur"
+    range_start: list[str] = Field(min_length=1)  # "tussen 2 en 3"
+    range_join: list[str] = Field(min_length=1)
+
+
 class TimeModel(_Strict):
     now: list[Rule] = []
     past: list[Rule] = []
@@ -86,6 +98,7 @@ class TimeModel(_Strict):
     clock_prefixes: list[str] = Field(min_length=1)
     number_words: dict[str, float] = Field(min_length=1)
     units: dict[str, int] = Field(min_length=1)
+    clock_words: ClockWordsModel
 
 
 class MorphologyModel(_Strict):

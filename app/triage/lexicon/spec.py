@@ -55,6 +55,7 @@ class TimeSpec:
     clock_prefixes: tuple[str, ...]
     number_words: tuple[tuple[str, float], ...]
     units: tuple[tuple[str, int], ...]
+    clock_words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # after, before, half, ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -160,6 +161,7 @@ def parse_lexicon(data: Mapping[str, Any]) -> Lexicon:
         clock_prefixes=tuple(model.time.clock_prefixes),
         number_words=tuple(model.time.number_words.items()),
         units=tuple(model.time.units.items()),
+        clock_words={k: tuple(v) for k, v in model.time.clock_words.model_dump().items()},
     )
     return Lexicon(
         version=str(data.get("version", "1")),
