@@ -12,7 +12,7 @@ the package: no download at run time) and any irregular lemma the lexicon adds. 
 - several words ("op de grond"): consecutive tokens, each having the word as a form.
 
 The regex patterns (word classes, offence rules, most signals) get the same layer through the lemma view
-(`LemmaView`): the report written once more with every token as the one form the lexicon is most likely to
+(`lemma_view`): the report written once more with every token as the one form the lexicon is most likely to
 name, token for token, so that a pattern matches the text or its view. "trapte" is written "trappen",
 "tuinschuren" "schuren", "inbrekrs" "inbrekers", and "sloegen" in "sloegen de ruit in" "inslaan".
 """

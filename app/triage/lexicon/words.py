@@ -1,7 +1,7 @@
 """The words the lexicon's patterns name, read out of the patterns themselves.
 
 The morphology layer writes an unknown compound as its head and a misspelt word as the word it is near
-(`morphology.LemmaView`); it can only do that towards words the lexicon knows. Those are the words a pattern
+(`morphology.lemma_view`); it can only do that towards words the lexicon knows. Those are the words a pattern
 piece can match when its language is a short finite list: `'(in|open)?breek(t|en)?'` names "breek",
 "breekt", "breken", "inbreek", ... Pieces with a class, a gap or an open-ended part (`\\w*`) name nothing.
 """
