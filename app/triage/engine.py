@@ -240,6 +240,10 @@ def triage(report: ReportFacts, kb: KnowledgeBase) -> TriageResult:
 
     if urgency == "P1" and a.assumed_now:
         reasons.append(Reason("unsure_time", "geen tijd genoemd: bij twijfel als nu behandeld (hoogste urgentie)"))
+    if urgency in ("P1", "P2") and a.time.from_range:
+        reasons.append(Reason("unsure_time", "tijdvak genoemd: bij twijfel het recentste moment aangehouden"))
+    if urgency == "P2" and a.assumed_recent:
+        reasons.append(Reason("unsure_time", "geen tijd genoemd: bij twijfel als recent behandeld (hoogste urgentie)"))
 
     # --- advice for the beheerder
     if a.noise == "huisdier":

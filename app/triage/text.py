@@ -7,7 +7,7 @@ domain.md ("How to decide") live here.
 from __future__ import annotations
 
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -33,6 +33,8 @@ class TimeInfo:
     habitual: str | None       # "regelmatig", "de laatste tijd"
     completed: bool            # "is gestolen", "zijn opengebroken" (done, time unknown)
     event_time: datetime       # best estimate of when it happened (Europe/Amsterdam)
+    discovered: bool = False   # "kom net thuis", "zojuist ontdekt": found now, the event's time unknown
+    from_range: bool = False   # minutes_ago is the later end of "tussen 2 en 3"
 
 
 @dataclass(frozen=True)
@@ -66,6 +68,7 @@ class TextAnalysis:
     floors: tuple[tuple[str, str], ...] = ()  # (reason code, the words) of each P1 safety floor found
     unrecognised: bool = False  # non-empty text the engine cannot place: a human judges it
     assumed_now: bool = False  # no time named: taken as happening now (the higher urgency when unsure)
+    assumed_recent: bool = False  # a crime found done, no time named: taken as recent (the higher urgency)
 
     @property
     def crime(self) -> bool:
@@ -84,13 +87,13 @@ def _negated(doc: Doc, clause: Sequence[int], span: Span, negators: frozenset[st
     return False
 
 
-def _live(doc: Doc, clause: Sequence[int], matcher: Matcher, negators: frozenset[str],
+def _live(lemmas: LemmaDoc, matcher: Matcher, negators: frozenset[str],
           window: int) -> tuple[list[Span], list[Span]]:
-    """Spans split into (kept, negated)."""
+    """Where the matcher matches the text or its lemma view, split into (kept, negated)."""
     kept: list[Span] = []
     dropped: list[Span] = []
-    for span in matcher.spans(doc):
-        (dropped if _negated(doc, clause, span, negators, window) else kept).append(span)
+    for span in lemmas.spans(matcher):
+        (dropped if _negated(lemmas.doc, lemmas.clause, span, negators, window) else kept).append(span)
     return kept, dropped
 
 
@@ -163,6 +166,31 @@ def _clock_minutes_ago(received_local: datetime, hour: int, minute: int, suffix:
     return min(options)[1]
 
 
+def _word_clock(m: re.Match[str], lex: CompiledLexicon) -> tuple[int, int] | None:
+    """Hour (1-12) and minute of "half drie" (2:30), "kwart over vier", "tien voor half acht", "om drie uur";
+    None for a bare number ("om twee mannen") or words that are no time."""
+    words = lex.lexicon.time.clock_words
+    hour = _clock_number(m.group("h"), lex)
+    if hour is None or not 1 <= hour <= 12:
+        return None
+    total = hour * 60 - (30 if m.group("half") else 0)
+    if m.group("dir"):
+        said = m.group("m")
+        minutes = 15 if said in words["quarter"] else 30 if said in words["half"] else _clock_number(said, lex)
+        if minutes is None or not 1 <= minutes <= 30:
+            return None
+        total += minutes if m.group("dir") in words["after"] else -minutes
+    elif not m.group("half") and not m.group("full"):
+        return None
+    hour, minute = divmod(total % (12 * 60), 60)
+    return hour or 12, minute
+
+
+def _clock_number(said: str, lex: CompiledLexicon) -> int | None:
+    value = float(said) if said.isdigit() else lex.number_words.get(said)
+    return int(value) if value is not None and value == int(value) else None
+
+
 def analyse_time(doc: Doc, received_at: datetime, lex: CompiledLexicon) -> TimeInfo:
     local = received_at.astimezone(AMSTERDAM)
     minute_of_day = local.hour * 60 + local.minute
@@ -183,6 +211,7 @@ def analyse_time(doc: Doc, received_at: datetime, lex: CompiledLexicon) -> TimeI
 
     minutes: list[float] = []
     clock_minutes: list[float] = []
+    clocks: list[re.Match[str]] = []
     if any(word in text for word in lex.lexicon.time.ago_words):
         for m in lex.ago.finditer(text):
             unit = _SPACE_RUN.sub(" ", m.group("unit"))
@@ -195,12 +224,23 @@ def analyse_time(doc: Doc, received_at: datetime, lex: CompiledLexicon) -> TimeI
             suffix = m.group("suf") or m.group("suf2")
             clock_minutes.append(_clock_minutes_ago(local, int(m.group("h")) % 24, int(m.group("m") or 0),
                                                     suffix, daypart_window, tolerance))
-        if ":" in text:
-            for m in lex.bare_clock.finditer(text):
-                if any(c.start() <= m.start() < c.end() for c in clocks):
-                    continue
-                clock_minutes.append(_clock_minutes_ago(local, int(m.group("h")), int(m.group("m")), "24h",
-                                                        daypart_window, tolerance))
+    for m in lex.word_clock.finditer(text):  # "om half drie", "rond kwart over 4"
+        at = _word_clock(m, lex)
+        if at is not None and not any(c.start() <= m.start() < c.end() for c in clocks):
+            clock_minutes.append(_clock_minutes_ago(local, at[0], at[1], None, daypart_window, tolerance))
+    range_minutes: list[float] = []
+    for m in lex.range_clock.finditer(text):  # "tussen 2 en 3": the later end, the more recent reading
+        hour = _clock_number(m.group("h"), lex)
+        if hour is not None and 0 <= hour <= 24:
+            range_minutes.append(_clock_minutes_ago(local, hour % 24, int(m.group("m") or 0), None,
+                                                    daypart_window, tolerance))
+    clock_minutes.extend(range_minutes)
+    if ":" in text:
+        for m in lex.bare_clock.finditer(text):
+            if any(c.start() <= m.start() < c.end() for c in clocks):
+                continue
+            clock_minutes.append(_clock_minutes_ago(local, int(m.group("h")), int(m.group("m")), "24h",
+                                                    daypart_window, tolerance))
     habitual = _first(lex.habitual.spans(doc))
     if habitual is None:  # "elke avond om 22:00" is a habit, not the time of this event
         minutes.extend(clock_minutes)
@@ -218,7 +258,9 @@ def analyse_time(doc: Doc, received_at: datetime, lex: CompiledLexicon) -> TimeI
             now_word, past_word = last_now.text, None
     completed = bool(lex.completed.spans(doc))
     event_time = minus_minutes(received_at, minutes_ago) if minutes_ago is not None else local
-    return TimeInfo(now_word, minutes_ago, past_word, habitual, completed, event_time)
+    return TimeInfo(now_word, minutes_ago, past_word, habitual, completed, event_time,
+                    discovered=bool(lex.discovery.spans(doc)),
+                    from_range=minutes_ago is not None and minutes_ago in range_minutes)
 
 
 # ----------------------------------------------------------------------------------------------------
@@ -226,7 +268,7 @@ def analyse_time(doc: Doc, received_at: datetime, lex: CompiledLexicon) -> TimeI
 
 
 def _yield_offence(best: OffenceHit | None, candidates: Sequence[OffenceHit], lex: CompiledLexicon,
-                   doc: Doc) -> OffenceHit | None:
+                   lemmas: LemmaDoc) -> OffenceHit | None:
     """An offence found only through words another offence shares ("window smashed" of a car) gives way to
     that offence when it is found at the same level and nothing specific to the first one is named
     (settings.offence_yield: offence -> [other offence, signal of words specific to the offence])."""
@@ -237,7 +279,7 @@ def _yield_offence(best: OffenceHit | None, candidates: Sequence[OffenceHit], le
         return best
     other, specific = str(rule[0]), str(rule[1])
     alternative = next((c for c in candidates if c.offence == other and c.level == best.level), None)
-    if alternative is None or (specific in lex.signals and lex.signals[specific].spans(doc)):
+    if alternative is None or (specific in lex.signals and lemmas.spans(lex.signals[specific])):
         return best
     return alternative
 
@@ -249,18 +291,18 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
     negators = lexicon.negators
     neg_window = int(lexicon.setting("negation_window"))
 
-    def spans(name: str) -> list[Span]:
-        return lex.signal(name).spans(doc)
-
     lemmas = LemmaDoc(doc, lex.morphology)
-    clause = lemmas.clause
+
+    def spans(name: str) -> list[Span]:
+        matcher = lex.signal(name)
+        return matcher.spans(doc) if name in lex.surface_only else lemmas.spans(matcher)
 
     # offences, in priority order; a crime beats behaviour, then the priority decides
     candidates: list[OffenceHit] = []
     negated: list[str] = []
     for om in lex.offences:
-        crime_spans, crime_neg = _live(doc, clause, om.crime, negators, neg_window)
-        beh, beh_neg = ([], []) if crime_spans else _live(doc, clause, om.behaviour, negators, neg_window)
+        crime_spans, crime_neg = _live(lemmas, om.crime, negators, neg_window)
+        beh, beh_neg = ([], []) if crime_spans else _live(lemmas, om.behaviour, negators, neg_window)
         negated.extend(s.text for s in crime_neg + beh_neg)
         if crime_spans:
             candidates.append(OffenceHit(om.name, "crime", _first(crime_spans) or ""))
@@ -269,7 +311,7 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
     candidates.extend(_lemma_offences(lemmas, lex, {c.offence for c in candidates if c.level == "crime"},
                                       negators, neg_window))
     best = next((c for c in candidates if c.level == "crime"), None) or next(iter(candidates), None)
-    best = _yield_offence(best, candidates, lex, doc)
+    best = _yield_offence(best, candidates, lex, lemmas)
 
     behaviour_spans = spans("behaviour")
     behaviour = tuple(s.text for s in behaviour_spans) + tuple(
@@ -297,7 +339,7 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
     crime = best is not None and best.level == "crime"
     serious_crime = crime and best is not None and best.offence not in lexicon.minor_offences
     any_behaviour = bool(behaviour) or any(c.level == "behaviour" for c in candidates)
-    complaint = any(lex.signals[name].spans(doc) for name in ("parking", "traffic") if name in lex.signals)
+    complaint = any(spans(name) for name in ("parking", "traffic") if name in lex.signals)
     substantive = (bool(candidates) or any_behaviour or suspicion or missing_person or bool(appearance)
                    or police_info or general_info or (bool(description) and (actor or pronoun) and not complaint))
 
@@ -309,7 +351,7 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
     elif no_concern and not serious_crime:
         noise = "niets_aan_de_hand"
     elif not substantive:
-        noise = _noise_kind(lex, doc)
+        noise = _noise_kind(lex, spans, doc)
     floors = () if noise == "afmelding" or police_info else _floors(lemmas, lex, negators, neg_window,
                                                                       missing_child or missing_vulnerable)
     unrecognised = False
@@ -345,6 +387,11 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
         assumed_now = True
     recent = in_progress or (t.minutes_ago is not None and t.minutes_ago <= float(
         lexicon.setting("recent_minutes")))
+    # just found done ("kom net thuis, de deur is opengebroken"), no time named, the police not yet involved:
+    # it may have happened minutes or hours ago, so the more urgent reading
+    assumed_recent = not recent and t.completed and t.discovered and t.past is None and t.habitual is None \
+        and t.minutes_ago is None and not warning_only and noise is None and not called_112
+    recent = recent or assumed_recent
 
     # category: first that applies (domain.md), police information is always informatie
     if noise is not None:
@@ -389,6 +436,7 @@ def analyse_text(text: str, received_at: datetime, lex: CompiledLexicon,
         called_112=called_112, police_info=police_info, general_info=general_info, calloff=calloff,
         noise=noise, time=time, in_progress=in_progress and category != "informatie", recent=recent,
         category=category, floors=floors, assumed_now=assumed_now and in_progress,
+        assumed_recent=assumed_recent and not in_progress,
         unrecognised=unrecognised and category in _UNRECOGNISED_CATEGORIES,
     )
 
@@ -438,18 +486,18 @@ def _floors(lemmas: LemmaDoc, lex: CompiledLexicon, negators: frozenset[str], wi
 
 
 
-_NOISE_ORDER = ("parking", "traffic", "pet_complaint", "argument", "question", "thanks", "chatter",
-                "follow_up")
+_NOISE_ORDER = ("parking", "traffic", "pet_complaint", "argument", "lost_found", "notice", "complaint",
+                "question", "thanks", "chatter", "follow_up")
 NOISE_LABELS = {
     "parking": "parkeren", "traffic": "verkeer", "argument": "discussie", "question": "vraag",
     "thanks": "bedankje", "chatter": "groet", "pet_complaint": "huisdier", "follow_up": "update zonder nieuwe feiten",
+    "lost_found": "gevonden of verloren voorwerp", "notice": "mededeling", "complaint": "klacht",
 }
 
 
-def _noise_kind(lex: CompiledLexicon, doc: Doc) -> str:
+def _noise_kind(lex: CompiledLexicon, spans: Callable[[str], list[Span]], doc: Doc) -> str:
     for name in _NOISE_ORDER:
-        matcher = lex.signals.get(name)
-        if matcher is not None and matcher.spans(doc):
+        if name in lex.signals and spans(name):
             return NOISE_LABELS[name]
     if "?" in doc.text:  # a question that names nothing the engine knows
         return "vraag"

@@ -1,8 +1,10 @@
 """Every offence and word class of config/triage.yaml carries examples; they are the proof of its phrases.
 
 An offence's `match` texts must be found as that offence (a crime or behaviour aimed at it), its `no_match`
-texts not; a class's `match` texts contain the class, its `no_match` texts do not. The file's shape is
-checked at load: unknown keys and bad patterns are errors that name their place and line.
+texts not; a class's `match` texts contain the class (in the text or its lemma view, as the engine matches),
+its `no_match` texts do not. The file's shape is checked at load: unknown keys, bad patterns and a class or
+offence without examples are errors that name their place and line; the code's defaults are the file's
+values.
 """
 
 from __future__ import annotations
@@ -16,7 +18,8 @@ import yaml
 
 from app.triage.knowledge import KnowledgeBase, load_lexicon
 from app.triage.lexicon import Doc, PatternCompiler
-from app.triage.lexicon.schema import LexiconSchemaError
+from app.triage.lexicon.morphology import LemmaDoc
+from app.triage.lexicon.schema import LexiconSchemaError, MorphologyModel, SettingsModel
 from app.triage.text import analyse_text
 from tests.triage.helpers import CONFIG
 
@@ -25,8 +28,8 @@ AT = datetime.fromisoformat("2026-11-19T15:10:00+01:00")
 
 OFFENCE_CASES = [(name, text, kind == "match") for name, spec in RAW["offences"].items()
                  for kind in ("match", "no_match") for text in spec["examples"][kind]]
-CLASS_CASES = [(name, text, kind == "match") for name, examples in RAW["class_examples"].items()
-               for kind in ("match", "no_match") for text in examples[kind]]
+CLASS_CASES = [(name, text, kind == "match") for name, spec in RAW["classes"].items()
+               for kind in ("match", "no_match") for text in spec["examples"][kind]]
 
 
 @pytest.mark.parametrize(("offence", "text", "expected"), OFFENCE_CASES)
@@ -37,13 +40,27 @@ def test_offence_examples(kb: KnowledgeBase, offence: str, text: str, expected: 
 
 @pytest.mark.parametrize(("name", "text", "expected"), CLASS_CASES)
 def test_class_examples(kb: KnowledgeBase, name: str, text: str, expected: bool) -> None:
-    compiler = PatternCompiler(kb.lexicon.classes)
-    assert bool(compiler.element(f"<{name}>").spans(Doc.from_text(text))) is expected
+    matcher = PatternCompiler(kb.lexicon.classes).matcher(name, [f"<{name}>"])
+    assert bool(LemmaDoc(Doc.from_text(text), kb.compiled.morphology).spans(matcher)) is expected
 
 
 def test_every_offence_and_class_has_examples() -> None:
-    assert set(RAW["class_examples"]) == set(RAW["classes"])
-    assert all(spec["examples"]["match"] and spec["examples"]["no_match"] for spec in RAW["offences"].values())
+    specs = [*RAW["offences"].values(), *RAW["classes"].values()]
+    assert all(spec["examples"]["match"] and spec["examples"]["no_match"] for spec in specs)
+
+
+def test_a_class_without_examples_is_an_error_naming_its_place(tmp_path: Path) -> None:
+    path = _write(tmp_path, lambda t: t.replace(
+        '    examples: {match: ["een scooter", "op een brommer"], no_match: ["een fiets"]}\n', ""))
+    with pytest.raises(LexiconSchemaError, match=r"classes\.moped\.examples: Field required"):
+        load_lexicon(path)
+
+
+def test_the_code_defaults_are_the_values_the_file_sets() -> None:
+    for model, section in ((SettingsModel, RAW["settings"]), (MorphologyModel, RAW["morphology"])):
+        for name, field in model.model_fields.items():
+            if name in section and (field.default or not isinstance(field.default, list | dict)):
+                assert field.default == section[name], f"{model.__name__}.{name}"
 
 
 def _write(tmp_path: Path, change: Any) -> Path:

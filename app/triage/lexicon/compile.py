@@ -8,8 +8,9 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
 from app.triage.lexicon.match import Element, Frame, Matcher
-from app.triage.lexicon.morphology import EntryGroup, Morphology, parse_entries
-from app.triage.lexicon.spec import Lexicon, LexiconError, RuleSpec
+from app.triage.lexicon.morphology import EntryGroup, Morphology, MorphologySettings, parse_entries
+from app.triage.lexicon.spec import FrameSpec, Lexicon, LexiconError, RuleSpec
+from app.triage.lexicon.words import pattern_words
 
 _CLASS_REF = re.compile(r"<(\w+)>")
 _GAP = re.compile(r"\s*~(\d+)\s*")
@@ -96,11 +97,14 @@ class CompiledLexicon:
     ago: re.Pattern[str]
     clock: re.Pattern[str]
     bare_clock: re.Pattern[str]
+    word_clock: re.Pattern[str]  # "om half drie", "rond kwart over 4", "tegen tien voor acht"
+    range_clock: re.Pattern[str]  # "tussen 2 en 3"
     number_words: Mapping[str, float]
     units: Mapping[str, int]
     morphology: Morphology
     offence_lemmas: tuple[tuple[str, EntryGroup], ...]  # in priority order
     floors: Mapping[str, EntryGroup]
+    surface_only: frozenset[str] = frozenset()  # signals matched on the text only, not on its lemma view
 
     def signal(self, name: str) -> Matcher:
         return self.signals[name]
@@ -130,6 +134,17 @@ def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
         r"(?:(?:[:.](?P<m>[0-5]\d))\s*(?P<suf>uur|u|h|am|pm)?|\s*(?P<suf2>uur|u|h|am|pm))(?!\w)"
     )
     bare_clock = re.compile(r"(?<![\w:.])(?P<h>[01]?\d|2[0-3])[:](?P<m>[0-5]\d)(?![\w:])")
+    words = t.clock_words
+    word_clock = re.compile(
+        r"(?<!\w)(?:" + _alternation(t.clock_prefixes) + r")\s+"
+        r"(?:(?P<m>[a-z]+|\d{1,2})\s+(?P<dir>" + _alternation(words["after"] + words["before"]) + r")\s+)?"
+        r"(?P<half>(?:" + _alternation(words["half"]) + r")\s+)?(?P<h>[a-z]+|1[0-2]|[1-9])"
+        r"(?P<full>\s+(?:" + _alternation(words["full_hour"]) + r")(?!\s+of(?!\w)))?(?!\w)"
+    )
+    range_clock = re.compile(
+        r"(?<!\w)(?:" + _alternation(words["range_start"]) + r")\s+(?:[a-z]+|\d{1,2})(?:[:.]\d\d)?\s+(?:"
+        + _alternation(words["range_join"]) + r")\s+(?P<h>[a-z]+|\d{1,2})(?:[:.](?P<m>[0-5]\d))?(?!\w)"
+    )
     dayparts = {" ".join(phrase.split()): (start, end) for phrase, start, end in t.dayparts}
     daypart_regex = re.compile(r"(?<!\w)(?:" + _alternation(dayparts) + r")(?!\w)") if dayparts else None
     offence_lemmas = tuple((name, parse_entries(lexicon.offences[name].lemmas))
@@ -139,8 +154,13 @@ def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
         e for group in floors.values() for e in group.entries]
     vocabulary = {w for e in entries for w in e.words} | {e.joined for e in entries if e.joined}
     settings = lexicon.morphology
-    morphology = Morphology(vocabulary, settings["extra_lemmas"], settings["compound_blocked_prefixes"],
-                            int(settings["fuzzy_min_length"]), int(settings["particle_window"]))
+    surface_only = frozenset(settings["surface_only_signals"])
+    morphology = Morphology(vocabulary, MorphologySettings(
+        extra_lemmas=settings["extra_lemmas"],
+        compound_blocked_prefixes=frozenset(settings["compound_blocked_prefixes"]),
+        fuzzy_min_length=int(settings["fuzzy_min_length"]), particle_window=int(settings["particle_window"]),
+        particles=frozenset(settings["particles"]), determiners=frozenset(settings["determiners"]),
+    ), view_words=pattern_words(_viewed_patterns(lexicon, surface_only)))
     return CompiledLexicon(
         lexicon=lexicon,
         signals=signals,
@@ -156,9 +176,26 @@ def compile_lexicon(lexicon: Lexicon) -> CompiledLexicon:
         ago=ago,
         clock=clock,
         bare_clock=bare_clock,
+        word_clock=word_clock,
+        range_clock=range_clock,
         number_words=numbers,
         units=units,
         morphology=morphology,
         offence_lemmas=offence_lemmas,
         floors=floors,
+        surface_only=surface_only,
     )
+
+
+def _viewed_patterns(lexicon: Lexicon, surface_only: frozenset[str]) -> list[str]:
+    """Every pattern string matched through the lemma view: classes, offence rules, signals not kept to the
+    text."""
+    rule_lists: list[Iterable[RuleSpec]] = [lexicon.classes[name] for name in lexicon.classes]
+    for spec in lexicon.offences.values():
+        rule_lists += [spec.crime, spec.behaviour]
+    rule_lists += [rules for name, rules in lexicon.signals.items() if name not in surface_only]
+    found: list[str] = []
+    for rules in rule_lists:
+        for rule in rules:
+            found.extend(rule.elements + rule.unless if isinstance(rule, FrameSpec) else (rule,))
+    return found

@@ -49,6 +49,9 @@ class Doc:
     # the text's next 1, 2 and 3 characters at every start of a word or word part -> those starts, ascending
     starts_at: Mapping[str, list[int]] = field(default_factory=dict)
     start_keys: frozenset[str] = frozenset()  # the keys of starts_at
+    # set on a lemma view: the text it rewrites. A view's starts_at holds the words it changed only: a
+    # pattern is tried there, and its matches elsewhere are the text's own (lexicon.match.Element)
+    surface: Doc | None = None
 
     @classmethod
     def from_text(cls, raw: str) -> Doc:
@@ -82,6 +85,39 @@ class Doc:
                     at.append(start)
         return cls(text, starts, ends, sentence, tokens, prefixes=frozenset(found), starts_at=starts_at,
                    start_keys=frozenset(starts_at))
+
+    def view(self, forms: list[str]) -> Doc:
+        """This text with its tokens replaced by `forms` (single words, as many as the tokens), keeping the
+        punctuation between them: a lemma view of it."""
+        text = self.text
+        parts: list[str] = []
+        starts: list[int] = []
+        ends: list[int] = []
+        changed_at: list[int] = []  # where a changed word or word part starts
+        last = length = 0
+        for start, end, token, form in zip(self.token_starts, self.token_ends, self.tokens, forms, strict=True):
+            gap = text[last:start]
+            parts.append(gap)
+            length += len(gap)
+            starts.append(length)
+            parts.append(form)
+            if form != token:
+                changed_at.append(length)
+                changed_at.extend(length + p.start() for p in _SUBWORD_PART.finditer(form))
+            length += len(form)
+            ends.append(length)
+            last = end
+        parts.append(text[last:])
+        view_text = "".join(parts)
+        padded = view_text + "\0\0"
+        starts_at: dict[str, list[int]] = {}
+        for at in changed_at:  # ascending
+            for key in (padded[at], padded[at:at + 2], padded[at:at + 3]):
+                starts_at.setdefault(key, []).append(at)
+        changed = {key.rstrip("\0") for key in starts_at}
+        return Doc(view_text, starts, ends, self.token_sentence, list(forms),
+                   prefixes=self.prefixes | changed, starts_at=starts_at, start_keys=frozenset(starts_at),
+                   surface=self)
 
     def span(self, start_char: int, end_char: int) -> Span:
         if not self.token_starts:

@@ -34,18 +34,22 @@ class Element:
     def spans(self, doc: Doc) -> list[Span]:
         cached = doc.cache.get(self.key)
         if cached is None:
-            gate = self.gate
-            if gate is None:
-                cached = self._scan(doc)
-            elif not self.plain_gate and gate.isdisjoint(doc.prefixes):
-                cached = []
-            elif self.positional:
-                common = gate.intersection(doc.start_keys)
-                cached = self._match_at(doc, common) if common else []
-            else:
-                cached = [] if gate.isdisjoint(doc.prefixes) else self._scan(doc)
+            cached = self._spans(doc)
+            if doc.surface is not None:  # a lemma view: its own matches and the text's
+                cached = _union(cached, self.spans(doc.surface))
             doc.cache[self.key] = cached
         return cached
+
+    def _spans(self, doc: Doc) -> list[Span]:
+        gate = self.gate
+        if gate is None:
+            return self._scan(doc)
+        if not self.plain_gate and gate.isdisjoint(doc.prefixes):
+            return []
+        if self.positional:
+            common = gate.intersection(doc.start_keys)
+            return self._match_at(doc, common) if common else []
+        return [] if gate.isdisjoint(doc.prefixes) else self._scan(doc)
 
     def _scan(self, doc: Doc) -> list[Span]:
         return [doc.span(m.start(), m.end()) for m in self._fast.finditer(doc.text)]
@@ -71,8 +75,28 @@ class Element:
         return found
 
 
+def _any_gate(elements: Iterable[Element]) -> frozenset[str] | None:
+    """The word starts at least one of the elements must begin with (None when one of them has no gate)."""
+    found: set[str] = set()
+    for element in elements:
+        if element.gate is None:
+            return None
+        found |= element.gate
+    return frozenset(found)
+
+
+def _union(own: list[Span], other: list[Span]) -> list[Span]:
+    """`own` and the spans of `other` that cover other tokens, in the order of their first token."""
+    if not other:
+        return own
+    if not own:
+        return other
+    seen = {(s.start, s.end) for s in own}
+    return sorted(own + [s for s in other if (s.start, s.end) not in seen], key=lambda s: s.start)
+
+
 class Frame:
-    __slots__ = ("elements", "window", "unless", "unless_window", "gates")
+    __slots__ = ("elements", "window", "unless", "unless_window", "gates", "any_gate")
 
     def __init__(self, elements: tuple[Element, ...], window: int, unless: tuple[Element, ...],
                  unless_window: int | None = None) -> None:
@@ -81,6 +105,7 @@ class Frame:
         self.unless = unless
         self.unless_window = window if unless_window is None else unless_window
         self.gates = tuple(e.gate for e in elements if e.gate is not None)
+        self.any_gate = _any_gate(elements)
 
     def spans(self, doc: Doc) -> list[Span]:
         prefixes = doc.prefixes
@@ -119,12 +144,13 @@ class Frame:
 class Matcher:
     """A list of rules (one combined regex for the plain patterns, plus frames)."""
 
-    __slots__ = ("name", "combined", "frames")
+    __slots__ = ("name", "combined", "frames", "any_gate")
 
     def __init__(self, name: str, combined: tuple[Element, ...], frames: tuple[Frame, ...]) -> None:
         self.name = name
         self.combined = combined
         self.frames = frames
+        self.any_gate = _any_gate(combined + tuple(e for frame in frames for e in frame.elements))
 
     def spans(self, doc: Doc) -> list[Span]:
         out: list[Span] = []
@@ -136,6 +162,18 @@ class Matcher:
                 if gate.isdisjoint(prefixes):
                     break
             else:
+                out.extend(frame.spans(doc))
+        return out
+
+    def spans_starting_in(self, doc: Doc, starts: frozenset[str]) -> list[Span]:
+        """Like `spans`, skipping every regex and frame none of whose elements can begin at a word that
+        starts with one of `starts` (the 1- to 3-letter starts of some words of `doc`)."""
+        out: list[Span] = []
+        for element in self.combined:
+            if element.gate is None or not element.gate.isdisjoint(starts):
+                out.extend(element.spans(doc))
+        for frame in self.frames:
+            if frame.any_gate is None or not frame.any_gate.isdisjoint(starts):
                 out.extend(frame.spans(doc))
         return out
 

@@ -1,6 +1,7 @@
 """The shape of config/triage.yaml as pydantic models: unknown keys, wrong types and bad patterns are errors
 that name their place (`offences.woninginbraak.crime.3`), and every offence and word class carries
-examples that tests/triage/test_lexicon_examples.py runs."""
+examples that tests/triage/test_lexicon_examples.py runs. The defaults here are the values config/triage.yaml
+sets (tests/triage/test_lexicon_examples.py checks that they agree)."""
 
 from __future__ import annotations
 
@@ -34,6 +35,13 @@ class Examples(_Strict):
     no_match: list[str] = Field(min_length=1)
 
 
+class ClassModel(_Strict):
+    """A word class: the patterns `<name>` stands for, with the texts that prove them."""
+
+    examples: Examples
+    patterns: list[str] = Field(min_length=1)
+
+
 class OffenceModel(_Strict):
     label: str = Field(min_length=1)
     lemmas: list[str] = []
@@ -65,6 +73,18 @@ class SettingsModel(_Strict):
     generic_place_nouns: list[str] = []
 
 
+class ClockWordsModel(_Strict):
+    """A time of day in words: "om half drie", "kwart over vier", "tien voor acht", "at half past two"."""
+
+    after: list[str] = Field(min_length=1)     # "tien over drie"
+    before: list[str] = Field(min_length=1)    # "tien voor drie"
+    half: list[str] = Field(min_length=1)      # Dutch "half drie" is 2:30
+    quarter: list[str] = Field(min_length=1)   # "kwart over"
+    full_hour: list[str] = Field(min_length=1)  # "drie uur"
+    range_start: list[str] = Field(min_length=1)  # "tussen 2 en 3"
+    range_join: list[str] = Field(min_length=1)
+
+
 class TimeModel(_Strict):
     now: list[Rule] = []
     past: list[Rule] = []
@@ -73,24 +93,30 @@ class TimeModel(_Strict):
     discovery: list[Rule] = []
     gone: list[Rule] = []
     dayparts: dict[str, list[str]] = {}
-    ago_words: list[str] = []
-    clock_prefixes: list[str] = []
-    number_words: dict[str, float] = {}
-    units: dict[str, int] = {}
+    # no defaults: without them times could not be read at all
+    ago_words: list[str] = Field(min_length=1)
+    clock_prefixes: list[str] = Field(min_length=1)
+    number_words: dict[str, float] = Field(min_length=1)
+    units: dict[str, int] = Field(min_length=1)
+    clock_words: ClockWordsModel
 
 
 class MorphologyModel(_Strict):
     extra_lemmas: dict[str, str] = {}
     compound_blocked_prefixes: list[str] = []
     fuzzy_min_length: int = 7
-    particle_window: int = 8
+    particle_window: int = 10
+    # separable verbs in the lemma view: a particle joins the verb before it unless a determiner follows it
+    particles: list[str] = []
+    determiners: list[str] = []
+    # signals whose words carry tense or are fixed phrases: matched on the text only, not on its lemma view
+    surface_only_signals: list[str] = []
 
 
 class LexiconModel(_Strict):
     version: int | str = 1
     settings: SettingsModel = SettingsModel()
-    classes: dict[str, list[str]]
-    class_examples: dict[str, Examples] = {}
+    classes: dict[str, ClassModel]
     offence_priority: list[str]
     p1_offences: list[str] = []
     minor_offences: list[str] = []
@@ -126,14 +152,12 @@ def validate_lexicon(data: Mapping[str, Any]) -> LexiconModel:
     except ValidationError as exc:
         first = exc.errors()[0]
         raise LexiconSchemaError(first["loc"], first["msg"]) from exc
-    missing = sorted(set(model.classes) - set(model.class_examples))
-    if missing:
-        raise LexiconSchemaError(("class_examples",), f"no examples for class(es): {', '.join(missing)}")
-    unknown = sorted(set(model.class_examples) - set(model.classes))
-    if unknown:
-        raise LexiconSchemaError(("class_examples", unknown[0]), "examples for a class that does not exist")
+    for i, name in enumerate(model.morphology.surface_only_signals):
+        if name not in model.signals:
+            raise LexiconSchemaError(("morphology", "surface_only_signals", i), f"no signal named {name!r}")
+    classes = {name: spec.patterns for name, spec in model.classes.items()}
     for path, pattern in _patterns(data):
-        _check_pattern(path, pattern, model.classes)
+        _check_pattern(path, pattern, classes)
     return model
 
 
@@ -149,8 +173,8 @@ def _patterns(data: Mapping[str, Any]) -> list[tuple[tuple[str | int, ...], str]
                     for j, element in enumerate(rule.get(key) or ()):
                         found.append(((*path, i, key, j), str(element)))
 
-    for name, words in (data.get("classes") or {}).items():
-        rules(("classes", name), words)
+    for name, spec in (data.get("classes") or {}).items():
+        rules(("classes", name, "patterns"), spec.get("patterns"))
     for name, spec in (data.get("offences") or {}).items():
         for level in ("crime", "behaviour"):
             rules(("offences", name, level), spec.get(level))

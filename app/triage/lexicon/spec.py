@@ -55,6 +55,7 @@ class TimeSpec:
     clock_prefixes: tuple[str, ...]
     number_words: tuple[tuple[str, float], ...]
     units: tuple[tuple[str, int], ...]
+    clock_words: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # after, before, half, ...
 
 
 @dataclass(frozen=True, eq=False)
@@ -130,7 +131,7 @@ def parse_lexicon(data: Mapping[str, Any]) -> Lexicon:
     if not isinstance(data, Mapping):
         raise LexiconError("the triage lexicon must be a mapping")
     model = validate_lexicon(data)
-    classes = {str(k): tuple(str(x) for x in (v or ())) for k, v in (data.get("classes") or {}).items()}
+    classes = {name: tuple(spec.patterns) for name, spec in model.classes.items()}
     offences = {
         str(name): OffenceSpec(_rules(spec.get("crime"), f"offences.{name}.crime"),
                                _rules(spec.get("behaviour"), f"offences.{name}.behaviour"),
@@ -156,10 +157,11 @@ def parse_lexicon(data: Mapping[str, Any]) -> Lexicon:
         gone=_rules(t.get("gone"), "time.gone"),
         dayparts=tuple((str(k), _minute_of_day(v[0]), _minute_of_day(v[1]))
                        for k, v in (t.get("dayparts") or {}).items()),
-        ago_words=tuple(str(x) for x in t.get("ago_words") or ("geleden", "ago")),
-        clock_prefixes=tuple(str(x) for x in t.get("clock_prefixes") or ("om",)),
-        number_words=tuple((str(k), float(v)) for k, v in (t.get("number_words") or {}).items()),
-        units=tuple((str(k), int(v)) for k, v in (t.get("units") or {}).items()),
+        ago_words=tuple(model.time.ago_words),
+        clock_prefixes=tuple(model.time.clock_prefixes),
+        number_words=tuple(model.time.number_words.items()),
+        units=tuple(model.time.units.items()),
+        clock_words={k: tuple(v) for k, v in model.time.clock_words.model_dump().items()},
     )
     return Lexicon(
         version=str(data.get("version", "1")),
