@@ -243,7 +243,7 @@ function spread(placed, r, boxes, { width, height }) {
       p.y += Math.sin(angle) * r;
     }
   });
-  for (let round = 0; round < 60; round += 1) {
+  for (let round = 0; round < 150; round += 1) {
     let moved = false;
     for (let i = 0; i < placed.length; i += 1) {
       for (let j = i + 1; j < placed.length; j += 1) moved = separate(placed[i], placed[j], gap) || moved;
@@ -277,7 +277,8 @@ function leaveBox(p, box, r) {
   if (Math.hypot(p.x - nearX, p.y - nearY) >= clear) return false;
   const up = p.y - (box.top - clear);
   const down = box.bottom + clear - p.y;
-  p.y = up < down ? box.top - clear - 0.5 : box.bottom + clear + 0.5;
+  const roomAbove = box.top - clear >= r; // the map's edge would push it back in
+  p.y = up < down && roomAbove ? box.top - clear - 0.5 : box.bottom + clear + 0.5;
   return true;
 }
 

@@ -5,6 +5,7 @@ Waiting is Playwright's own (expect ... timeout); nothing here sleeps."""
 
 from __future__ import annotations
 
+import math
 import re
 from itertools import product
 from typing import Any
@@ -106,7 +107,7 @@ def test_a_busy_night_fits_one_screen_and_a_new_armed_robbery_leads_it(own_serve
     expect(new.locator(".new-tag")).to_have_text("NIEUW")
     expect(new.locator(".r-lead")).to_contain_text("Wapen ('pistool')")  # the most serious fact, on the row
     expect_on_screen(wall, ids["P1"] + ids["P2"])  # and nothing fell off for it
-    screenshot(wall, "wall")
+    screenshot(wall, "wall-busy")
 
     # the map: one numbered marker per card, none on a wijk name
     numbers = wall.locator("[data-incident-id] .num").all_inner_texts()
@@ -116,6 +117,10 @@ def test_a_busy_night_fits_one_screen_and_a_new_armed_robbery_leads_it(own_serve
     markers = [box for box in (m.bounding_box() for m in wall.locator("svg circle.marker").all()) if box]
     assert names and len(markers) == BUSY + 1
     assert [(n, m) for n in names for m in markers if overlaps(n, m)] == [], (names, markers)
+    centres = [(m["x"] + m["width"] / 2, m["y"] + m["height"] / 2, m["width"] / 2) for m in markers]
+    hidden = [(a, b) for i, a in enumerate(centres) for b in centres[i + 1:]
+              if math.dist(a[:2], b[:2]) < 1.6 * a[2]]  # one marker's number under another
+    assert hidden == []
 
     assert axe_violations(wall) == []
 
