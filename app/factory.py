@@ -3,10 +3,12 @@ tasks, the cross-domain flows wired into the domains that run them, and every do
 
 from __future__ import annotations
 
+import asyncio
 import gc
 import logging
 from collections.abc import AsyncIterator, Callable
 from contextlib import asynccontextmanager
+from datetime import UTC, datetime
 
 from fastapi import FastAPI
 from sqlalchemy.exc import SQLAlchemyError
@@ -50,6 +52,7 @@ from app.intake.writer import IntakeWriter
 from app.learning.router import router as agreement_router
 from app.registry.router import admin_router, me_router
 from app.stats.router import router as stats_router
+from app.triage.engine import ReportFacts, triage
 from app.triage.router import router as meta_router
 from app.triage.runner import TriageRunner
 
@@ -84,7 +87,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             fetcher.start()
         if settings.broadcast_worker_in_app:
             app.state.delivery_worker = start_delivery_worker(app.state.sessionmaker, settings)
-        await _warm_up(app)
+        await app.state.warm_up()
         # Everything loaded at start-up lives as long as the process: keep it out of the garbage
         # collector's full passes, which otherwise stall the live stream for 70-250 ms on this hardware.
         gc.freeze()
@@ -124,6 +127,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.photo_budget = PixelBudget(settings.photo_megapixels_per_minute * 1_000_000)
     app.state.triage_runner = TriageRunner()
     app.state.report_intake = ReportIntakeFlow(app.state.triage_runner)
+    app.state.warm_up = WarmUp(app)  # /readyz asks it too: ready means warm
     app.state.intake_writer = IntakeWriter(engine, app.state.read_sessionmaker, settings.photo_dir,
                                            app.state.report_intake)
     app.state.report_group_chosen = app.state.report_intake.group_chosen  # app.intake.group_choice's hook
@@ -141,15 +145,40 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     return app
 
 
-async def _warm_up(app: FastAPI) -> None:
-    """Builds the triage knowledge base and the privacy check's lexicon before the first request, which
-    would otherwise wait seconds for them. A database that is not migrated yet is left to /readyz."""
-    appearance_without_behaviour("")
-    try:
-        async with app.state.read_sessionmaker() as session:
-            await app.state.triage_runner.knowledge_base(session)
-    except SQLAlchemyError:
-        logger.warning("triage knowledge base not built at start-up: database not ready")
+# Dutch and English, a street, an injury: the first triage loads the lemma dictionaries of both languages
+# (about 1.7 s), which the first real report would otherwise wait for.
+WARM_UP_REPORT = "Nu wordt er ingebroken aan de Dorpsstraat 1, twee mannen rennen weg. Someone is injured."
+
+
+class WarmUp:
+    """Builds the triage knowledge base, triages one made-up report and loads the privacy check's lexicon
+    before the first request, which would otherwise wait seconds for them. Runs at start-up; until it has
+    succeeded (a database not migrated yet) /readyz tries it again and says "not ready"."""
+
+    def __init__(self, app: FastAPI) -> None:
+        self.app = app
+        self.done = False
+        self._lock = asyncio.Lock()
+
+    async def __call__(self) -> bool:
+        if self.done:
+            return True
+        async with self._lock:
+            if not self.done:
+                self.done = await self._run()
+        return self.done
+
+    async def _run(self) -> bool:
+        appearance_without_behaviour("")
+        try:
+            async with self.app.state.read_sessionmaker() as session:
+                kb = await self.app.state.triage_runner.knowledge_base(session)
+        except SQLAlchemyError:
+            logger.warning("triage knowledge base not built yet: database not ready")
+            return False
+        triage(ReportFacts(text=WARM_UP_REPORT, received_at=datetime.now(UTC), source_wijk=None, lat=None, lon=None),
+               kb)
+        return True
 
 
 def _body_limit(settings: Settings) -> Callable[[Scope], int]:

@@ -42,6 +42,9 @@ async def readyz(request: Request) -> dict[str, str] | Response:
             503, "Dienst niet beschikbaar", "De database is niet bijgewerkt: voer 'meldkamer migrate' uit.",
             current=sorted(current), expected=sorted(alembic_heads()),
         )
+    warm_up = getattr(request.app.state, "warm_up", None)  # the factory's: the triage engine loaded
+    if warm_up is not None and not await warm_up():
+        return problem_response(503, "Dienst niet beschikbaar", "De server warmt nog op; probeer het zo opnieuw.")
     return {"status": "ready", "revision": ",".join(sorted(current))}
 
 

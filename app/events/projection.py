@@ -48,6 +48,7 @@ class WallCard(BaseModel):
     follow_up: str | None = None
     result: str | None = None
     claimed_by: str | None = Field(default=None, description="Wie het incident in behandeling heeft")
+    lead_reason: dict[str, str] | None = Field(default=None, description="De ernstigste reden (wapen, letsel, brand)")
 
     @field_validator("photo", mode="before")
     @classmethod

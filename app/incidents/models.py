@@ -53,3 +53,6 @@ class Incident(Base):
     # A report of it carries the triage's "niet herkend" reason: the console marks the incident. Kept here for
     # the same reason as first_photo_id (set in _absorb, recomputed in _recompute).
     unrecognised: Mapped[bool] = mapped_column(default=False, server_default=false())
+    # The most serious reason of any of its reports ({code, text}: a weapon, an injury, a fire), for the card;
+    # kept here like first_photo_id (app.incidents.lead; set in _absorb, recomputed in _recompute).
+    lead_reason: Mapped[dict[str, str] | None] = mapped_column(JSON)

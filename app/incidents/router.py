@@ -53,7 +53,7 @@ async def incident_out(session: SessionDep, incident: Incident) -> IncidentOut:
         last_report_at=i.last_report_at, report_count=len(reports), group_count=view.group_count,
         claimed_by=view.claimed_by, claim_expires_at=i.claim_expires_at if view.claimed_by else None,
         follow_up=i.follow_up, result=i.result, appearance_only=any(r.appearance_only for r in reports),
-        reports=reports,
+        lead_reason=ReasonOut(**i.lead_reason) if i.lead_reason else None, reports=reports,
     )
 
 

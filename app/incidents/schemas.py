@@ -69,6 +69,8 @@ class IncidentOut(BaseModel):
     follow_up: str | None
     result: str | None
     appearance_only: bool
+    lead_reason: ReasonOut | None = Field(
+        default=None, description="de ernstigste reden uit een van de meldingen (wapen, letsel, brand), voor de kaart")
     reports: list[QueueReport]
 
 

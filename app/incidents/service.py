@@ -24,6 +24,7 @@ from app.core.principal import SYSTEM, Principal
 from app.core.vocabulary import URGENCY
 from app.events.service import NewEvent, emit
 from app.incidents.grouping import GROUPING_METRES, GROUPING_MINUTES, IncidentCandidate, find_incident, is_noise
+from app.incidents.lead import lead_reason_among, lead_reason_of, more_serious
 from app.incidents.models import JOINABLE_INCIDENT, Incident
 from app.intake.models import Report, ReportPhoto
 from app.learning.service import record_decision
@@ -91,7 +92,7 @@ def _candidate_of_row(row: RowMapping) -> IncidentCandidate:
 # The intake writes new reports with Core statements (see app.intake.writer); these are built once.
 _INSERT_INCIDENT = insert(Incident).returning(Incident.id)
 _SUMMARY_FIELDS = ("report_count", "group_ids", "appearance_only", "first_report_at", "last_report_at", "urgency",
-                   "category", "offence", "wijk_code", "lat", "lon", "unrecognised")
+                   "category", "offence", "wijk_code", "lat", "lon", "unrecognised", "lead_reason")
 _UPDATE_SUMMARY = (update(Incident).where(Incident.id == bindparam("incident_id"))
                    .values({name: bindparam(f"new_{name}") for name in _SUMMARY_FIELDS}))
 
@@ -145,6 +146,7 @@ def _absorb(incident: Incident, report: Report) -> None:
         incident.group_ids = sorted({*incident.group_ids, report.group_id})
     incident.appearance_only = incident.appearance_only or report.appearance_only
     incident.unrecognised = bool(incident.unrecognised) or is_unrecognised(report.triage)
+    incident.lead_reason = more_serious(incident.lead_reason, lead_reason_of(report.triage))
     incident.first_report_at = min(incident.first_report_at, report.received_at)
     incident.last_report_at = max(incident.last_report_at, report.received_at)
     more_urgent = URGENCY.rank(report.urgency or "none") < URGENCY.rank(incident.urgency)
@@ -204,8 +206,10 @@ async def _recompute(session: AsyncSession, incident: Incident) -> None:
     first = await _first_report(session, incident.id)
     incident.summary = first.text[:300] if first else ""
     incident.first_photo_id = await session.scalar(_FIRST_STORED_PHOTO, {"incident_id": incident.id})
-    suggestions = await session.scalars(select(Report.triage).where(Report.incident_id == incident.id))
+    suggestions = (await session.scalars(select(Report.triage).where(Report.incident_id == incident.id)
+                                         .order_by(Report.received_at, Report.id))).all()
     incident.unrecognised = any(is_unrecognised(suggestion) for suggestion in suggestions)
+    incident.lead_reason = lead_reason_among(suggestions)
 
 
 # ---- read models ---------------------------------------------------------------------------------
@@ -290,7 +294,7 @@ async def incident_event(session: AsyncSession | AsyncConnection, incident: Inci
         "photo": {"report_id": photo[0], "photo_id": photo[1]} if photo else None,
         "follow_up": incident.follow_up, "result": incident.result,
         "claimed_by": await _claim_holder(session, incident), "appearance_only": incident.appearance_only,
-        "unrecognised": bool(incident.unrecognised),
+        "unrecognised": bool(incident.unrecognised), "lead_reason": incident.lead_reason,
     }
 
 

@@ -22,6 +22,7 @@ FLOOR_TEXTS = {
     "floor_fire": "brand", "floor_robbery": "beroving of overval", "floor_snatch": "iets van een persoon weggerukt",
     "floor_hit_and_run": "aanrijding met letsel", "floor_missing": "vermist kind of kwetsbare persoon",
 }
+FLOOR_PREFIX = "veiligheidsvloer P1: "  # starts the text of every floor reason
 UNRECOGNISED = "unrecognised"
 LABEL_FIELDS = ("urgency", "category", "offence", "in_progress", "called_112", "appearance_only", "wijk")
 
@@ -210,7 +211,7 @@ def triage(report: ReportFacts, kb: KnowledgeBase) -> TriageResult:
 
     if a.floors and a.in_progress and a.category not in ("informatie", "overig"):
         urgency = "P1"
-        reasons.extend(Reason(code, f"veiligheidsvloer P1: {FLOOR_TEXTS.get(code, code)} ('{phrase}')")
+        reasons.extend(Reason(code, f"{FLOOR_PREFIX}{FLOOR_TEXTS.get(code, code)} ('{phrase}')")
                        for code, phrase in a.floors)
     elif a.unrecognised:
         urgency = "P3"

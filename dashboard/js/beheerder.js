@@ -87,6 +87,8 @@ $("#login-form").addEventListener("submit", async (event) => {
   enter();
 });
 
+$("#login-token").addEventListener("input", () => { $("#login-error").hidden = true; });
+
 $("#logout").addEventListener("click", () => {
   if (!confirm("Afmelden op dit toestel? U heeft daarna uw toegangscode weer nodig.")) return;
   localStorage.removeItem(TOKEN_KEY);
@@ -177,6 +179,7 @@ function onEvent(event) {
 
 function updateOnline() {
   const online = navigator.onLine;
+  if (online && formError && formError.offline) clearFormError();
   $("#offline").hidden = online;
   const submit = $("#r-submit");
   submit.disabled = !online;
@@ -249,10 +252,52 @@ const saveDraft = throttle(() => {
   }));
 }, 500);
 
-$("#report-form").addEventListener("input", () => {
+$("#report-form").addEventListener("input", (event) => {
   saveDraft();
   S.idempotencyKey = null; // a changed report is a new report
+  if (formError && corrected(event.target)) clearFormError();
 });
+
+// ---- errors in the form: shown next to the button, gone once corrected ----------------------------
+
+const FIELDS = { text: "#r-text", "location.street": "#r-street", "location.house_number": "#r-number",
+  "location.place": "#r-place", group_id: "#r-group" };
+let formError = null; // {fields: [elements], offline}
+
+function showFormError(message, fields = [], { offline = false } = {}) {
+  clearFormError();
+  const error = $("#r-error");
+  error.textContent = message;
+  error.hidden = false;
+  for (const field of fields) {
+    field.setAttribute("aria-invalid", "true");
+    field.setAttribute("aria-errormessage", "r-error");
+  }
+  formError = { fields, offline };
+}
+
+function clearFormError() {
+  $("#r-error").hidden = true;
+  for (const field of (formError && formError.fields) || []) {
+    field.removeAttribute("aria-invalid");
+    field.removeAttribute("aria-errormessage");
+  }
+  formError = null;
+}
+
+/** Whether this change answers the error: a change to the field it named (and no longer empty, for the
+ *  text), or any change when it named none. */
+function corrected(target) {
+  if (formError.offline) return false;
+  if (formError.fields.length && !formError.fields.includes(target)) return false;
+  return target !== $("#r-text") || target.value.trim() !== "";
+}
+
+/** The fields a problem names (RFC 9457 `errors`), as elements of this form. */
+function fieldsOf(problem) {
+  const errors = problem instanceof ApiError && Array.isArray(problem.body.errors) ? problem.body.errors : [];
+  return errors.map((e) => FIELDS[String(e.field || "").replace(/^body\./, "")]).filter(Boolean).map((id) => $(id));
+}
 
 $("#r-geo").addEventListener("click", () => {
   const status = $("#r-geo-status");
@@ -333,31 +378,32 @@ function reportBody() {
   const street = $("#r-street").value.trim();
   const number = $("#r-number").value.trim();
   const place = $("#r-place").value.trim();
-  if (S.location) body.location = { lat: S.location.lat, lon: S.location.lon };
-  else if (street || place) {
-    body.location = {};
-    if (street) body.location.street = street;
-    if (number) body.location.house_number = number;
-    if (place) body.location.place = place;
+  // The phone's location and a typed address both go along: the address says where it happened, the
+  // location where the beheerder is; the meldkamer sees both.
+  const location = {};
+  if (S.location) Object.assign(location, { lat: S.location.lat, lon: S.location.lon });
+  if (street || place) {
+    if (street) location.street = street;
+    if (number) location.house_number = number;
+    if (place) location.place = place;
   }
+  if (Object.keys(location).length) body.location = location;
   return body;
 }
 
 $("#report-form").addEventListener("submit", async (event) => {
   event.preventDefault();
-  const error = $("#r-error");
-  error.hidden = true;
+  clearFormError();
   $("#r-done").hidden = true;
   const body = reportBody();
   if (!body.text) {
-    error.textContent = "Beschrijf eerst wat er is gezien.";
-    error.hidden = false;
+    showFormError("Beschrijf eerst wat er is gezien.", [$("#r-text")]);
     $("#r-text").focus();
     return;
   }
   if (!navigator.onLine) {
-    error.textContent = "Geen verbinding. Uw melding is bewaard; verstuur hem zodra u weer verbinding heeft. Spoed? Bel 112.";
-    error.hidden = false;
+    showFormError("Geen verbinding. Uw melding is bewaard; verstuur hem zodra u weer verbinding heeft. Spoed? Bel 112.",
+      [], { offline: true });
     return;
   }
   const button = $("#r-submit");
@@ -387,8 +433,8 @@ $("#report-form").addEventListener("submit", async (event) => {
       showLogin("Deze toegangscode werkt niet (meer). Uw melding is bewaard als concept.");
       return;
     }
-    error.textContent = problem instanceof ApiError ? problem.message_nl : "Versturen mislukt. Probeer het opnieuw.";
-    error.hidden = false;
+    showFormError(problem instanceof ApiError ? problem.message_nl : "Versturen mislukt. Probeer het opnieuw.",
+      fieldsOf(problem));
   } finally {
     updateOnline();
   }
@@ -411,6 +457,7 @@ function reportSent(report) {
       h("a", { href: "#", onclick: (e) => { e.preventDefault(); showTab("meldingen", true); } }, "Mijn meldingen"), "."),
     report.advice && report.advice.length ? h("ul", {}, report.advice.map((a) => h("li", {}, a))) : null);
   $("#r-done").hidden = false;
+  $("#r-done").scrollIntoView({ block: "nearest" });
   loadReports();
 }
 
@@ -443,7 +490,7 @@ function renderReports(items, words) {
   fill($("#reports"), items.map((report) => {
     const loc = report.location;
     const where = loc ? [loc.street && `${loc.street}${loc.house_number ? ` ${loc.house_number}` : ""}`, loc.place,
-      !loc.street && loc.lat !== null && loc.lat !== undefined ? "locatie van telefoon" : null].filter(Boolean).join(", ") : "";
+      loc.lat !== null && loc.lat !== undefined ? "locatie van telefoon" : null].filter(Boolean).join(", ") : "";
     const photos = report.photos.filter((p) => p.status === "stored" || p.status === "pending").length;
     return h("li", { class: "item report", dataset: { report: report.id, case: report.case_number } },
       h("header", {},

@@ -145,8 +145,9 @@ function pathOf(feature, project) {
 }
 
 /**
- * Draws one SVG per gemeente into `container`. `markers`: [{id, label, urgency, lon, lat, approx, pulse}].
- * `highlight`: Map wijkcode -> "P1" | "P2" to tint wijken with open incidents.
+ * Draws one SVG per gemeente into `container`. `markers`: [{id, label, urgency, lon, lat, approx, pulse,
+ * offscreen}]. `highlight`: Map wijkcode -> "P1" | "P2" to tint wijken with open incidents. Markers are moved
+ * off the wijk names and off each other; one that moved has a line to its place.
  */
 export function drawMaps(container, groups, { markers = [], highlight = new Map(), now = new Date(),
   markerScale = 1, titles = true } = {}) {
@@ -156,11 +157,21 @@ export function drawMaps(container, groups, { markers = [], highlight = new Map(
     const { project, width, height, unitsPerMetre } = projection(group.bounds);
     const size = Math.max(width, height);
     const font = size / 20;
-    const markerR = (size / 26) * markerScale;
+    const markerR = (size / 17) * markerScale;
     const root = svg("svg", {
       viewBox: `0 0 ${width.toFixed(0)} ${height.toFixed(0)}`, preserveAspectRatio: "xMidYMid meet",
       role: "img", "aria-label": `Kaart ${group.name}`,
     });
+    const box = document.createElement("figure");
+    box.className = "map-box";
+    box.style.margin = "0";
+    if (titles) {
+      const caption = document.createElement("h2");
+      caption.textContent = group.name;
+      box.append(caption);
+    }
+    box.append(root);
+    container.append(box); // in the document now, so that the names can be measured
     const labels = [];
     for (const wijk of group.wijken) {
       const code = wijk.properties.wijkcode;
@@ -184,32 +195,91 @@ export function drawMaps(container, groups, { markers = [], highlight = new Map(
         `(${(spot.properties.hot_times || []).join(", ")})` })));
     }
     root.append(...labels);
-    for (const marker of markers) {
-      if (marker.lon === null || marker.lon === undefined || !insideBounds(group.bounds, marker)) continue;
-      const [x, y] = project([marker.lon, marker.lat]);
-      const g = svg("g", { class: "marker-group", "data-incident": marker.id });
-      if (marker.pulse) g.append(svg("circle", { cx: x.toFixed(0), cy: y.toFixed(0), r: markerR.toFixed(0), class: "marker-pulse" }));
-      g.append(svg("circle", {
-        cx: x.toFixed(0), cy: y.toFixed(0), r: markerR.toFixed(0),
-        class: `marker u-${marker.urgency}${marker.approx ? " approx" : ""}`,
-      }, svg("title", { text: marker.title || "" })));
-      if (marker.label !== undefined) {
-        g.append(svg("text", { x: x.toFixed(0), y: y.toFixed(0), class: "marker-label",
-          "font-size": (markerR * 1.2).toFixed(0), text: String(marker.label) }));
-      }
-      root.append(g);
-    }
-    const box = document.createElement("figure");
-    box.className = "map-box";
-    box.style.margin = "0";
-    if (titles) {
-      const caption = document.createElement("h2");
-      caption.textContent = group.name;
-      box.append(caption);
-    }
-    box.append(root);
-    container.append(box);
+    const labelBoxes = labels.map((text) => {
+      const b = text.getBBox();
+      const halo = font * 0.15;
+      return { left: b.x - halo, right: b.x + b.width + halo, top: b.y - halo, bottom: b.y + b.height + halo };
+    });
+    const placed = markers
+      .filter((marker) => marker.lon !== null && marker.lon !== undefined && insideBounds(group.bounds, marker))
+      .map((marker) => {
+        const [x, y] = project([marker.lon, marker.lat]);
+        return { marker, at: [x, y], x, y };
+      });
+    spread(placed, markerR, labelBoxes, { width, height });
+    // drawn last first, so that the lowest numbers (the most urgent) lie on top
+    for (const { marker, at, x, y } of [...placed].reverse()) root.append(markerNode(marker, at, x, y, markerR));
   }
+}
+
+function markerNode(marker, [ax, ay], x, y, r) {
+  const g = svg("g", { class: `marker-group${marker.offscreen ? " off" : ""}`, "data-incident": marker.id });
+  if (Math.hypot(x - ax, y - ay) > r * 0.5) {
+    g.append(svg("line", { x1: ax.toFixed(0), y1: ay.toFixed(0), x2: x.toFixed(0), y2: y.toFixed(0), class: "marker-leader" }),
+      svg("circle", { cx: ax.toFixed(0), cy: ay.toFixed(0), r: (r / 6).toFixed(0), class: "marker-anchor" }));
+  }
+  if (marker.pulse) g.append(svg("circle", { cx: x.toFixed(0), cy: y.toFixed(0), r: r.toFixed(0), class: "marker-pulse" }));
+  g.append(svg("circle", {
+    cx: x.toFixed(0), cy: y.toFixed(0), r: r.toFixed(0),
+    class: `marker u-${marker.urgency}${marker.approx ? " approx" : ""}${marker.offscreen ? " off" : ""}`,
+  }, svg("title", { text: marker.title || "" })));
+  if (marker.label !== undefined) {
+    const digits = String(marker.label).length;
+    g.append(svg("text", { x: x.toFixed(0), y: y.toFixed(0), class: "marker-label",
+      "font-size": (r * (digits > 1 ? 1.05 : 1.3)).toFixed(0), text: String(marker.label) }));
+  }
+  return g;
+}
+
+/** Moves markers (in place) until none overlaps another or a wijk name, nudging each a little per round;
+ *  they stay inside the map. Incidents in one spot fan out around it. */
+function spread(placed, r, boxes, { width, height }) {
+  const gap = r * 2.15;
+  placed.forEach((p, i) => { // the same spot: start them on a small circle around it
+    const twins = placed.filter((q, j) => j < i && Math.hypot(q.x - p.x, q.y - p.y) < 1);
+    if (twins.length) {
+      const angle = twins.length * 2.4;
+      p.x += Math.cos(angle) * r;
+      p.y += Math.sin(angle) * r;
+    }
+  });
+  for (let round = 0; round < 150; round += 1) {
+    let moved = false;
+    for (let i = 0; i < placed.length; i += 1) {
+      for (let j = i + 1; j < placed.length; j += 1) moved = separate(placed[i], placed[j], gap) || moved;
+      for (const box of boxes) moved = leaveBox(placed[i], box, r) || moved;
+      placed[i].x = Math.min(width - r, Math.max(r, placed[i].x));
+      placed[i].y = Math.min(height - r, Math.max(r, placed[i].y));
+    }
+    if (!moved) return;
+  }
+}
+
+function separate(a, b, gap) {
+  const dx = b.x - a.x;
+  const dy = b.y - a.y;
+  const distance = Math.hypot(dx, dy);
+  if (distance >= gap) return false;
+  const [ux, uy] = distance > 0.01 ? [dx / distance, dy / distance] : [1, 0];
+  const push = (gap - distance) / 2 + 0.5;
+  a.x -= ux * push;
+  a.y -= uy * push;
+  b.x += ux * push;
+  b.y += uy * push;
+  return true;
+}
+
+/** Out of a name's box, up or down (whichever is nearer): names are wide, so that is the short way. */
+function leaveBox(p, box, r) {
+  const clear = r * 1.15; // the ring's stroke and a little air
+  const nearX = Math.max(box.left, Math.min(p.x, box.right));
+  const nearY = Math.max(box.top, Math.min(p.y, box.bottom));
+  if (Math.hypot(p.x - nearX, p.y - nearY) >= clear) return false;
+  const up = p.y - (box.top - clear);
+  const down = box.bottom + clear - p.y;
+  const roomAbove = box.top - clear >= r; // the map's edge would push it back in
+  p.y = up < down && roomAbove ? box.top - clear - 0.5 : box.bottom + clear + 0.5;
+  return true;
 }
 
 function insideBounds(bounds, { lon, lat }) {

@@ -2,16 +2,21 @@
 // Authenticates with a read-only wall token from the URL fragment (#token=...), kept in localStorage.
 
 import {
-  $, ageSeconds, api, ApiError, connectionText, fmtAge, fmtClock, fmtDay, fmtTime, h, LiveFeed, loadVocabulary,
+  $, ageSeconds, api, ApiError, connectionText, fill, fmtAge, fmtClock, fmtDay, fmtTime, h, LiveFeed, loadVocabulary,
   svg, takeFragmentToken, throttle,
 } from "./common.js";
 import { drawMaps, regionGroups, wijkCentres } from "./map.js";
+import { DENSITIES, pagesOf, visibleCount, wallOrder } from "./wall-layout.js";
 
 const TOKEN_KEY = "meldkamer.wall.token";
 const FLASH_MS = 40_000; // a new P1 flashes this long
 const NEW_TAG_MS = 5 * 60_000; // and keeps its "NIEUW" tag this long
 const BROADCAST_WINDOW_MS = 30 * 60_000;
 const STALE_P1_S = 5 * 60; // a P1 without follow-up after this long gets a red timer
+const PAGE_MS = 12_000; // when not everything fits, each page shows this long
+const LOST_AFTER_MS = 3_000; // a connection gone this long dims the wall (a blip of a reconnect does not)
+const MAX_ROW_SCALE = 1.6; // compact rows grow into the room left, up to this
+const SILENCE_SLACK_S = 5; // no message (not even a ping) for a ping interval plus this: the stream is dead
 
 const state = {
   token: null,
@@ -24,6 +29,12 @@ const state = {
   vocabulary: null, // labels from GET /api/v1/meta
   feed: null,
   cards: new Map(), // id -> card element
+  order: [], // the incidents in wall order, as last drawn
+  page: 0,
+  pageCount: 1,
+  pageShownAt: 0,
+  shown: new Set(), // ids of the incidents on the current page
+  lostAt: null, // ms: since when the wall has not heard from the server (null: connected)
 };
 
 const label = (list, code, empty) => state.vocabulary.label(list, code, empty);
@@ -48,7 +59,7 @@ function start() {
   goLive().catch(() => {});
   setInterval(refreshStats, 60_000);
   setInterval(() => { if (state.mapGroups.length) renderMap(); }, 60_000); // hot times change
-  window.addEventListener("resize", throttle(fitCards, 200));
+  window.addEventListener("resize", throttle(render, 200));
 }
 
 async function withRetry(task, what, onProblem = () => {}) {
@@ -214,27 +225,22 @@ function setCounter(selector, value) {
 
 // ---- rendering ------------------------------------------------------------------------------------
 
-function ordered() {
-  return [...state.incidents.values()].sort((a, b) =>
-    (state.vocabulary.urgencyRank(a.urgency) - state.vocabulary.urgencyRank(b.urgency)) ||
-    (Date.parse(a.first_report_at) - Date.parse(b.first_report_at)) || (a.incident_id - b.incident_id));
-}
-
 function render() {
   renderCards();
   renderMap();
 }
 
+/** Every open P1/P2 as a card, as roomy as the screen allows; what still does not fit is paged (P1s stay). */
 function renderCards() {
   const container = $("#cards");
-  const incidents = ordered();
+  state.order = wallOrder(state.incidents.values(), state.newSince);
   const seen = new Set();
-  incidents.forEach((incident, index) => {
+  state.order.forEach((incident, index) => {
     const id = incident.incident_id;
     seen.add(id);
     let card = state.cards.get(id);
     if (!card) {
-      card = h("article", { class: "card", dataset: { incident: id } });
+      card = h("article", { class: "card", dataset: { incidentId: id } });
       state.cards.set(id, card);
     }
     fillCard(card, incident, index + 1);
@@ -246,45 +252,63 @@ function renderCards() {
       state.cards.delete(id);
     }
   }
-  $("#cards-empty").hidden = incidents.length > 0 || snapshotPending();
-  fitCards();
+  $("#cards-empty").hidden = state.order.length > 0 || snapshotPending();
+  fitCards(container);
 }
 
 function fillCard(card, incident, number) {
-  const id = incident.incident_id;
-  const since = state.newSince.get(id);
+  const since = state.newSince.get(incident.incident_id);
   const now = Date.now();
   const flashing = since !== undefined && now - since < FLASH_MS;
   const isNew = since !== undefined && now - since < NEW_TAG_MS;
   card.className = `card u-${incident.urgency}${flashing ? " flash" : ""}`;
   card.dataset.urgency = incident.urgency;
-  card.setAttribute("aria-label", `Incident ${number}, ${incident.urgency}`);
   const what = incidentWhat(incident);
   const wijk = incident.wijkcode ? (state.wijkNames.get(incident.wijkcode) || incident.wijkcode) : "Wijk onbekend";
-  const reports = incident.report_count === 1 ? "1 melding" : `${incident.report_count} meldingen`;
-  const groups = incident.group_count === 1 ? "1 groep" : `${incident.group_count} groepen`;
-  const follow = incident.follow_up
-    ? label("follow_ups", incident.follow_up) + (incident.result ? ` · ${label("results", incident.result)}` : "")
-    : "Nog geen opvolging";
-  const stale = incident.urgency === "P1" && !incident.follow_up && ageSeconds(incident.first_report_at) > STALE_P1_S;
-  card.replaceChildren(
+  card.setAttribute("aria-label", `Incident ${number}, ${incident.urgency}, ${what}, ${wijk}`);
+  const lead = incident.lead_reason ? incident.lead_reason.text : null;
+  fill(card,
     h("div", { class: "row1" },
       h("span", { class: "num", "aria-hidden": "true" }, String(number)),
       h("span", { class: `badge badge-${incident.urgency}` }, incident.urgency),
       isNew ? h("span", { class: "new-tag" }, "NIEUW") : null,
-      h("span", { class: "what" }, what),
-      h("span", { class: `age${stale ? " stale" : ""}`, dataset: { since: incident.first_report_at },
-        title: "Tijd sinds de eerste melding" }, fmtAge(incident.first_report_at))),
+      h("span", { class: "what" }, what, lead ? h("span", { class: "r-lead" }, ` · ${lead}`) : null),
+      ageNode(incident)),
+    lead ? h("p", { class: "lead" }, warningIcon(), lead) : null,
     h("div", { class: "wijk" }, wijk, h("span", { class: "since" }, ` · eerste melding ${fmtTime(incident.first_report_at)}`)),
     h("p", { class: "text" }, incident.text || ""),
     h("div", { class: "bottom" },
       h("div", { class: "meta" },
-        h("span", { class: "counts" }, `${reports} uit ${groups}`),
+        h("span", { class: "counts" }, reportCount(incident), h("span", { class: "groups" }, ` uit ${groupCount(incident)}`)),
         incident.photo ? h("span", { class: "photo" }, cameraIcon(), "foto beschikbaar") : null),
       h("div", { class: "status" },
-        h("span", { class: `follow${incident.follow_up ? "" : " none"}` }, follow),
+        h("span", { class: `follow${incident.follow_up ? "" : " none"}` }, followText(incident)),
         incident.claimed_by ? h("span", { class: "claim" }, `In behandeling: ${incident.claimed_by}`) : null)),
+    // the compact row's second line: the same facts, shorter
+    h("div", { class: "row2" },
+      h("span", { class: "r-where" }, wijk),
+      h("span", { class: "r-count" }, reportCount(incident)),
+      h("span", { class: `r-state${incident.follow_up || incident.claimed_by ? "" : " none"}` }, rowState(incident))),
   );
+}
+
+function ageNode(incident) {
+  const stale = incident.urgency === "P1" && !incident.follow_up && ageSeconds(incident.first_report_at) > STALE_P1_S;
+  return h("span", { class: `age${stale ? " stale" : ""}`, dataset: { since: incident.first_report_at },
+    title: "Tijd sinds de eerste melding" }, fmtAge(incident.first_report_at));
+}
+
+const reportCount = (incident) => (incident.report_count === 1 ? "1 melding" : `${incident.report_count} meldingen`);
+const groupCount = (incident) => (incident.group_count === 1 ? "1 groep" : `${incident.group_count} groepen`);
+
+function followText(incident) {
+  if (!incident.follow_up) return "Nog geen opvolging";
+  return label("follow_ups", incident.follow_up) + (incident.result ? ` · ${label("results", incident.result)}` : "");
+}
+
+function rowState(incident) {
+  if (incident.follow_up) return label("follow_ups", incident.follow_up);
+  return incident.claimed_by ? "In behandeling" : "Geen opvolging";
 }
 
 function incidentWhat(incident) {
@@ -297,46 +321,71 @@ function cameraIcon() {
       d: "M9 3 7.2 5H4a2 2 0 0 0-2 2v11a2 2 0 0 0 2 2h16a2 2 0 0 0 2-2V7a2 2 0 0 0-2-2h-3.2L15 3H9zm3 5a5 5 0 1 1 0 10 5 5 0 0 1 0-10zm0 2a3 3 0 1 0 0 6 3 3 0 0 0 0-6z" }));
 }
 
-/** No scrolling: when the cards do not fit they get denser; those that still do not fit are hidden and
- *  counted in "+N meer" (the most urgent and oldest come first, so those stay visible). */
-function fitCards() {
-  const container = $("#cards");
-  const more = $("#cards-more");
+function warningIcon() {
+  return svg("svg", { viewBox: "0 0 24 24", "aria-hidden": "true" },
+    svg("path", { fill: "currentColor", d: "M12 2 1 21h22L12 2zm0 6 .9 7h-1.8L12 8zm-1 9h2v2h-2v-2z" }));
+}
+
+/** No scrolling: the roomiest density in which every card fits; when even compact rows do not, pages. */
+function fitCards(container) {
+  const pager = $("#cards-pager");
   const cards = [...container.children];
-  const cut = () => {
-    cards.forEach((card) => card.classList.remove("cut"));
-    const limit = container.getBoundingClientRect().bottom;
-    let hidden = 0;
-    for (const card of cards) {
-      if (hidden || card.getBoundingClientRect().bottom > limit + 1) {
-        card.classList.add("cut");
-        hidden += 1;
-      }
+  cards.forEach((card) => card.classList.remove("cut"));
+  pager.hidden = true;
+  container.style.setProperty("--row-scale", "1");
+  const fits = () => !cards.length || cards[cards.length - 1].getBoundingClientRect().bottom <=
+    container.getBoundingClientRect().bottom + 1;
+  for (const density of DENSITIES) {
+    container.dataset.density = density;
+    if (fits()) {
+      if (density === "rows") growRows(container, cards, fits);
+      showPage([state.order], 0);
+      return;
     }
-    return hidden;
-  };
-  more.hidden = true;
-  container.classList.remove("dense");
-  let hidden = cut();
-  if (hidden) {
-    container.classList.add("dense");
-    hidden = cut();
   }
-  if (hidden) {
-    more.hidden = false; // the note takes room too: measure again with it shown
-    more.textContent = "+99 incidenten passen niet op het scherm";
-    hidden = cut();
+  pager.hidden = false; // it takes room too: measure with it shown
+  pager.textContent = "pagina 1/1";
+  const pages = pagesOf(state.order, visibleCount(container));
+  if (state.page >= pages.length) state.page = 0;
+  showPage(pages, state.page);
+}
+
+/** Rows that fit with room to spare grow (in steps of 5%) until they would not. */
+function growRows(container, cards, fits) {
+  const box = container.getBoundingClientRect();
+  const used = cards[cards.length - 1].getBoundingClientRect().bottom - box.top;
+  for (let scale = Math.min(MAX_ROW_SCALE, Math.floor((20 * box.height) / used) / 20); scale > 1; scale -= 0.05) {
+    container.style.setProperty("--row-scale", scale.toFixed(2));
+    if (fits()) return;
   }
-  more.hidden = hidden === 0;
-  more.textContent = hidden === 1 ? "+1 incident past niet op het scherm" : `+${hidden} incidenten passen niet op het scherm`;
+  container.style.setProperty("--row-scale", "1");
+}
+
+function showPage(pages, page) {
+  if (state.pageCount !== pages.length || state.page !== page) state.pageShownAt = Date.now();
+  state.pageCount = pages.length;
+  state.page = page;
+  state.shown = new Set(pages[page].map((incident) => incident.incident_id));
+  for (const [id, card] of state.cards) card.classList.toggle("cut", !state.shown.has(id));
+  const pinned = pages.length > 1 && pages.every((items) => items.some((incident) => incident.urgency === "P1"));
+  $("#legend-off").hidden = pages.length < 2;
+  $("#cards-pager").textContent = `pagina ${page + 1}/${pages.length}` +
+    (pinned ? " · alle P1's staan op elke pagina" : "");
+}
+
+/** Pages on by itself while not everything fits. */
+function turnPage(now) {
+  if (state.pageCount < 2 || now - state.pageShownAt < PAGE_MS) return;
+  state.page = (state.page + 1) % state.pageCount;
+  state.pageShownAt = now;
+  render();
 }
 
 function renderMap() {
   if (!state.mapGroups.length) return;
-  const incidents = ordered();
   const highlight = new Map();
   const markers = [];
-  incidents.forEach((incident, index) => {
+  state.order.forEach((incident, index) => {
     if (incident.wijkcode && !highlight.has(incident.wijkcode)) highlight.set(incident.wijkcode, incident.urgency);
     let lon = incident.lon;
     let lat = incident.lat;
@@ -346,10 +395,11 @@ function renderMap() {
       approx = true;
     }
     const since = state.newSince.get(incident.incident_id);
+    const offscreen = !state.shown.has(incident.incident_id);
     markers.push({
-      id: incident.incident_id, label: index + 1, urgency: incident.urgency, lon, lat, approx,
+      id: incident.incident_id, label: index + 1, urgency: incident.urgency, lon, lat, approx, offscreen,
       pulse: since !== undefined && Date.now() - since < FLASH_MS,
-      title: `${incident.urgency} ${incidentWhat(incident)}`,
+      title: `${index + 1}: ${incident.urgency} ${incidentWhat(incident)}${offscreen ? " (niet op deze pagina)" : ""}`,
     });
   });
   drawMaps($("#maps"), state.mapGroups, { markers, highlight });
@@ -384,28 +434,50 @@ function renderBroadcasts() {
   counter.parentElement.classList.toggle("nonzero", active > 0);
 }
 
-// ---- every second: clock, timers, end of flashing -------------------------------------------------
+// ---- every second: clock, timers, pages, end of flashing, a lost connection -----------------------
 
 function tick() {
   const now = new Date();
   $("#clock").textContent = fmtClock(now);
   $("#date").textContent = fmtDay(now);
-  let changed = false;
-  for (const node of document.querySelectorAll(".card .age[data-since]")) {
-    node.textContent = fmtAge(node.dataset.since, now.getTime());
+  const lost = watchConnection(now.getTime());
+  if (!lost) {
+    for (const node of document.querySelectorAll(".card .age[data-since]")) {
+      node.textContent = fmtAge(node.dataset.since, now.getTime());
+    }
   }
+  let changed = false;
   for (const [id, since] of state.newSince) {
     const age = now.getTime() - since;
     if ((age >= FLASH_MS && age < FLASH_MS + 1000) || (age >= NEW_TAG_MS && age < NEW_TAG_MS + 1000)) changed = true;
     if (age > NEW_TAG_MS + 2000) state.newSince.delete(id);
   }
   if (changed) render();
+  turnPage(now.getTime());
   if (state.feed && state.feed.stream.state === "reconnecting") setConnection("reconnecting", state.lastDetail);
   if (now.getSeconds() === 0) renderBroadcasts();
 }
 
+/** Whether the wall has been without the stream for a few seconds; if so it dims and says since when, and
+ *  the timers stand still, so that a frozen wall never looks live. A stream that is open but silent for
+ *  longer than its pings allow counts as lost since its last message. */
+function watchConnection(now) {
+  const stream = state.feed && state.feed.stream;
+  if (stream && stream.state === "open") {
+    const silentSince = stream.lastMessageAt;
+    state.lostAt = now - silentSince > (stream.pingInterval + SILENCE_SLACK_S) * 1000 ? silentSince : null;
+  }
+  const lost = state.lostAt !== null && now - state.lostAt >= LOST_AFTER_MS && Boolean(state.token);
+  document.body.classList.toggle("disconnected", lost);
+  $("#lost").hidden = !lost;
+  if (lost) $("#lost-since").textContent = `Geen verbinding sinds ${fmtClock(new Date(state.lostAt))}`;
+  return lost;
+}
+
 function setConnection(connection, detail = {}) {
   state.lastDetail = detail;
+  if (connection === "open") state.lostAt = null;
+  else if (state.lostAt === null) state.lostAt = Date.now();
   const [text, kind] = connectionText(connection, detail);
   const node = $("#conn");
   node.className = `conn ${kind}`;

@@ -69,7 +69,7 @@ def open_portal(new_context: Any, server: Server, beheerder: dict[str, Any], **o
 
 
 def wall_card(page: Page, incident_id: int) -> Any:
-    return page.locator(f"article.card[data-incident='{incident_id}']")
+    return page.locator(f"article.card[data-incident-id='{incident_id}']")
 
 
 def queue_row(page: Page, incident_id: int) -> Any:
@@ -149,7 +149,7 @@ def test_a_report_appears_on_an_open_wall_within_two_seconds(server: Server, new
     card = wall.locator("article.card", has_text="Poortwachter 12")
     expect(card).to_be_visible(timeout=LIVE)
     incident = server.incident_of(report["id"])
-    expect(card).to_have_attribute("data-incident", str(incident["id"]))
+    expect(card).to_have_attribute("data-incident-id", str(incident["id"]))
     expect(card.locator(".badge")).to_have_text("P1")
     expect(card).to_contain_text("Woninginbraak")
     expect(card.locator(".wijk")).to_contain_text("Westwijk")

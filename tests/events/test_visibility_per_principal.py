@@ -41,7 +41,7 @@ Y_TEXT = "Nu inbraak bezig bij de buren aan de Marktstraat, man met breekijzer"
 
 # What a wall receives, per event type: exactly these fields.
 CARD = {"incident_id", "status", "urgency", "category", "offence", "wijkcode", "lat", "lon", "first_report_at",
-        "report_count", "group_count", "text", "photo", "follow_up", "result", "claimed_by"}
+        "report_count", "group_count", "text", "photo", "follow_up", "result", "claimed_by", "lead_reason"}
 CARD_GONE = {"incident_id", "status", "urgency"}
 WALL_FIELDS = {"incident.merged": {"incident_id", "into"},
                "broadcast.created": {"broadcast_id", "kind", "wijkcodes", "recipients"},

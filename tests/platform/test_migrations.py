@@ -122,3 +122,34 @@ def test_letting_reports_wait_for_their_group_keeps_the_rows_that_refer_to_them(
         engine.dispose()
     assert photos == 1
     assert report.group_id == 1 and not report.group_pending
+
+
+def test_upgrading_gives_each_incident_the_most_serious_reason_of_its_reports(empty_database):
+    """Migration 0011 backfills incidents.lead_reason (the card's weapon, injury, fire) from the reports."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0009")
+    engine = create_engine(_sync_url(empty_database))
+    now = datetime(2026, 12, 1, 21, 0)
+    harm = {"code": "floor_harm", "text": "veiligheidsvloer P1: letsel ('gewond')"}
+    weapon = {"code": "floor_weapon", "text": "veiligheidsvloer P1: wapen ('mes')"}
+    plain = {"code": "in_progress", "text": "gebeurt nu"}
+    try:
+        with engine.begin() as connection:
+            if engine.dialect.name == "postgresql":  # the rows below skip the registry they refer to
+                connection.execute(text("SET LOCAL session_replication_role = replica"))
+            for incident_id in (1, 2):
+                _insert(connection, "incidents", id=incident_id, status="open", urgency="P1", overridden="[]",
+                        report_count=1, group_ids="[1]", summary="", appearance_only=False, first_report_at=now,
+                        last_report_at=now, created_at=now, updated_at=now)
+            for report_id, incident_id, reasons in ((1, 1, [plain, harm]), (2, 1, [weapon]), (3, 2, [plain])):
+                _insert(connection, "reports", id=report_id, case_number=report_id, beheerder_id=1, group_id=1,
+                        source_wijk_code="WW01", channel="rest", request_hash=f"h{report_id}", text="tekst",
+                        text_original="tekst", received_at=now, forwarded=False, status="triaged", advice="[]",
+                        incident_id=incident_id, triage=json.dumps({"urgency": "P1", "reasons": reasons}))
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            leads = dict(connection.execute(text("SELECT id, lead_reason FROM incidents ORDER BY id")).all())
+    finally:
+        engine.dispose()
+    read = {incident_id: json.loads(lead) if isinstance(lead, str) else lead for incident_id, lead in leads.items()}
+    assert read == {1: {"code": "floor_weapon", "text": "Wapen ('mes')"}, 2: None}

@@ -133,7 +133,7 @@ def new_server(tmp_path_factory: pytest.TempPathFactory, template: tuple[Path, d
     return server
 
 
-DOCUMENTED = {"wall", "ops", "beheerder"}  # the three in docs/screenshots (README shows wall.png)
+DOCUMENTED = {"wall", "ops", "beheerder", "wall-busy", "wall-offline"}  # in docs/screenshots and the README
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
@@ -146,3 +146,27 @@ def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
         SCREENSHOTS.mkdir(parents=True, exist_ok=True)
         shutil.copy(path, SCREENSHOTS / f"{name}.png")
     return path
+
+
+AXE_SCRIPT = ROOT / "dashboard" / "vendor" / "axe-core" / "axe.min.js"  # vendored from npm, with its licence
+AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
+
+
+def axe_violations(page: Any, *, exclude: tuple[str, ...] = ()) -> list[str]:
+    """Runs axe-core on the page as it is now (WCAG 2.2 A and AA and axe's best practices, which include
+    landmarks) and returns one line per violation: rule, impact, help and the offending elements. Evaluated
+    through the DevTools protocol, which the page's Content-Security-Policy does not govern, so it works on
+    every page and with the server down; `exclude` takes CSS selectors of parts the test does not judge. A test
+    asserts `axe_violations(page) == []`."""
+    if not page.evaluate("() => typeof window.axe === 'object'"):
+        page.evaluate(AXE_SCRIPT.read_text(encoding="utf-8"))
+    found: list[dict[str, Any]] = page.evaluate(
+        """async ([tags, exclude]) => {
+             const context = exclude.length ? { exclude: exclude.map((selector) => [selector]) } : document;
+             const result = await window.axe.run(context, { runOnly: { type: "tag", values: tags } });
+             return result.violations.map((v) => ({ id: v.id, impact: v.impact, help: v.help,
+               nodes: v.nodes.slice(0, 5).map((n) =>
+                 `${n.target.join(" ")}: ${n.failureSummary.split("\\n")[1] || ""}`) }));
+           }""",
+        [AXE_TAGS, list(exclude)])
+    return [f"{v['id']} ({v['impact']}): {v['help']}: {'; '.join(v['nodes'])}" for v in found]
