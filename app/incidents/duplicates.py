@@ -122,7 +122,8 @@ async def suggest_duplicates(session: AsyncSession, incident: Incident) -> list[
         return []
     texts = await _texts(session, [incident.id, *(c.id for c in candidates)])
     scored = [(closeness(incident, c, texts), c) for c in candidates]
-    likely = sorted(((near, c) for near, c in scored if near.score >= MIN_SCORE),
+    likely = sorted(((near, c) for near, c in scored if near.score >= MIN_SCORE
+                     and (near.distance_m is None or near.distance_m <= MAX_METRES)),
                     key=lambda pair: (-pair[0].score, pair[1].id))[:MAX_SUGGESTIONS]
     rows = await briefs(session, [c for _, c in likely])
     return [DuplicateOut(incident=row, score=near.score, distance_m=near.distance_m, minutes_apart=near.minutes_apart,

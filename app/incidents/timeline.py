@@ -70,20 +70,29 @@ def _suggestion(report: Report, offence_label: OffenceLabel) -> TimelineEntry:
 
 
 async def _audit_entries(session: AsyncSession, incident_id: int, offence_label: OffenceLabel) -> list[TimelineEntry]:
-    rows = await session.scalars(
+    rows = list(await session.scalars(
         select(AuditEntry).where(AuditEntry.target_type == "incident", AuditEntry.target_id == str(incident_id))
-        .order_by(AuditEntry.at, AuditEntry.id))
+        .order_by(AuditEntry.at, AuditEntry.id)))
+    names = await _display_names(session, {row.actor_id for row in rows if row.actor_type == "staff"})
     entries = []
     for row in rows:
-        entry = _audit_entry(row, offence_label)
+        actor = names.get(row.actor_id or 0, row.actor_name) if row.actor_type == "staff" else "systeem"
+        entry = _audit_entry(row, actor, offence_label)
         if entry is not None:
             entries.append(entry)
     return entries
 
 
-def _audit_entry(row: AuditEntry, offence_label: OffenceLabel) -> TimelineEntry | None:
+async def _display_names(session: AsyncSession, staff_ids: set[int | None]) -> dict[int, str]:
+    ids = {i for i in staff_ids if i is not None}
+    if not ids:
+        return {}
+    return dict((await session.execute(select(StaffUser.id, StaffUser.display_name)
+                                       .where(StaffUser.id.in_(ids)))).tuples().all())
+
+
+def _audit_entry(row: AuditEntry, actor: str | None, offence_label: OffenceLabel) -> TimelineEntry | None:
     detail = row.detail or {}
-    actor = row.actor_name if row.actor_type == "staff" else "systeem"
 
     def entry(kind: Any, title: str, **more: Any) -> TimelineEntry:
         return TimelineEntry(at=row.at, kind=kind, title=title, actor=actor, **more)
@@ -159,9 +168,7 @@ async def _feedback_entries(session: AsyncSession, reports: Sequence[Report]) ->
     for delivery in await session.scalars(select(Delivery).where(Delivery.purpose == "feedback",
                                                                  Delivery.report_id.in_(by_id)).order_by(Delivery.id)):
         deliveries.setdefault(delivery.report_id or 0, []).append(delivery)
-    staff_ids = {f.staff_user_id for f in feedback if f.staff_user_id is not None}
-    names = dict((await session.execute(select(StaffUser.id, StaffUser.display_name)
-                                        .where(StaffUser.id.in_(staff_ids)))).tuples().all()) if staff_ids else {}
+    names = await _display_names(session, {f.staff_user_id for f in feedback})
     return [
         TimelineEntry(at=f.at, kind="terugkoppeling", actor=names.get(f.staff_user_id or 0), text=f.text,
                       case_number=by_id[f.report_id].case_number,
