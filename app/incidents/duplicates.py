@@ -24,7 +24,8 @@ from app.triage.geo import haversine_m
 
 WINDOW = timedelta(hours=2)
 MAX_METRES = 1500.0
-MIN_SCORE = 0.5
+MIN_SCORE = 0.6
+MIN_TEXT_SIMILARITY = 0.6  # texts about different events in one street share about half their words
 MAX_SUGGESTIONS = 5
 CANDIDATE_ROWS = 50
 TEXTS_PER_INCIDENT = 10
@@ -116,13 +117,15 @@ def reasons(incident: Incident, other: Incident, near: Closeness) -> list[str]:
 
 
 async def suggest_duplicates(session: AsyncSession, incident: Incident) -> list[DuplicateOut]:
-    """At most MAX_SUGGESTIONS open incidents, the likeliest first, that score at least MIN_SCORE."""
+    """At most MAX_SUGGESTIONS open incidents, the likeliest first, that score at least MIN_SCORE and whose texts
+    are alike."""
     candidates = await _candidates(session, incident)
     if not candidates:
         return []
     texts = await _texts(session, [incident.id, *(c.id for c in candidates)])
     scored = [(closeness(incident, c, texts), c) for c in candidates]
     likely = sorted(((near, c) for near, c in scored if near.score >= MIN_SCORE
+                     and near.text_similarity >= MIN_TEXT_SIMILARITY
                      and (near.distance_m is None or near.distance_m <= MAX_METRES)),
                     key=lambda pair: (-pair[0].score, pair[1].id))[:MAX_SUGGESTIONS]
     rows = await briefs(session, [c for _, c in likely])
