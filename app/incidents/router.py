@@ -78,14 +78,14 @@ async def get_queue(session: SessionDep, status: str | None = "open", urgency: U
 @router.get("/incidents/search", response_model=Page[SearchHit],
             summary="Zoeken in alle meldingen, terugkoppelingen en redenen van incidenten")
 async def search(session: SessionDep,
-                 q: Annotated[str, Query(min_length=1, max_length=200, description="woorden die alle voorkomen")],
+                 q: Annotated[str | None, Query(max_length=200, description="woorden die alle voorkomen")] = None,
                  status: Annotated[str | None, Query(max_length=16)] = "open", urgency: Urgency | None = None,
                  wijk: Annotated[str | None, Query(max_length=16)] = None, limit: Limit = 50, offset: Offset = 0,
                  _: Principal = allow(*QUEUE_READERS)) -> Page[SearchHit]:
     """Every word must occur in a report, a case number, feedback to a reporter or an operator's reason of the
     incident. The most recent incidents first; each with the texts that matched."""
     filters = SearchFilters(status=status or None, urgency=urgency, wijk=wijk or None)
-    hits, total = await search_incidents(session, q, filters, limit=limit, offset=offset)
+    hits, total = await search_incidents(session, q or "", filters, limit=limit, offset=offset)
     return Page(items=hits, total=total, limit=limit, offset=offset)
 
 
