@@ -307,14 +307,22 @@ def test_axe_finds_no_violations_on_the_console_and_its_login(server: Server, ne
     expect(login.get_by_label("Gebruikersnaam")).to_be_visible()
     assert axe_violations(login) == []
 
-    incident = report_at(server, "WK085532", "Er wordt nu een scooter gestolen bij de Dalem, dader is nog bezig")
     console = open_console(new_context, server)
+    incident = report_at(server, "WK085532", "Er wordt nu een scooter gestolen bij de Dalem, dader is nog bezig")
+    expect(row(console, incident)).to_have_class(re.compile(r"\battention\b"), timeout=LIVE)
+    assert axe_violations(console) == []  # the queue with a new P1 highlighted
     open_incident(console, incident)
     expect(console.locator("#timeline .tl-entry").first).to_be_visible()
     console.locator("#f-search").fill("scooter")
     expect(row(console, incident).locator(".match")).to_be_visible()
-    assert axe_violations(console) == []
+    assert axe_violations(console) == []  # search results, the incident and its timeline
     console.locator("#queue").focus()
+    console.keyboard.press("b")
+    compose = console.get_by_role("dialog", name="Alarm naar beheerders")
+    compose.get_by_label(re.compile("^Tekst")).fill("Scooterdief gezien bij Jan de Vries aan de Dalempad 4")
+    expect(compose.locator("#bc-checks .flag").first).to_be_visible()
+    assert axe_violations(console) == []  # the alert dialog with its flags
+    console.keyboard.press("Escape")
     console.keyboard.press("?")
     expect(console.get_by_role("dialog", name="Sneltoetsen")).to_be_visible()
     assert axe_violations(console) == []
@@ -348,21 +356,36 @@ BUSY = [
     ("WK085531", "Nu vechtpartij in de K-buurt, iemand heeft een mes"),
     ("WK085532", "Brand in een scooter bij de Dalem, iemand heeft hem aangestoken"),
     ("WK085532", "Er wordt nu ingebroken in een auto in de Dalem, alarm gaat af"),
+    ("WK085531", "Twee mannen verkopen drugs bij het speelveld in de K-buurt"),
+    ("WK003402", "Zojuist fiets gestolen bij het winkelcentrum Schapenmeent"),
+    ("WK003403", "Nu brand in een vuilcontainer in De Gouwen"),
+    ("WK085532", "Oudere man opgelicht aan de deur in de Dalem, nepagent nam zijn pinpas mee"),
 ]
+
+
+def server_queue_ids(server: Server) -> list[int]:
+    with server.staff() as staff:
+        return [item["id"] for item in staff.get("/api/v1/queue", params={"limit": 200}).json()["items"]]
 
 
 def test_screenshots_of_the_console_on_a_busy_night(server: Server, new_context: Any) -> None:
     """Not a behaviour test: 24+ open incidents for docs/screenshots (set MELDKAMER_UPDATE_SCREENSHOTS=1)."""
     for wijk, text in BUSY:
         server.report(server.beheerder(wijk), text)
-    with server.staff() as staff:
-        open_count = staff.get("/api/v1/queue", params={"limit": 200}).json()["total"]
+    open_count = len(server_queue_ids(server))
     assert open_count >= 24
-    for name, viewport in (("ops-busy-1366x768", LAPTOP), ("ops-busy-1920x1080", FULL_HD)):
+    arriving = [("WK036205", "Nu overval op de snackbar aan de Middenhovenlaan, dader heeft een mes"),
+                ("WK003401", "Nu wordt er een vrouw beroofd bij het station in Almere Haven, dader rent weg")]
+    for (name, viewport), (wijk, text) in zip((("ops-busy-1366x768", LAPTOP), ("ops-busy-1920x1080", FULL_HD)),
+                                              arriving, strict=True):
         console = open_console(new_context, server, viewport=viewport)
         expect(console.locator("#queue .row")).to_have_count(open_count)
         console.locator("#queue .row").first.click()
         expect(console.locator("#timeline .tl-entry").first).to_be_visible()
+        new = report_at(server, wijk, text)  # arrives while the operator works: on top, highlighted
+        open_count = max(open_count, len(set(server_queue_ids(server))))
+        expect(console.locator("#queue .row").first).to_have_attribute("data-incident-id", str(new))
+        expect(console).to_have_title("(1) P1 - Console")
         path = screenshot(console, name)
         if os.environ.get("MELDKAMER_UPDATE_SCREENSHOTS") == "1":
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)

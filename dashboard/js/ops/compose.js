@@ -65,6 +65,7 @@ function restoreDraft(incident) {
 }
 
 function keepDraft() {
+  if (!$("#bc-dialog").open) return;
   S.composeDraft = {
     incidentId: S.composeFor, kind: $("#bc-kind").value, text: $("#bc-text").value,
     area: $('input[name="bc-area"]:checked').value, wijken: $$('input[name="bc-wijk"]:checked').map((b) => b.value),
@@ -84,7 +85,7 @@ async function checkText() {
     const result = await api("/api/v1/broadcasts/privacy-check", { method: "POST", json: { text } });
     if ($("#bc-text").value.trim() !== text) return;
     S.flags = result.warnings;
-    renderChecks();
+    if (!$("#bc-warnings")) renderChecks(); // the preview's warnings, when shown, say it all already
   } catch (error) {
     if (error instanceof ApiError && error.status === 401) handleError(error);
   }
@@ -96,14 +97,16 @@ const checkSoon = throttle(checkText, CHECK_AFTER_MS);
 function renderChecks() {
   const fresh = S.preview && S.preview.key === JSON.stringify(composeBody());
   const box = $("#bc-checks");
+  const confirmed = new Set($$(".confirm-warning:checked", box).map((input) => input.value));
   if (fresh) {
     fill(box, S.preview.warnings.length ? h("div", { id: "bc-warnings" },
       h("h3", {}, "Privacywaarschuwingen"),
       S.preview.warnings.map((w) => h("div", { class: "privacy", dataset: { code: w.code } },
         h("p", {}, h("b", {}, `${FLAG_LABELS[w.code] || "Let op"}${w.matches.length ? `: ${w.matches.join(", ")}` : ""}`),
           h("span", { class: "why" }, ` – ${w.message}`)),
-        h("label", {}, h("input", { type: "checkbox", class: "confirm-warning", value: w.code }),
-          "Ik heb dit gecontroleerd en verstuur het bewust zo.")))) :
+        h("label", {}, h("input", { type: "checkbox", class: "confirm-warning", value: w.code,
+          checked: confirmed.has(w.code) }),
+        "Ik heb dit gecontroleerd en verstuur het bewust zo.")))) :
       h("p", { class: "muted", id: "bc-no-warnings" }, "Geen privacywaarschuwingen."));
     return;
   }
@@ -141,13 +144,18 @@ function updateComposeState() {
   }
 }
 
+// The draft is kept as it is typed: however the dialog closes (Esc, Annuleren, a new P1 to look at), and
+// however soon it is opened again, nothing typed is lost.
 $("#bc-form").addEventListener("input", (event) => {
   updateComposeState();
+  keepDraft();
   if (event.target.id === "bc-text") checkSoon();
 });
-$("#bc-form").addEventListener("change", updateComposeState);
+$("#bc-form").addEventListener("change", () => {
+  updateComposeState();
+  keepDraft();
+});
 $("#bc-cancel").addEventListener("click", () => $("#bc-dialog").close());
-$("#bc-dialog").addEventListener("close", () => { if (S.composeFor !== undefined) keepDraft(); });
 
 $("#bc-form").addEventListener("submit", async (event) => {
   event.preventDefault();
@@ -218,8 +226,7 @@ $("#bc-send").addEventListener("click", async () => {
     S.broadcasts.set(sent.id, { id: sent.id, kind: sent.kind, wijkcodes: sent.wijkcodes, progress: sent.progress,
       created_at: sent.created_at });
     renderBroadcasts();
-    S.composeDraft = null;
-    S.composeFor = undefined; // sent: nothing to keep when the dialog closes
+    S.composeDraft = null; // sent: nothing to keep
     $("#bc-dialog").close();
     toast(`Alarm verstuurd naar ${sent.progress.recipients} beheerders.`, "ok", 6000);
   } catch (problem) {

@@ -24,7 +24,7 @@ export const S = {
   duplicates: null, // {id, items} of the selected incident: merge suggestions
   undo: null, // {target, until}: the merge that can still be undone
   composeDraft: null, // the alert being written, kept when the dialog is closed
-  composeFor: undefined, // the incident id (or null) of the open alert dialog; undefined once sent
+  composeFor: null, // the incident id (or null) the alert dialog was opened for
   flags: [], // what the privacy check found in the alert's text while typing
   wijken: [],
   wijkNames: new Map(),
