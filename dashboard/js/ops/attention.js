@@ -4,11 +4,10 @@
 
 import { $ } from "../common.js";
 import { select } from "./queue.js";
-import { incidentWhat, S, wijkName } from "./state.js";
+import { ATTENTION_KEY, incidentWhat, S, wijkName } from "./state.js";
 
 const BASE_TITLE = document.title;
 const SOUND_KEY = "meldkamer.ops.sound";
-const ATTENTION_KEY = "meldkamer.ops.attention";
 let audio = null;
 
 const soundOn = () => localStorage.getItem(SOUND_KEY) !== "off";
@@ -64,7 +63,8 @@ function persist() {
   sessionStorage.setItem(ATTENTION_KEY, JSON.stringify([...S.attention]));
 }
 
-function updateTitle() {
+/** "(2) P1 - Console" while two new P1s wait to be opened; the page's own title otherwise. */
+export function updateTitle() {
   const count = S.attention.size;
   document.title = count ? `(${count}) P1 - Console` : BASE_TITLE;
 }

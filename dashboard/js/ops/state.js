@@ -3,6 +3,7 @@
 export const TOKEN_KEY = "meldkamer.ops.token";
 export const NAME_KEY = "meldkamer.ops.display_name"; // claims name the display name, /auth/me the username
 const DRAFTS_KEY = "meldkamer.ops.drafts"; // typed text survives a reload of the tab, and an expired claim
+export const ATTENTION_KEY = "meldkamer.ops.attention"; // the new P1s not opened yet
 
 export const S = {
   token: null,
@@ -44,6 +45,17 @@ function restoreDrafts() {
 export function saveDrafts() {
   const kept = [...S.drafts].filter(([, d]) => Object.values(d).some((v) => v !== undefined && v !== ""));
   sessionStorage.setItem(DRAFTS_KEY, JSON.stringify(kept));
+}
+
+/** Signing out leaves nothing typed or pending for the next person at this screen. */
+export function forgetWork() {
+  S.drafts.clear();
+  S.attention.clear();
+  S.known.clear();
+  S.composeDraft = null;
+  S.search = null;
+  sessionStorage.removeItem(DRAFTS_KEY);
+  sessionStorage.removeItem(ATTENTION_KEY);
 }
 
 export const label = (list, code, empty) => S.vocabulary.label(list, code, empty);
