@@ -2,8 +2,9 @@
 
 Police information shared with groups names behaviour, places and times, never personal details of
 suspects or victims (domain.md). We warn on phone numbers, e-mail addresses, Dutch licence plates (the
-sidecodes), house numbers (possibly a private address), BSN-like numbers (the 11-test) and descriptions of
-looks or origin without behaviour; the last one reuses the triage engine's appearance detection."""
+sidecodes), house numbers (possibly a private address), BSN-like numbers (the 11-test), people's names
+(after "meneer", "mevrouw", "genaamd", or a Dutch first name followed by a surname) and descriptions of looks
+or origin without behaviour; the last one reuses the triage engine's appearance detection."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from datetime import datetime
 from pathlib import Path
 
 import phonenumbers
+from faker.providers.person.nl_NL import Provider as DutchNames
 
 from app.core.database import utcnow
 from app.core.settings import config_dir
@@ -24,8 +26,10 @@ from app.triage.lexicon import CompiledLexicon, compile_lexicon
 from app.triage.text import analyse_text
 
 logger = logging.getLogger("app.broadcast.privacy")
-WARNING_CODES = ("telefoonnummer", "emailadres", "kenteken", "huisnummer", "bsn", "uiterlijk")
+WARNING_CODES = ("naam", "telefoonnummer", "emailadres", "kenteken", "huisnummer", "bsn", "uiterlijk")
 MESSAGES = {
+    "naam": "Het bericht bevat mogelijk de naam van een persoon. Noem geen namen van verdachten, slachtoffers of "
+            "melders.",
     "telefoonnummer": "Het bericht bevat een telefoonnummer. Deel geen gegevens van verdachten, slachtoffers of "
                       "melders.",
     "emailadres": "Het bericht bevat een e-mailadres.",
@@ -62,8 +66,36 @@ _STREET_SUFFIX = ("straat|laan|weg|plein|gracht|kade|singel|dreef|hof|pad|park|d
 _HOUSE_NUMBER = re.compile(
     rf"\b(?:[A-Za-zÀ-ÿ'.-]*(?:{_STREET_SUFFIX})|huisnummer|huisnr\.?|nummer|nr\.?)\s+(?P<number>\d{{1,5}}(?:\s?[a-zA-Z]\b|-\d{{1,4}})?)"
     r"(?![:.,]?\d)", re.IGNORECASE)
+# "Poortwachter 12": a street without a recognisable suffix, then a number that counts no people, minutes or years.
+_COUNTED = ("jaar|jarige|uur|u|min|minuten|minuut|sec|seconden|meter|m|km|euro|keer|stuks|dagen|weken|maanden|"
+            "mannen|man|vrouwen|vrouw|personen|jongens|jongen|meisjes|kinderen|auto's|autos|fietsen|scooters")
+_NAMED_STREET_NUMBER = re.compile(
+    rf"\b(?!(?:Bel|Belt|Bellen|Tel|Bus|Lijn|Tram)\b)[A-ZÀ-Þ][a-zß-ÿ'-]{{2,}}\s+(?P<number>\d{{1,4}}(?:\s?[a-zA-Z]\b|-\d{{1,4}})?)(?![:.,]?\d)"
+    rf"(?!\s*(?:{_COUNTED})\b)")
 _BSN = re.compile(r"(?<![\d.-])(?:\d{9}|\d{3}[.\s-]\d{3}[.\s-]\d{3}|\d{4}[.\s-]\d{2}[.\s-]\d{3}|"
                   r"\d{3}[.\s-]\d{2}[.\s-]\d{2}[.\s-]\d{2})(?![\d.-]?\d)")
+
+
+# A name: capitalised, perhaps double ("Jansen-Bakker"), perhaps after a tussenvoegsel ("de Vries").
+_NAME_WORD = r"[A-ZÀ-Þ][a-zß-ÿ]+(?:-[A-ZÀ-Þ][a-zß-ÿ]+)?"
+_TUSSENVOEGSEL = r"(?:van der|van den|van de|van 't|van|de|der|den|ter|ten|te|'t|op de|in 't)"
+_TITLED_NAME = re.compile(
+    rf"\b(?i:meneer|mevrouw|mevr\.|mw\.|dhr\.|de heer|juffrouw|familie|fam\.|genaamd|heet|naam is)\s+"
+    rf"(?P<name>(?:{_TUSSENVOEGSEL}\s+)?{_NAME_WORD}(?:\s+(?:{_TUSSENVOEGSEL}\s+)?{_NAME_WORD})?)")
+# First names from Faker's Dutch person provider (a list of names that are common in the Netherlands).
+_FIRST_NAMES = sorted({*DutchNames.first_names_male, *DutchNames.first_names_female}, key=len, reverse=True)
+_FIRST_AND_LAST_NAME = re.compile(
+    rf"\b(?P<name>(?:{'|'.join(map(re.escape, _FIRST_NAMES))})\s+(?:{_TUSSENVOEGSEL}\s+)?{_NAME_WORD})\b")
+# A surname from the same provider after any capitalised word ("Kees Bakker", "Joke de Vries"); its core, since
+# the list has "de Vries" and a text may write "De Vries".
+_SURNAMES = sorted({core for name in DutchNames.last_names if (core := name.split()[-1])[:1].isupper()}, key=len,
+                   reverse=True)
+_NOT_A_FIRST_NAME = frozenset(("de", "het", "een", "bij", "in", "op", "aan", "naar", "van", "voor", "achter", "om",
+                               "nu", "net", "zojuist", "vandaag", "gisteren", "politie", "station", "let", "graag",
+                               "meneer", "mevrouw", "heer", "juffrouw", "familie", "genaamd"))
+_ANY_AND_LAST_NAME = re.compile(
+    rf"\b(?P<name>(?P<first>{_NAME_WORD})\s+(?:(?i:{_TUSSENVOEGSEL})\s+)?(?:{'|'.join(map(re.escape, _SURNAMES))}))\b")
+_PLACE_WORD = re.compile(rf"(?:{_STREET_SUFFIX})$", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -107,6 +139,18 @@ def _bsns(text: str, taken: list[Finding]) -> Iterator[Finding]:
             yield Finding("bsn", match.start(), match.end(), match.group())
 
 
+def _names(text: str) -> Iterator[Finding]:
+    """Names after a title or "genaamd", a first name followed by a capitalised word, and a capitalised word
+    followed by a known surname; not a street named after someone ("Jan van Galenstraat")."""
+    for pattern in (_TITLED_NAME, _FIRST_AND_LAST_NAME, _ANY_AND_LAST_NAME):
+        for match in pattern.finditer(text):
+            first = match.groupdict().get("first")
+            if first is not None and first.casefold() in _NOT_A_FIRST_NAME:
+                continue
+            if pattern is _ANY_AND_LAST_NAME or not _PLACE_WORD.search(match.group("name")):
+                yield Finding("naam", match.start("name"), match.end("name"), match.group("name"))
+
+
 def personal_data(text: str) -> list[Finding]:
     """Every phone number, e-mail address, licence plate, house number and BSN-like number in `text`."""
     found = list(_phones(text))
@@ -114,6 +158,8 @@ def personal_data(text: str) -> list[Finding]:
     found += _regex("kenteken", _PLATE_DASHED, text)
     found += _regex("kenteken", _PLATE_COMPACT, text)
     found += _regex("huisnummer", _HOUSE_NUMBER, text, "number")
+    found += [f for f in _regex("huisnummer", _NAMED_STREET_NUMBER, text, "number")
+              if f.text not in PUBLIC_NUMBERS and not any(f.start == other.start for other in found)]
     found += _bsns(text, found)
     return sorted(found, key=lambda f: f.start)
 
@@ -154,9 +200,10 @@ def appearance_without_behaviour(text: str, now: datetime | None = None) -> tupl
 
 
 def check_text(text: str) -> list[PrivacyWarning]:
-    """One warning per kind of problem, in WARNING_CODES order, with what matched."""
+    """One warning per kind of problem, in WARNING_CODES order, with what matched. Names are warned about only:
+    the check cannot tell a name from a word well enough to remove it from a reporter's feedback."""
     matches: dict[str, list[str]] = {}
-    for finding in personal_data(text):
+    for finding in [*personal_data(text), *_names(text)]:
         matches.setdefault(finding.code, []).append(finding.text)
     appearance = appearance_without_behaviour(text)
     if appearance:

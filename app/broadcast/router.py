@@ -7,7 +7,17 @@ from typing import Annotated
 from fastapi import APIRouter, Query, Request
 
 from app.broadcast import service
-from app.broadcast.schemas import AlertOut, BroadcastDetail, BroadcastIn, BroadcastOut, PreviewOut
+from app.broadcast.privacy import check_text
+from app.broadcast.schemas import (
+    AlertOut,
+    BroadcastDetail,
+    BroadcastIn,
+    BroadcastOut,
+    PreviewOut,
+    PrivacyCheckIn,
+    PrivacyCheckOut,
+    WarningOut,
+)
 from app.core.deps import SessionDep, SettingsDep, allow
 from app.core.principal import Principal
 from app.core.schemas import IdPath, Offset, Page
@@ -23,6 +33,14 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 async def preview(body: BroadcastIn, session: SessionDep, settings: SettingsDep,
                   principal: Principal = allow(*ALERT_SENDERS)) -> PreviewOut:
     return await service.preview(session, principal, body, settings)
+
+
+@router.post("/privacy-check", response_model=PrivacyCheckOut,
+             summary="Privacywaarschuwingen voor een tekst in wording (namen, huisnummers, ...), zonder ontvangers")
+async def privacy_check(body: PrivacyCheckIn, _: Principal = allow(*ALERT_SENDERS)) -> PrivacyCheckOut:
+    """What the preview would warn about, for the text alone: the console asks while the alert is typed."""
+    return PrivacyCheckOut(warnings=[WarningOut(code=w.code, message=w.message, matches=list(w.matches))
+                                     for w in check_text(body.text)])
 
 
 @router.post("", response_model=BroadcastOut, status_code=201, summary="Alarm versturen naar de beheerders",

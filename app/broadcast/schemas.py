@@ -11,7 +11,7 @@ from app.core.schemas import EntityId
 from app.core.vocabulary import BroadcastKind as Kind
 from app.intake.schemas import normalise_text
 
-WarningCode = Literal["telefoonnummer", "emailadres", "kenteken", "huisnummer", "bsn", "uiterlijk"]
+WarningCode = Literal["naam", "telefoonnummer", "emailadres", "kenteken", "huisnummer", "bsn", "uiterlijk"]
 CODE = r"^[A-Z]{2}[0-9]{4,8}$"
 
 
@@ -74,6 +74,15 @@ class WarningOut(BaseModel):
     code: str
     message: str
     matches: list[str]
+
+
+class PrivacyCheckIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(min_length=1, max_length=1000)
+
+
+class PrivacyCheckOut(BaseModel):
+    warnings: list[WarningOut]
 
 
 class RecipientOut(BaseModel):

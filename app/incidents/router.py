@@ -2,29 +2,37 @@
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Annotated
 
 from fastapi import APIRouter, Query
 
-from app.core.deps import SessionDep, allow
+from app.core.database import utcnow
+from app.core.deps import SessionDep, SettingsDep, allow
 from app.core.principal import Principal
 from app.core.schemas import IdPath, Offset, Page
 from app.core.vocabulary import DECIDERS, QUEUE_READERS, WALL_URGENCIES, Urgency
 from app.events.projection import WallCard, wall_card
-from app.incidents import service
+from app.incidents import service, undo
+from app.incidents.duplicates import suggest_duplicates
 from app.incidents.models import Incident
 from app.incidents.schemas import (
+    DuplicateOut,
     GroupChoice,
     IncidentOut,
     IncidentPatch,
     MergeIn,
     QueueReport,
     ReasonOut,
+    SearchHit,
     SplitIn,
+    TimelineOut,
 )
+from app.incidents.search import SearchFilters, search_incidents
+from app.incidents.timeline import timeline
 from app.intake.models import Report
 from app.triage.deps import KnowledgeBaseDep
-from app.triage.vocabulary import check_offences
+from app.triage.vocabulary import check_offences, offence_vocabulary
 
 router = APIRouter(tags=["wachtrij en incidenten"])
 Limit = Annotated[int, Query(ge=1, le=200)]
@@ -46,12 +54,14 @@ async def incident_out(session: SessionDep, incident: Incident) -> IncidentOut:
         for r in view.reports
     ]
     i = incident
+    expires = i.claim_expires_at if view.claimed_by else None
     return IncidentOut(
         id=i.id, status=i.status, urgency=i.urgency, urgency_override=i.urgency_override,
         override_reason=i.override_reason, overridden=list(i.overridden or []), category=i.category,
         offence=i.offence, wijkcode=i.wijk_code, lat=i.lat, lon=i.lon, first_report_at=i.first_report_at,
         last_report_at=i.last_report_at, report_count=len(reports), group_count=view.group_count,
-        claimed_by=view.claimed_by, claim_expires_at=i.claim_expires_at if view.claimed_by else None,
+        claimed_by=view.claimed_by, claim_expires_at=expires,
+        claim_seconds_left=max(0, int((expires - utcnow()).total_seconds())) if expires else None,
         follow_up=i.follow_up, result=i.result, appearance_only=any(r.appearance_only for r in reports),
         lead_reason=ReasonOut(**i.lead_reason) if i.lead_reason else None, reports=reports,
     )
@@ -83,6 +93,18 @@ async def get_wall_cards(session: SessionDep, limit: Limit = 200, offset: Offset
         urgencies=WALL_URGENCIES)
     cards = [wall_card(await service.incident_event(session, incident)) for incident in incidents]
     return Page(items=cards, total=total, limit=limit, offset=offset)
+@router.get("/incidents/search", response_model=Page[SearchHit],
+            summary="Zoeken in alle meldingen, terugkoppelingen en redenen van incidenten")
+async def search(session: SessionDep,
+                 q: Annotated[str | None, Query(max_length=200, description="woorden die alle voorkomen")] = None,
+                 status: Annotated[str | None, Query(max_length=16)] = "open", urgency: Urgency | None = None,
+                 wijk: Annotated[str | None, Query(max_length=16)] = None, limit: Limit = 50, offset: Offset = 0,
+                 _: Principal = allow(*QUEUE_READERS)) -> Page[SearchHit]:
+    """Every word must occur in a report, a case number, feedback to a reporter or an operator's reason of the
+    incident. The most recent incidents first; each with the texts that matched."""
+    filters = SearchFilters(status=status or None, urgency=urgency, wijk=wijk or None)
+    hits, total = await search_incidents(session, q or "", filters, limit=limit, offset=offset)
+    return Page(items=hits, total=total, limit=limit, offset=offset)
 
 
 @router.get("/incidents/{incident_id}", response_model=IncidentOut)
@@ -91,8 +113,11 @@ async def get_incident(incident_id: IdPath, session: SessionDep, _: Principal = 
 
 
 @router.post("/incidents/{incident_id}/claim", response_model=IncidentOut, summary="Claimen (vervalt vanzelf)")
-async def claim(incident_id: IdPath, session: SessionDep, actor: Principal = allow(*DECIDERS)) -> IncidentOut:
-    return await incident_out(session, await service.claim(session, actor, incident_id))
+async def claim(incident_id: IdPath, session: SessionDep, settings: SettingsDep,
+                actor: Principal = allow(*DECIDERS)) -> IncidentOut:
+    """Claiming an incident one holds already extends the claim."""
+    ttl = timedelta(seconds=settings.claim_seconds)
+    return await incident_out(session, await service.claim(session, actor, incident_id, ttl))
 
 
 @router.delete("/incidents/{incident_id}/claim", response_model=IncidentOut, summary="Claim loslaten")
@@ -118,7 +143,15 @@ async def update(incident_id: IdPath, body: IncidentPatch, session: SessionDep, 
 @router.post("/incidents/{incident_id}/merge", response_model=IncidentOut, summary="Incidenten samenvoegen")
 async def merge(incident_id: IdPath, body: MergeIn, session: SessionDep,
                 actor: Principal = allow(*DECIDERS)) -> IncidentOut:
-    return await incident_out(session, await service.merge(session, actor, incident_id, body.incident_ids))
+    return await incident_out(session, await undo.merge(session, actor, incident_id, body.incident_ids))
+
+
+@router.post("/incidents/{incident_id}/merge/undo", response_model=IncidentOut,
+             summary="Samenvoegen ongedaan maken (tot een minuut erna)")
+async def undo_merge(incident_id: IdPath, session: SessionDep, actor: Principal = allow(*DECIDERS)) -> IncidentOut:
+    """The incidents merged into this one are apart again, exactly as before the merge."""
+    target, _ = await undo.undo_merge(session, actor, incident_id)
+    return await incident_out(session, target)
 
 
 @router.post("/incidents/{incident_id}/split", response_model=IncidentOut, status_code=201,
@@ -126,3 +159,20 @@ async def merge(incident_id: IdPath, body: MergeIn, session: SessionDep,
 async def split(incident_id: IdPath, body: SplitIn, session: SessionDep,
                 actor: Principal = allow(*DECIDERS)) -> IncidentOut:
     return await incident_out(session, await service.split(session, actor, incident_id, body.report_ids))
+
+
+@router.get("/incidents/{incident_id}/timeline", response_model=TimelineOut,
+            summary="Tijdlijn: meldingen, voorstellen, besluiten, terugkoppeling, alarmen, samenvoegen en afsplitsen")
+async def get_timeline(incident_id: IdPath, session: SessionDep, kb: KnowledgeBaseDep,
+                       _: Principal = allow(*QUEUE_READERS)) -> TimelineOut:
+    incident = await service.get_incident(session, incident_id)
+    offences = offence_vocabulary(kb.lexicon)
+    entries, total = await timeline(session, incident, offences.label)
+    return TimelineOut(incident_id=incident.id, entries=entries, total=total)
+
+
+@router.get("/incidents/{incident_id}/duplicates", response_model=list[DuplicateOut],
+            summary="Mogelijk dezelfde gebeurtenis: open incidenten dichtbij in plaats en tijd, uit andere groepen")
+async def get_duplicates(incident_id: IdPath, session: SessionDep,
+                         _: Principal = allow(*QUEUE_READERS)) -> list[DuplicateOut]:
+    return await suggest_duplicates(session, await service.get_incident(session, incident_id))

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field, StrictBool, model_validator
 
@@ -66,6 +66,8 @@ class IncidentOut(BaseModel):
     group_count: int
     claimed_by: str | None
     claim_expires_at: datetime | None
+    claim_seconds_left: int | None = Field(
+        default=None, description="seconden tot de claim vervalt, naar de klok van de server")
     follow_up: str | None
     result: str | None
     appearance_only: bool
@@ -107,3 +109,79 @@ class MergeIn(BaseModel):
 class SplitIn(BaseModel):
     model_config = ConfigDict(extra="forbid")
     report_ids: list[EntityId] = Field(min_length=1, max_length=50)
+
+
+class IncidentBrief(BaseModel):
+    """An incident as one row of the queue, without its reports (search results, merge suggestions)."""
+
+    id: int
+    status: str
+    urgency: str
+    category: str | None
+    offence: str | None
+    wijkcode: str | None
+    lat: float | None
+    lon: float | None
+    first_report_at: datetime
+    last_report_at: datetime
+    report_count: int
+    group_count: int
+    text: str = Field(description="de tekst van de eerste melding")
+    claimed_by: str | None
+    follow_up: str | None
+    result: str | None
+    appearance_only: bool
+    unrecognised: bool
+    has_photo: bool
+
+
+MatchSource = Literal["melding", "zaaknummer", "terugkoppeling", "reden"]
+
+
+class SearchMatch(BaseModel):
+    """Where a search word was found: a report's text or case number, feedback to its reporter, or the reason
+    an operator gave for the urgency."""
+
+    source: MatchSource
+    report_id: int | None
+    case_number: str | None
+    snippet: str
+
+
+class SearchHit(BaseModel):
+    incident: IncidentBrief
+    matches: list[SearchMatch]
+
+
+TimelineKind = Literal["melding", "voorstel", "claim", "besluit", "terugkoppeling", "alarm", "samenvoeging",
+                       "afsplitsing"]
+
+
+class TimelineEntry(BaseModel):
+    at: datetime
+    kind: TimelineKind
+    title: str = Field(description="wat er gebeurde, in het Nederlands")
+    actor: str | None = Field(default=None, description="wie: een centralist, een groep, of het systeem")
+    text: str | None = Field(default=None, description="de tekst: melding, terugkoppeling of alarm")
+    reason: str | None = None
+    case_number: str | None = None
+    status: str | None = Field(default=None, description="afleverstatus van een terugkoppeling of alarm")
+    incident_ids: list[int] = Field(default_factory=list, description="andere incidenten (samenvoegen, afsplitsen)")
+
+
+class TimelineOut(BaseModel):
+    incident_id: int
+    entries: list[TimelineEntry] = Field(description="oudste eerst; bij heel veel alleen de nieuwste")
+    total: int
+
+
+class DuplicateOut(BaseModel):
+    """An open incident that is probably the same event: close in place and time, with similar text, reported
+    by other groups."""
+
+    incident: IncidentBrief
+    score: float = Field(ge=0, le=1)
+    distance_m: float | None
+    minutes_apart: float
+    text_similarity: float = Field(ge=0, le=1)
+    reasons: list[str]

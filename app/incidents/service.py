@@ -9,6 +9,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import RowMapping, and_, bindparam, case, func, insert, or_, select, text, update
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
@@ -21,7 +22,7 @@ from app.broadcast.feedback import record_feedback
 from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.principal import SYSTEM, Principal
-from app.core.vocabulary import URGENCY
+from app.core.vocabulary import TIMEZONE, URGENCY
 from app.events.service import NewEvent, emit
 from app.incidents.grouping import GROUPING_METRES, GROUPING_MINUTES, IncidentCandidate, find_incident, is_noise
 from app.incidents.lead import lead_reason_among, lead_reason_of, more_serious
@@ -34,6 +35,7 @@ from app.triage.engine import UNRECOGNISED
 URGENCY_RANK = {code: URGENCY.rank(code) for code in URGENCY}  # for SQL CASE expressions
 GROUPING_WINDOW = timedelta(minutes=GROUPING_MINUTES)
 CLAIM_TTL = timedelta(minutes=10)
+LOCAL_TIME = ZoneInfo(TIMEZONE)  # times in messages are the meldkamer's, not UTC
 
 
 # ---- grouping new reports into incidents ----------------------------------------------------------
@@ -340,11 +342,13 @@ async def list_queue(session: AsyncSession, *, status: str | None, urgency: str 
 # ---- operator actions ----------------------------------------------------------------------------
 
 
-async def claim(session: AsyncSession, actor: Principal, incident_id: int) -> Incident:
+async def claim(session: AsyncSession, actor: Principal, incident_id: int, ttl: timedelta = CLAIM_TTL) -> Incident:
+    """Claims the incident for `ttl`; the holder claiming again extends the claim by that much from now."""
     incident = await get_incident(session, incident_id)
     await _ensure_not_claimed_by_other(session, incident, actor)
-    incident.claimed_by_id, incident.claim_expires_at = actor.id, utcnow() + CLAIM_TTL
-    await _changed(session, actor, incident, "incident.claim")
+    extended = incident.claimed_by_id == actor.id and await _claim_holder(session, incident) is not None
+    incident.claimed_by_id, incident.claim_expires_at = actor.id, utcnow() + ttl
+    await _changed(session, actor, incident, "incident.claim", extended=extended)
     return incident
 
 
@@ -378,8 +382,8 @@ async def _ensure_not_claimed_by_other(session: AsyncSession, incident: Incident
     held = incident.claimed_by_id and incident.claim_expires_at and incident.claim_expires_at > utcnow()
     if held and incident.claimed_by_id != actor.id:
         holder = await session.scalar(select(StaffUser.display_name).where(StaffUser.id == incident.claimed_by_id))
-        raise Conflict(f"Dit incident is geclaimd door {holder} (tot "
-                       f"{incident.claim_expires_at:%H:%M} UTC).", code="claimed")
+        until = incident.claim_expires_at.astimezone(LOCAL_TIME) if incident.claim_expires_at else None
+        raise Conflict(f"Dit incident is geclaimd door {holder} (tot {until:%H:%M}).", code="claimed")
 
 
 async def _changed(session: AsyncSession, actor: Principal, incident: Incident, action: str, **detail: Any) -> None:
@@ -415,8 +419,9 @@ async def update_incident(session: AsyncSession, actor: Principal, incident_id: 
     await _apply_outcome(session, actor, incident, reports, change)
     if change.close:
         _close(incident, reports)
+    decided = sorted(change.fields - {"note_for_reporter"})  # the note itself is kept, cleaned, as feedback
     await _changed(session, actor, incident, "incident.update", fields=sorted(change.fields),
-                   reason=change.reason)
+                   reason=change.reason, values={name: getattr(change, name, None) for name in decided})
     return incident
 
 
@@ -461,7 +466,9 @@ def _close(incident: Incident, reports: Sequence[Report]) -> None:
         report.status, report.closed_at = "afgehandeld", now
 
 
-async def merge(session: AsyncSession, actor: Principal, target_id: int, other_ids: Sequence[int]) -> Incident:
+async def merge(session: AsyncSession, actor: Principal, target_id: int, other_ids: Sequence[int],
+                **detail: Any) -> Incident:
+    """Moves the others' reports into the target; `detail` is added to the audit entry (the undo's snapshot)."""
     target = await get_incident(session, target_id)
     await _ensure_not_claimed_by_other(session, target, actor)
     others = [await get_incident(session, i) for i in other_ids if i != target_id]
@@ -472,9 +479,10 @@ async def merge(session: AsyncSession, actor: Principal, target_id: int, other_i
         for report in await _reports_of(session, other.id):
             report.incident_id = target.id
         other.status, other.closed_at = "merged", utcnow()
+        audit.record(session, actor, "incident.merged_into", target_type="incident", target_id=other.id, into=target.id)
         emit(session, "incident.merged", {"incident_id": other.id, "into": target.id}, region_id=other.region_id)
     await _recompute(session, target)
-    await _changed(session, actor, target, "incident.merge", merged=[o.id for o in others])
+    await _changed(session, actor, target, "incident.merge", merged=[o.id for o in others], **detail)
     return target
 
 
@@ -495,6 +503,8 @@ async def split(session: AsyncSession, actor: Principal, incident_id: int, repor
         report.incident_id = new.id
     await _recompute(session, new)
     await _recompute(session, source)
+    audit.record(session, actor, "incident.split_from", target_type="incident", target_id=new.id, source=source.id,
+                 reports=[r.id for r in moving])
     emit(session, "incident.created", await incident_event(session, new), region_id=new.region_id,
          wijk_code=new.wijk_code)
     await _changed(session, actor, source, "incident.split", new_incident=new.id, reports=[r.id for r in moving])

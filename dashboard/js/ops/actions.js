@@ -1,21 +1,38 @@
-// Actions on the selected incident: claim, urgency, assessment, follow-up, close, merge, split, photos (audited),
-// and the group of a report that is still to be chosen.
+// Actions on the selected incident: claim (and extend), urgency, assessment, follow-up, close, merge with an
+// undo for a minute, split, photos (audited), and the group of a report that is still to be chosen.
 
-import { $, $$, api, fmtDateTime, h, toast } from "../common.js";
+import { $, $$, api, fill, fmtDateTime, fmtTime, h, toast } from "../common.js";
 import { draft, loadDetail, renderDetail } from "./detail.js";
 import { handleError } from "./login.js";
 import { took } from "./queue.js";
-import { canDecide, label, S } from "./state.js";
+import { canDecide, incidentWhat, label, S, saveDrafts, wijkName } from "./state.js";
+
+const UNDO_MS = 60_000;
 
 export async function toggleClaim() {
   const incident = S.detail;
   if (!incident || !canDecide() || incident.status !== "open") return;
   const mine = incident.claimed_by === S.me.display;
+  if (mine) S.claimDeadline = null; // let go on purpose: not an expired claim
   try {
     took(await api(`/api/v1/incidents/${incident.id}/claim`, { method: mine ? "DELETE" : "POST" }));
     toast(mine ? `Claim op #${incident.id} losgelaten.` : `#${incident.id} geclaimd.`, "ok", 3000);
   } catch (error) {
     handleError(error, mine ? "Loslaten" : "Claimen");
+    loadDetail(incident.id);
+  }
+}
+
+/** Claiming again what one holds extends the claim (the server counts from now). */
+export async function extendClaim() {
+  const incident = S.detail;
+  if (!incident || !canDecide() || incident.status !== "open" || incident.claimed_by !== S.me.display) return;
+  try {
+    const extended = await api(`/api/v1/incidents/${incident.id}/claim`, { method: "POST" });
+    took(extended);
+    toast(`Claim op #${incident.id} verlengd tot ${fmtTime(extended.claim_expires_at)}.`, "ok", 4000);
+  } catch (error) {
+    handleError(error, "Verlengen");
     loadDetail(incident.id);
   }
 }
@@ -75,6 +92,7 @@ export async function saveAssessment() {
     delete d.category;
     delete d.offence;
     delete d.wijkcode;
+    saveDrafts();
     renderDetail();
     toast("Beoordeling opgeslagen.", "ok", 3000);
   }
@@ -95,6 +113,7 @@ export async function saveFollowUp() {
     delete d.follow_up;
     delete d.result;
     delete d.note;
+    saveDrafts();
     renderDetail();
     toast("Opgeslagen; de melder krijgt terugkoppeling.", "ok", 4000);
   }
@@ -118,11 +137,73 @@ export async function mergeInto(value) {
     toast("Geef de nummers van de incidenten die u wilt samenvoegen.", "warn");
     return;
   }
+  await merge(S.detail.id, ids);
+}
+
+async function merge(target, ids) {
   try {
-    took(await api(`/api/v1/incidents/${S.detail.id}/merge`, { method: "POST", json: { incident_ids: ids } }));
-    toast(`Samengevoegd in #${S.detail.id}.`, "ok");
+    took(await api(`/api/v1/incidents/${target}/merge`, { method: "POST", json: { incident_ids: ids } }));
+    offerUndo(target, ids);
+    return true;
   } catch (error) {
     handleError(error, "Samenvoegen");
+    return false;
+  }
+}
+
+/** A suggested duplicate: both incidents side by side, then merged into the one that is open here. */
+export async function confirmMerge(suggestion) {
+  const incident = S.detail;
+  if (!incident || !canDecide() || incident.status !== "open") return;
+  const other = suggestion.incident;
+  fill($("#merge-target"), side("Blijft", incident, incident.reports.map((r) => r.text)));
+  fill($("#merge-other"), side("Gaat op in het incident links", other, [other.text]),
+    h("p", { class: "muted" }, suggestion.reasons.join(" · ")));
+  const dialog = $("#merge-dialog");
+  dialog.returnValue = "";
+  dialog.showModal();
+  const answer = await new Promise((resolve) => dialog.addEventListener("close", () => resolve(dialog.returnValue), { once: true }));
+  if (answer === "ok") await merge(incident.id, [other.id]);
+}
+
+function side(role, incident, texts) {
+  const count = incident.report_count;
+  return [
+    h("p", { class: "merge-role" }, role),
+    h("h3", {}, h("span", { class: `badge badge-${incident.urgency}` }, label("urgencies", incident.urgency)), " ",
+      `#${incident.id} ${incidentWhat(incident)} · ${wijkName(incident.wijkcode)}`),
+    h("p", { class: "muted" }, `${count} ${count === 1 ? "melding" : "meldingen"} · eerste ${fmtDateTime(incident.first_report_at)}`),
+    h("ul", { class: "merge-texts" }, texts.slice(0, 4).map((text) => h("li", {}, text))),
+  ];
+}
+
+let undoTimer = null;
+
+function offerUndo(target, ids) {
+  S.undo = { target, ids, until: Date.now() + UNDO_MS };
+  const bar = $("#undo-bar");
+  fill(bar, h("span", {}, `${ids.map((id) => `#${id}`).join(", ")} samengevoegd in #${target}. `),
+    h("button", { type: "button", id: "undo-merge", class: "primary", "aria-keyshortcuts": "u", onclick: undoMerge },
+      "Ongedaan maken (u)"));
+  bar.hidden = false;
+  clearTimeout(undoTimer);
+  undoTimer = setTimeout(closeUndo, UNDO_MS);
+}
+
+function closeUndo() {
+  S.undo = null;
+  $("#undo-bar").hidden = true;
+}
+
+export async function undoMerge() {
+  const pending = S.undo;
+  if (!pending || Date.now() > pending.until) return;
+  closeUndo();
+  try {
+    took(await api(`/api/v1/incidents/${pending.target}/merge/undo`, { method: "POST" }));
+    toast(`Samenvoegen ongedaan gemaakt: ${pending.ids.map((id) => `#${id}`).join(", ")} staat weer apart.`, "ok", 5000);
+  } catch (error) {
+    handleError(error, "Ongedaan maken");
   }
 }
 

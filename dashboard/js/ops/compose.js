@@ -1,8 +1,12 @@
-// Alerts to beheerders: compose, preview with privacy warnings to confirm, send, and the live list of alerts.
+// Alerts to beheerders: compose (the draft is kept when the dialog closes; names, house numbers and other
+// personal data are flagged while typing), preview with the privacy warnings to confirm, send, and the live
+// list of alerts. Every warning is shown right under the text, never inside a scrolling box.
 
-import { $, $$, api, ApiError, fill, fmtTime, h, toast } from "../common.js";
+import { $, $$, api, ApiError, fill, fmtTime, h, throttle, toast } from "../common.js";
 import { handleError } from "./login.js";
 import { canSend, label, options, S, wijkName } from "./state.js";
+
+const CHECK_AFTER_MS = 400;
 
 function defaultKind(incident) {
   if (!incident) return "waarschuwing";
@@ -19,6 +23,7 @@ export function openCompose() {
   kind.replaceChildren(...options("broadcast_kinds").map((k) => h("option", { value: k.code }, k.label)));
   kind.value = defaultKind(incident);
   $("#bc-text").value = "";
+  S.flags = [];
   const wijken = $("#bc-wijken");
   const home = incident && S.wijken.find((w) => w.code === incident.wijkcode);
   const ordered = home ? [...S.wijken.filter((w) => w.gemeente === home.gemeente),
@@ -32,13 +37,85 @@ export function openCompose() {
   $("#bc-link").checked = Boolean(incident);
   $("#bc-link").disabled = !incident;
   S.preview = null;
+  S.composeFor = incident ? incident.id : null;
   $("#bc-preview").replaceChildren(h("p", { class: "muted" },
     "Vraag eerst een voorbeeld op: u ziet dan de ontvangers per kanaal en eventuele privacywaarschuwingen."));
   $("#bc-error").hidden = true;
+  const restored = restoreDraft(incident);
+  $("#bc-restored").hidden = !restored;
   updateComposeState();
+  renderChecks();
   $("#bc-dialog").showModal();
   $("#bc-text").focus();
+  if (restored) checkSoon();
 }
+
+/** The alert typed before for the same incident (or none), as it was when the dialog closed. */
+function restoreDraft(incident) {
+  const kept = S.composeDraft;
+  if (!kept || kept.incidentId !== (incident ? incident.id : null) || !kept.text) return false;
+  $("#bc-kind").value = kept.kind;
+  $("#bc-text").value = kept.text;
+  $$('input[name="bc-area"]').forEach((r) => { r.checked = r.value === kept.area && !r.disabled; });
+  if (!$('input[name="bc-area"]:checked')) $('input[name="bc-area"][value="wijken"]').checked = true;
+  $$('input[name="bc-wijk"]').forEach((box) => { box.checked = kept.wijken.includes(box.value); });
+  $("#bc-radius").value = kept.radius;
+  $("#bc-link").checked = kept.link && Boolean(incident);
+  return true;
+}
+
+function keepDraft() {
+  if (!$("#bc-dialog").open) return;
+  S.composeDraft = {
+    incidentId: S.composeFor, kind: $("#bc-kind").value, text: $("#bc-text").value,
+    area: $('input[name="bc-area"]:checked').value, wijken: $$('input[name="bc-wijk"]:checked').map((b) => b.value),
+    radius: $("#bc-radius").value, link: $("#bc-link").checked,
+  };
+}
+
+/** While typing: what the privacy check finds in the text alone (names, house numbers, phone numbers, ...). */
+async function checkText() {
+  const text = $("#bc-text").value.trim();
+  if (!text) {
+    S.flags = [];
+    renderChecks();
+    return;
+  }
+  try {
+    const result = await api("/api/v1/broadcasts/privacy-check", { method: "POST", json: { text } });
+    if ($("#bc-text").value.trim() !== text) return;
+    S.flags = result.warnings;
+    if (!$("#bc-warnings")) renderChecks(); // the preview's warnings, when shown, say it all already
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) handleError(error);
+  }
+}
+
+const checkSoon = throttle(checkText, CHECK_AFTER_MS);
+
+/** Under the text: the preview's warnings to confirm when the preview is current, else what typing found. */
+function renderChecks() {
+  const fresh = S.preview && S.preview.key === JSON.stringify(composeBody());
+  const box = $("#bc-checks");
+  const confirmed = new Set($$(".confirm-warning:checked", box).map((input) => input.value));
+  if (fresh) {
+    fill(box, S.preview.warnings.length ? h("div", { id: "bc-warnings" },
+      h("h3", {}, "Privacywaarschuwingen"),
+      S.preview.warnings.map((w) => h("div", { class: "privacy", dataset: { code: w.code } },
+        h("p", {}, h("b", {}, `${FLAG_LABELS[w.code] || "Let op"}${w.matches.length ? `: ${w.matches.join(", ")}` : ""}`),
+          h("span", { class: "why" }, ` – ${w.message}`)),
+        h("label", {}, h("input", { type: "checkbox", class: "confirm-warning", value: w.code,
+          checked: confirmed.has(w.code) }),
+        "Ik heb dit gecontroleerd en verstuur het bewust zo.")))) :
+      h("p", { class: "muted", id: "bc-no-warnings" }, "Geen privacywaarschuwingen."));
+    return;
+  }
+  fill(box, (S.flags || []).map((w) => h("p", { class: "flag", dataset: { code: w.code } },
+    h("b", {}, `${FLAG_LABELS[w.code] || "Let op"}: `), w.matches.join(", ") || w.message)));
+}
+
+const FLAG_LABELS = { naam: "Mogelijk een naam", huisnummer: "Huisnummer", telefoonnummer: "Telefoonnummer",
+  emailadres: "E-mailadres", kenteken: "Kenteken", bsn: "Mogelijk een BSN", uiterlijk: "Alleen uiterlijk of afkomst" };
 
 function composeBody() {
   const incident = S.detail;
@@ -63,11 +140,21 @@ function updateComposeState() {
   if (S.preview && !fresh) {
     const stale = $("#bc-stale");
     if (!stale) $("#bc-preview").prepend(h("p", { id: "bc-stale", class: "warn" }, "De tekst of het gebied is gewijzigd: vraag opnieuw een voorbeeld op."));
+    if ($("#bc-warnings")) renderChecks();
   }
 }
 
-$("#bc-form").addEventListener("input", updateComposeState);
-$("#bc-form").addEventListener("change", updateComposeState);
+// The draft is kept as it is typed: however the dialog closes (Esc, Annuleren, a new P1 to look at), and
+// however soon it is opened again, nothing typed is lost.
+$("#bc-form").addEventListener("input", (event) => {
+  updateComposeState();
+  keepDraft();
+  if (event.target.id === "bc-text") checkSoon();
+});
+$("#bc-form").addEventListener("change", () => {
+  updateComposeState();
+  keepDraft();
+});
 $("#bc-cancel").addEventListener("click", () => $("#bc-dialog").close());
 
 $("#bc-form").addEventListener("submit", async (event) => {
@@ -93,6 +180,7 @@ $("#bc-form").addEventListener("submit", async (event) => {
     const allowed = !(preview.needs_specialist && S.me.role !== "specialist") && preview.recipients > 0;
     S.preview = { key: JSON.stringify(body), warnings: preview.warnings, allowed };
     renderPreview(preview, allowed);
+    renderChecks();
   } catch (problem) {
     if (problem instanceof ApiError && problem.status === 401) return handleError(problem);
     error.textContent = problem instanceof ApiError ? problem.message_nl : String(problem);
@@ -120,14 +208,9 @@ function renderPreview(preview, allowed) {
       preview.recipient_list_truncated ? h("p", { class: "muted" }, "Lijst ingekort.") : null) : null,
     preview.needs_specialist ? h("p", { class: "warn" }, "Dit alarm gaat naar meer dan één gemeente en vraagt de rol operationeel specialist." +
       (allowed ? "" : " U kunt het niet zelf versturen.")) : null,
-    preview.warnings.length ? h("div", { id: "bc-warnings" },
-      h("h3", {}, "Privacywaarschuwingen"),
-      preview.warnings.map((w) => h("div", { class: "privacy", dataset: { code: w.code } },
-        h("p", { style: "margin:0" }, w.message),
-        w.matches.length ? h("p", { style: "margin:.2rem 0 0" }, "Gevonden: ", h("b", {}, w.matches.join(", "))) : null,
-        h("label", {}, h("input", { type: "checkbox", class: "confirm-warning", value: w.code }),
-          "Ik heb dit gecontroleerd en verstuur het bewust zo.")))) :
-      h("p", { class: "muted", id: "bc-no-warnings" }, "Geen privacywaarschuwingen."),
+    preview.warnings.length ? h("p", { class: "warn" }, `${preview.warnings.length} privacywaarschuwing` +
+      `${preview.warnings.length === 1 ? "" : "en"}: bevestig ${preview.warnings.length === 1 ? "die" : "ze"} onder de tekst.`)
+      : null,
   );
 }
 
@@ -143,6 +226,7 @@ $("#bc-send").addEventListener("click", async () => {
     S.broadcasts.set(sent.id, { id: sent.id, kind: sent.kind, wijkcodes: sent.wijkcodes, progress: sent.progress,
       created_at: sent.created_at });
     renderBroadcasts();
+    S.composeDraft = null; // sent: nothing to keep
     $("#bc-dialog").close();
     toast(`Alarm verstuurd naar ${sent.progress.recipients} beheerders.`, "ok", 6000);
   } catch (problem) {

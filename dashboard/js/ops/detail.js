@@ -1,26 +1,29 @@
-// The selected incident: its reports with the triage's suggestion and reasons, assessment, follow-up, tools.
+// The selected incident: its reports with the triage's suggestion and reasons, assessment, follow-up, tools,
+// the claim's countdown, merge suggestions and the timeline.
 
 import { $, ApiError, api, fill, fmtAge, fmtDateTime, fmtTime, h, throttle } from "../common.js";
 import {
-  chooseGroup, closeIncident, mergeInto, openPhotos, saveAssessment, saveFollowUp, setUrgency, splitSelected,
-  toggleClaim,
+  chooseGroup, closeIncident, confirmMerge, extendClaim, mergeInto, openPhotos, saveAssessment, saveFollowUp,
+  setUrgency, splitSelected, toggleClaim,
 } from "./actions.js";
 import { openCompose } from "./compose.js";
 import { URGENCY_KEYS } from "./keys.js";
 import { handleError } from "./login.js";
-import { canDecide, canSend, incidentWhat, isUnrecognised, label, options, S, wijkName } from "./state.js";
+import { canDecide, canSend, incidentWhat, isUnrecognised, label, options, S, saveDrafts, wijkName } from "./state.js";
 
 const SHORT_URGENCY = { none: "Geen" }; // an urgency button has no room for "Geen politietaak"
+const CLAIM_WARNING_SECONDS = 60;
 
 let detailRequest = 0;
 
 export async function loadDetail(id) {
   const request = ++detailRequest;
+  loadTimeline(id);
+  loadDuplicates(id);
   try {
     const incident = await api(`/api/v1/incidents/${id}`);
     if (request !== detailRequest || S.selected !== id) return;
-    S.detail = incident;
-    renderDetail();
+    showIncident(incident);
   } catch (error) {
     if (request !== detailRequest) return;
     if (error instanceof ApiError && error.status === 404) {
@@ -33,6 +36,42 @@ export async function loadDetail(id) {
 }
 
 export const reloadDetailSoon = throttle(() => { if (S.selected !== null) loadDetail(S.selected); }, 300);
+
+/** The incident as the server just described it; its claim's end is counted on this browser's clock. */
+export function showIncident(incident) {
+  const held = S.claimDeadline && S.claimDeadline.id === incident.id; // mine until now (a release clears it first)
+  S.detail = incident;
+  const mine = incident.claimed_by && incident.claimed_by === S.me.display;
+  if (held && !mine && incident.status === "open") S.expiredClaim = incident.id;
+  S.claimDeadline = mine && incident.claim_seconds_left !== null
+    ? { id: incident.id, at: Date.now() + incident.claim_seconds_left * 1000 } : null;
+  if (mine) S.expiredClaim = null;
+  renderDetail();
+}
+
+async function loadTimeline(id) {
+  try {
+    const timeline = await api(`/api/v1/incidents/${id}/timeline`);
+    if (S.selected !== id) return;
+    S.timeline = { id, entries: timeline.entries, total: timeline.total };
+    const node = $("#timeline");
+    if (node) node.replaceWith(timelineView(id));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) handleError(error);
+  }
+}
+
+async function loadDuplicates(id) {
+  try {
+    const items = await api(`/api/v1/incidents/${id}/duplicates`);
+    if (S.selected !== id) return;
+    S.duplicates = { id, items };
+    const node = $("#duplicates");
+    if (node && S.detail && S.detail.id === id) node.replaceWith(duplicatesPanel(S.detail));
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) handleError(error);
+  }
+}
 
 export function draft(id) {
   if (!S.drafts.has(id)) S.drafts.set(id, {});
@@ -80,13 +119,16 @@ export function renderDetail() {
     h("div", { class: "d-body" },
       h("section", { class: "d-reports", "aria-labelledby": "d-reports-title" },
         h("h3", { id: "d-reports-title" }, "Meldingen en voorstel van de triage"),
-        h("div", { class: "reports" }, incident.reports.map((report) => reportView(report, incident, locked)))),
+        h("div", { class: "reports" }, incident.reports.map((report) => reportView(report, incident, locked))),
+        timelineView(incident.id)),
       h("div", { class: "panels" },
+        duplicatesPanel(incident),
         assessmentPanel(incident, d, locked),
         followUpPanel(incident, d, locked),
         toolsPanel(incident, photos, open, other))),
   );
 
+  tickClaim();
   if (focusId) {
     const again = document.getElementById(focusId);
     if (again) {
@@ -114,12 +156,82 @@ function claimBar(incident, mine, other, open) {
   else if (other) text = `Geclaimd door ${incident.claimed_by}.`;
   else text = "Nog niet geclaimd.";
   const expires = incident.claim_expires_at ? ` De claim vervalt om ${fmtTime(incident.claim_expires_at)}.` : "";
-  return h("div", { class: `claimbar${mine ? " mine" : other ? " other" : ""}`, id: "claimbar" },
-    h("span", { class: "holder", id: "claim-holder" }, text + (open && incident.claimed_by ? expires : "")),
-    open && canDecide() ? h("button", {
-      type: "button", id: "claim-button", class: mine ? "" : "primary", disabled: other,
-      "aria-keyshortcuts": "c", onclick: toggleClaim,
-    }, mine ? "Claim loslaten (c)" : "Claimen (c)") : null);
+  return h("div", { class: "claim-area" },
+    h("div", { class: `claimbar${mine ? " mine" : other ? " other" : ""}`, id: "claimbar" },
+      h("span", { class: "holder", id: "claim-holder" }, text + (open && incident.claimed_by ? expires : "")),
+      open && mine ? h("button", { type: "button", id: "extend-button", "aria-keyshortcuts": "v", onclick: extendClaim },
+        "Verlengen (v)") : null,
+      open && canDecide() ? h("button", {
+        type: "button", id: "claim-button", class: mine ? "" : "primary", disabled: other,
+        "aria-keyshortcuts": "c", onclick: toggleClaim,
+      }, mine ? "Claim loslaten (c)" : "Claimen (c)") : null),
+    h("div", { class: "claim-warning", id: "claim-warning", role: "alert", hidden: true }));
+}
+
+/** Every second: a minute before my claim ends a countdown with "verlengen"; after it, that it ended and that
+ * what was typed is kept. */
+export function tickClaim() {
+  const node = $("#claim-warning");
+  const incident = S.detail;
+  if (!node || !incident) return;
+  const deadline = S.claimDeadline && S.claimDeadline.id === incident.id ? S.claimDeadline.at : null;
+  const left = deadline === null ? null : Math.ceil((deadline - Date.now()) / 1000);
+  if (left !== null && left <= 0) S.expiredClaim = incident.id;
+  if (S.expiredClaim === incident.id && !(left > 0)) {
+    showWarning(node, "expired", () => [h("span", {}, "Uw claim is verlopen. Wat u typte is bewaard; claim opnieuw om " +
+      "verder te werken."), incident.status === "open" && !incident.claimed_by
+      ? h("button", { type: "button", class: "primary", onclick: toggleClaim }, "Opnieuw claimen (c)") : null]);
+  } else if (left !== null && left <= CLAIM_WARNING_SECONDS && incident.status === "open") {
+    showWarning(node, "soon", () => [h("span", {}, "Uw claim vervalt over "),
+      h("b", { id: "claim-countdown", "aria-live": "off" }, ""), h("span", {}, ". "),
+      h("button", { type: "button", class: "primary", id: "claim-extend", onclick: extendClaim }, "Verlengen (v)")]);
+    $("#claim-countdown").textContent = `${Math.floor(left / 60)}:${String(left % 60).padStart(2, "0")}`;
+  } else {
+    node.hidden = true;
+    delete node.dataset.state;
+  }
+}
+
+function showWarning(node, state, children) {
+  if (node.dataset.state !== state) {
+    node.dataset.state = state;
+    fill(node, ...children());
+  }
+  node.hidden = false;
+}
+
+function duplicatesPanel(incident) {
+  const items = S.duplicates && S.duplicates.id === incident.id ? S.duplicates.items : [];
+  const allowed = canDecide() && incident.status === "open";
+  if (!items.length) return h("div", { id: "duplicates", hidden: true });
+  return h("section", { class: "panel duplicates", id: "duplicates", "aria-labelledby": "p-dup" },
+    h("h3", { id: "p-dup" }, "Mogelijk dezelfde gebeurtenis"),
+    h("ul", {}, items.map((item, index) => h("li", { class: "dup", dataset: { incidentId: item.incident.id } },
+      h("div", { class: "dup-head" },
+        h("span", { class: `badge badge-${item.incident.urgency}` }, label("urgencies", item.incident.urgency)),
+        h("b", {}, `#${item.incident.id} ${incidentWhat(item.incident)} · ${wijkName(item.incident.wijkcode)}`)),
+      h("p", { class: "dup-text" }, item.incident.text),
+      h("p", { class: "dup-why" }, item.reasons.join(" · ")),
+      allowed ? h("button", { type: "button", class: "dup-merge", "aria-keyshortcuts": index === 0 ? "m" : null,
+        onclick: () => confirmMerge(item) }, index === 0 ? "Samenvoegen… (m)" : "Samenvoegen…") : null))));
+}
+
+function timelineView(id) {
+  const timeline = S.timeline && S.timeline.id === id ? S.timeline : null;
+  return h("section", { class: "timeline", id: "timeline", "aria-labelledby": "d-timeline-title" },
+    h("h3", { id: "d-timeline-title" }, "Tijdlijn"),
+    !timeline ? h("p", { class: "muted" }, "Tijdlijn laden…") :
+      h("ol", { class: "tl" }, timeline.entries.map((entry) => h("li", { class: `tl-entry tl-${entry.kind}`,
+        dataset: { kind: entry.kind } },
+      h("time", { datetime: entry.at }, fmtDateTime(entry.at)),
+      h("div", { class: "tl-body" },
+        h("b", { class: "tl-title" }, entry.title),
+        entry.actor ? h("span", { class: "tl-actor" }, ` · ${entry.actor}`) : null,
+        entry.text && entry.kind !== "melding" ? h("p", { class: "tl-text" }, entry.text) : null,
+        entry.reason ? h("p", { class: "tl-reason" }, `${entry.kind === "voorstel" ? "Redenen" : "Reden"}: ${entry.reason}`) : null,
+        entry.status ? h("p", { class: "tl-status" }, `Status: ${entry.status}`) : null)))),
+    timeline && timeline.total > timeline.entries.length
+      ? h("p", { class: "muted" }, `Alleen de nieuwste ${timeline.entries.length} van ${timeline.total}.`) : null);
 }
 
 function assessmentPanel(incident, d, locked) {
@@ -143,7 +255,7 @@ function assessmentPanel(incident, d, locked) {
   }
   wijkSelect.value = field("wijkcode", incident.wijkcode);
   for (const [node, name] of [[categorySelect, "category"], [offenceSelect, "offence"], [wijkSelect, "wijkcode"]]) {
-    node.addEventListener("change", () => { d[name] = node.value; });
+    node.addEventListener("change", () => { d[name] = node.value; saveDrafts(); });
   }
   return h("section", { class: "panel", "aria-labelledby": "p-assess" },
     h("h3", { id: "p-assess" }, "Beoordeling"),
@@ -172,9 +284,9 @@ function followUpPanel(incident, d, locked) {
     placeholder: "Korte terugkoppeling voor de melder. Geen persoonsgegevens.",
   });
   note.value = d.note || "";
-  followSelect.addEventListener("change", () => { d.follow_up = followSelect.value; });
-  resultSelect.addEventListener("change", () => { d.result = resultSelect.value; });
-  note.addEventListener("input", () => { d.note = note.value; });
+  followSelect.addEventListener("change", () => { d.follow_up = followSelect.value; saveDrafts(); });
+  resultSelect.addEventListener("change", () => { d.result = resultSelect.value; saveDrafts(); });
+  note.addEventListener("input", () => { d.note = note.value; saveDrafts(); });
   return h("section", { class: "panel", "aria-labelledby": "p-follow" },
     h("h3", { id: "p-follow" }, "Opvolging en terugkoppeling"),
     h("div", { class: "fields" },

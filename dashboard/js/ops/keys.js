@@ -1,8 +1,10 @@
-// The keyboard shortcuts (listed in the help dialog, "?") and the ages in the queue, ticking every second.
+// The keyboard shortcuts (listed in the help dialog, "?"), and every second the ages in the queue and the
+// claim's countdown.
 
 import { $, $$, fmtAge } from "../common.js";
-import { closeIncident, openPhotos, setUrgency, toggleClaim } from "./actions.js";
+import { closeIncident, confirmMerge, extendClaim, openPhotos, setUrgency, toggleClaim, undoMerge } from "./actions.js";
 import { openCompose } from "./compose.js";
+import { tickClaim } from "./detail.js";
 import { move } from "./queue.js";
 import { S } from "./state.js";
 
@@ -35,7 +37,7 @@ document.addEventListener("keydown", (event) => {
   };
   const actions = {
     j: () => move(1), ArrowDown: () => move(1), k: () => move(-1), ArrowUp: () => move(-1),
-    c: toggleClaim, o: () => focusField("#f-follow-up"), r: () => focusField("#f-result"),
+    c: toggleClaim, v: extendClaim, m: mergeFirstSuggestion, u: undoMerge, o: () => focusField("#f-follow-up"), r: () => focusField("#f-result"),
     n: () => focusField("#f-note"), f: openPhotos, b: openCompose, x: closeIncident,
     "/": () => focusField("#f-search"), "?": () => $("#help").showModal(),
     Escape: () => $("#queue").focus(), Enter: () => { if (S.selected !== null) $("#detail").focus(); },
@@ -48,8 +50,14 @@ document.addEventListener("keydown", (event) => {
   action();
 });
 
-// every second: the ages in the list
+function mergeFirstSuggestion() {
+  const suggestions = S.duplicates && S.detail && S.duplicates.id === S.detail.id ? S.duplicates.items : [];
+  if (suggestions.length) confirmMerge(suggestions[0]);
+}
+
+// every second: the ages in the list, and the claim's countdown
 setInterval(() => {
   const now = Date.now();
   for (const node of $$("#queue .age[data-since]")) node.textContent = fmtAge(node.dataset.since, now);
+  tickClaim();
 }, 1000);

@@ -1,7 +1,8 @@
 // Signing in and out of the console (the user and the vocabulary), and back to the form when the session ends.
 
 import { $, api, ApiError, loadVocabulary, toast, VocabularyError } from "../common.js";
-import { NAME_KEY, S, TOKEN_KEY } from "./state.js";
+import { updateTitle } from "./attention.js";
+import { forgetWork, NAME_KEY, S, TOKEN_KEY } from "./state.js";
 
 /** A session kept in this tab (after a reload) goes straight in; returns whether it did. */
 export async function resumeSession() {
@@ -91,6 +92,8 @@ async function signOut() {
   S.vocabulary = null;
   S.selected = null;
   S.detail = null;
+  forgetWork();
+  updateTitle();
   showLogin("U bent afgemeld.");
 }
 

@@ -6,8 +6,10 @@ import { applyBroadcastEvent, loadBroadcasts, renderBroadcasts } from "./compose
 import { reloadDetailSoon } from "./detail.js";
 import "./keys.js";
 import { expireSession, handleError, listenForLogin, resumeSession } from "./login.js";
+import { initAttention } from "./attention.js";
 import {
-  applyIncidentEvent, fetchQueue, loadWijken, queueProblem, renderFilters, renderQueue, showQueue, showQueueError,
+  applyIncidentEvent, fetchQueue, loadWijken, queueProblem, refreshSearch, renderFilters, renderQueue, showQueue,
+  showQueueError,
 } from "./queue.js";
 import { canReadQueue, label, S } from "./state.js";
 
@@ -21,6 +23,7 @@ function enter() {
   $("#app-view").hidden = false;
   $("#who").textContent = `${S.me.display} (${label("roles", S.me.role)})`;
   initAgreement();
+  initAttention();
   if (!canReadQueue()) {
     $("#queue-loading").hidden = true;
     showQueueError("Uw rol heeft geen toegang tot de wachtrij.");
@@ -48,6 +51,7 @@ function onEvent(event) {
     applyIncidentEvent(event);
     renderQueue();
     refreshStatsSoon();
+    refreshSearch();
   } else if (event.type.startsWith("broadcast.")) {
     applyBroadcastEvent(event);
     renderBroadcasts();

@@ -1,9 +1,15 @@
 // The queue: filters and search, rows from the snapshot and from live events, selection (j/k), wijk names.
+// New unhandled P1s stay on top, newest first, until opened; the rest is most urgent, then oldest, first.
 
-import { $, $$, api, ApiError, fmtAge, fmtDateTime, h, toast } from "../common.js";
-import { loadDetail, reloadDetailSoon, renderDetail } from "./detail.js";
+import { $, $$, api, ApiError, fmtAge, fmtDateTime, h, throttle, toast } from "../common.js";
+import { noticeEvent, rememberAll, settle } from "./attention.js";
+import { loadDetail, reloadDetailSoon, renderDetail, showIncident } from "./detail.js";
 import { handleError } from "./login.js";
 import { incidentWhat, isUnrecognised, label, options, S, snapshotPending, wijkName } from "./state.js";
+
+const SEARCH_AFTER_MS = 250; // typing pauses this long before the server is asked
+const MATCH_LABELS = { melding: "melding", zaaknummer: "zaaknummer", terugkoppeling: "terugkoppeling bij",
+  reden: "reden van de urgentie" };
 
 /** The filters in the server's words: the statuses offered (in ops.html) get their labels, the urgencies are listed. */
 export function renderFilters() {
@@ -45,6 +51,7 @@ export function fetchQueue() {
 export function showQueue(page, held) {
   S.rows.clear();
   for (const item of page.items) S.rows.set(item.id, rowFromItem(item));
+  rememberAll(S.rows.values());
   $("#queue-error").hidden = true;
   $("#queue-loading").hidden = true;
   for (const event of held) applyIncidentEvent(event);
@@ -86,6 +93,11 @@ function rowFromItem(item) {
   };
 }
 
+/** A search result's incident (no reports: the case numbers are those already known). */
+function rowFromBrief(brief, before) {
+  return { ...brief, case_numbers: before ? before.case_numbers : [] };
+}
+
 function rowFromEvent(data, before) {
   return {
     id: data.incident_id, status: data.status, urgency: data.urgency, category: data.category, offence: data.offence,
@@ -118,6 +130,8 @@ export function applyIncidentEvent(event) {
   const id = data.incident_id;
   if (event.type === "incident.merged") {
     S.rows.delete(id);
+    S.known.delete(id);
+    settle(id);
     if (S.selected === id) {
       toast(`Incident #${id} is samengevoegd met #${data.into}.`, "info");
       select(data.into);
@@ -125,14 +139,27 @@ export function applyIncidentEvent(event) {
     return;
   }
   const row = rowFromEvent(data, S.rows.get(id));
+  noticeEvent(event.type, row);
   if (matchesFilters(row)) S.rows.set(id, row);
   else S.rows.delete(id);
   if (S.selected === id) reloadDetailSoon();
 }
 
+/** The rows the search shows: those matching here (labels, wijk names) and those the server found. */
+function searchedRows() {
+  const hits = S.search && S.search.query === S.filters.search.trim() ? S.search.hits : new Map();
+  const rows = [...S.rows.values()].filter((row) => hits.has(row.id) || matchesSearch(row));
+  for (const [id, hit] of hits) {
+    if (!S.rows.has(id)) rows.push(rowFromBrief(hit.incident));
+  }
+  return rows;
+}
+
 function sortedRows() {
   const rank = (urgency) => S.vocabulary.urgencyRank(urgency);
-  return [...S.rows.values()].filter(matchesSearch).sort((a, b) =>
+  const newFirst = (row) => (S.attention.has(row.id) ? 0 : 1);
+  return searchedRows().sort((a, b) => (newFirst(a) - newFirst(b)) ||
+    (newFirst(a) === 0 ? Date.parse(b.first_report_at) - Date.parse(a.first_report_at) : 0) ||
     (rank(a.urgency) - rank(b.urgency)) ||
     (Date.parse(a.first_report_at) - Date.parse(b.first_report_at)) || (a.id - b.id));
 }
@@ -146,23 +173,36 @@ export function renderQueue() {
   if (selectedVisible) list.setAttribute("aria-activedescendant", `inc-${S.selected}`);
   else list.removeAttribute("aria-activedescendant");
   $("#queue-empty").hidden = rows.length > 0 || snapshotPending();
-  const hiddenBySearch = S.rows.size - rows.length;
+  const hiddenBySearch = Math.max(0, [...S.rows.keys()].filter((id) => !S.visible.includes(id)).length);
   $("#queue-count").textContent = snapshotPending() ? "" :
     `${rows.length} ${rows.length === 1 ? "incident" : "incidenten"}` +
     (hiddenBySearch ? ` (${hiddenBySearch} verborgen door zoekterm)` : "");
 }
 
+function matchLines(id) {
+  const hit = S.search && S.search.hits.get(id);
+  if (!hit || !hit.matches.length) return null;
+  return h("span", { class: "matches" }, hit.matches.slice(0, 2).map((match) => h("span", { class: "match",
+    dataset: { report: match.report_id ?? "", source: match.source } },
+  h("b", {}, `Gevonden in ${MATCH_LABELS[match.source] || match.source}${match.case_number ? ` ${match.case_number}` : ""}: `),
+  match.snippet)));
+}
+
 function queueRow(row) {
   const mine = row.claimed_by && S.me && row.claimed_by === S.me.display;
+  const fresh = S.attention.has(row.id);
   return h("li", {
-    id: `inc-${row.id}`, role: "option", class: `row u-${row.urgency}`, "aria-selected": String(row.id === S.selected),
-    dataset: { incident: row.id, urgency: row.urgency }, onclick: () => select(row.id),
+    id: `inc-${row.id}`, role: "option", class: `row u-${row.urgency}${fresh ? " attention" : ""}`,
+    "aria-selected": String(row.id === S.selected),
+    dataset: { incident: row.id, incidentId: row.id, urgency: row.urgency }, onclick: () => select(row.id),
   },
-  h("span", { class: `badge badge-${row.urgency}` }, row.urgency === "none" ? "–" : label("urgencies", row.urgency)),
+  h("span", { class: `badge badge-${row.urgency}` }, row.urgency === "none" ? "–" : label("urgencies", row.urgency),
+    fresh ? h("span", { class: "new-tag" }, " nieuw") : null),
   h("span", { class: "what" }, `${incidentWhat(row)} · ${wijkName(row.wijkcode)}`),
   h("span", { class: "age", dataset: { since: row.first_report_at }, title: `Eerste melding ${fmtDateTime(row.first_report_at)}` },
     fmtAge(row.first_report_at)),
   h("span", { class: "line2" }, row.text || ""),
+  matchLines(row.id),
   h("span", { class: "line3" },
     h("span", {}, `#${row.id}`),
     h("span", {}, `${row.report_count} ${row.report_count === 1 ? "melding" : "meldingen"} · ${row.group_count} ${row.group_count === 1 ? "groep" : "groepen"}`),
@@ -178,6 +218,10 @@ function queueRow(row) {
 
 export function select(id, { focus = false } = {}) {
   S.selected = id;
+  if (S.attention.has(id)) {
+    settle(id);
+    renderQueue();
+  }
   for (const node of $$("#queue .row")) node.setAttribute("aria-selected", String(Number(node.dataset.incident) === id));
   const current = document.getElementById(`inc-${id}`);
   if (current) {
@@ -202,20 +246,48 @@ export function move(step) {
 /** Puts a changed incident (from an action's response) into the list and the detail. */
 export function took(incident) {
   const row = rowFromItem(incident);
+  S.known.set(row.id, row.urgency);
   if (matchesFilters(row)) S.rows.set(row.id, row);
   else S.rows.delete(row.id);
-  if (S.selected === incident.id) S.detail = incident;
   renderQueue();
-  renderDetail();
+  if (S.selected === incident.id) showIncident(incident);
+  else renderDetail();
 }
 
 for (const [id, key] of [["#f-status", "status"], ["#f-urgency", "urgency"], ["#f-wijk", "wijk"]]) {
   $(id).addEventListener("change", (event) => {
     S.filters[key] = event.target.value;
     if (S.feed) S.feed.reload();
+    if (S.search) searchServer();
   });
 }
+/** Asks the server for the incidents whose reports, feedback or reasons contain every word. */
+export async function searchServer() {
+  const query = S.filters.search.trim();
+  if (query.length < 2) {
+    S.search = null;
+    renderQueue();
+    return;
+  }
+  const params = new URLSearchParams({ q: query, status: S.filters.status, limit: "100" });
+  if (S.filters.urgency) params.set("urgency", S.filters.urgency);
+  if (S.filters.wijk) params.set("wijk", S.filters.wijk);
+  try {
+    const page = await api(`/api/v1/incidents/search?${params}`);
+    if (S.filters.search.trim() !== query) return; // typed on meanwhile
+    S.search = { query, hits: new Map(page.items.map((hit) => [hit.incident.id, hit])) };
+    renderQueue();
+  } catch (error) {
+    if (error instanceof ApiError && error.status === 401) handleError(error);
+  }
+}
+
+const searchSoon = throttle(searchServer, SEARCH_AFTER_MS);
+/** Live changes may change what matches: searched again, at most every few seconds. */
+export const refreshSearch = throttle(() => { if (S.search) searchServer(); }, 3000);
+
 $("#f-search").addEventListener("input", (event) => {
   S.filters.search = event.target.value;
   renderQueue();
+  searchSoon();
 });

@@ -2,6 +2,8 @@
 
 export const TOKEN_KEY = "meldkamer.ops.token";
 export const NAME_KEY = "meldkamer.ops.display_name"; // claims name the display name, /auth/me the username
+const DRAFTS_KEY = "meldkamer.ops.drafts"; // typed text survives a reload of the tab, and an expired claim
+export const ATTENTION_KEY = "meldkamer.ops.attention"; // the new P1s not opened yet
 
 export const S = {
   token: null,
@@ -12,13 +14,49 @@ export const S = {
   visible: [],
   selected: null,
   detail: null,
-  drafts: new Map(), // incident id -> {field: value} typed but not saved
+  drafts: restoreDrafts(), // incident id -> {field: value} typed but not saved
   filters: { status: "open", urgency: "", wijk: "", search: "" },
+  search: null, // {query, hits: Map(id -> {incident, matches})}: the server's search over every report
+  known: new Map(), // incident id -> urgency, of every incident this console has heard of (new P1 or raised?)
+  attention: new Set(), // new unhandled P1s not opened yet: highlighted, counted in the tab's title
+  claimDeadline: null, // {id, at}: when my claim on the selected incident ends, by this browser's clock
+  expiredClaim: null, // the id of the selected incident whose claim of mine ran out
+  timeline: null, // {id, entries} of the selected incident
+  duplicates: null, // {id, items} of the selected incident: merge suggestions
+  undo: null, // {target, until}: the merge that can still be undone
+  composeDraft: null, // the alert being written, kept when the dialog is closed
+  composeFor: null, // the incident id (or null) the alert dialog was opened for
+  flags: [], // what the privacy check found in the alert's text while typing
   wijken: [],
   wijkNames: new Map(),
   broadcasts: new Map(),
   preview: null,
 };
+
+function restoreDrafts() {
+  try {
+    return new Map(JSON.parse(sessionStorage.getItem(DRAFTS_KEY) || "[]"));
+  } catch {
+    return new Map();
+  }
+}
+
+/** Keeps the typed drafts in this tab's storage (a reload or a lost claim must not lose them). */
+export function saveDrafts() {
+  const kept = [...S.drafts].filter(([, d]) => Object.values(d).some((v) => v !== undefined && v !== ""));
+  sessionStorage.setItem(DRAFTS_KEY, JSON.stringify(kept));
+}
+
+/** Signing out leaves nothing typed or pending for the next person at this screen. */
+export function forgetWork() {
+  S.drafts.clear();
+  S.attention.clear();
+  S.known.clear();
+  S.composeDraft = null;
+  S.search = null;
+  sessionStorage.removeItem(DRAFTS_KEY);
+  sessionStorage.removeItem(ATTENTION_KEY);
+}
 
 export const label = (list, code, empty) => S.vocabulary.label(list, code, empty);
 export const options = (list) => S.vocabulary.options(list);

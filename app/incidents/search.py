@@ -1,0 +1,164 @@
+"""Searching incidents by the words of every report, the feedback to its reporters and the operators' reasons.
+
+The database does the searching (a LIKE per word on both SQLite and PostgreSQL, case-insensitive), counts and
+pages; Python only cuts the snippets of the rows that matched on the page shown. Every word must occur
+somewhere in the incident, not necessarily in one text: "scooter zonnestein" finds an incident whose first
+report names the street and whose second names the scooter."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import aliased
+
+from app.core.errors import InvalidInput
+from app.core.schemas import MAX_DB_INT
+from app.incidents.brief import briefs
+from app.incidents.models import Incident
+from app.incidents.schemas import SearchHit, SearchMatch
+from app.intake.models import Report, ReportFeedback
+
+MAX_WORDS = 8
+MATCHES_PER_INCIDENT = 5
+MATCH_ROWS = 400  # matching texts read for one page of results, at most
+SNIPPET_CONTEXT = 60  # characters either side of the word
+
+
+@dataclass(frozen=True)
+class SearchFilters:
+    status: str | None = "open"
+    urgency: str | None = None
+    wijk: str | None = None
+
+
+def search_words(query: str) -> list[str]:
+    """The distinct words of the query, lower case; refused when there is nothing to search for."""
+    words = list(dict.fromkeys(word.casefold() for word in query.split() if word.strip()))
+    if not words:
+        raise InvalidInput("Geef een zoekterm.", field="q", code="empty_query")
+    if len(words) > MAX_WORDS:
+        raise InvalidInput(f"Zoek op hooguit {MAX_WORDS} woorden.", field="q", code="too_many_words")
+    return words
+
+
+def _like(word: str) -> str:
+    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    return f"%{escaped}%"
+
+
+def _contains(column: Any, word: str) -> ColumnElement[bool]:
+    return column.ilike(_like(word), escape="\\")
+
+
+def _incident_number(word: str) -> int | None:
+    digits = word.removeprefix("#")
+    return int(digits) if digits.isdigit() and 0 < int(digits) <= MAX_DB_INT else None
+
+
+def _kept(incident: Any, filters: SearchFilters) -> list[ColumnElement[bool]]:
+    conditions = []
+    if filters.status:
+        conditions.append(incident.status == filters.status)
+    if filters.urgency:
+        conditions.append(incident.urgency == filters.urgency)
+    if filters.wijk:
+        conditions.append(incident.wijk_code == filters.wijk)
+    return conditions
+
+
+def _word_in_incident(word: str, filters: SearchFilters) -> ColumnElement[bool]:
+    """The ids of incidents with a text that contains the word, each found once (not probed per incident) and
+    only among the incidents the filters keep: the open ones, by default, are a few dozen, and their reports
+    are found through the index on the incident (bench/bench_console.py measured the shapes)."""
+    inner = aliased(Incident)
+    kept = _kept(inner, filters)
+    in_reports = (select(Report.incident_id).join(inner, inner.id == Report.incident_id)
+                  .where(*kept, or_(_contains(Report.text, word), _contains(Report.case_number, word))))
+    in_feedback = (select(Report.incident_id).join(inner, inner.id == Report.incident_id)
+                   .join(ReportFeedback, ReportFeedback.report_id == Report.id)
+                   .where(*kept, _contains(ReportFeedback.text, word)))
+    conditions = [Incident.id.in_(in_reports), Incident.id.in_(in_feedback), _contains(Incident.override_reason, word)]
+    number = _incident_number(word)
+    if number is not None:
+        conditions.append(Incident.id == number)
+    return or_(*conditions)
+
+
+def _query(words: Sequence[str], filters: SearchFilters) -> Select[tuple[Incident]]:
+    return select(Incident).where(*_kept(Incident, filters), *(_word_in_incident(word, filters) for word in words))
+
+
+async def search_incidents(session: AsyncSession, query: str, filters: SearchFilters, *, limit: int,
+                           offset: int) -> tuple[list[SearchHit], int]:
+    """One page of incidents that contain every word, the most recently reported first, each with the texts
+    that matched (which report, or its feedback)."""
+    words = search_words(query)
+    found = _query(words, filters)
+    # The total comes with the page (a window count), so the texts are searched once, not twice.
+    page = (await session.execute(found.add_columns(func.count().over())
+                                  .order_by(Incident.last_report_at.desc(), Incident.id.desc())
+                                  .limit(limit).offset(offset))).all()
+    incidents = [incident for incident, _ in page]
+    if page:
+        total = int(page[0][1])
+    else:  # past the last page: counted on its own
+        total = await session.scalar(select(func.count()).select_from(found.subquery())) or 0 if offset else 0
+    matches = await _matches(session, [i.id for i in incidents], words)
+    for incident in incidents:
+        if incident.override_reason and any(word in incident.override_reason.casefold() for word in words):
+            matches.setdefault(incident.id, []).append(
+                SearchMatch(source="reden", report_id=None, case_number=None,
+                            snippet=snippet(incident.override_reason, words)))
+    rows = await briefs(session, incidents)
+    hits = [SearchHit(incident=row, matches=matches.get(row.id, [])[:MATCHES_PER_INCIDENT]) for row in rows]
+    return hits, total
+
+
+async def _matches(session: AsyncSession, incident_ids: list[int],
+                   words: Sequence[str]) -> dict[int, list[SearchMatch]]:
+    if not incident_ids:
+        return {}
+    reports = await session.execute(
+        select(Report.incident_id, Report.id, Report.case_number, Report.text)
+        .where(Report.incident_id.in_(incident_ids),
+               or_(*(or_(_contains(Report.text, w), _contains(Report.case_number, w)) for w in words)))
+        .order_by(Report.received_at, Report.id).limit(MATCH_ROWS))
+    feedback = await session.execute(
+        select(Report.incident_id, Report.id, Report.case_number, ReportFeedback.text)
+        .join(Report, Report.id == ReportFeedback.report_id)
+        .where(Report.incident_id.in_(incident_ids), or_(*(_contains(ReportFeedback.text, w) for w in words)))
+        .order_by(ReportFeedback.at, ReportFeedback.id).limit(MATCH_ROWS))
+    found: dict[int, list[SearchMatch]] = {}
+    for incident_id, report_id, case_number, text in reports.tuples():
+        in_text = any(word in text.casefold() for word in words)
+        found.setdefault(incident_id or 0, []).append(SearchMatch(
+            source="melding" if in_text else "zaaknummer", report_id=report_id, case_number=case_number,
+            snippet=snippet(text, words)))
+    for incident_id, report_id, case_number, text in feedback.tuples():
+        found.setdefault(incident_id or 0, []).append(SearchMatch(
+            source="terugkoppeling", report_id=report_id, case_number=case_number, snippet=snippet(text, words)))
+    return found
+
+
+def snippet(text: str, words: Sequence[str]) -> str:
+    """The part of `text` around the first word found, with an ellipsis where it was cut."""
+    folded = text.casefold()
+    positions = [folded.find(word) for word in words if word in folded]
+    if not positions:
+        return _clip(text, 0, 2 * SNIPPET_CONTEXT)
+    start = min(positions)
+    return _clip(text, start - SNIPPET_CONTEXT, start + SNIPPET_CONTEXT)
+
+
+def _clip(text: str, start: int, end: int) -> str:
+    start, end = max(0, start), min(len(text), end)
+    if start > 0:  # begin at a word
+        space = text.find(" ", start)
+        start = space + 1 if 0 <= space < start + 15 else start
+    clipped = re.sub(r"\s+", " ", text[start:end]).strip()
+    return ("…" if start > 0 else "") + clipped + ("…" if end < len(text) else "")
