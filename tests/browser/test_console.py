@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 
-from tests.support.browser import ROOT, SCREENSHOTS, Server, axe_violations, screenshot
+from tests.support.browser import SCREENSHOTS, Server, axe_violations, screenshot
 
 pytest.importorskip("playwright")
 from playwright.sync_api import Page, expect  # noqa: E402
