@@ -70,6 +70,7 @@ class Settings(BaseSettings):
     media_max_attempts: int = 8
     webhook_max_age_seconds: int = 300
     claim_sweep_seconds: float = 15.0  # how soon an expired claim on an incident disappears from the screens
+    operation_sweep_seconds: float = 30.0  # how soon an operation opens or closes after its start or end
 
     whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
     whatsapp_phone_number_id: str | None = None

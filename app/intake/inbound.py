@@ -23,7 +23,8 @@ from app.intake.whatsapp import InboundMessage, RejectedMessage, StatusUpdate
 ATTACH_WINDOW = timedelta(minutes=10)
 WHATSAPP = "whatsapp"
 
-# Broadcast registers a handler for replies to its alerts ("ok", "doorgestuurd", "👍"); True = handled.
+# The composition root registers a handler for answers to our messages (app.flows.whatsapp_replies: "ja"/"nee"
+# to an operation, "ok"/"doorgestuurd"/"👍" to an alert); True = handled, no report.
 ReplyHandler = Callable[[AsyncSession, InboundMessage], Awaitable[bool]]
 
 
@@ -40,7 +41,7 @@ async def accept_whatsapp_message(session: AsyncSession, writer: service.ReportW
     beheerder = await service.beheerder_by_phone(session, message.from_phone_e164)
     if beheerder is None:
         return await _quarantine(session, message, "onbekend nummer")
-    if message.reply_to_message_id and reply_handler and await reply_handler(session, message):
+    if reply_handler and await reply_handler(session, message):
         return Outcome("reply")
     if message.kind == "other" or (message.kind == "text" and not (message.text or "").strip()):
         return Outcome("ignored")
