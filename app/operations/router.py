@@ -3,9 +3,9 @@
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Annotated
+from typing import Annotated, Literal
 
-from fastapi import APIRouter, Depends, Query, Request
+from fastapi import APIRouter, Depends, Query, Request, Response
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.deps import SessionDep, SettingsDep, allow
@@ -13,10 +13,11 @@ from app.core.openapi import problems
 from app.core.principal import Principal
 from app.core.schemas import IdPath, Offset, Page
 from app.core.vocabulary import OPERATION_READERS, OPERATION_RUNNERS, OperationKind, OperationStatus
-from app.operations import participation, service
+from app.operations import participation, report, service
 from app.operations.models import Operation
 from app.operations.schemas import (
     CloseIn,
+    DayReportOut,
     InvitedOut,
     OperationCreated,
     OperationDetail,
@@ -52,12 +53,6 @@ def _local(value: datetime | None) -> datetime | None:
     return local(value) if value is not None else None
 
 
-def _counts(counts: dict[str, int]) -> ParticipantCounts:
-    return ParticipantCounts(invited=sum(counts.values()), joined=counts.get("joined", 0),
-                             declined=counts.get("declined", 0), left=counts.get("left", 0),
-                             no_answer=counts.get("no_answer", 0))
-
-
 async def _outs(session: AsyncSession, operations: list[Operation]) -> list[OperationOut]:
     ids = [o.id for o in operations]
     counts = await service.count_participants(session, ids)
@@ -67,7 +62,7 @@ async def _outs(session: AsyncSession, operations: list[Operation]) -> list[Oper
         wijkcodes=o.wijkcodes, gemeentecodes=o.gemeentecodes, starts_at=local(o.starts_at), ends_at=local(o.ends_at),
         briefing=o.briefing, incident_ids=incidents[o.id], created_by=o.created_by_name, created_at=local(o.created_at),
         opened_at=_local(o.opened_at), closed_at=_local(o.closed_at), closed_by=o.closed_by_name,
-        participants=_counts(counts[o.id]))
+        participants=ParticipantCounts.of(counts[o.id]))
         for o in operations]
 
 
@@ -129,6 +124,18 @@ async def close(operation_id: IdPath, request: Request, session: SessionDep, set
     _wake_delivery(request)
     (out,) = await _outs(session, [operation])
     return out
+
+
+@router.get("/{operation_id:int}/report", response_model=DayReportOut, summary="Dagrapport (JSON of CSV)",
+            responses={200: {"content": {"text/csv": {"schema": {"type": "string"}}},
+                             "description": "JSON, of met format=csv een CSV-bestand"}, **problems(404)})
+async def day_report(operation_id: IdPath, session: SessionDep, format: Literal["json", "csv"] = "json",
+                     _: Principal = allow(*OPERATION_READERS)) -> DayReportOut | Response:
+    out = await report.day_report(session, await service.get_operation(session, operation_id))
+    if format == "json":
+        return out
+    return Response(report.as_csv(out), media_type="text/csv; charset=utf-8", headers={
+        "Content-Disposition": f'attachment; filename="actie-{operation_id}-dagrapport.csv"'})
 
 
 @router.post("/{operation_id:int}/join", response_model=ParticipationOut, responses=problems(403, 404, 409),

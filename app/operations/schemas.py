@@ -76,6 +76,12 @@ class ParticipantCounts(BaseModel):
     left: int
     no_answer: int
 
+    @classmethod
+    def of(cls, by_status: dict[str, int]) -> ParticipantCounts:
+        return cls(invited=sum(by_status.values()), joined=by_status.get("joined", 0),
+                   declined=by_status.get("declined", 0), left=by_status.get("left", 0),
+                   no_answer=by_status.get("no_answer", 0))
+
 
 class ParticipantOut(BaseModel):
     beheerder_id: int
@@ -133,3 +139,31 @@ class ParticipationOut(BaseModel):
     ends_at: datetime
     briefing: str
     status: ParticipantStatus
+
+
+class MessageCounts(BaseModel):
+    messages: int
+    recipients: int
+    sent: int
+    delivered: int
+    forwarded: int
+    failed: int
+
+
+class DayReportOut(BaseModel):
+    operation_id: int
+    name: str
+    kind: OperationKind
+    status: OperationStatus
+    starts_at: datetime
+    ends_at: datetime
+    participants: ParticipantCounts
+    reports: int = Field(description="Meldingen van deelnemers terwijl de actie open was")
+    reports_by_category: dict[str, int]
+    reports_by_urgency: dict[str, int]
+    follow_ups: dict[str, int]
+    results: dict[str, int]
+    messages: dict[str, MessageCounts] = Field(description="Per soort: invitation, message, closing, answer")
+    reports_with_action: int = Field(description="Meldingen met een terugkoppeling of afgehandeld")
+    median_seconds_to_action: float | None = Field(
+        description="Mediaan van de tijd van ontvangst tot de eerste terugkoppeling of afhandeling")
