@@ -7,9 +7,10 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.demo import seed_demo
 from app.intake.models import Report
 from tests.support import builders
-from tests.support.http import bearer, problem
+from tests.support.http import bearer, login, problem
 from tests.support.operations import MIDDENHOVEN, WESTWIJK, create, operation_body
 
 
@@ -136,3 +137,11 @@ async def test_a_briefing_with_personal_details_needs_a_deliberate_confirmation(
     confirmed = await client.post("/api/v1/operations", headers=specialist, json=operation_body(
         briefing=briefing, confirm_warnings=["telefoonnummer"]))
     assert confirmed.status_code == 201
+
+
+async def test_the_demo_shows_a_planned_ddo_day_and_an_open_probleemaanpak_once(app, client, settings, demo, tmp_path):
+    async with app.state.sessionmaker() as session:
+        await seed_demo(session, settings, tmp_path / "demo-credentials.json")  # again: nothing twice
+    specialist = await login(client, demo["specialist"])
+    items = (await client.get("/api/v1/operations", headers=specialist)).json()["items"]
+    assert sorted((item["kind"], item["status"]) for item in items) == [("ddo", "gepland"), ("probleemaanpak", "open")]
