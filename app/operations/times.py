@@ -18,6 +18,14 @@ Clock = Callable[[], datetime]  # aware UTC now; the lifecycle of operations run
 
 def to_utc(value: datetime, field: str) -> datetime:
     """The moment meant by `value`: its own offset if it has one, else Amsterdam wall-clock time."""
+    try:
+        return _to_utc(value, field)
+    except OverflowError:
+        raise InvalidInput("Dit tijdstip ligt buiten het bereik van de kalender.", field=field,
+                           code="out_of_range") from None
+
+
+def _to_utc(value: datetime, field: str) -> datetime:
     if value.tzinfo is not None:
         return value.astimezone(UTC)
     earlier, later = value.replace(tzinfo=AMSTERDAM, fold=0), value.replace(tzinfo=AMSTERDAM, fold=1)
