@@ -16,7 +16,7 @@ from app.broadcast.models import Delivery
 from app.broadcast.outbox import Recipient, route
 from app.broadcast.tracking import note_inbound
 from app.core.database import utcnow
-from app.core.errors import ProblemError
+from app.core.errors import NotFound, ProblemError
 from app.core.principal import Principal
 from app.core.settings import Settings
 from app.events.service import emit
@@ -77,10 +77,11 @@ async def _participant(session: AsyncSession, operation_id: int, beheerder_id: i
                                            OperationParticipant.beheerder_id == beheerder_id).with_for_update())
 
 
+LEAVING = {"joined": "left", "no_answer": "declined"}  # declined and left stay as they are
+
+
 def _next_status(current: str, answer: Answer) -> str:
-    if answer == "join":
-        return "joined"
-    return "left" if current == "joined" else "declined" if current == "no_answer" else current
+    return "joined" if answer == "join" else LEAVING.get(current, current)
 
 
 async def record_answer(session: AsyncSession, operation: Operation, beheerder: Beheerder, answer: Answer, *,
@@ -125,7 +126,7 @@ async def answer_in_portal(session: AsyncSession, principal: Principal, operatio
     operation = await session.scalar(select(Operation).where(Operation.id == operation_id).with_for_update())
     beheerder = await session.get(Beheerder, principal.id)
     if operation is None or beheerder is None:
-        raise ProblemError(404, "Niet gevonden", "Deze actie bestaat niet.", code="not_found")
+        raise NotFound("Deze actie")
     change = await record_answer(session, operation, beheerder, answer, via="portal", now=now)
     out = participation_out(operation, change.participant.status)
     await session.commit()
