@@ -8,6 +8,7 @@ from __future__ import annotations
 import json
 from collections import Counter
 from dataclasses import dataclass
+from datetime import datetime, time, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -17,11 +18,14 @@ from sqlalchemy.orm import selectinload
 
 from app.auth import service as auth_service
 from app.auth.models import ApiToken, StaffUser
+from app.broadcast.targets import resolve_wijken
 from app.core.database import utcnow
 from app.core.principal import SYSTEM
 from app.core.security import generate_password, hash_password, token_digest, verify_password
 from app.core.settings import Settings, config_dir
 from app.hotspots import service as hotspot_service
+from app.operations.models import Operation
+from app.operations.times import AMSTERDAM
 from app.registry import imports
 from app.registry.models import Beheerder, Gemeente, Group, Region, WallDisplay, Wijk
 from app.triage.reference import read_hotspots_geojson, read_signalementen_json
@@ -110,12 +114,15 @@ async def seed_demo(session: AsyncSession, settings: Settings, out: Path) -> dic
     await session.commit()
     existing = _read_existing(out)
     if existing and await _still_valid(session, existing):
-        return existing
-    credentials = await _fresh_credentials(session, settings, beheerders, wall)
+        credentials = existing
+    else:
+        credentials = await _fresh_credentials(session, settings, beheerders, wall)
+        await session.commit()
+        out.parent.mkdir(parents=True, exist_ok=True)
+        out.write_text(json.dumps(credentials, indent=2, ensure_ascii=False))
+        out.chmod(0o600)
+    await _ensure_operations(session)
     await session.commit()
-    out.parent.mkdir(parents=True, exist_ok=True)
-    out.write_text(json.dumps(credentials, indent=2, ensure_ascii=False))
-    out.chmod(0o600)
     return credentials
 
 
@@ -180,6 +187,33 @@ async def _ensure_wall(session: AsyncSession) -> WallDisplay:
         session.add(wall)
         await session.flush()
     return wall
+
+
+async def _ensure_operations(session: AsyncSession) -> None:
+    """A DDO day next Saturday evening in Westwijk (gepland) and a probleemaanpak of the wijkagent in
+    Middenhoven that runs for four weeks from yesterday (open), each once, by name."""
+    today = utcnow().astimezone(AMSTERDAM).date()
+    saturday = today + timedelta(days=(5 - today.weekday()) % 7 or 7)
+    for name, kind, wijkcode, username, (starts, ends), briefing in (
+            ("DDO Westwijk", "ddo", "WK036204", "specialist",
+             (datetime.combine(saturday, time(17), AMSTERDAM), datetime.combine(saturday, time(23), AMSTERDAM)),
+             "Donkere Dagen Offensief: let op mensen die aan deuren en ramen voelen of in tuinen kijken. Bel 112, "
+             "spreek niemand aan en maak geen foto's van personen."),
+            ("Fietsendiefstal Middenhoven", "probleemaanpak", "WK036205", "wijkagent",
+             (datetime.combine(today - timedelta(days=1), time(8), AMSTERDAM),
+              datetime.combine(today + timedelta(days=27), time(20), AMSTERDAM)),
+             "Er worden veel fietsen gestolen bij het winkelcentrum, vooral tussen 16 en 20 uur: daders knippen "
+             "sloten door en laden fietsen in een busje. Meld wat u ziet, ga er niet op af.")):
+        if await session.scalar(select(Operation.id).where(Operation.name == name)) is not None:
+            continue
+        wijken = await resolve_wijken(session, wijkcodes=[wijkcode], gemeentecodes=[], circle=None)
+        creator = await session.scalar(select(StaffUser).where(StaffUser.username == username))
+        now = utcnow()
+        session.add(Operation(
+            name=name, kind=kind, status="open" if starts <= now else "gepland", area={"wijkcodes": [wijkcode]},
+            wijkcodes=[wijkcode], gemeentecodes=[w.gemeentecode for w in wijken], region_id=wijken[0].region_id,
+            starts_at=starts, ends_at=ends, briefing=briefing, created_by_id=creator.id if creator else None,
+            created_by_name=username, created_at=now, opened_at=now if starts <= now else None))
 
 
 def _read_existing(out: Path) -> dict[str, Any] | None:

@@ -23,7 +23,7 @@ from app.broadcast.router import router as broadcast_router
 from app.broadcast.tracking import webhook_handlers
 from app.broadcast.worker import start_delivery_worker
 from app.core.dashboard import mount_dashboard
-from app.core.database import create_engine, create_read_engine, create_sessionmaker, wal_checkpointer
+from app.core.database import create_engine, create_read_engine, create_sessionmaker, utcnow, wal_checkpointer
 from app.core.errors import install_error_handlers
 from app.core.guard import RequestGuardMiddleware
 from app.core.headers import SecurityHeadersMiddleware
@@ -37,6 +37,7 @@ from app.events.hub import start_event_hub
 from app.events.router import router as events_router
 from app.events.router import ws_router as events_ws_router
 from app.flows.report_intake import ReportIntakeFlow
+from app.flows.whatsapp_replies import reply_handler
 from app.hotspots.map import router as map_router
 from app.hotspots.router import router as hotspots_router
 from app.incidents.router import router as incidents_router
@@ -50,6 +51,8 @@ from app.intake.router import router as intake_router
 from app.intake.webhooks import router as webhooks_router
 from app.intake.writer import IntakeWriter
 from app.learning.router import router as agreement_router
+from app.operations.router import router as operations_router
+from app.operations.sweeper import OperationSweeper
 from app.registry.router import admin_router, me_router
 from app.stats.router import router as stats_router
 from app.triage.engine import ReportFacts, triage
@@ -75,6 +78,9 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         event_hub = await start_event_hub(app)
         claim_sweeper = ClaimSweeper(app.state.sessionmaker, settings.claim_sweep_seconds)
         claim_sweeper.start()
+        operation_sweeper = OperationSweeper(app.state.sessionmaker, settings, lambda: app.state.operations_clock(),
+                                             lambda: _wake_delivery(app))
+        operation_sweeper.start()
         orphan_sweeper = OrphanPhotoSweeper(app.state.read_sessionmaker, settings.photo_dir,
                                             grace_seconds=settings.photo_orphan_grace_minutes * 60,
                                             interval_seconds=settings.photo_orphan_sweep_minutes * 60)
@@ -98,6 +104,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             await fetcher.stop()
         await app.state.photo_pool.aclose()
         await orphan_sweeper.stop()
+        await operation_sweeper.stop()
         await claim_sweeper.stop()
         await event_hub.stop()
         if checkpointer is not None:
@@ -131,8 +138,11 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.intake_writer = IntakeWriter(engine, app.state.read_sessionmaker, settings.photo_dir,
                                            app.state.report_intake)
     app.state.report_group_chosen = app.state.report_intake.group_chosen  # app.intake.group_choice's hook
-    # Set by the broadcast domain: replies to alerts, and delivery status callbacks from WhatsApp.
-    app.state.whatsapp_reply_handler, app.state.whatsapp_status_handler = webhook_handlers(settings)
+    # Operations open and close on this clock (tests replace it); the outbox keeps the real time.
+    app.state.operations_clock = utcnow
+    # Answers to our messages (operations' "ja"/"nee", alerts' "doorgestuurd"), and delivery status callbacks.
+    alert_replies, app.state.whatsapp_status_handler = webhook_handlers(settings)
+    app.state.whatsapp_reply_handler = reply_handler(settings, lambda: app.state.operations_clock(), alert_replies)
     app.state.delivery_worker = None  # started in the lifespan unless broadcast_worker_in_app is off
 
     install_error_handlers(app)
@@ -143,6 +153,11 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.add_middleware(SecurityHeadersMiddleware)
     app.add_middleware(RequestContextMiddleware, metrics=app.state.metrics)
     return app
+
+
+def _wake_delivery(app: FastAPI) -> None:
+    if app.state.delivery_worker is not None:
+        app.state.delivery_worker.wake()
 
 
 # Dutch and English, a street, an injury: the first triage loads the lemma dictionaries of both languages
@@ -214,4 +229,5 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(events_ws_router)
     app.include_router(broadcast_router, prefix="/api/v1")
     app.include_router(alerts_router, prefix="/api/v1")
+    app.include_router(operations_router, prefix="/api/v1")
     mount_dashboard(app, api_docs=settings.serves_api_docs)

@@ -75,6 +75,7 @@ class Settings(BaseSettings):
     webhook_max_age_seconds: int = 300
     claim_sweep_seconds: float = 15.0  # how soon an expired claim on an incident disappears from the screens
     claim_seconds: int = Field(default=600, ge=65, le=7200)  # a claim's life; the console warns a minute before
+    operation_sweep_seconds: float = 30.0  # how soon an operation opens or closes after its start or end
 
     whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
     whatsapp_phone_number_id: str | None = None

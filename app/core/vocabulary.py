@@ -88,6 +88,18 @@ BROADCAST_KIND = Vocabulary.of(BroadcastKind, heterdaad="Heterdaad", signalement
 Channel = Literal["whatsapp", "app", "webhook", "email"]
 CHANNEL = Vocabulary.of(Channel, whatsapp="WhatsApp", app="In de app", webhook="Partner-app", email="E-mail")
 
+OperationKind = Literal["ddo", "heterdaad", "vermissing", "evenement", "probleemaanpak"]
+OPERATION_KIND = Vocabulary.of(OperationKind, ddo="DDO-actiedag", heterdaad="Heterdaad", vermissing="Vermissing",
+                               evenement="Evenement", probleemaanpak="Probleemaanpak")
+
+OperationStatus = Literal["gepland", "open", "gesloten"]
+OPERATION_STATUS = Vocabulary.of(OperationStatus, gepland="Gepland", open="Open", gesloten="Gesloten")
+
+# A beheerder's answer to an operation's invitation; "no_answer" until they join or decline.
+ParticipantStatus = Literal["no_answer", "joined", "declined", "left"]
+PARTICIPANT_STATUS = Vocabulary.of(ParticipantStatus, no_answer="Geen antwoord", joined="Doet mee",
+                                   declined="Afgeslagen", left="Afgemeld")
+
 StaffRole = Literal["operator", "specialist", "wijkagent", "analyst", "admin"]
 STAFF_ROLE = Vocabulary.of(StaffRole, operator="centralist", specialist="operationeel specialist",
                            wijkagent="wijkagent", analyst="analist", admin="beheer")
@@ -99,9 +111,14 @@ ALERT_SENDERS: tuple[StaffRole, ...] = ("operator", "specialist", "wijkagent")
 QUEUE_READERS: tuple[StaffRole, ...] = ("operator", "specialist", "wijkagent", "analyst")
 KNOWLEDGE_EDITORS: tuple[StaffRole, ...] = ("wijkagent", "analyst")  # hotspots and signalementen
 AGREEMENT_READERS: tuple[StaffRole, ...] = ("analyst", "specialist")  # the engine against the operators
+# Operations: a specialist runs any kind, a wijkagent a probleemaanpak in its own wijken, an operator a heterdaad
+# or vermissing from an incident (app.operations.permissions holds the rule per kind).
+OPERATION_RUNNERS: tuple[StaffRole, ...] = ("specialist", "wijkagent", "operator")
+OPERATION_READERS: tuple[StaffRole, ...] = ("specialist", "wijkagent", "operator", "analyst", "admin")
 PERMISSIONS: dict[str, tuple[StaffRole, ...]] = {
     "decide": DECIDERS, "send_alerts": ALERT_SENDERS, "read_queue": QUEUE_READERS,
     "edit_knowledge": KNOWLEDGE_EDITORS, "read_agreement": AGREEMENT_READERS,
+    "run_operations": OPERATION_RUNNERS, "read_operations": OPERATION_READERS,
 }
 
 TIMEZONE = "Europe/Amsterdam"

@@ -6,7 +6,9 @@ writes it, so a report is never committed without its suggestion and its inciden
 1. triage: the engine's suggestion over the knowledge base, stored on the report (app.triage);
 2. placement: the open incident close in space, time and content that the report joins, or a new one
    (app.incidents.service.place_in_incident);
-3. once the report and its photos are inserted: the incident's event for walls and consoles
+3. the operation: a report from a participant of an open operation is tagged with it
+   (app.operations.participation.operation_of_reporter);
+4. once the report and its photos are inserted: the incident's event for walls and consoles
    (`incident.created` or `incident.updated`); the intake adds `report.created` itself.
 
 A WhatsApp photo fetched after its report was written (app.intake.media) comes back here too: it may
@@ -23,6 +25,7 @@ from app.events.service import NewEvent
 from app.incidents import service as incidents
 from app.intake.models import Report
 from app.intake.service import Announce
+from app.operations.participation import operation_of_reporter
 from app.triage.engine import triage
 from app.triage.knowledge import KnowledgeBase
 from app.triage.runner import TriageRunner, apply_suggestion, facts_for
@@ -40,6 +43,7 @@ class ReportIntakeFlow:
     async def triage_and_place(self, connection: AsyncConnection, report: Report, kb: KnowledgeBase) -> Announce:
         apply_suggestion(report, triage(facts_for(report), kb))
         incident, created = await incidents.place_in_incident(connection, report)
+        report.operation_id = await operation_of_reporter(connection, report.beheerder_id, report.received_at)
 
         async def announce() -> list[NewEvent]:
             return [await incidents.placement_event(connection, incident, report, created)]

@@ -29,7 +29,8 @@ WHATSAPP = "whatsapp"
 LOCATION_LABEL_CHARS = 200
 logger = logging.getLogger("app.intake.whatsapp")
 
-# Broadcast registers a handler for replies to its alerts ("ok", "doorgestuurd", "👍"); True = handled.
+# The composition root registers a handler for answers to our messages (app.flows.whatsapp_replies: "ja"/"nee"
+# to an operation, "ok"/"doorgestuurd"/"👍" to an alert); True = handled, no report.
 ReplyHandler = Callable[[AsyncSession, InboundMessage], Awaitable[bool]]
 
 
@@ -46,7 +47,7 @@ async def accept_whatsapp_message(session: AsyncSession, writer: service.ReportW
     if beheerder is None:
         unknown = "onbekend nummer" if message.from_phone_e164 else "onbekende WhatsApp-gebruiker (BSUID)"
         return await _quarantine(session, message, unknown)
-    if message.reply_to_message_id and reply_handler and await reply_handler(session, message):
+    if reply_handler and await reply_handler(session, message):
         return Outcome("reply")
     if message.kind == "other" or (message.kind == "text" and not (message.text or "").strip()):
         return Outcome("ignored")

@@ -69,6 +69,9 @@ class Report(Base):
     point_lat: Mapped[float | None] = mapped_column(Float)  # resolved location (street or coordinates)
     point_lon: Mapped[float | None] = mapped_column(Float)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"), index=True)
+    # The operation (operations.id) whose participant sent it while it was open, set by the intake flow. No
+    # foreign key: SQLite could add one only by copying this table (migration 0013); operations are never deleted.
+    operation_id: Mapped[int | None] = mapped_column(Integer, index=True)
     follow_up: Mapped[str | None] = mapped_column(String(32))
     result: Mapped[str | None] = mapped_column(String(32))
     closed_at: Mapped[datetime | None] = mapped_column()

@@ -6,7 +6,8 @@ Pure functions only; the HTTP endpoint lives elsewhere. The payload shape is Met
 
 Changes with another `field` (template status, account updates, ...) are ignored. Message types other
 than text, image and location become kind ``"other"`` with their `raw_type` (a reaction keeps its emoji as
-`text` and the reacted-to message as `reply_to_message_id`); status values other than
+`text` and the reacted-to message as `reply_to_message_id`; a quick-reply button its title as `text` and its
+payload as `button_payload`); status values other than
 sent/delivered/read/failed are skipped. A payload that does not have the documented shape raises
 `MalformedWebhook`.
 
@@ -63,6 +64,7 @@ class InboundMessage:
     raw_type: str
     from_user_id: str | None = None
     phone_number_id: str | None = None
+    button_payload: str | None = None  # a quick-reply button's payload (its title is `text`)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -260,6 +262,16 @@ class _Content:
     lon: float | None = None
     location_name: str | None = None
     location_address: str | None = None
+    button_payload: str | None = None
+
+
+def _button_reply(raw_type: str, part: Mapping[str, Any]) -> _Content:
+    """A template's quick-reply button ({"text", "payload"}) or an interactive button reply ({"id", "title"})."""
+    if raw_type == "interactive":
+        reply = part.get("button_reply")
+        part = cast(Mapping[str, Any], reply) if isinstance(reply, Mapping) else {}
+        return _Content("other", text=_opt_str(part.get("title")), button_payload=_opt_str(part.get("id")))
+    return _Content("other", text=_opt_str(part.get("text")), button_payload=_opt_str(part.get("payload")))
 
 
 def _content(message: Mapping[str, Any], raw_type: str) -> _Content:
@@ -285,6 +297,8 @@ def _content(message: Mapping[str, Any], raw_type: str) -> _Content:
             location_name=_opt_str(part.get("name")),
             location_address=_opt_str(part.get("address")),
         )
+    if raw_type in ("button", "interactive"):  # kind "other": an answer, never a report
+        return _button_reply(raw_type, part)
     if raw_type == "reaction":  # kind "other"; the emoji as text, the reacted-to message as reply_to_message_id
         return _Content("other", text=_opt_str(part.get("emoji")))
     return _Content("other", text=_opt_str(part.get("caption")))
@@ -327,6 +341,7 @@ def _parse_message(
         profile_name=_profile_name(names, sender, user_id),
         raw_type=raw_type,
         phone_number_id=phone_number_id,
+        button_payload=content.button_payload,
     )
 
 

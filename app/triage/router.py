@@ -30,5 +30,8 @@ async def meta(kb: KnowledgeBaseDep, _: Principal = allow(*STAFF, "wall", "behee
         "broadcast_kinds": v.BROADCAST_KIND.as_json(),
         "channels": v.CHANNEL.as_json(),
         "roles": v.STAFF_ROLE.as_json(),
+        "operation_kinds": v.OPERATION_KIND.as_json(),
+        "operation_statuses": v.OPERATION_STATUS.as_json(),
+        "participant_statuses": v.PARTICIPANT_STATUS.as_json(),
         "permissions": {name: list(roles) for name, roles in v.PERMISSIONS.items()},
     }
