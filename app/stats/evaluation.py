@@ -36,7 +36,7 @@ DEFINITIONS = {
     "per_month": "Meldingen per groep per maand, en het gemiddelde aantal doorgegeven meldingen per maand "
                  "(tabel 3.5).",
     "times": f"Van ontvangst tot de eerste handeling van een centralist, tot de eerste vastgelegde opvolging en tot "
-             f"de afgeleverde terugkoppeling aan de beheerder: mediaan en 90e percentiel in seconden, naast het "
+             f"de afgeleverde terugkoppeling aan de beheerder: mediaan en 90e percentiel, naast het "
              f"menselijk doorgeven binnen {HUMAN_RELAY_SECONDS // 60} minuten (par. 3.6).",
     "alerts": "Alarmen aan beheerders: ontvangers, afgeleverd, gelezen, doorgestuurd naar de groep, mislukt, de tijd "
               "tot 90% afgeleverd, per wijk; dekking: het deel van de groepen van een wijk waarvan een beheerder het "
@@ -105,7 +105,12 @@ def reports_by_category(cells: list[Cell], months: list[str], groups: dict[int, 
         {"gemeentecode": code, "gemeente": next((p.gemeente for p in wijken.values() if p.gemeentecode == code), code),
          **category_counts(gemeente_cells)}
         for code, gemeente_cells in sorted(_grouped(cells, lambda c: _gemeente_of(c, wijken)).items())]
-    return {**category_counts(cells), "per_group": per_group, "per_wijk": per_wijk, "per_gemeente": per_gemeente}
+    by_month = _grouped(cells, lambda cell: cell.month)
+    per_month = [{"month": label, **category_counts(by_month.get(index, []))} for index, label in enumerate(months)]
+    per_group_total = [{**_group_fields(group_id, groups.get(group_id)), **category_counts(group_cells)}
+                       for group_id, group_cells in _by_group(cells, groups)]
+    return {**category_counts(cells), "per_group": per_group, "per_group_total": per_group_total,
+            "per_month": per_month, "per_wijk": per_wijk, "per_gemeente": per_gemeente}
 
 
 def _gemeente_of(cell: Cell, wijken: dict[str, Place]) -> str:

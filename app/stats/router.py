@@ -17,7 +17,7 @@ from app.stats import service
 from app.stats.evaluation import evaluation
 from app.stats.export import to_csv
 from app.stats.period import period_of
-from app.stats.scope import AreaFilter, resolve_scope
+from app.stats.scope import AreaFilter, areas, resolve_scope
 from app.triage.deps import KnowledgeBaseDep
 from app.triage.vocabulary import offence_vocabulary
 
@@ -39,6 +39,19 @@ class Overview(BaseModel):
 async def overview(session: SessionDep, principal: Principal = allow(*STAFF, "wall")) -> Overview:
     region = principal.region_id if principal.kind == "wall" else None
     return Overview(**await service.overview(session, region))
+
+
+class Areas(BaseModel):
+    regions: list[dict[str, Any]]
+    gemeenten: list[dict[str, Any]]
+    wijken: list[dict[str, Any]]
+    groups: list[dict[str, Any]]
+
+
+@router.get("/areas", response_model=Areas, summary="Waarop de evaluatie kan filteren: regio's, gemeenten, wijken, "
+                                                    "groepen (een wijkagent: de eigen wijken)")
+async def filter_areas(session: SessionDep, principal: Principal = allow(*EVALUATION_READERS)) -> Areas:
+    return Areas(**await areas(session, principal))
 
 
 class EvaluationOut(BaseModel):

@@ -99,3 +99,25 @@ async def resolve_scope(session: AsyncSession, principal: Principal, period: Per
             raise _outside_own_area(f"wijk {area.wijk}", "wijk")
         wijkcodes = _narrow(wijkcodes, set(principal.wijkcodes))
     return Scope(period, frozenset(wijkcodes) if wijkcodes is not None else None, area.group, area)
+
+
+async def areas(session: AsyncSession, principal: Principal) -> dict[str, list[dict[str, Any]]]:
+    """What the caller can filter on: the regions, gemeenten, wijken and groups with reports they may see."""
+    wijk_rows = select(Wijk.code, Wijk.name, Gemeente.code, Gemeente.name, Region.code, Region.name).join(
+        Gemeente, Gemeente.id == Wijk.gemeente_id).outerjoin(Region, Region.id == Gemeente.region_id)
+    if principal.role == "wijkagent":
+        wijk_rows = wijk_rows.where(Wijk.code.in_(sorted(principal.wijkcodes)))
+    wijken = (await session.execute(wijk_rows.order_by(Gemeente.name, Wijk.name))).all()
+    codes = [row[0] for row in wijken]
+    groups = (await session.execute(
+        select(Group.id, Group.name, Wijk.code).join(Wijk, Wijk.id == Group.wijk_id)
+        .where(Wijk.code.in_(codes)).order_by(Group.name, Group.id))).all()
+    regions = {row[4]: row[5] for row in wijken if row[4]}
+    gemeenten = {row[2]: (row[3], row[4]) for row in wijken}
+    return {
+        "regions": [{"code": code, "name": name} for code, name in sorted(regions.items())],
+        "gemeenten": [{"code": code, "name": name, "region": region}
+                      for code, (name, region) in sorted(gemeenten.items(), key=lambda item: item[1][0])],
+        "wijken": [{"code": row[0], "name": row[1], "gemeente": row[2]} for row in wijken],
+        "groups": [{"id": group_id, "name": name, "wijkcode": code} for group_id, name, code in groups],
+    }

@@ -109,3 +109,14 @@ async def test_csv_carries_the_json_figures_with_a_bom_and_a_dutch_separator_opt
     median = data["times"]["first_action"]["median_s"]
     assert _value(semicolon, onderdeel="tijden", periode="", maat="eerste handeling centralist: mediaan (s)") == (
         f"{median:.4f}".rstrip("0").rstrip(".").replace(".", ","))
+
+
+async def test_the_filter_choices_are_the_callers_area(client, history):
+    everything = (await client.get("/api/v1/stats/areas", headers=bearer(history.analyst.token))).json()
+    assert {w["code"] for w in everything["wijken"]} == {WESTWIJK, BOVENKERK, LASTAGE}
+    assert {g["id"] for g in everything["groups"]} == set(history.groups.values())
+    own = (await client.get("/api/v1/stats/areas", headers=bearer(history.wijkagent.token))).json()
+    assert {w["code"] for w in own["wijken"]} == {WESTWIJK, BOVENKERK}
+    assert {g["name"] for g in own["groups"]} == {"Westwijk Een", "Westwijk Twee", "Bovenkerk"}
+    assert {g["code"] for g in own["gemeenten"]} == {"GM0362"}
+    assert (await client.get("/api/v1/stats/areas", headers=bearer(history.operator.token))).status_code == 403

@@ -133,7 +133,7 @@ def new_server(tmp_path_factory: pytest.TempPathFactory, template: tuple[Path, d
     return server
 
 
-DOCUMENTED = {"wall", "ops", "beheerder"}  # the three in docs/screenshots (README shows wall.png)
+DOCUMENTED = {"wall", "ops", "beheerder", "stats"}  # in docs/screenshots (README shows wall.png and stats.png)
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:
