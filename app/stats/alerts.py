@@ -12,6 +12,7 @@ from typing import Any
 from sqlalchemy import case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement, Select
+from sqlalchemy.sql.selectable import Subquery
 
 from app.broadcast.models import FAILED, OPEN_STATES, Broadcast, Delivery
 from app.registry.models import Gemeente, Group, Wijk, beheerder_groups
@@ -22,36 +23,37 @@ from app.stats.scope import Scope
 NINETY_PERCENT = 9, 10  # as a fraction, so that the rank is computed in integers on both engines
 
 
-def _conditions(scope: Scope) -> list[ColumnElement[bool]]:
-    conditions = [Delivery.purpose == "alert", Delivery.superseded.is_(False),
-                  Broadcast.created_at >= scope.period.start, Broadcast.created_at < scope.period.end]
+def _recipient_wijken(scope: Scope) -> Subquery:
+    """(beheerder, wijk) once for every wijk of the scope where the beheerder runs a group (of the scope)."""
+    pairs = (select(beheerder_groups.c.beheerder_id.label("beheerder_id"), Wijk.code.label("wijk"))
+             .join(Group, Group.id == beheerder_groups.c.group_id).join(Wijk, Wijk.id == Group.wijk_id))
     if scope.wijkcodes is not None:
-        conditions.append(Wijk.code.in_(sorted(scope.wijkcodes)))
+        pairs = pairs.where(Wijk.code.in_(sorted(scope.wijkcodes)))
     if scope.group_id is not None:
-        conditions.append(Group.id == scope.group_id)
-    return conditions
+        pairs = pairs.where(Group.id == scope.group_id)
+    return pairs.distinct().subquery()
+
+
+def _sent_in_period(scope: Scope) -> list[ColumnElement[bool]]:
+    return [Delivery.purpose == "alert", Delivery.superseded.is_(False),
+            Broadcast.created_at >= scope.period.start, Broadcast.created_at < scope.period.end]
 
 
 def _deliveries(*columns: Any) -> Select[Any]:
-    """Alert deliveries with the groups (and their wijk) of their recipients."""
-    return (select(*columns).select_from(Delivery)
-            .join(Broadcast, Broadcast.id == Delivery.broadcast_id)
-            .join(beheerder_groups, beheerder_groups.c.beheerder_id == Delivery.beheerder_id)
-            .join(Group, Group.id == beheerder_groups.c.group_id)
-            .join(Wijk, Wijk.id == Group.wijk_id))
+    return select(*columns).select_from(Delivery).join(Broadcast, Broadcast.id == Delivery.broadcast_id)
+
+
+def _count_if(condition: ColumnElement[bool]) -> Any:
+    return func.sum(case((condition, 1), else_=0))
 
 
 def _counts() -> list[Any]:
-    def distinct_where(condition: ColumnElement[bool]) -> Any:
-        return func.count(case((condition, Delivery.id)).distinct())
-
-    return [func.count(Delivery.broadcast_id.distinct()).label("alerts"),
-            func.count(Delivery.id.distinct()).label("recipients"),
-            distinct_where(Delivery.delivered_at.is_not(None)).label("delivered"),
-            distinct_where(Delivery.read_at.is_not(None)).label("read"),
-            distinct_where(Delivery.forwarded_at.is_not(None)).label("forwarded"),
-            distinct_where(Delivery.status == FAILED).label("failed"),
-            distinct_where(Delivery.status.in_(OPEN_STATES)).label("pending")]
+    return [func.count(Delivery.broadcast_id.distinct()).label("alerts"), func.count().label("recipients"),
+            _count_if(Delivery.delivered_at.is_not(None)).label("delivered"),
+            _count_if(Delivery.read_at.is_not(None)).label("read"),
+            _count_if(Delivery.forwarded_at.is_not(None)).label("forwarded"),
+            _count_if(Delivery.status == FAILED).label("failed"),
+            _count_if(Delivery.status.in_(OPEN_STATES)).label("pending")]
 
 
 _COUNT_NAMES = ("alerts", "recipients", "delivered", "read", "forwarded", "failed", "pending")
@@ -64,18 +66,27 @@ def _as_counts(row: Any) -> dict[str, int]:
 async def _coverage(session: AsyncSession, scope: Scope) -> dict[str, tuple[int, int]]:
     """Per wijk: (alert, group) pairs reached, and those where a beheerder of the group forwarded it."""
     forwarded = func.max(case((Delivery.forwarded_at.is_not(None), 1), else_=0))
-    pairs = (_deliveries(Delivery.broadcast_id, Group.id.label("group_id"), Wijk.code.label("wijk"),
-                         forwarded.label("forwarded"))
-             .where(*_conditions(scope)).group_by(Delivery.broadcast_id, Group.id, Wijk.code)).subquery()
+    groups = select(beheerder_groups.c.beheerder_id, Group.id.label("group_id"), Wijk.code.label("wijk")).join(
+        Group, Group.id == beheerder_groups.c.group_id).join(Wijk, Wijk.id == Group.wijk_id)
+    if scope.wijkcodes is not None:
+        groups = groups.where(Wijk.code.in_(sorted(scope.wijkcodes)))
+    if scope.group_id is not None:
+        groups = groups.where(Group.id == scope.group_id)
+    reached = groups.subquery()
+    pairs = (_deliveries(Delivery.broadcast_id, reached.c.group_id, reached.c.wijk, forwarded.label("forwarded"))
+             .join(reached, reached.c.beheerder_id == Delivery.beheerder_id).where(*_sent_in_period(scope))
+             .group_by(Delivery.broadcast_id, reached.c.group_id, reached.c.wijk)).subquery()
     rows = await session.execute(select(pairs.c.wijk, func.count(), func.sum(pairs.c.forwarded))
                                  .group_by(pairs.c.wijk))
-    return {wijk: (int(reached), int(done or 0)) for wijk, reached, done in rows}
+    return {wijk: (int(reached_pairs), int(done or 0)) for wijk, reached_pairs, done in rows}
 
 
 async def _time_to_ninety(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     """Per alert of the scope: the time from sending until ceil(90%) of its recipients had it delivered."""
     dialect = session.get_bind().dialect.name
-    in_scope = _deliveries(Delivery.broadcast_id).where(*_conditions(scope)).distinct()
+    recipients = _recipient_wijken(scope)
+    in_scope = (_deliveries(Delivery.broadcast_id).join(recipients, recipients.c.beheerder_id == Delivery.beheerder_id)
+                .where(*_sent_in_period(scope)).distinct())
     delivery_order = (case((Delivery.delivered_at.is_(None), 1), else_=0), Delivery.delivered_at, Delivery.id)
     ranked = (select(Delivery.broadcast_id, Delivery.delivered_at, Broadcast.created_at,
                      func.row_number().over(partition_by=Delivery.broadcast_id, order_by=delivery_order).label("rn"),
@@ -87,17 +98,20 @@ async def _time_to_ninety(session: AsyncSession, scope: Scope) -> dict[str, Any]
     needed = (ranked.c.n * numerator + denominator - 1) // denominator  # the ceiling, in integers
     durations = (select(seconds_between(ranked.c.delivered_at, ranked.c.created_at, dialect).label("seconds"))
                  .where(ranked.c.rn == needed, ranked.c.delivered_at.is_not(None))).subquery()
-    spread = (await spreads(session, durations)).get(None, EMPTY)
-    return {"alerts_reached": spread.n, "median_s": spread.as_json()["median_s"], "p90_s": spread.as_json()["p90_s"]}
+    spread = (await spreads(session, durations, ["seconds"]))["seconds"].get(None, EMPTY).as_json()
+    return {"alerts_reached": spread["n"], "median_s": spread["median_s"], "p90_s": spread["p90_s"]}
 
 
 async def alerts(session: AsyncSession, scope: Scope) -> dict[str, Any]:
-    totals = (await session.execute(_deliveries(*_counts()).where(*_conditions(scope)))).one()
+    recipients = _recipient_wijken(scope)
+    scoped = Delivery.beheerder_id.in_(select(recipients.c.beheerder_id))
+    totals = (await session.execute(_deliveries(*_counts()).where(*_sent_in_period(scope), scoped))).one()
     per_wijk_rows = (await session.execute(
         _deliveries(Wijk.code.label("wijk"), Wijk.name.label("wijk_name"), Gemeente.code.label("gemeente"),
                     *_counts())
-        .join(Gemeente, Gemeente.id == Wijk.gemeente_id)
-        .where(*_conditions(scope)).group_by(Wijk.code, Wijk.name, Gemeente.code).order_by(Wijk.code))).all()
+        .join(recipients, recipients.c.beheerder_id == Delivery.beheerder_id)
+        .join(Wijk, Wijk.code == recipients.c.wijk).join(Gemeente, Gemeente.id == Wijk.gemeente_id)
+        .where(*_sent_in_period(scope)).group_by(Wijk.code, Wijk.name, Gemeente.code).order_by(Wijk.code))).all()
     coverage = await _coverage(session, scope)
     per_wijk = []
     for row in per_wijk_rows:

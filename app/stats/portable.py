@@ -9,13 +9,13 @@ tests/stats/test_percentiles.py checks them against a plain Python implementatio
 
 from __future__ import annotations
 
-from collections.abc import Hashable
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import BigInteger, Float, Integer, case, cast, extract, func, select
+from sqlalchemy import BigInteger, Float, Integer, Select, case, cast, extract, func, null, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql import Subquery
+from sqlalchemy.sql.selectable import CTE, Subquery
 
 QUANTILES = (0.5, 0.9)
 
@@ -56,55 +56,76 @@ def _round(value: float | None) -> float | None:
     return None if value is None else round(value, 1)
 
 
-async def spreads(session: AsyncSession, durations: Subquery, *, baseline: int = 0,
-                  by: str | None = None) -> dict[Hashable, Spread]:
-    """Median and p90 of `durations.c.seconds` (NULLs left out), overall (key None) or per `durations.c[by]`."""
+Spreads = dict[str, dict[Hashable, Spread]]
+
+
+async def spreads(session: AsyncSession, durations: CTE | Subquery, measures: Sequence[str], *, baseline: int = 0,
+                  by: str | None = None) -> Spreads:
+    """Median and p90 of each measure column of `durations` (NULLs left out), overall (key None) and, with `by`,
+    per value of that column: one statement, so a materialized `durations` is computed once."""
     dialect = session.get_bind().dialect.name
-    statement = (_postgres if dialect == "postgresql" else _sqlite)(durations, baseline, by)
-    rows = (await session.execute(statement)).all()
-    return {row.key: Spread(int(row.n), _float(row.q50), _float(row.q90), int(row.within or 0)) for row in rows
-            if row.n}
+    aggregate = _postgres if dialect == "postgresql" else _sqlite
+    key_type = durations.c[by].type if by else Integer()  # the overall row's NULL key, typed for the UNION
+    overall = aggregate(durations, measures, baseline, None, key_type)
+    statement = overall if by is None else union_all(overall, aggregate(durations, measures, baseline, by, key_type))
+    rows = (await session.execute(statement)).mappings().all()
+    out: Spreads = {measure: {} for measure in measures}
+    for row in rows:
+        for measure in measures:
+            n = int(row[f"{measure}_n"] or 0)
+            if n:
+                out[measure][row["key"]] = Spread(n, _float(row[f"{measure}_q50"]), _float(row[f"{measure}_q90"]),
+                                                  int(row[f"{measure}_within"] or 0))
+    return out
 
 
 def _float(value: Any) -> float | None:
     return None if value is None else float(value)
 
 
-def _key(durations: Subquery, by: str | None) -> Any:
-    return durations.c[by] if by else None
+def _key(durations: CTE | Subquery, by: str | None, key_type: Any) -> Any:
+    return durations.c[by] if by else cast(null(), key_type)
 
 
-def _postgres(durations: Subquery, baseline: int, by: str | None) -> Any:
-    seconds = cast(durations.c.seconds, Float)
-    key = _key(durations, by)
-    q50, q90 = (func.percentile_cont(q).within_group(seconds) for q in QUANTILES)
-    statement = select((key if key is not None else cast(None, Integer)).label("key"), func.count().label("n"),
-                       q50.label("q50"), q90.label("q90"),
-                       func.sum(case((durations.c.seconds <= baseline, 1), else_=0)).label("within"))
-    statement = statement.where(durations.c.seconds.is_not(None))
-    return statement.group_by(key) if key is not None else statement
+def _postgres(durations: CTE | Subquery, measures: Sequence[str], baseline: int, by: str | None,
+              key_type: Any) -> Select[Any]:
+    columns: list[Any] = [_key(durations, by, key_type).label("key")]
+    for measure in measures:
+        x = durations.c[measure]
+        q50, q90 = (func.percentile_cont(q).within_group(cast(x, Float)) for q in QUANTILES)
+        columns += [func.count(x).label(f"{measure}_n"), q50.label(f"{measure}_q50"), q90.label(f"{measure}_q90"),
+                    func.sum(case((x <= baseline, 1), else_=0)).label(f"{measure}_within")]
+    statement = select(*columns).select_from(durations)
+    return statement.group_by(durations.c[by]) if by else statement
 
 
-def _sqlite(durations: Subquery, baseline: int, by: str | None) -> Any:
-    key = _key(durations, by)
-    partition = {"partition_by": key} if key is not None else {}
-    ranked = select(
-        durations.c.seconds.label("x"), (key if key is not None else cast(None, Integer)).label("key"),
-        func.row_number().over(order_by=durations.c.seconds, **partition).label("rn"),
-        func.count().over(**partition).label("n"),
-    ).where(durations.c.seconds.is_not(None)).subquery()
-    q50, q90 = (_interpolated(ranked, q) for q in QUANTILES)
-    return (select(ranked.c.key, ranked.c.n, q50.label("q50"), q90.label("q90"),
-                   func.sum(case((ranked.c.x <= baseline, 1), else_=0)).label("within"))
-            .group_by(ranked.c.key, ranked.c.n))
+def _sqlite(durations: CTE | Subquery, measures: Sequence[str], baseline: int, by: str | None,
+            key_type: Any) -> Select[Any]:
+    key = _key(durations, by, key_type)
+    partition = {"partition_by": key} if by else {}
+    ranked_columns: list[Any] = [key.label("key")]
+    for measure in measures:
+        x = durations.c[measure]
+        ranked_columns += [x.label(measure),
+                           func.row_number().over(order_by=x.nulls_last(), **partition).label(f"{measure}_rn"),
+                           func.count(x).over(**partition).label(f"{measure}_count")]
+    ranked = select(*ranked_columns).select_from(durations).subquery()
+    columns: list[Any] = [ranked.c.key]
+    for measure in measures:
+        x, rn, n = ranked.c[measure], ranked.c[f"{measure}_rn"], ranked.c[f"{measure}_count"]
+        columns += [func.max(n).label(f"{measure}_n"), _interpolated(x, rn, n, 0.5).label(f"{measure}_q50"),
+                    _interpolated(x, rn, n, 0.9).label(f"{measure}_q90"),
+                    func.sum(case((x <= baseline, 1), else_=0)).label(f"{measure}_within")]
+    statement = select(*columns)
+    return statement.group_by(ranked.c.key) if by else statement
 
 
-def _interpolated(ranked: Subquery, q: float) -> Any:
-    """percentile_cont's result from the ranked rows of one group (rn 1..n): rows floor(p(n-1)) and the
-    next one (0-based), interpolated."""
-    position = (ranked.c.n - 1) * q
-    below = cast(position, Integer)  # floor: the position is never negative
-    above = case((below + 2 > ranked.c.n, ranked.c.n), else_=below + 2)
-    lo = func.max(case((ranked.c.rn == below + 1, ranked.c.x)))
-    hi = func.max(case((ranked.c.rn == above, ranked.c.x)))
-    return lo + (position - below) * (hi - lo)
+def _interpolated(x: Any, rn: Any, n: Any, q: float) -> Any:
+    """percentile_cont's result from the ranked values of one group (rn 1..n, NULLs ranked after them): the
+    values at 0-based positions floor(q(n-1)) and the one after, interpolated."""
+    below = cast((n - 1) * q, Integer)  # per row, but n is the same for the whole group
+    above = case((below + 2 > n, n), else_=below + 2)
+    lo = func.max(case((rn == below + 1, x)))
+    hi = func.max(case((rn == above, x)))
+    position = (func.max(n) - 1) * q
+    return lo + (position - cast(position, Integer)) * (hi - lo)

@@ -15,8 +15,10 @@ from typing import Any
 from sqlalchemy import String, case, cast, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
+from sqlalchemy.sql.selectable import Subquery
 
-from app.core.vocabulary import URGENCY
+from app.core.vocabulary import CATEGORY as CATEGORY_VOCABULARY
+from app.core.vocabulary import FOLLOW_UP, RESULT, URGENCY
 from app.incidents.models import Incident
 from app.intake.models import Report
 from app.stats.period import bucket_index
@@ -24,8 +26,9 @@ from app.stats.scope import Scope
 
 POLICE_MATTER = ("P1", "P2", "P3")
 NO_OFFENCE = "none"
-UNKNOWN_RESULT = "onbekend"
 NO_FOLLOW_UP = "geen_opvolging"
+UNLISTED = "overig"  # the key for a label that is not in the vocabulary
+CATEGORY_CODES = CATEGORY_VOCABULARY.codes
 
 
 def in_scope(scope: Scope) -> list[ColumnElement[bool]]:
@@ -64,41 +67,69 @@ URGENCY_CHANGE = case(
 
 @dataclass(frozen=True)
 class Cell:
-    """One combination of group, month and labels, with its number of reports."""
+    """The reports of one group in one month (and the wijk they were forwarded from), counted by label:
+    "reports", "category:<code>", "offence:<code>", "passed", "called_112", "taken_on", "with_follow_up",
+    "follow_up:<code>", "result:<code>", "flagged", "lifted", "lowered"."""
 
     group_id: int
     wijk: str
     month: int
-    category: str
-    offence: str
-    passed: bool
-    called_112: bool
-    follow_up: str | None
-    result: str | None
-    appearance_only: bool
-    urgency_change: str | None
-    reports: int
+    counts: Counter[str]
 
 
-async def report_cells(session: AsyncSession, scope: Scope) -> list[Cell]:
-    months = scope.period.months()
-    facts = (
-        select(Report.group_id.label("group_id"), Report.source_wijk_code.label("wijk"),
-               bucket_index(Report.received_at, months).label("month"), CATEGORY.label("category"),
-               OFFENCE.label("offence"), PASSED.label("passed"), CALLED_112.label("called_112"),
-               Report.follow_up.label("follow_up"), Report.result.label("result"),
-               case((Report.appearance_only.is_(True), 1), else_=0).label("appearance_only"),
-               URGENCY_CHANGE.label("urgency_change"))
-        .outerjoin(Incident, Incident.id == Report.incident_id)
-        .where(*in_scope(scope))
-    ).subquery()
-    dimensions = [facts.c[name] for name in ("group_id", "wijk", "month", "category", "offence", "passed",
-                                             "called_112", "follow_up", "result", "appearance_only", "urgency_change")]
-    rows = (await session.execute(select(*dimensions, func.count().label("reports")).group_by(*dimensions))).all()
-    return [Cell(group_id=row.group_id, wijk=row.wijk, month=int(row.month), category=row.category,
-                 offence=row.offence, passed=bool(row.passed), called_112=bool(row.called_112),
-                 follow_up=row.follow_up, result=row.result, appearance_only=bool(row.appearance_only),
-                 urgency_change=row.urgency_change, reports=int(row.reports)) for row in rows]
+def _count_if(condition: Any) -> Any:
+    return func.sum(case((condition, 1), else_=0))
+
+
+def _facts(scope: Scope) -> Subquery:
+    """One row per report of the scope with the labels it is counted by."""
+    return (select(Report.group_id.label("group_id"), Report.source_wijk_code.label("wijk"),
+                   bucket_index(Report.received_at, scope.period.months()).label("month"),
+                   CATEGORY.label("category"), OFFENCE.label("offence"), PASSED.label("passed"),
+                   CALLED_112.label("called_112"), Report.follow_up.label("follow_up"), Report.result.label("result"),
+                   case((Report.appearance_only.is_(True), 1), else_=0).label("flagged"),
+                   URGENCY_CHANGE.label("urgency_change"))
+            .outerjoin(Incident, Incident.id == Report.incident_id).where(*in_scope(scope))).subquery()
+
+
+def _counted(facts: Subquery, offences: Iterable[str]) -> dict[str, Any]:
+    """Every count of a Cell as a conditional sum: one pass over the reports, one row per group and month."""
+    f = facts.c
+    passed, flagged = f.passed == 1, f.flagged == 1
+    return {
+        "reports": func.count(),
+        **{f"category:{code}": _count_if(f.category == code) for code in CATEGORY_CODES},
+        **{f"offence:{code}": _count_if(f.offence == code) for code in (*offences, NO_OFFENCE)},
+        "passed": func.sum(f.passed), "called_112": func.sum(f.called_112),
+        "taken_on": _count_if(passed & (f.called_112 == 0)),
+        "with_follow_up": _count_if(passed & f.follow_up.is_not(None) & (f.follow_up != NO_FOLLOW_UP)),
+        **{f"follow_up:{code}": _count_if(f.follow_up == code) for code in FOLLOW_UP},
+        **{f"result:{code}": _count_if(f.result == code) for code in RESULT},
+        "flagged": func.sum(f.flagged),
+        "lifted": _count_if(flagged & (f.urgency_change == "lifted")),
+        "lowered": _count_if(flagged & (f.urgency_change == "lowered")),
+    }
+
+
+async def report_cells(session: AsyncSession, scope: Scope, offences: Iterable[str]) -> list[Cell]:
+    facts = _facts(scope)
+    counted = _counted(facts, offences)
+    keys = (facts.c.group_id, facts.c.wijk, facts.c.month)
+    statement = select(*keys, *[expression.label(f"c{index}") for index, expression in enumerate(counted.values())])
+    cells = []
+    for row in (await session.execute(statement.group_by(*keys))).all():
+        counts = Counter({name: int(row[3 + index] or 0) for index, name in enumerate(counted)})
+        _add_unlisted(counts, "category")
+        _add_unlisted(counts, "offence")
+        cells.append(Cell(group_id=row.group_id, wijk=row.wijk, month=int(row.month), counts=+counts))
+    return cells
+
+
+def _add_unlisted(counts: Counter[str], prefix: str) -> None:
+    """Reports whose label is no code of the vocabulary (an offence the lexicon no longer has) still count."""
+    listed = sum(n for name, n in counts.items() if name.startswith(f"{prefix}:"))
+    if counts["reports"] > listed:
+        counts[f"{prefix}:{UNLISTED}"] = counts["reports"] - listed
 
 
 async def weekly(session: AsyncSession, scope: Scope) -> dict[int, dict[str, int]]:
@@ -116,45 +147,42 @@ async def weekly(session: AsyncSession, scope: Scope) -> dict[int, dict[str, int
 # ---- the tables, summed from the cells -----------------------------------------------------------------
 
 
-def count_by(cells: Iterable[Cell], attribute: str) -> dict[Any, int]:
-    counts: Counter[Any] = Counter()
+def summed(cells: Iterable[Cell]) -> Counter[str]:
+    counts: Counter[str] = Counter()
     for cell in cells:
-        counts[getattr(cell, attribute)] += cell.reports
-    return dict(counts)
+        counts.update(cell.counts)
+    return counts
 
 
-def total(cells: Iterable[Cell]) -> int:
-    return sum(cell.reports for cell in cells)
+def _by_prefix(counts: Counter[str], prefix: str) -> dict[str, int]:
+    return {name.split(":", 1)[1]: n for name, n in counts.items() if name.startswith(f"{prefix}:") and n}
 
 
 def share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def category_counts(cells: list[Cell]) -> dict[str, Any]:
+def category_counts(cells: Iterable[Cell]) -> dict[str, Any]:
     """Table 3.1's columns for a set of reports: how many, by category and by offence."""
-    return {"total": total(cells), "categories": count_by(cells, "category"), "offences": count_by(cells, "offence")}
+    counts = summed(cells)
+    return {"total": counts["reports"], "categories": _by_prefix(counts, "category"),
+            "offences": _by_prefix(counts, "offence")}
 
 
-def follow_up_counts(cells: list[Cell]) -> dict[str, Any]:
+def follow_up_counts(cells: Iterable[Cell]) -> dict[str, Any]:
     """Table 3.4's rows for a set of reports."""
-    passed = [cell for cell in cells if cell.passed]
-    passed_total = total(passed)
-    with_follow_up = [cell for cell in passed if cell.follow_up not in (None, NO_FOLLOW_UP)]
-    unknown = passed_total - total(with_follow_up)
-    follow_ups = count_by((cell for cell in cells if cell.follow_up is not None), "follow_up")
-    results = count_by((cell for cell in cells if cell.result is not None), "result")
+    counts = summed(cells)
+    passed, unknown = counts["passed"], counts["passed"] - counts["with_follow_up"]
     return {
-        "reports": total(cells), "passed_to_police": passed_total,
-        "called_112": total(cell for cell in cells if cell.called_112),
-        "taken_on_by_meldkamer": total(cell for cell in passed if not cell.called_112),
-        "with_follow_up": total(with_follow_up), "follow_ups": follow_ups, "results": results,
-        "no_known_follow_up": unknown, "no_known_follow_up_share": share(unknown, passed_total),
+        "reports": counts["reports"], "passed_to_police": passed, "called_112": counts["called_112"],
+        "taken_on_by_meldkamer": counts["taken_on"], "with_follow_up": counts["with_follow_up"],
+        "follow_ups": _by_prefix(counts, "follow_up"), "results": _by_prefix(counts, "result"),
+        "no_known_follow_up": unknown, "no_known_follow_up_share": share(unknown, passed),
     }
 
 
-def appearance_counts(cells: list[Cell]) -> dict[str, Any]:
-    reports, flagged = total(cells), [cell for cell in cells if cell.appearance_only]
-    changes = count_by(flagged, "urgency_change")
-    return {"reports": reports, "flagged": total(flagged), "share": share(total(flagged), reports),
-            "lifted": changes.get("lifted", 0), "lowered": changes.get("lowered", 0)}
+def appearance_counts(cells: Iterable[Cell]) -> dict[str, Any]:
+    counts = summed(cells)
+    return {"reports": counts["reports"], "flagged": counts["flagged"], "share": share(counts["flagged"],
+                                                                                         counts["reports"]),
+            "lifted": counts["lifted"], "lowered": counts["lowered"]}

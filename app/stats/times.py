@@ -4,17 +4,17 @@ within 10 minutes): received -> the first operator action on its incident, -> th
 
 from __future__ import annotations
 
-from collections.abc import Hashable
 from typing import Any
 
-from sqlalchemy import String, cast, func, select
+from sqlalchemy import Select, String, and_, cast, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql.selectable import CTE, Subquery
 
 from app.audit.models import AuditEntry
 from app.broadcast.models import Delivery
 from app.intake.models import Report, ReportFeedback
 from app.stats.period import bucket_index
-from app.stats.portable import EMPTY, Spread, seconds_between, spreads
+from app.stats.portable import EMPTY, seconds_between, spreads
 from app.stats.reports import in_scope
 from app.stats.scope import Scope
 
@@ -22,46 +22,44 @@ HUMAN_RELAY_SECONDS = 600  # sec. 3.6: Tilburg passes WhatsApp messages to the p
 MEASURES = ("first_action", "first_follow_up", "feedback_delivered")
 
 
-def _first_action() -> Any:
-    """An operator's first action (claim, decision, merge, split) on the report's incident after it arrived."""
-    return (select(func.min(AuditEntry.at))
-            .where(AuditEntry.target_type == "incident", AuditEntry.target_id == cast(Report.incident_id, String),
-                   AuditEntry.actor_type == "staff", AuditEntry.at >= Report.received_at)
-            .scalar_subquery())
+def _moments(scope: Scope) -> Subquery:
+    """Per report of the scope: when it arrived, an operator's first action on its incident after that (claim,
+    decision, merge, split), the first follow-up recorded, the first terugkoppeling delivered. Joins and one
+    GROUP BY rather than a lookup per report and moment: PostgreSQL then hashes, which took half the time."""
+    first_action = and_(AuditEntry.target_type == "incident", AuditEntry.target_id == cast(Report.incident_id, String),
+                        AuditEntry.actor_type == "staff", AuditEntry.at >= Report.received_at,
+                        AuditEntry.at >= scope.period.start)
+    return (select(Report.received_at.label("received_at"),
+                   bucket_index(Report.received_at, scope.period.months()).label("month"),
+                   func.min(AuditEntry.at).label("first_action"), func.min(ReportFeedback.at).label("first_follow_up"),
+                   func.min(Delivery.delivered_at).label("feedback_delivered"))
+            .outerjoin(AuditEntry, first_action)
+            .outerjoin(ReportFeedback, and_(ReportFeedback.report_id == Report.id, ReportFeedback.kind == "follow_up"))
+            .outerjoin(Delivery, and_(Delivery.report_id == Report.id, Delivery.purpose == "feedback"))
+            .where(*in_scope(scope)).group_by(Report.id, Report.received_at)).subquery()
 
 
-def _first_follow_up() -> Any:
-    return (select(func.min(ReportFeedback.at))
-            .where(ReportFeedback.report_id == Report.id, ReportFeedback.kind == "follow_up").scalar_subquery())
-
-
-def _feedback_delivered() -> Any:
-    return (select(func.min(Delivery.delivered_at))
-            .where(Delivery.report_id == Report.id, Delivery.purpose == "feedback").scalar_subquery())
-
-
-_MOMENTS = {"first_action": _first_action, "first_follow_up": _first_follow_up,
-            "feedback_delivered": _feedback_delivered}
-
-
-async def _spreads_of(session: AsyncSession, scope: Scope, measure: str) -> dict[Hashable, Spread]:
-    dialect = session.get_bind().dialect.name
-    durations = (select(seconds_between(_MOMENTS[measure](), Report.received_at, dialect).label("seconds"),
-                        bucket_index(Report.received_at, scope.period.months()).label("month"))
-                 .where(*in_scope(scope))).subquery()
-    overall = await spreads(session, durations, baseline=HUMAN_RELAY_SECONDS)
-    per_month = await spreads(session, durations, baseline=HUMAN_RELAY_SECONDS, by="month")
-    return {None: overall.get(None, EMPTY), **per_month}
+def materialized(statement: Select[Any], name: str) -> CTE:
+    """A CTE computed once per statement (PostgreSQL 12+, SQLite 3.35+), not once for every reference to its
+    columns."""
+    return statement.cte(name).prefix_with("MATERIALIZED")
 
 
 async def times(session: AsyncSession, scope: Scope) -> dict[str, Any]:
-    measured = {measure: await _spreads_of(session, scope, measure) for measure in MEASURES}
+    dialect = session.get_bind().dialect.name
+    moments = _moments(scope)
+    durations = materialized(
+        select(moments.c.month, *[seconds_between(moments.c[measure], moments.c.received_at, dialect).label(measure)
+                                  for measure in MEASURES]), "durations")
+    measured = await spreads(session, durations, MEASURES, baseline=HUMAN_RELAY_SECONDS, by="month")
     months = scope.period.months()
+
+    def spread(measure: str, key: int | None) -> dict[str, Any]:
+        return measured[measure].get(key, EMPTY).as_json(HUMAN_RELAY_SECONDS)
+
     return {
         "baseline_s": HUMAN_RELAY_SECONDS,
-        **{measure: measured[measure][None].as_json(HUMAN_RELAY_SECONDS) for measure in MEASURES},
-        "per_month": [
-            {"month": bucket.label, **{measure: measured[measure].get(index, EMPTY).as_json(HUMAN_RELAY_SECONDS)
-                                       for measure in MEASURES}}
-            for index, bucket in enumerate(months)],
+        **{measure: spread(measure, None) for measure in MEASURES},
+        "per_month": [{"month": bucket.label, **{measure: spread(measure, index) for measure in MEASURES}}
+                      for index, bucket in enumerate(months)],
     }

@@ -44,8 +44,8 @@ async def test_median_and_p90_equal_linear_interpolation_overall_and_per_key(app
     values += [("veel", None), ("een", None)]  # no duration: left out
     durations = _durations(values)
     async with app.state.sessionmaker() as session:
-        overall = (await spreads(session, durations, baseline=600))[None]
-        per_key = await spreads(session, durations, baseline=600, by="key")
+        measured = (await spreads(session, durations, ["seconds"], baseline=600, by="key"))["seconds"]
+    overall, per_key = measured[None], measured
     measured = [seconds for _, seconds in values if seconds is not None]
     assert (overall.n, overall.median, overall.p90) == (len(measured), *_expected(measured))
     assert overall.within == sum(seconds <= 600 for seconds in measured)
@@ -56,4 +56,4 @@ async def test_median_and_p90_equal_linear_interpolation_overall_and_per_key(app
 
 async def test_no_durations_give_no_figures(app):
     async with app.state.sessionmaker() as session:
-        assert await spreads(session, _durations([("a", None), ("b", None)])) == {}
+        assert await spreads(session, _durations([("a", None), ("b", None)]), ["seconds"], by="key") == {"seconds": {}}
