@@ -19,11 +19,13 @@ run: install
 	mkdir -p var
 	$(BIN)/meldkamer migrate
 	$(BIN)/meldkamer seed-demo --out var/demo-credentials.json
+	$(BIN)/meldkamer seed-history --days 60 --once
 	@echo ""
 	@echo "Meldkamer relay on http://$(HOST):$(PORT)"
 	@echo "  videowall:          http://$(HOST):$(PORT)/wall"
 	@echo "  console (centralist): http://$(HOST):$(PORT)/ops"
 	@echo "  beheerdersportaal:  http://$(HOST):$(PORT)/beheerder"
+	@echo "  cijfers (evaluatie): http://$(HOST):$(PORT)/stats"
 	@echo "  API docs:           http://$(HOST):$(PORT)/docs  (OpenAPI: /openapi.json)"
 	@echo "  demo credentials:   var/demo-credentials.json"
 	@echo ""

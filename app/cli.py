@@ -29,6 +29,7 @@ from app.hotspots import service as hotspots
 from app.learning import service as learning
 from app.registry import imports
 from app.registry.imports import load_json_file
+from app.simulation.history import MAX_DAYS, seed_history
 from app.triage.evaluation import run_eval
 from app.triage.reference import read_hotspots_geojson, read_signalementen_json
 
@@ -88,6 +89,25 @@ def seed_demo(out: Annotated[Path, typer.Option(help="Waar de demo-inloggegevens
     """Create the demo registry if absent and write fresh demo credentials to OUT."""
     credentials = _with_session(lambda session: run_seed(session, get_settings(), out))
     typer.echo(f"demo registry ready: {len(credentials['beheerders'])} beheerders; credentials in {out}")
+
+
+@cli.command("seed-history")
+def seed_history_command(
+    days: Annotated[int, typer.Option(min=1, max=MAX_DAYS, help="Aantal dagen tot en met gisteren")] = 60,
+    once: Annotated[bool, typer.Option("--once", help="Niets doen als er al eerder geschiedenis is gemaakt")] = False,
+    scale: Annotated[float, typer.Option(min=0.1, max=100.0, help="Meer of minder meldingen per groep")] = 1.0,
+) -> None:
+    """Write a realistic past (reports, decisions, alerts) through the services; days already there are skipped."""
+    try:
+        outcome = asyncio.run(seed_history(get_settings(), days, once=once, scale=scale))
+    except LookupError as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
+    if outcome.already_seeded:
+        typer.echo("history: written before; nothing to do (--once)")
+        return
+    typer.echo(f"history: {len(outcome.days)} days written ({outcome.reports} reports, {outcome.decisions} "
+               f"decisions, {outcome.alerts} alerts), {outcome.skipped} days already there")
 
 
 def _import(path: Path, work: Callable[[AsyncSession, Path], Awaitable[Any]]) -> None:

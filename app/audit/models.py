@@ -13,8 +13,9 @@ from app.core.database import Base, utcnow
 
 class AuditEntry(Base):
     __tablename__ = "audit_entries"
-    # An incident's timeline reads the entries about it (app.incidents.timeline).
-    __table_args__ = (Index("ix_audit_entries_target", "target_type", "target_id"),)
+    # An incident's timeline reads the entries about it (app.incidents.timeline); the evaluation finds an
+    # incident's first operator action through it (app.stats.times).
+    __table_args__ = (Index("ix_audit_entries_target", "target_type", "target_id", "at"),)
     id: Mapped[int] = mapped_column(primary_key=True)
     at: Mapped[datetime] = mapped_column(default=utcnow, index=True)
     actor_type: Mapped[str] = mapped_column(String(16))  # staff | beheerder | wall | system | anonymous

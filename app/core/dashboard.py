@@ -1,5 +1,5 @@
-"""Serves the static dashboard (wall, console, portal) and the API documentation (/docs, Swagger UI vendored in
-dashboard/vendor) from dashboard/; no CDN, works offline.
+"""Serves the static dashboard (wall, console, portal, evaluation) and the API documentation (/docs, Swagger UI
+vendored in dashboard/vendor) from dashboard/; no CDN, works offline.
 
 The beheerders' portal is an installable web app: its manifest and its service worker are served from
 the root (`/beheerder.webmanifest`, `/beheerder-sw.js`) so that the worker may control `/beheerder`."""
@@ -13,7 +13,7 @@ from fastapi.staticfiles import StaticFiles
 from app.core.settings import PROJECT_ROOT
 
 DASHBOARD_DIR = PROJECT_ROOT / "dashboard"
-PAGES = {"/wall": "wall.html", "/ops": "ops.html", "/beheerder": "beheerder.html"}
+PAGES = {"/wall": "wall.html", "/ops": "ops.html", "/beheerder": "beheerder.html", "/stats": "stats.html"}
 # The pages hold no data (everything comes from the API after authentication). Their security headers (CSP,
 # no framing, no referrer) come from app.core.headers, like those of every HTML response.
 PAGE_HEADERS = {"Cache-Control": "no-cache"}

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
+from contextlib import contextmanager
+from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -48,8 +50,23 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
+_simulated_now: ContextVar[datetime | None] = ContextVar("simulated_now", default=None)
+
+
 def utcnow() -> datetime:
-    return datetime.now(UTC)
+    simulated = _simulated_now.get()
+    return datetime.now(UTC) if simulated is None else simulated
+
+
+@contextmanager
+def simulated_time(at: datetime) -> Iterator[None]:
+    """Within this block (and in tasks started from it), `utcnow()` is `at`: how app.simulation writes a past
+    through the services themselves (their audit entries, events, feedback and column defaults)."""
+    token = _simulated_now.set(at.astimezone(UTC))
+    try:
+        yield
+    finally:
+        _simulated_now.reset(token)
 
 
 SQLITE_READERS = 8  # connections of the read engine (create_read_engine) on SQLite

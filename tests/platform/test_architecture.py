@@ -15,7 +15,7 @@ APP = Path(__file__).resolve().parents[2] / "app"
 # (the tables are one schema, tied by foreign keys). The composition root and the flows may import anything.
 LAYERS = ["core", "audit", "events", "auth", "registry", "triage", "hotspots", "intake", "broadcast",
           "learning", "incidents", "stats", "operations"]
-TOP = {"factory", "main", "cli", "models", "demo", "flows"}
+TOP = {"factory", "main", "cli", "models", "demo", "flows", "simulation"}
 
 
 def _module_name(path: Path) -> str:

@@ -133,7 +133,7 @@ def new_server(tmp_path_factory: pytest.TempPathFactory, template: tuple[Path, d
     return server
 
 
-DOCUMENTED = {"wall", "ops", "beheerder", "wall-busy", "wall-offline"}  # in docs/screenshots and the README
+DOCUMENTED = {"wall", "ops", "beheerder", "wall-busy", "wall-offline", "stats"}  # in docs/screenshots and the README
 
 
 def screenshot(page: Any, name: str, *, full_page: bool = False) -> Path:

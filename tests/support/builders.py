@@ -8,17 +8,23 @@ groups, the streets or the hotspots uses the `demo` fixture."""
 from __future__ import annotations
 
 import itertools
-from dataclasses import dataclass
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
 from functools import cache
 
 from fastapi import FastAPI
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit.models import AuditEntry
 from app.auth import service as auth_service
+from app.broadcast.models import Broadcast, Delivery
 from app.core.principal import SYSTEM
 from app.core.settings import Settings, config_dir
 from app.demo import REGIONS
+from app.incidents.models import Incident
+from app.intake.models import Report, ReportFeedback
 from app.registry import imports
 from app.registry import service as registry
 from app.registry.models import Gemeente, Wijk
@@ -142,3 +148,117 @@ async def wall(app: FastAPI, *, region_code: str = "AMS", name: str | None = Non
         display, token = await registry.create_wall(session, _settings(app), SYSTEM,
                                                     name or f"Videowall {region_code}", region_code)
         return WallAccount(id=display.id, name=display.name, region_id=display.region_id, token=token)
+
+
+# ---- a scripted history for the evaluation (tests/stats) ---------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ScriptedReport:
+    """One report as the evaluation should count it, with what happened to it afterwards (None: never)."""
+
+    group_id: int
+    beheerder_id: int
+    wijkcode: str
+    received_at: datetime
+    category: str
+    offence: str | None = None
+    urgency: str = "P3"  # the engine's suggestion
+    called_112: bool = False
+    appearance_only: bool = False
+    operator: dict[str, str] = field(default_factory=dict)  # labels an operator set on the incident
+    follow_up: str | None = None
+    result: str | None = None
+    first_action_after: timedelta | None = None
+    follow_up_after: timedelta | None = None
+    feedback_delivered_after: timedelta | None = None
+
+
+@dataclass(frozen=True)
+class ScriptedDelivery:
+    beheerder_id: int
+    delivered_after: timedelta | None = None
+    read_after: timedelta | None = None
+    forwarded_after: timedelta | None = None
+    failed: bool = False
+    superseded: bool = False  # failed, and a fallback channel took over
+
+
+@dataclass(frozen=True)
+class ScriptedAlert:
+    created_at: datetime
+    wijkcodes: tuple[str, ...]
+    deliveries: tuple[ScriptedDelivery, ...]
+
+
+async def scripted_history(app: FastAPI, reports: Sequence[ScriptedReport], alerts: Sequence[ScriptedAlert] = (),
+                           *, operator_id: int | None = None) -> None:
+    """Writes the script's rows as they would be after the intake, the operators and the delivery workers did
+    their work: an incident per report, audit entries, terugkoppeling and deliveries at the scripted times.
+    The figures a test expects are computed from the same script, never read back."""
+    async with _session(app) as session:
+        for number, script in enumerate(reports):
+            await _scripted_report(session, script, number, operator_id)
+        for script_alert in alerts:
+            await _scripted_alert(session, script_alert)
+        await session.commit()
+
+
+async def _scripted_report(session: AsyncSession, script: ScriptedReport, number: int,
+                           operator_id: int | None) -> None:
+    operator = script.operator
+    incident = Incident(
+        region_id=None, status="closed", urgency=operator.get("urgency", script.urgency),
+        urgency_override=operator.get("urgency"), category=operator.get("category", script.category),
+        offence=operator.get("offence", script.offence), wijk_code=script.wijkcode, report_count=1,
+        group_ids=[script.group_id], summary="", overridden=sorted(operator), appearance_only=script.appearance_only,
+        first_report_at=script.received_at, last_report_at=script.received_at, follow_up=script.follow_up,
+        result=script.result, unrecognised=False)
+    session.add(incident)
+    await session.flush()
+    report = Report(
+        case_number=f"MK-T-{next(_numbers)}", beheerder_id=script.beheerder_id, group_id=script.group_id,
+        source_wijk_code=script.wijkcode, channel="api", request_hash=f"{number:064d}", text="melding",
+        text_original="melding", received_at=script.received_at, called_112=script.called_112 or None,
+        forwarded=False, status="afgehandeld", advice=[], urgency=script.urgency, category=script.category,
+        offence=script.offence, appearance_only=script.appearance_only, wijk_code=script.wijkcode,
+        incident_id=incident.id, follow_up=script.follow_up, result=script.result)
+    session.add(report)
+    await session.flush()
+    if script.first_action_after is not None:
+        session.add(AuditEntry(at=script.received_at + script.first_action_after, actor_type="staff",
+                               actor_id=operator_id, action="incident.claim", target_type="incident",
+                               target_id=str(incident.id), detail={}))
+        # a later action does not make the first one later; a system action is no operator's
+        session.add(AuditEntry(at=script.received_at + script.first_action_after + timedelta(minutes=5),
+                               actor_type="staff", actor_id=operator_id, action="incident.update",
+                               target_type="incident", target_id=str(incident.id), detail={}))
+    session.add(AuditEntry(at=script.received_at, actor_type="system", action="incident.claim_expired",
+                           target_type="incident", target_id=str(incident.id), detail={}))
+    if script.follow_up_after is not None:
+        session.add(ReportFeedback(report_id=report.id, at=script.received_at + script.follow_up_after,
+                                   kind="follow_up", text="opvolging"))
+    if script.feedback_delivered_after is not None:
+        at = script.received_at + script.feedback_delivered_after
+        session.add(Delivery(purpose="feedback", report_id=report.id, beheerder_id=script.beheerder_id,
+                             channel="app", status="delivered", sent_at=at, delivered_at=at, created_at=at))
+
+
+async def _scripted_alert(session: AsyncSession, script: ScriptedAlert) -> None:
+    broadcast = Broadcast(kind="heterdaad", text="alarm", message="alarm", target={"wijkcodes": list(script.wijkcodes)},
+                          wijkcodes=list(script.wijkcodes), gemeentecodes=[], created_by_name="test",
+                          created_at=script.created_at, recipient_count=len(script.deliveries))
+    session.add(broadcast)
+    await session.flush()
+    for delivery in script.deliveries:
+        def at(after: timedelta | None) -> datetime | None:
+            return None if after is None else script.created_at + after
+
+        status = "failed" if delivery.failed else "read" if delivery.read_after else \
+            "delivered" if delivery.delivered_after else "sent"
+        session.add(Delivery(purpose="alert", broadcast_id=broadcast.id, beheerder_id=delivery.beheerder_id,
+                             channel="email" if delivery.superseded else "whatsapp", status=status,
+                             superseded=delivery.superseded, created_at=script.created_at,
+                             delivered_at=at(delivery.delivered_after), read_at=at(delivery.read_after),
+                             forwarded_at=at(delivery.forwarded_after), failed_at=script.created_at if delivery.failed
+                             else None))

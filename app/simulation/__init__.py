@@ -1,0 +1,1 @@
+"""Simulated traffic: the text generator and the history seeder."""

@@ -1,0 +1,244 @@
+"""Stats benchmark: GET /api/v1/stats over a million reports on PostgreSQL (target: p95 under 200 ms).
+
+Data: the demo registry, then N reports (default 1,000,000) spread over the last 365 days, each with its
+incident, two operator actions in the audit log, a follow-up and a delivered terugkoppeling for most police
+matters, plus alerts with their deliveries; in the proportions of the research report (app.simulation).
+The rows are written with INSERT ... SELECT over generate_series: through the intake path a million reports
+would take hours. The requests go to the app in this process (httpx over ASGI) as the analyst, each scenario
+`--runs` times after two warm-ups; the figures are the whole request, JSON included.
+
+    .venv/bin/python bench/bench_stats.py [--reports 1000000] [--runs 20] [--json]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import statistics
+import sys
+import tempfile
+import time
+from datetime import date, timedelta
+from pathlib import Path
+from typing import Any
+
+import httpx
+from sqlalchemy import text
+
+ROOT = Path(__file__).resolve().parents[1]
+sys.path.insert(0, str(ROOT))
+
+from app.cli import alembic_config  # noqa: E402
+from app.core.database import create_engine, create_sessionmaker  # noqa: E402
+from app.core.settings import Settings  # noqa: E402
+from app.demo import seed_demo  # noqa: E402
+from app.factory import create_app  # noqa: E402
+from bench.common import percentile  # noqa: E402
+from tests.support.postgres import PostgresServer  # noqa: E402
+
+ALERTS, RECIPIENTS_PER_ALERT = 3000, 30
+
+# One row per report: its group and labels, and when things happened after it arrived (seconds).
+FACTS = """
+CREATE TABLE bench_facts AS
+SELECT g, received_at, grp.group_id, grp.wijk_code, grp.region_id, grp.beheerder_id, category,
+       CASE category
+         WHEN 'signalement'
+           THEN (ARRAY['autokraak','autokraak','woninginbraak','fietsdiefstal',NULL])[1 + floor(r2 * 5)::int]
+         WHEN 'delict'
+           THEN (ARRAY['autokraak','woninginbraak','fietsdiefstal','vernieling','diefstal'])[1 + floor(r2 * 5)::int]
+         WHEN 'verdachte_situatie' THEN (ARRAY['woninginbraak','autokraak',NULL])[1 + floor(r2 * 3)::int]
+         WHEN 'informatie' THEN (ARRAY['oplichting',NULL])[1 + floor(r2 * 2)::int]
+       END AS offence,
+       CASE category WHEN 'overig' THEN 'none' WHEN 'vermissing' THEN 'P1' WHEN 'verdachte_situatie' THEN 'P3'
+                     WHEN 'informatie' THEN 'P3'
+                     ELSE (ARRAY['P1','P2','P2','P3'])[1 + floor(r3 * 4)::int] END AS urgency,
+       r4 < 0.2 AS called_112, r5 < 0.03 AS appearance_only,
+       CASE WHEN r6 < 0.1 THEN (ARRAY['P1','P2','P3','none'])[1 + floor(r7 * 4)::int] END AS override,
+       CASE WHEN category = 'overig' THEN NULL WHEN r8 < 0.45 THEN 'ter_plaatse' WHEN r8 < 0.5 THEN 'surveillance'
+            WHEN r8 < 0.55 THEN 'doorgezet_gemeente' WHEN r8 < 0.75 THEN 'geen_opvolging' END AS follow_up,
+       CASE WHEN r9 < 0.06 THEN 'aanhouding' WHEN r9 < 0.12 THEN 'geen_verdachte_situatie' END AS result,
+       15 + floor(r10 * 3600)::int AS action_after, 60 + floor(r11 * 2400)::int AS follow_after,
+       60 + floor(r12 * 600)::int AS delivered_after, r13 < 0.9 AS delivered
+FROM (SELECT g, now() - random() * interval '365 days' AS received_at,
+             CASE WHEN r1 < 0.36 THEN 'signalement' WHEN r1 < 0.60 THEN 'delict'
+                  WHEN r1 < 0.77 THEN 'verdachte_situatie' WHEN r1 < 0.88 THEN 'informatie'
+                  WHEN r1 < 0.99 THEN 'overig' ELSE 'vermissing' END AS category,
+             r2, r3, r4, r5, r6, r7, r8, r9, r10, r11, r12, r13, pick
+      FROM (SELECT g, random() AS r1, random() AS r2, random() AS r3, random() AS r4, random() AS r5, random() AS r6,
+                   random() AS r7, random() AS r8, random() AS r9, random() AS r10, random() AS r11, random() AS r12,
+                   random() AS r13, random() AS pick FROM generate_series(1, :n) AS g) AS draws) AS f
+JOIN bench_groups AS grp ON grp.idx = 1 + floor(f.pick * (SELECT count(*) FROM bench_groups))::int
+"""
+
+GROUPS = """
+CREATE TABLE bench_groups AS
+SELECT row_number() OVER (ORDER BY g.id) AS idx, g.id AS group_id, w.code AS wijk_code, gm.region_id,
+       (SELECT min(bg.beheerder_id) FROM beheerder_groups bg WHERE bg.group_id = g.id) AS beheerder_id
+FROM groups g JOIN wijken w ON w.id = g.wijk_id JOIN gemeenten gm ON gm.id = w.gemeente_id
+WHERE EXISTS (SELECT 1 FROM beheerder_groups bg WHERE bg.group_id = g.id)
+"""
+
+INCIDENTS = """
+INSERT INTO incidents (id, region_id, status, urgency, urgency_override, overridden, category, offence, wijk_code,
+                       report_count, group_ids, summary, appearance_only, first_report_at, last_report_at, follow_up,
+                       result, created_at, updated_at, closed_at, unrecognised)
+SELECT g, region_id, 'closed', coalesce(override, urgency), override,
+       CASE WHEN override IS NULL THEN '[]'::json ELSE '["urgency"]'::json END, category, offence, wijk_code, 1,
+       json_build_array(group_id), 'melding', appearance_only, received_at, received_at, follow_up, result,
+       received_at, received_at, received_at + make_interval(secs => follow_after), false
+FROM bench_facts
+"""
+
+REPORTS = """
+INSERT INTO reports (id, case_number, beheerder_id, group_id, source_wijk_code, region_id, channel, request_hash, text,
+                     text_original, received_at, called_112, forwarded, status, advice, urgency, category, offence,
+                     appearance_only, wijk_code, incident_id, follow_up, result)
+SELECT g, 'MK-B-' || g, beheerder_id, group_id, wijk_code, region_id, 'whatsapp', md5(g::text) || md5(g::text),
+       'melding', 'melding', received_at, CASE WHEN called_112 THEN true END, true, 'afgehandeld', '[]'::json, urgency,
+       category, offence, appearance_only, wijk_code, g, follow_up, result
+FROM bench_facts
+"""
+
+AUDIT = """
+INSERT INTO audit_entries (at, actor_type, actor_id, actor_name, action, target_type, target_id, detail)
+SELECT received_at + make_interval(secs => action_after + step * 300), 'staff', 1, 'operator',
+       CASE step WHEN 0 THEN 'incident.claim' ELSE 'incident.update' END, 'incident', g::text, '{}'::json
+FROM bench_facts CROSS JOIN generate_series(0, 1) AS step
+"""
+
+FEEDBACK = """
+INSERT INTO report_feedback (report_id, at, kind, text)
+SELECT g, received_at + make_interval(secs => follow_after), 'follow_up', 'opvolging' FROM bench_facts
+WHERE follow_up IS NOT NULL
+"""
+
+FEEDBACK_DELIVERIES = """
+INSERT INTO deliveries (purpose, report_id, beheerder_id, channel, fallbacks, status, parts, use_template, attempts,
+                        failures, superseded, created_at, sent_at, delivered_at)
+SELECT 'feedback', g, beheerder_id, 'app', '[]'::json, 'delivered', '[]'::json, false, 1, 0, false,
+       received_at + make_interval(secs => follow_after),
+       received_at + make_interval(secs => follow_after + delivered_after),
+       received_at + make_interval(secs => follow_after + delivered_after)
+FROM bench_facts WHERE follow_up IS NOT NULL AND delivered
+"""
+
+BROADCASTS = """
+INSERT INTO broadcasts (id, kind, text, message, target, wijkcodes, gemeentecodes, region_id, created_by_name,
+                        created_at, confirmed_warnings, recipient_count, progress_dirty)
+SELECT b, 'heterdaad', 'alarm', 'alarm', '{}'::json, '[]'::json, '[]'::json, NULL, 'operator',
+       now() - random() * interval '365 days', '[]'::json, :recipients, false
+FROM generate_series(1, :alerts) AS b
+"""
+
+ALERT_DELIVERIES = """
+INSERT INTO deliveries (purpose, broadcast_id, beheerder_id, channel, fallbacks, status, parts, use_template, attempts,
+                        failures, superseded, created_at, delivered_at, read_at, forwarded_at)
+SELECT 'alert', b.id, be.id, 'app', '[]'::json, CASE WHEN r < 0.96 THEN 'delivered' ELSE 'failed' END, '[]'::json,
+       false, 1, 0, false, b.created_at,
+       CASE WHEN r < 0.96 THEN b.created_at + make_interval(secs => 1 + floor(r * 60)) END,
+       CASE WHEN r < 0.7 THEN b.created_at + make_interval(secs => 120 + floor(r * 600)) END,
+       CASE WHEN r < 0.6 THEN b.created_at + make_interval(secs => 300 + floor(r * 900)) END
+FROM broadcasts b
+CROSS JOIN LATERAL (SELECT id, random() AS r FROM beheerders ORDER BY (id * b.id) % 37 LIMIT :recipients) AS be
+"""
+
+
+async def build(url: str, reports: int) -> tuple[dict[str, float], dict[str, Any]]:
+    """Seeds the demo registry and writes the history; returns the seconds per step and the demo
+    credentials."""
+    engine = create_engine(url)
+    timings: dict[str, float] = {}
+    try:
+        async with create_sessionmaker(engine)() as session:
+            credentials = await seed_demo(session, Settings(database_url=url, environment="test"),
+                                          Path(tempfile.mkdtemp()) / "demo.json")
+        steps = [("groups", GROUPS, {}), ("facts", FACTS, {"n": reports}), ("incidents", INCIDENTS, {}),
+                 ("reports", REPORTS, {}), ("audit", AUDIT, {}), ("feedback", FEEDBACK, {}),
+                 ("feedback deliveries", FEEDBACK_DELIVERIES, {}),
+                 ("broadcasts", BROADCASTS, {"alerts": ALERTS, "recipients": RECIPIENTS_PER_ALERT}),
+                 ("alert deliveries", ALERT_DELIVERIES, {"recipients": RECIPIENTS_PER_ALERT})]
+        for name, statement, params in steps:
+            started = time.perf_counter()
+            async with engine.begin() as connection:
+                await connection.execute(text("SELECT setseed(0.15)"))
+                await connection.execute(text(statement), params)
+            timings[name] = round(time.perf_counter() - started, 1)
+        async with engine.begin() as connection:
+            for table in ("incidents", "broadcasts"):
+                await connection.execute(text(f"SELECT setval(pg_get_serial_sequence('{table}', 'id'), "
+                                              f"(SELECT max(id) FROM {table}))"))
+            await connection.execute(text("DROP TABLE bench_facts, bench_groups"))
+        async with engine.connect() as connection:
+            await connection.execution_options(isolation_level="AUTOCOMMIT")
+            await connection.execute(text("VACUUM ANALYZE"))
+    finally:
+        await engine.dispose()
+    return timings, credentials
+
+
+def scenarios(today: date) -> list[tuple[str, dict[str, str]]]:
+    day = timedelta(days=1)
+    return [
+        ("30 days, every area", {"from": str(today - 29 * day), "to": str(today)}),
+        ("a quarter, gemeente Amstelveen", {"from": str(today - 89 * day), "to": str(today), "gemeente": "GM0362"}),
+        ("a year, wijk Westwijk", {"from": str(today - 364 * day), "to": str(today), "wijk": "WK036204"}),
+        ("a year, every area", {"from": str(today - 364 * day), "to": str(today)}),
+    ]
+
+
+async def measure(url: str, credentials: dict[str, Any], runs: int) -> list[dict[str, Any]]:
+    settings = Settings(database_url=url, environment="test")
+    app = create_app(settings, configure_logs=False)
+    results = []
+    try:
+        transport = httpx.ASGITransport(app=app)
+        async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
+            login = await client.post("/api/v1/auth/login", json=credentials["analyst"])
+            headers = {"Authorization": f"Bearer {login.json()['access_token']}"}
+            for name, params in scenarios(date.today()):
+                times = []
+                for attempt in range(runs + 2):
+                    started = time.perf_counter()
+                    response = await client.get("/api/v1/stats", params=params, headers=headers)
+                    elapsed = (time.perf_counter() - started) * 1000
+                    assert response.status_code == 200, response.text
+                    if attempt >= 2:
+                        times.append(elapsed)
+                reports = response.json()["reports_by_category"]["total"]
+                results.append({"scenario": name, "reports": reports, "p50_ms": round(statistics.median(times), 1),
+                                "p95_ms": round(percentile(times, 0.95), 1), "max_ms": round(max(times), 1)})
+    finally:
+        await app.state.engine.dispose()
+    return results
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--reports", type=int, default=1_000_000)
+    parser.add_argument("--runs", type=int, default=20)
+    parser.add_argument("--json", action="store_true")
+    args = parser.parse_args()
+    server = PostgresServer()
+    try:
+        url = server.start()
+        from alembic import command
+
+        command.upgrade(alembic_config(url), "head")
+        timings, credentials = asyncio.run(build(url, args.reports))
+        results = asyncio.run(measure(url, credentials, args.runs))
+    finally:
+        server.stop()
+    if args.json:
+        print(json.dumps({"reports": args.reports, "build_seconds": timings, "results": results}, indent=2))
+        return 0
+    print(f"{args.reports:,} reports; built in {sum(timings.values()):.0f} s ({timings})")
+    print(f"{'scenario':<36} {'reports':>9} {'p50 ms':>8} {'p95 ms':>8} {'max ms':>8}")
+    for row in results:
+        print(f"{row['scenario']:<36} {row['reports']:>9,} {row['p50_ms']:>8} {row['p95_ms']:>8} {row['max_ms']:>8}")
+    return 0 if all(row["p95_ms"] < 200 for row in results) else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
