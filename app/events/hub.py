@@ -38,7 +38,9 @@ logger = logging.getLogger("app.events")
 class StreamConfig:
     queue_size: int = 1000  # per client; on overflow the client is resynced from the database
     page_size: int = 500  # rows per read, for the hub and for replays
-    ping_interval: float = 20.0  # an application-level ping after this many idle seconds
+    # An application-level ping after this many idle seconds. The wall counts a stream that stays silent for a
+    # ping interval plus 5 s as lost (a half-open connection), so this sets how soon a frozen wall dims.
+    ping_interval: float = 5.0
     hello_timeout: float = 5.0
     send_timeout: float = 15.0  # a client that takes longer to accept one message is closed
     # A token that expires, or is revoked while its access.revoked event is missed, ends its stream within this
