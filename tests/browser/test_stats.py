@@ -35,8 +35,14 @@ def history_server(tmp_path_factory: pytest.TempPathFactory,
     server.stop()
 
 
-def open_stats(new_context: Any, server: Server, who: str = "analyst", query: str = "") -> Page:
+def open_stats(new_context: Any, server: Server, who: str = "analyst", query: str = "",
+               refused: list[str] | None = None) -> Page:
     page: Page = new_context(viewport=CONSOLE_VIEWPORT).new_page()
+    if refused is not None:  # what the Content-Security-Policy refused, and requests that leave the relay
+        page.on("console", lambda message: refused.append(message.text)
+                if "Content Security Policy" in message.text or "Refused to" in message.text else None)
+        page.on("request", lambda request: refused.append(request.url)
+                if not request.url.startswith(server.base) else None)
     page.goto(f"{server.base}/stats{query}")
     page.get_by_label("Gebruikersnaam").fill(server.credentials[who]["username"])
     page.get_by_label("Wachtwoord").fill(server.credentials[who]["password"])
@@ -84,7 +90,8 @@ def kpi(page: Page, name: str) -> str:
 
 
 def test_the_charts_render_and_show_the_numbers_of_the_api(history_server: Server, new_context: Any) -> None:
-    page = open_stats(new_context, history_server)
+    refused: list[str] = []
+    page = open_stats(new_context, history_server, refused=refused)
     data = answer(history_server, page)
     assert data["reports_by_category"]["total"] > 20
     for chart_id in CHARTS:
@@ -116,6 +123,7 @@ def test_the_charts_render_and_show_the_numbers_of_the_api(history_server: Serve
     assert row_values(page, "table-times", "Eerste handeling centralist")[:3] == [
         times["n"], times["median_s"], times["p90_s"]]
     assert kpi(page, "reports") == str(data["reports_by_category"]["total"])
+    assert refused == []  # the vendored Chart.js runs under the CSP, and nothing is fetched from elsewhere
     screenshot(page, "stats", full_page=True)
 
 
@@ -151,3 +159,15 @@ def test_a_wijkagent_sees_their_own_wijken_and_an_operator_no_figures(history_se
     operator.get_by_label("Wachtwoord").fill(history_server.credentials["operator"]["password"])
     operator.get_by_role("button", name="Aanmelden").click()
     expect(operator.locator("#login-error")).to_contain_text("geen toegang")
+
+
+def test_the_page_prints_as_a_report_without_its_controls(history_server: Server, new_context: Any) -> None:
+    page = open_stats(new_context, history_server, query="?wijk=WK036204")
+    expect(page.locator("#report-scope")).to_contain_text("wijk Westwijk")
+    page.emulate_media(media="print")
+    expect(page.locator("#filters")).to_be_hidden()
+    expect(page.locator("header.top")).to_be_hidden()
+    expect(page.locator("#report-title")).to_contain_text("Evaluatie")
+    pdf = page.pdf(format="A4")
+    pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
+    assert pdf.startswith(b"%PDF") and pages >= 3  # every section, charts above their tables
