@@ -124,7 +124,8 @@ async def _fetch_media(app, settings: Settings, fake: FakeGraphApi) -> None:
     async with httpx.AsyncClient(transport=httpx.ASGITransport(app=fake), base_url="http://graph") as http:
         client = GraphMediaClient("http://graph/v21.0", TEST_SECRETS["whatsapp_access_token"], client=http,
                                   sleep=no_sleep)
-        await MediaFetcher(app.state.sessionmaker, settings, client, app.state.report_intake.photo_stored).drain()
+        await MediaFetcher(app.state.sessionmaker, settings, client, app.state.photo_pool, app.state.photo_budget,
+                           app.state.report_intake.photo_stored).drain()
 
 
 async def _every_event_type(app, client, settings: Settings, world: World) -> dict[str, dict[str, Any]]:
