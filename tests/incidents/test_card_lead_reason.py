@@ -6,27 +6,13 @@ from __future__ import annotations
 from sqlalchemy import select
 
 from app.events.models import Event
-from tests.support.http import bearer, login
+from tests.support.http import bearer, login, post_report, westwijk_beheerders
 
 FIGHT = "Nu een vechtpartij aan de Zonnestein, twee mannen slaan op een jongen in"
 KNIFE = "Zonnestein nu: een van de vechters heeft een mes getrokken"
 INJURED = "Zonnestein: de jongen ligt gewond op straat na de vechtpartij, hij bloedt"
 
 
-def _westwijk_groups(demo) -> list[dict]:
-    """Beheerders of different single Westwijk groups."""
-    seen, result = set(), []
-    for b in demo["beheerders"]:
-        if b["wijkcodes"] == ["WK036204"] and len(b["group_ids"]) == 1 and b["group_ids"][0] not in seen:
-            seen.add(b["group_ids"][0])
-            result.append(b)
-    return result
-
-
-async def _report(client, beheerder: dict, text: str) -> dict:
-    response = await client.post("/api/v1/reports", headers=bearer(beheerder["token"]), json={"text": text})
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 async def _card(app, incident_id: int) -> dict:
@@ -42,18 +28,18 @@ async def _wall_cards(client, demo) -> list[dict]:
 
 
 async def test_a_weapon_in_a_later_report_leads_the_card_and_stays_ahead_of_an_injury(app, client, demo):
-    westwijk = _westwijk_groups(demo)
-    await _report(client, westwijk[0], FIGHT)
+    westwijk = westwijk_beheerders(demo)
+    await post_report(client, westwijk[0], FIGHT)
     [item] = await _wall_cards(client, demo)
     assert item["lead_reason"] is None and (await _card(app, item["incident_id"]))["lead_reason"] is None
 
-    await _report(client, westwijk[1], KNIFE)
+    await post_report(client, westwijk[1], KNIFE)
     card = await _card(app, item["incident_id"])
     assert card["report_count"] == 2 and card["text"].startswith("Nu een vechtpartij")  # still the first text
     assert card["lead_reason"]["code"] == "floor_weapon"
     assert card["lead_reason"]["text"].startswith("Wapen") and "mes" in card["lead_reason"]["text"]
 
-    await _report(client, westwijk[2], INJURED)  # an injury: serious, but a drawn knife goes first
+    await post_report(client, westwijk[2], INJURED)  # an injury: serious, but a drawn knife goes first
     card = await _card(app, item["incident_id"])
     assert card["report_count"] == 3 and card["lead_reason"]["code"] == "floor_weapon"
     [item] = await _wall_cards(client, demo)
@@ -61,10 +47,10 @@ async def test_a_weapon_in_a_later_report_leads_the_card_and_stays_ahead_of_an_i
 
 
 async def test_splitting_off_the_report_with_the_weapon_takes_its_lead_reason_along(app, client, demo):
-    westwijk = _westwijk_groups(demo)
-    await _report(client, westwijk[0], FIGHT)
-    knife = await _report(client, westwijk[1], KNIFE)
-    await _report(client, westwijk[2], INJURED)
+    westwijk = westwijk_beheerders(demo)
+    await post_report(client, westwijk[0], FIGHT)
+    knife = await post_report(client, westwijk[1], KNIFE)
+    await post_report(client, westwijk[2], INJURED)
     operator = await login(client, demo["operator"])
     [item] = (await client.get("/api/v1/queue", headers=operator)).json()["items"]
 

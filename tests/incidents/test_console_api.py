@@ -11,26 +11,12 @@ import pytest
 
 from app.core.database import utcnow
 from app.incidents import undo
-from tests.support.http import bearer, login, problem
+from tests.support.http import bearer, login, post_report, problem, westwijk_beheerders
 
 BURGLARY_NOW = "Er wordt nu ingebroken aan de Zonnestein, twee mannen met een breekijzer bij de achterdeur"
 SECOND_REPORT = "Inbrekers bezig bij woning aan de Zonnestein, ze zijn gekomen op een knalgele scooter"
 
 
-def _westwijk_beheerders(demo) -> list[dict]:
-    """Beheerders of different single Westwijk groups."""
-    seen, result = set(), []
-    for b in demo["beheerders"]:
-        if b["wijkcodes"] == ["WK036204"] and len(b["group_ids"]) == 1 and b["group_ids"][0] not in seen:
-            seen.add(b["group_ids"][0])
-            result.append(b)
-    return result
-
-
-async def _report(client, beheerder: dict, text: str, **extra) -> dict:
-    response = await client.post("/api/v1/reports", headers=bearer(beheerder["token"]), json={"text": text, **extra})
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 async def _incident_of(client, headers, report_id: int) -> dict:
@@ -49,9 +35,9 @@ def _dutch_problem(response, status: int) -> dict:
 
 
 async def test_search_finds_a_word_of_the_second_report_and_says_which_report(client, demo):
-    westwijk = _westwijk_beheerders(demo)
-    await _report(client, westwijk[0], BURGLARY_NOW)
-    second = await _report(client, westwijk[1], SECOND_REPORT)
+    westwijk = westwijk_beheerders(demo)
+    await post_report(client, westwijk[0], BURGLARY_NOW)
+    second = await post_report(client, westwijk[1], SECOND_REPORT)
     operator = await login(client, demo["operator"])
     page = (await client.get("/api/v1/incidents/search", params={"q": "Knalgele"}, headers=operator)).json()
     assert page["total"] == 1
@@ -65,10 +51,10 @@ async def test_search_finds_a_word_of_the_second_report_and_says_which_report(cl
 
 
 async def test_search_needs_every_word_somewhere_in_the_incident_and_covers_feedback(client, demo):
-    westwijk = _westwijk_beheerders(demo)
-    first = await _report(client, westwijk[0], BURGLARY_NOW)
-    await _report(client, westwijk[1], SECOND_REPORT)
-    await _report(client, westwijk[2], "Onze kat is weggelopen bij de Zonnestein")
+    westwijk = westwijk_beheerders(demo)
+    first = await post_report(client, westwijk[0], BURGLARY_NOW)
+    await post_report(client, westwijk[1], SECOND_REPORT)
+    await post_report(client, westwijk[2], "Onze kat is weggelopen bij de Zonnestein")
     operator = await login(client, demo["operator"])
     incident = await _incident_of(client, operator, first["id"])
     note = "Een hondengeleider heeft de tuinen afgezocht."
@@ -119,11 +105,11 @@ async def test_search_is_for_staff_only(client, demo):
 
 
 async def test_the_timeline_tells_who_did_what_when_and_why(client, demo):
-    westwijk = _westwijk_beheerders(demo)
-    first = await _report(client, westwijk[0], BURGLARY_NOW)
+    westwijk = westwijk_beheerders(demo)
+    first = await post_report(client, westwijk[0], BURGLARY_NOW)
     operator = await login(client, demo["operator"])
     incident_id = (await _incident_of(client, operator, first["id"]))["id"]
-    other = await _report(client, westwijk[1], "Fiets gestolen bij het Westwijkplein, net gebeurd")
+    other = await post_report(client, westwijk[1], "Fiets gestolen bij het Westwijkplein, net gebeurd")
     other_id = (await _incident_of(client, operator, other["id"]))["id"]
     assert other_id != incident_id
     assert (await client.post(f"/api/v1/incidents/{incident_id}/claim", headers=operator)).status_code == 200
@@ -179,14 +165,16 @@ async def test_the_timeline_of_a_missing_incident_is_a_dutch_problem(client, dem
 
 
 async def test_a_likely_duplicate_from_another_group_is_suggested(client, demo):
-    westwijk = _westwijk_beheerders(demo)
-    burglary = await _report(client, westwijk[0], "Er wordt nu ingebroken, twee mannen met een breekijzer bij de "
-                                                  "achterdeur", location={"lat": 52.294996, "lon": 4.835820})
+    westwijk = westwijk_beheerders(demo)
+    burglary = await post_report(client, westwijk[0], "Er wordt nu ingebroken, twee mannen met een breekijzer bij de "
+                                 "achterdeur", location={"lat": 52.294996, "lon": 4.835820})
     # the same event seen by another group from 800 m away: too far for the automatic grouping (500 m)
-    seen_further = await _report(client, westwijk[1], "Inbraak bezig! Twee mannen met breekijzer bij een achterdeur",
-                                 location={"lat": 52.294996, "lon": 4.824000})
-    far = await _report(client, _bovenkerk(demo), "Er wordt nu ingebroken aan de Bovenkerkerweg, twee mannen met een "
-                                                  "breekijzer bij de achterdeur")
+    seen_further = await post_report(client, westwijk[1],
+                                     "Inbraak bezig! Twee mannen met breekijzer bij een achterdeur",
+                                     location={"lat": 52.294996, "lon": 4.824000})
+    far = await post_report(client, _bovenkerk(demo),
+                            "Er wordt nu ingebroken aan de Bovenkerkerweg, twee mannen met een "
+                            "breekijzer bij de achterdeur")
     operator = await login(client, demo["operator"])
     ids = [(await _incident_of(client, operator, r["id"]))["id"] for r in (burglary, seen_further, far)]
     assert len(set(ids)) == 3, "the three are separate incidents"
@@ -205,9 +193,10 @@ def _bovenkerk(demo) -> dict:
 
 
 async def test_undoing_a_merge_restores_both_incidents_as_they_were(client, demo):
-    westwijk = _westwijk_beheerders(demo)
-    first = await _report(client, westwijk[0], BURGLARY_NOW)
-    second = await _report(client, westwijk[1], "Fiets gestolen bij het Westwijkplein, net gebeurd, dader op scooter")
+    westwijk = westwijk_beheerders(demo)
+    first = await post_report(client, westwijk[0], BURGLARY_NOW)
+    second = await post_report(client, westwijk[1],
+                               "Fiets gestolen bij het Westwijkplein, net gebeurd, dader op scooter")
     operator = await login(client, demo["operator"])
     target = await _incident_of(client, operator, first["id"])
     other = await _incident_of(client, operator, second["id"])
@@ -235,9 +224,10 @@ async def test_undoing_a_merge_restores_both_incidents_as_they_were(client, demo
 
 
 async def test_a_merge_cannot_be_undone_after_a_minute_or_after_a_decision(client, demo, monkeypatch):
-    westwijk = _westwijk_beheerders(demo)
-    first = await _report(client, westwijk[0], BURGLARY_NOW)
-    second = await _report(client, westwijk[1], "Fiets gestolen bij het Westwijkplein, net gebeurd, dader op scooter")
+    westwijk = westwijk_beheerders(demo)
+    first = await post_report(client, westwijk[0], BURGLARY_NOW)
+    second = await post_report(client, westwijk[1],
+                               "Fiets gestolen bij het Westwijkplein, net gebeurd, dader op scooter")
     operator = await login(client, demo["operator"])
     target = (await _incident_of(client, operator, first["id"]))["id"]
     other = (await _incident_of(client, operator, second["id"]))["id"]
@@ -263,7 +253,7 @@ async def test_a_merge_cannot_be_undone_after_a_minute_or_after_a_decision(clien
 
 
 async def test_the_holder_extends_a_claim_by_claiming_again(app, client, demo):
-    await _report(client, _westwijk_beheerders(demo)[0], BURGLARY_NOW)
+    await post_report(client, westwijk_beheerders(demo)[0], BURGLARY_NOW)
     operator = await login(client, demo["operator"])
     incident_id = (await client.get("/api/v1/queue", headers=operator)).json()["items"][0]["id"]
     first = (await client.post(f"/api/v1/incidents/{incident_id}/claim", headers=operator)).json()
@@ -279,7 +269,7 @@ async def test_the_holder_extends_a_claim_by_claiming_again(app, client, demo):
 
 
 async def test_a_claim_conflict_names_the_time_in_amsterdam(client, demo):
-    await _report(client, _westwijk_beheerders(demo)[0], BURGLARY_NOW)
+    await post_report(client, westwijk_beheerders(demo)[0], BURGLARY_NOW)
     first, second = await login(client, demo["operator"]), await login(client, demo["operator2"])
     incident_id = (await client.get("/api/v1/queue", headers=first)).json()["items"][0]["id"]
     claimed = (await client.post(f"/api/v1/incidents/{incident_id}/claim", headers=first)).json()

@@ -14,30 +14,16 @@ from app.core.database import utcnow
 from app.events.models import Event
 from app.incidents.models import Incident
 from app.incidents.sweeper import ClaimSweeper
-from tests.support.http import bearer, login, problem
+from tests.support.http import bearer, login, post_report, problem, westwijk_beheerders
 
 BURGLARY_NOW = "Er wordt nu ingebroken aan de Zonnestein, twee mannen met een breekijzer bij de achterdeur"
 
 
-def _westwijk_beheerders(demo) -> list[dict]:
-    """Beheerders of different single Westwijk groups (one group each, all different)."""
-    seen, result = set(), []
-    for b in demo["beheerders"]:
-        if b["wijkcodes"] == ["WK036204"] and len(b["group_ids"]) == 1 and b["group_ids"][0] not in seen:
-            seen.add(b["group_ids"][0])
-            result.append(b)
-    return result
-
-
-async def _report(client, beheerder: dict, text: str, **extra) -> dict:
-    response = await client.post("/api/v1/reports", headers=bearer(beheerder["token"]), json={"text": text, **extra})
-    assert response.status_code == 201, response.text
-    return response.json()
 
 
 async def test_a_report_appears_in_the_queue_with_its_suggestion_and_reasons(client, demo):
-    reporter = _westwijk_beheerders(demo)[0]
-    created = await _report(client, reporter, BURGLARY_NOW)
+    reporter = westwijk_beheerders(demo)[0]
+    created = await post_report(client, reporter, BURGLARY_NOW)
     assert created["advice"] == ["Gebeurt het nu? Bel 112."]
     operator = await login(client, demo["operator"])
     page = (await client.get("/api/v1/queue", headers=operator)).json()
@@ -52,12 +38,12 @@ async def test_a_report_appears_in_the_queue_with_its_suggestion_and_reasons(cli
 
 
 async def test_three_groups_reporting_one_event_become_one_incident(client, demo):
-    reporters = _westwijk_beheerders(demo)[:3]
+    reporters = westwijk_beheerders(demo)[:3]
     texts = [BURGLARY_NOW, "Inbrekers bezig bij woning aan de Zonnestein, politie gebeld",
              "Zojuist inbraak Zonnestein 14, daders gevlucht op scooter richting Bankrasweg"]
     for reporter, text in zip(reporters, texts, strict=True):
-        await _report(client, reporter, text)
-    await _report(client, reporters[0], "Onze kat is weggelopen, grijs met witte pootjes")
+        await post_report(client, reporter, text)
+    await post_report(client, reporters[0], "Onze kat is weggelopen, grijs met witte pootjes")
     operator = await login(client, demo["operator"])
     items = (await client.get("/api/v1/queue", headers=operator)).json()["items"]
     burglary = next(i for i in items if i["offence"] == "woninginbraak")
@@ -67,9 +53,9 @@ async def test_three_groups_reporting_one_event_become_one_incident(client, demo
 
 
 async def test_queue_filters_by_urgency_and_wijk(client, demo):
-    reporter = _westwijk_beheerders(demo)[0]
-    await _report(client, reporter, BURGLARY_NOW)
-    await _report(client, reporter, "Onze kat is weggelopen")
+    reporter = westwijk_beheerders(demo)[0]
+    await post_report(client, reporter, BURGLARY_NOW)
+    await post_report(client, reporter, "Onze kat is weggelopen")
     operator = await login(client, demo["operator"])
     p1 = (await client.get("/api/v1/queue?urgency=P1", headers=operator)).json()
     assert p1["total"] == 1 and p1["items"][0]["urgency"] == "P1"
@@ -79,7 +65,7 @@ async def test_queue_filters_by_urgency_and_wijk(client, demo):
 
 
 async def test_a_second_operator_gets_409_naming_who_holds_the_claim(client, demo):
-    await _report(client, _westwijk_beheerders(demo)[0], BURGLARY_NOW)
+    await post_report(client, westwijk_beheerders(demo)[0], BURGLARY_NOW)
     first = await login(client, demo["operator"])
     second = await login(client, demo["operator2"])
     incident_id = (await client.get("/api/v1/queue", headers=first)).json()["items"][0]["id"]
@@ -99,7 +85,7 @@ async def test_an_expired_claim_can_be_taken_over(app, client, demo):
 
     from app.incidents.models import Incident
 
-    await _report(client, _westwijk_beheerders(demo)[0], BURGLARY_NOW)
+    await post_report(client, westwijk_beheerders(demo)[0], BURGLARY_NOW)
     first, second = await login(client, demo["operator"]), await login(client, demo["operator2"])
     incident_id = (await client.get("/api/v1/queue", headers=first)).json()["items"][0]["id"]
     await client.post(f"/api/v1/incidents/{incident_id}/claim", headers=first)
@@ -111,7 +97,7 @@ async def test_an_expired_claim_can_be_taken_over(app, client, demo):
 
 
 async def test_lowering_a_p1_needs_a_reason_and_is_audited(client, demo):
-    await _report(client, _westwijk_beheerders(demo)[0], BURGLARY_NOW)
+    await post_report(client, westwijk_beheerders(demo)[0], BURGLARY_NOW)
     operator = await login(client, demo["operator"])
     incident_id = (await client.get("/api/v1/queue", headers=operator)).json()["items"][0]["id"]
     refused = await client.patch(f"/api/v1/incidents/{incident_id}", headers=operator, json={"urgency": "P3"})
@@ -131,7 +117,7 @@ async def test_raising_urgency_and_events_for_the_wall(app, client, demo):
 
     from app.events.models import Event
 
-    await _report(client, _westwijk_beheerders(demo)[0], "Verdacht busje staat al een uur in de Zonnestein")
+    await post_report(client, westwijk_beheerders(demo)[0], "Verdacht busje staat al een uur in de Zonnestein")
     operator = await login(client, demo["operator"])
     incident = (await client.get("/api/v1/queue", headers=operator)).json()["items"][0]
     raised = await client.patch(f"/api/v1/incidents/{incident['id']}", headers=operator, json={"urgency": "P1"})
@@ -143,9 +129,9 @@ async def test_raising_urgency_and_events_for_the_wall(app, client, demo):
 
 
 async def test_merge_and_split(client, demo):
-    westwijk = _westwijk_beheerders(demo)
-    await _report(client, westwijk[0], BURGLARY_NOW)
-    await _report(client, westwijk[1], "Fiets gestolen bij het Westwijkplein, net gebeurd, dader op scooter")
+    westwijk = westwijk_beheerders(demo)
+    await post_report(client, westwijk[0], BURGLARY_NOW)
+    await post_report(client, westwijk[1], "Fiets gestolen bij het Westwijkplein, net gebeurd, dader op scooter")
     operator = await login(client, demo["operator"])
     items = (await client.get("/api/v1/queue", headers=operator)).json()["items"]
     assert len(items) == 2
@@ -177,7 +163,7 @@ async def test_roles_on_the_queue(client, demo):
 
 
 async def test_appearance_only_report_is_flagged_and_asks_what_the_person_did(client, demo):
-    created = await _report(client, _westwijk_beheerders(demo)[0],
+    created = await post_report(client, westwijk_beheerders(demo)[0],
                             "Er lopen hier twee buitenlands uitziende mannen door de Zonnestein")
     assert any("deed" in advice or "gedrag" in advice for advice in created["advice"])
     operator = await login(client, demo["operator"])
@@ -186,9 +172,9 @@ async def test_appearance_only_report_is_flagged_and_asks_what_the_person_did(cl
 
 
 async def test_follow_up_result_and_note_reach_each_reporter_and_only_them(client, demo):
-    westwijk = _westwijk_beheerders(demo)
-    first = await _report(client, westwijk[0], BURGLARY_NOW)
-    second = await _report(client, westwijk[1], "Inbrekers bezig bij woning aan de Zonnestein, politie gebeld")
+    westwijk = westwijk_beheerders(demo)
+    first = await post_report(client, westwijk[0], BURGLARY_NOW)
+    second = await post_report(client, westwijk[1], "Inbrekers bezig bij woning aan de Zonnestein, politie gebeld")
     operator = await login(client, demo["operator"])
     incident = (await client.get("/api/v1/queue", headers=operator)).json()["items"][0]
     assert incident["report_count"] == 2
@@ -211,9 +197,9 @@ async def test_follow_up_result_and_note_reach_each_reporter_and_only_them(clien
 
 
 async def test_an_appearance_only_report_opens_its_own_incident(client, demo):
-    westwijk = _westwijk_beheerders(demo)
-    await _report(client, westwijk[0], BURGLARY_NOW)
-    await _report(client, westwijk[1], "Er lopen hier twee buitenlands uitziende mannen door de Zonnestein")
+    westwijk = westwijk_beheerders(demo)
+    await post_report(client, westwijk[0], BURGLARY_NOW)
+    await post_report(client, westwijk[1], "Er lopen hier twee buitenlands uitziende mannen door de Zonnestein")
     operator = await login(client, demo["operator"])
     items = (await client.get("/api/v1/queue", headers=operator)).json()["items"]
     assert [(i["urgency"], i["report_count"], i["appearance_only"]) for i in items] == [
@@ -227,9 +213,9 @@ FAR_WEST = {"lat": 52.294885, "lon": 4.812587}  # Westwijk again, but 1.6 km awa
 
 
 async def test_grouping_goes_by_distance_across_wijk_borders_not_by_wijk(client, demo):
-    reporters = _westwijk_beheerders(demo)[:3]
+    reporters = westwijk_beheerders(demo)[:3]
     for reporter, point in zip(reporters, (WEST_OF_BORDER, EAST_OF_BORDER, FAR_WEST), strict=True):
-        await _report(client, reporter, BURGLARY_SOMEWHERE, location=point)
+        await post_report(client, reporter, BURGLARY_SOMEWHERE, location=point)
     operator = await login(client, demo["operator"])
     items = (await client.get("/api/v1/queue", headers=operator)).json()["items"]
     counts = sorted((i["report_count"], i["wijkcode"]) for i in items)
@@ -237,7 +223,7 @@ async def test_grouping_goes_by_distance_across_wijk_borders_not_by_wijk(client,
 
 
 async def test_an_expired_claim_is_ended_and_shown_free_on_every_screen(app, client, demo):
-    await _report(client, _westwijk_beheerders(demo)[0], BURGLARY_NOW)
+    await post_report(client, westwijk_beheerders(demo)[0], BURGLARY_NOW)
     operator = await login(client, demo["operator"])
     incident_id = (await client.get("/api/v1/queue", headers=operator)).json()["items"][0]["id"]
     assert (await client.post(f"/api/v1/incidents/{incident_id}/claim", headers=operator)).status_code == 200
@@ -290,8 +276,8 @@ async def _card_photo(app, incident_id: int) -> dict | None:
 
 
 async def test_the_card_shows_the_first_photo_of_the_incident_also_after_a_split(app, client, demo):
-    westwijk = _westwijk_beheerders(demo)
-    await _report(client, westwijk[0], BURGLARY_NOW)
+    westwijk = westwijk_beheerders(demo)
+    await post_report(client, westwijk[0], BURGLARY_NOW)
     operator = await login(client, demo["operator"])
     [item] = (await client.get("/api/v1/queue", headers=operator)).json()["items"]
     assert await _card_photo(app, item["id"]) is None

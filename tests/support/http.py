@@ -26,3 +26,23 @@ def problem(response: httpx.Response) -> dict[str, Any]:
     assert body["status"] == response.status_code
     assert body["title"]
     return body
+
+
+def westwijk_beheerders(demo: dict[str, Any]) -> list[dict[str, Any]]:
+    """Beheerders of the demo's single-group Westwijk groups, one per group: reports from different groups."""
+    seen: set[int] = set()
+    result: list[dict[str, Any]] = []
+    for beheerder in demo["beheerders"]:
+        groups = beheerder["group_ids"]
+        if beheerder["wijkcodes"] == ["WK036204"] and len(groups) == 1 and groups[0] not in seen:
+            seen.add(groups[0])
+            result.append(beheerder)
+    return result
+
+
+async def post_report(client: httpx.AsyncClient, beheerder: dict[str, Any], text: str, **extra: Any) -> dict[str, Any]:
+    """A report through the REST intake as the beheerder; it must be accepted."""
+    response = await client.post("/api/v1/reports", headers=bearer(beheerder["token"]), json={"text": text, **extra})
+    assert response.status_code == 201, response.text
+    body: dict[str, Any] = response.json()
+    return body
