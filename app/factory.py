@@ -37,7 +37,7 @@ from app.events.hub import start_event_hub
 from app.events.router import router as events_router
 from app.events.router import ws_router as events_ws_router
 from app.flows.report_intake import ReportIntakeFlow
-from app.flows.whatsapp_replies import reply_handler
+from app.flows.whatsapp_replies import public_handler, reply_handler
 from app.hotspots.map import router as map_router
 from app.hotspots.router import router as hotspots_router
 from app.incidents.router import router as incidents_router
@@ -143,6 +143,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     # Answers to our messages (operations' "ja"/"nee", alerts' "doorgestuurd"), and delivery status callbacks.
     alert_replies, app.state.whatsapp_status_handler = webhook_handlers(settings)
     app.state.whatsapp_reply_handler = reply_handler(settings, lambda: app.state.operations_clock(), alert_replies)
+    app.state.whatsapp_public_handler = public_handler(settings, lambda: app.state.operations_clock())
     app.state.delivery_worker = None  # started in the lifespan unless broadcast_worker_in_app is off
 
     install_error_handlers(app)

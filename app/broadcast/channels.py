@@ -45,7 +45,7 @@ class Outgoing:
     attempt_id: str
     purpose: str  # alert | feedback
     channel: str
-    beheerder_id: int
+    beheerder_id: int | None  # None: a public participant of an operation (WhatsApp only)
     name: str
     phone: str | None
     email: str | None

@@ -83,7 +83,7 @@ async def _queue(session: AsyncSession, report: Report, part: str, config: Feedb
         pending.parts = [*pending.parts, part]
         pending.body = _message(config, report.case_number, pending.parts)
         return
-    beheerder = await session.get(Beheerder, report.beheerder_id)
+    beheerder = await session.get(Beheerder, report.beheerder_id) if report.beheerder_id is not None else None
     if beheerder is None or not beheerder.active:
         return
     channels = route(beheerder.channels or [], beheerder.phone, beheerder.email)
@@ -106,6 +106,7 @@ async def record_feedback(session: AsyncSession, report: Report, *, kind: str, v
                          staff_user_id=staff_user_id)
     session.add(row)
     await _queue(session, report, text, config, now)
-    emit(session, "feedback", {"report_id": report.id, "case_number": report.case_number, "kind": kind,
-                               "text": row.text}, audience=beheerder_audience(report.beheerder_id))
+    if report.beheerder_id is not None:  # a public participant of an operation is not told (only its messages)
+        emit(session, "feedback", {"report_id": report.id, "case_number": report.case_number, "kind": kind,
+                                   "text": row.text}, audience=beheerder_audience(report.beheerder_id))
     return row

@@ -42,7 +42,8 @@ class Broadcast(Base):
 
 
 class Delivery(Base):
-    """One message to one beheerder over one channel: the transactional outbox row, claimed by workers."""
+    """One message to one beheerder (or public participant) over one channel: the transactional outbox row,
+    claimed by workers."""
 
     __tablename__ = "deliveries"
     __table_args__ = (
@@ -54,7 +55,10 @@ class Delivery(Base):
     purpose: Mapped[str] = mapped_column(String(16))  # alert | feedback
     broadcast_id: Mapped[int | None] = mapped_column(ForeignKey("broadcasts.id", ondelete="CASCADE"), index=True)
     report_id: Mapped[int | None] = mapped_column(ForeignKey("reports.id", ondelete="CASCADE"), index=True)
-    beheerder_id: Mapped[int] = mapped_column(ForeignKey("beheerders.id", ondelete="CASCADE"))
+    beheerder_id: Mapped[int | None] = mapped_column(ForeignKey("beheerders.id", ondelete="CASCADE"))
+    # Or, instead of a beheerder, a public participant of an operation (WhatsApp only; the number is theirs).
+    public_participant_id: Mapped[int | None] = mapped_column(
+        ForeignKey("operation_public_participants.id", ondelete="CASCADE"), index=True)
     channel: Mapped[str] = mapped_column(String(16))  # whatsapp | app | webhook | email
     fallbacks: Mapped[list[str]] = mapped_column(JSON, default=list)  # next channels after a permanent failure
     status: Mapped[str] = mapped_column(String(16), default=PENDING)

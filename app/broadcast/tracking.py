@@ -145,6 +145,7 @@ async def handle_reply(session: AsyncSession, message: InboundMessage, settings:
                Beheerder.phone == message.from_phone_e164).with_for_update(of=Delivery))
     if row is None:
         return True  # an acknowledgement of a message that is not one of our alerts is no report either
+    assert row.beheerder_id is not None  # joined with its beheerder
     await note_inbound(session, row.beheerder_id, message.timestamp)
     if row.purpose == "alert":
         await mark_forwarded(session, row, "whatsapp", settings)

@@ -46,13 +46,16 @@ from app.core.database import utcnow
 from app.core.settings import Settings
 from app.events.service import beheerder_audience, emit
 from app.intake.models import Report
+from app.operations.models import PublicParticipant
 from app.registry.models import Beheerder
 
 logger = logging.getLogger("app.broadcast.worker")
 DELIVERIES = cast(Table, Delivery.__table__)  # Core statements for the hot path: one statement per batch
+PUBLIC_NAME = "deelnemer"  # a public participant of an operation has no name with us
 CLAIM_COLUMNS = (Delivery.id, Delivery.purpose, Delivery.channel, Delivery.beheerder_id, Delivery.broadcast_id,
-                 Delivery.report_id, Delivery.body, Delivery.use_template, Delivery.attempts, Beheerder.name,
-                 Beheerder.phone, Beheerder.email)
+                 Delivery.report_id, Delivery.body, Delivery.use_template, Delivery.attempts,
+                 func.coalesce(Beheerder.name, PUBLIC_NAME).label("name"),
+                 func.coalesce(Beheerder.phone, PublicParticipant.phone).label("phone"), Beheerder.email)
 CLAIM_HORIZON_SECONDS = 1.0  # claim about this much sending at a time, so leases stay short
 RECONCILE_BATCH = 500
 
@@ -168,7 +171,8 @@ class DeliveryWorker:
         too_soon = and_(Delivery.channel == "whatsapp", other.sending_since > pair_cutoff)
         waits = exists().where(other.beheerder_id == Delivery.beheerder_id, other.channel == Delivery.channel,
                                or_(ahead, too_soon))
-        return (select(*CLAIM_COLUMNS).join(Beheerder, Beheerder.id == Delivery.beheerder_id)
+        return (select(*CLAIM_COLUMNS).outerjoin(Beheerder, Beheerder.id == Delivery.beheerder_id)
+                .outerjoin(PublicParticipant, PublicParticipant.id == Delivery.public_participant_id)
                 .where(Delivery.status == PENDING, Delivery.next_attempt_at <= now, ~waits)
                 .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
                 .with_for_update(skip_locked=True, of=Delivery))
@@ -203,7 +207,10 @@ class DeliveryWorker:
             delivery_id=row.id, attempt_id=attempt_id, purpose=row.purpose, channel=row.channel,
             beheerder_id=row.beheerder_id, name=row.name, phone=row.phone, email=row.email, text=text, kind=kind,
             broadcast_id=row.broadcast_id, report_id=row.report_id,
-            template=row.channel == "whatsapp" and (row.use_template or row.beheerder_id not in open_window))
+            # A public participant wrote to us when joining; when WhatsApp says their window has closed since,
+            # the failure handling switches to the template (apply_failure, "reengage").
+            template=row.channel == "whatsapp" and (row.use_template or (row.beheerder_id is not None
+                                                                         and row.beheerder_id not in open_window)))
 
     async def _load_alerts(self, session: AsyncSession, broadcast_ids: set[int]) -> None:
         missing = broadcast_ids - self._alerts.keys()
@@ -223,7 +230,7 @@ class DeliveryWorker:
         replied = (await session.scalars(
             select(WhatsAppWindow.beheerder_id).where(WhatsAppWindow.beheerder_id.in_(beheerder_ids),
                                                       WhatsAppWindow.last_inbound_at >= since))).all()
-        return set(reported) | set(replied)
+        return {beheerder_id for beheerder_id in (*reported, *replied) if beheerder_id is not None}
 
     # --- send ----------------------------------------------------------------------------------
 
@@ -263,6 +270,7 @@ class DeliveryWorker:
                                                       and c.message.channel == "app"], now)
             await mark_dirty(session, {c.message.broadcast_id for c, _ in done})  # emitted by `maintain`
             for message in in_app:  # events last, after the row locks (see app.events.notify)
+                assert message.beheerder_id is not None  # in-app is a beheerder's channel
                 emit(session, "alert", tracking.alert_event(message), audience=beheerder_audience(message.beheerder_id))
             await session.commit()
 

@@ -76,6 +76,8 @@ class Settings(BaseSettings):
     claim_sweep_seconds: float = 15.0  # how soon an expired claim on an incident disappears from the screens
     claim_seconds: int = Field(default=600, ge=65, le=7200)  # a claim's life; the console warns a minute before
     operation_sweep_seconds: float = 30.0  # how soon an operation opens or closes after its start or end
+    # How long after an operation closed the numbers of its public participants are kept (then removed).
+    operation_public_retention_days: int = Field(default=28, ge=0, le=365)
 
     whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
     whatsapp_phone_number_id: str | None = None

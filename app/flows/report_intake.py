@@ -7,7 +7,8 @@ writes it, so a report is never committed without its suggestion and its inciden
 2. placement: the open incident close in space, time and content that the report joins, or a new one
    (app.incidents.service.place_in_incident);
 3. the operation: a report from a participant of an open operation is tagged with it
-   (app.operations.participation.operation_of_reporter);
+   (app.operations.participation.operation_of_reporter); a public participant's report (one who joined by
+   the operation's keyword, app.operations.public) arrives tagged;
 4. once the report and its photos are inserted: the incident's event for walls and consoles
    (`incident.created` or `incident.updated`); the intake adds `report.created` itself.
 
@@ -43,7 +44,8 @@ class ReportIntakeFlow:
     async def triage_and_place(self, connection: AsyncConnection, report: Report, kb: KnowledgeBase) -> Announce:
         apply_suggestion(report, triage(facts_for(report), kb))
         incident, created = await incidents.place_in_incident(connection, report)
-        report.operation_id = await operation_of_reporter(connection, report.beheerder_id, report.received_at)
+        if report.beheerder_id is not None:  # a public participant's report comes with its operation
+            report.operation_id = await operation_of_reporter(connection, report.beheerder_id, report.received_at)
 
         async def announce() -> list[NewEvent]:
             return [await incidents.placement_event(connection, incident, report, created)]

@@ -109,7 +109,7 @@ async def choose_for_report(session: AsyncSession, actor: Principal, report_id: 
     """Staff choose (or correct) a report's group: one of the active groups of the beheerder who sent it.
     Commits."""
     report = await service.get_report(session, report_id)
-    group = await group_of_beheerder(session, report.beheerder_id, group_id)
+    group = await group_of_beheerder(session, report.beheerder_id, group_id) if report.beheerder_id else None
     if group is None:
         raise InvalidInput(f"Groep {group_id} is geen actieve groep van de beheerder die deze melding stuurde.",
                            field="group_id", code="unknown_group")

@@ -32,19 +32,28 @@ logger = logging.getLogger("app.intake.whatsapp")
 # The composition root registers a handler for answers to our messages (app.flows.whatsapp_replies: "ja"/"nee"
 # to an operation, "ok"/"doorgestuurd"/"👍" to an alert); True = handled, no report.
 ReplyHandler = Callable[[AsyncSession, InboundMessage], Awaitable[bool]]
+# And one for numbers that are no beheerder (app.flows.whatsapp_replies: an operation's keyword, the answer to
+# its consent text, STOP; True = handled), which gives back the reporter when it is a public participant's report.
+PublicHandler = Callable[[AsyncSession, InboundMessage], Awaitable[service.PublicReporter | bool]]
 
 
 @dataclass(frozen=True)
 class Outcome:
-    kind: str  # created | duplicate | attached | quarantined | ignored | reply | group_chosen | group_asked
+    kind: str  # created | duplicate | attached | quarantined | ignored | reply | group_chosen | group_asked | public
     report_id: int | None = None
 
 
 async def accept_whatsapp_message(session: AsyncSession, writer: service.ReportWriter, message: InboundMessage,
                                   reply_handler: ReplyHandler | None = None,
-                                  group_chosen: group_choice.GroupChosen | None = None) -> Outcome:
+                                  group_chosen: group_choice.GroupChosen | None = None,
+                                  public_handler: PublicHandler | None = None) -> Outcome:
     beheerder = await _sending_beheerder(session, message)
     if beheerder is None:
+        public = await public_handler(session, message) if public_handler is not None else False
+        if isinstance(public, service.PublicReporter):
+            return await _new_report(session, writer, None, message, public)
+        if public:
+            return Outcome("public")
         unknown = "onbekend nummer" if message.from_phone_e164 else "onbekende WhatsApp-gebruiker (BSUID)"
         return await _quarantine(session, message, unknown)
     if reply_handler and await reply_handler(session, message):
@@ -60,17 +69,18 @@ async def accept_whatsapp_message(session: AsyncSession, writer: service.ReportW
     return await _new_report(session, writer, beheerder, message)
 
 
-async def _new_report(session: AsyncSession, writer: service.ReportWriter, beheerder: Beheerder,
-                      message: InboundMessage) -> Outcome:
+async def _new_report(session: AsyncSession, writer: service.ReportWriter, beheerder: Beheerder | None,
+                      message: InboundMessage, public: service.PublicReporter | None = None) -> Outcome:
+    """A report of the beheerder, or (beheerder None) of a public participant of an operation."""
     try:
         body = _report_body(message)
     except ValidationError as exc:
         return await _quarantine(session, message, f"ongeldig: {exc.errors()[0]['msg']}"[:64])
     request = service.IntakeRequest(
-        beheerder_id=beheerder.id, channel=WHATSAPP, body=body, idempotency_key=f"wa:{message.message_id}",
-        request_hash=service.request_hash(body, [message.media_id or ""]),
+        beheerder_id=beheerder.id if beheerder is not None else None, channel=WHATSAPP, body=body,
+        idempotency_key=f"wa:{message.message_id}", request_hash=service.request_hash(body, [message.media_id or ""]),
         pending_media_ids=[message.media_id] if message.media_id else [],
-        location_source=WHATSAPP, forwarded=message.forwarded, group_may_wait=True,
+        location_source=WHATSAPP, forwarded=message.forwarded, group_may_wait=True, public=public,
     )
     try:
         result = await service.submit_report(session, writer, request)

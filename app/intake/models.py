@@ -25,11 +25,15 @@ class Report(Base):
     """A melding as forwarded by a beheerder, through any channel."""
 
     __tablename__ = "reports"
-    __table_args__ = (UniqueConstraint("beheerder_id", "idempotency_key"),)
+    __table_args__ = (UniqueConstraint("beheerder_id", "idempotency_key"),
+                      UniqueConstraint("public_participant_id", "idempotency_key"))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_number: Mapped[str] = mapped_column(String(32), unique=True)
-    beheerder_id: Mapped[int] = mapped_column(ForeignKey("beheerders.id", ondelete="RESTRICT"), index=True)
+    # The reporter: a beheerder, or (beheerder_id None) a public participant of an operation, who joined it by
+    # its keyword and is in no registry (operation_public_participants.id; no foreign key, as operation_id).
+    beheerder_id: Mapped[int | None] = mapped_column(ForeignKey("beheerders.id", ondelete="RESTRICT"), index=True)
+    public_participant_id: Mapped[int | None] = mapped_column(Integer, index=True)
     # None while the group is still to be chosen (group_pending): a WhatsApp report from a beheerder with
     # several groups; group_choices are the group ids offered to them, in the order of the question.
     group_id: Mapped[int | None] = mapped_column(ForeignKey("groups.id", ondelete="RESTRICT"), index=True)

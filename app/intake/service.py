@@ -45,8 +45,19 @@ class IntakeSteps(Protocol):
 
 
 @dataclass(frozen=True)
+class PublicReporter:
+    """A member of the public who joined an open operation (evenement, vermissing) by its keyword: no beheerder
+    and no group; the report is the operation's, in its wijk when it has one (app.operations.public)."""
+
+    participant_id: int
+    operation_id: int
+    wijk_code: str | None
+    region_id: int | None
+
+
+@dataclass(frozen=True)
 class IntakeRequest:
-    beheerder_id: int
+    beheerder_id: int | None  # None for a public participant (`public`)
     channel: str
     body: ReportIn
     request_hash: str
@@ -60,6 +71,7 @@ class IntakeRequest:
     # group to be chosen (by their numeric reply or an operator) instead of being refused.
     group_may_wait: bool = False
     received_at: datetime = field(default_factory=utcnow)
+    public: PublicReporter | None = None
 
 
 @dataclass
@@ -136,6 +148,8 @@ _ACTIVE_GROUP_NAMED = _ACTIVE_GROUPS.where(Group.id == bindparam("group_id"))
 _EVERY_ACTIVE_GROUP = _ACTIVE_GROUPS.limit(None).order_by(None).order_by(Group.name, Group.id)
 _REPORT_BY_KEY = select(Report.id, Report.request_hash).where(
     Report.beheerder_id == bindparam("beheerder_id"), Report.idempotency_key == bindparam("key"))
+_PUBLIC_REPORT_BY_KEY = select(Report.id, Report.request_hash).where(
+    Report.public_participant_id == bindparam("participant_id"), Report.idempotency_key == bindparam("key"))
 
 
 async def check_request(connection: AsyncConnection, request: IntakeRequest) -> ReportingGroup | Written:
@@ -143,20 +157,28 @@ async def check_request(connection: AsyncConnection, request: IntakeRequest) -> 
     else the group the report comes from. Raises the request's problem (unknown group, a key reused for
     another body); writes nothing."""
     if request.idempotency_key:
-        existing = (await connection.execute(_REPORT_BY_KEY, {"beheerder_id": request.beheerder_id,
-                                                             "key": request.idempotency_key})).first()
+        existing = (await connection.execute(*_by_key(request))).first()
         if existing is not None:
             if existing.request_hash != request.request_hash:
                 raise Conflict("Deze Idempotency-Key is al gebruikt voor een andere melding.",
                                field="Idempotency-Key", code="idempotency_mismatch")
             return Written(existing.id, None)
+    if request.public is not None:
+        return ReportingGroup(None, "", request.public.wijk_code, request.public.region_id)
     return await _reporting_group(connection, request)
+
+
+def _by_key(request: IntakeRequest) -> tuple[Any, dict[str, Any]]:
+    if request.public is not None:
+        return _PUBLIC_REPORT_BY_KEY, {"participant_id": request.public.participant_id, "key": request.idempotency_key}
+    return _REPORT_BY_KEY, {"beheerder_id": request.beheerder_id, "key": request.idempotency_key}
 
 
 async def _reporting_group(connection: AsyncConnection, request: IntakeRequest) -> ReportingGroup:
     """The group the report comes from: the one named, else the beheerder's only active group, else (when the
     channel allows it) one of their groups, to be chosen later."""
     beheerder_id, group_id = request.beheerder_id, request.body.group_id
+    assert beheerder_id is not None, "a public participant's report has no group (check_request)"
     query, params = (_ACTIVE_GROUPS, {"beheerder_id": beheerder_id}) if group_id is None else \
         (_ACTIVE_GROUP_NAMED, {"beheerder_id": beheerder_id, "group_id": group_id})
     groups = [ReportingGroup(*row) for row in (await connection.execute(query, params)).all()]
@@ -237,10 +259,13 @@ def _values(row: Report | ReportPhoto, columns: tuple[str, ...]) -> dict[str, An
 def _new_report(request: IntakeRequest, group: ReportingGroup, case_number: str, stored: list[str]) -> Report:
     """The report as it will be inserted; every column that has a default is set here, since the row is
     written with Core from these attributes."""
-    body, location, received_at = request.body, request.body.location, request.received_at
+    body, location, received_at, public = request.body, request.body.location, request.received_at, request.public
     report = Report(
-        case_number=case_number, beheerder_id=request.beheerder_id, group_id=group.id,
-        group_pending=group.id is None, group_choices=[group_id for group_id, _ in group.choices] or None,
+        case_number=case_number, beheerder_id=request.beheerder_id,
+        public_participant_id=public.participant_id if public else None,
+        operation_id=public.operation_id if public else None, group_id=group.id,
+        group_pending=group.id is None and public is None,
+        group_choices=[group_id for group_id, _ in group.choices] or None,
         source_wijk_code=group.wijk_code, region_id=group.region_id, channel=request.channel,
         idempotency_key=request.idempotency_key, request_hash=request.request_hash,
         text=normalise_text(body.text), text_original=body.text, observed_at=body.observed_at,
@@ -269,7 +294,7 @@ def report_event_data(report: Report, group: ReportingGroup) -> dict[str, Any]:
     return {
         "report_id": report.id, "case_number": report.case_number, "group_id": group.id,
         "group_name": group.name, "group_pending": report.group_pending, "wijkcode": report.source_wijk_code,
-        "channel": report.channel,
+        "channel": report.channel, "reporter": "beheerder" if report.beheerder_id is not None else "publiek",
         "text": report.text[:500], "urgency": report.urgency, "called_112": report.called_112,
         "photo_count": len(report.photos), "received_at": report.received_at.isoformat(),
         "triage": report.triage,

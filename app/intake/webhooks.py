@@ -76,7 +76,8 @@ async def whatsapp_webhook(
     outcomes = [
         await inbound.accept_whatsapp_message(session, state.intake_writer, message,
                                               getattr(state, "whatsapp_reply_handler", None),
-                                              getattr(state, "report_group_chosen", None))
+                                              getattr(state, "report_group_chosen", None),
+                                              getattr(state, "whatsapp_public_handler", None))
         for message in batch.messages
     ] + [await inbound.quarantine_rejected(session, rejected) for rejected in batch.rejected]
     new_statuses = [status for status in batch.statuses if await inbound.store_status(session, status)]

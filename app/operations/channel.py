@@ -6,20 +6,20 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 from datetime import datetime
-from typing import Literal
+from typing import Any, Literal
 
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.broadcast.channels import available_channels
-from app.broadcast.models import Broadcast
+from app.broadcast.models import PENDING, Broadcast, Delivery
 from app.broadcast.outbox import Recipient, enqueue_alert, route
 from app.broadcast.privacy import check_text
 from app.broadcast.service import PrivacyWarnings
 from app.core.principal import Principal
 from app.core.settings import Settings
 from app.core.vocabulary import OPERATION_KIND
-from app.operations.models import Operation, OperationMessage, OperationParticipant
+from app.operations.models import Operation, OperationMessage, OperationParticipant, PublicParticipant
 from app.operations.times import local, shown
 from app.registry.models import Beheerder
 
@@ -75,6 +75,20 @@ async def joined_recipients(session: AsyncSession, operation_id: int, settings: 
             for id_, name, phone, email, channels in rows]
 
 
+async def joined_public(session: AsyncSession, operation_id: int) -> list[int]:
+    """The public participants who take part now (app.operations.public): WhatsApp only, by their number."""
+    return list((await session.scalars(
+        select(PublicParticipant.id).where(PublicParticipant.operation_id == operation_id,
+                                           PublicParticipant.status == "joined", PublicParticipant.phone.is_not(None))
+        .order_by(PublicParticipant.id))).all())
+
+
+def _public_row(broadcast_id: int, participant_id: int, now: datetime) -> dict[str, Any]:
+    return {"purpose": "alert", "broadcast_id": broadcast_id, "public_participant_id": participant_id,
+            "channel": "whatsapp", "fallbacks": [], "status": PENDING, "next_attempt_at": now, "created_at": now,
+            "parts": [], "use_template": False, "attempts": 0, "failures": 0, "superseded": False}
+
+
 def whatsapp_first(recipient: Recipient, settings: Settings) -> Recipient:
     """An answer to a WhatsApp reply goes back on WhatsApp when this configuration can send there."""
     if "whatsapp" not in available_channels(settings) or recipient.channel == "whatsapp":
@@ -85,18 +99,23 @@ def whatsapp_first(recipient: Recipient, settings: Settings) -> Recipient:
 
 async def send(session: AsyncSession, operation: Operation, recipients: Sequence[Recipient], *, text: str,
                message: str, purpose: Purpose, sender: Principal | None, now: datetime,
-               confirmed_warnings: Sequence[str] = ()) -> Broadcast:
-    """The broadcast, its outbox rows and the operation's record of it, in the caller's transaction."""
+               confirmed_warnings: Sequence[str] = (), public_ids: Sequence[int] = ()) -> Broadcast:
+    """The broadcast, its outbox rows (for the beheerders, and the public participants in `public_ids`) and the
+    operation's record of it, in the caller's transaction."""
     broadcast = Broadcast(
         kind=OPERATION_BROADCAST_KIND, text=text, message=message,
         target={"operation_id": operation.id, "purpose": purpose}, wijkcodes=list(operation.wijkcodes),
         gemeentecodes=list(operation.gemeentecodes), region_id=operation.region_id, incident_id=None,
         created_by_id=sender.id if sender is not None and sender.is_staff else None,
         created_by_name=sender.name if sender is not None else "meldkamer", created_at=now,
-        confirmed_warnings=list(confirmed_warnings), recipient_count=len(recipients), progress_dirty=True)
+        confirmed_warnings=list(confirmed_warnings), recipient_count=len(recipients) + len(public_ids),
+        progress_dirty=True)
     session.add(broadcast)
     await session.flush()
     await enqueue_alert(session, broadcast.id, recipients, now)
+    if public_ids:
+        await session.execute(insert(Delivery), [_public_row(broadcast.id, participant_id, now)
+                                                 for participant_id in public_ids])
     session.add(OperationMessage(operation_id=operation.id, broadcast_id=broadcast.id, purpose=purpose,
                                  created_at=now))
     return broadcast

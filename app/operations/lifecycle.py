@@ -48,13 +48,15 @@ async def close_operation(session: AsyncSession, operation: Operation, now: date
     operation.status, operation.closed_at = "gesloten", now
     operation.closed_by_name, operation.closing_text = (by.name if by is not None else CLOCK), text
     recipients = await channel.joined_recipients(session, operation.id, settings)
+    public = await channel.joined_public(session, operation.id)
     broadcast_id = None
-    if recipients:
+    if recipients or public:
         broadcast = await channel.send(session, operation, recipients, text=text or "",
                                        message=channel.closing_text(operation, text), purpose="closing", sender=by,
-                                       now=utcnow(), confirmed_warnings=confirmed_warnings)
+                                       now=utcnow(), confirmed_warnings=confirmed_warnings, public_ids=public)
         broadcast_id = broadcast.id
-    emit_operation(session, "closed", operation, closed_by=operation.closed_by_name, participants=len(recipients))
+    emit_operation(session, "closed", operation, closed_by=operation.closed_by_name, participants=len(recipients),
+                   public_participants=len(public))
     return broadcast_id
 
 

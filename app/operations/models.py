@@ -41,6 +41,8 @@ class Operation(Base):
     closed_at: Mapped[datetime | None] = mapped_column()
     closed_by_name: Mapped[str | None] = mapped_column(String(200))  # "klok" when its end time closed it
     closing_text: Mapped[str | None] = mapped_column(Text)  # the sender's words in the closing message
+    # evenement and vermissing: the word on the posters that anyone may send to the WhatsApp number to join.
+    keyword: Mapped[str | None] = mapped_column(String(32), index=True)  # upper case
 
 
 class OperationParticipant(Base):
@@ -61,6 +63,23 @@ class OperationParticipant(Base):
     joined_at: Mapped[datetime | None] = mapped_column()
     # The WhatsApp message of the last answer: Meta delivers a webhook again when it is not sure we got it.
     last_message_id: Mapped[str | None] = mapped_column(String(128))
+
+
+class PublicParticipant(Base):
+    """Someone who sent an operation's keyword (not a beheerder, never in the registry). Their number is kept
+    here only, and removed at the operation's closing plus the retention period (app.operations.public)."""
+
+    __tablename__ = "operation_public_participants"
+    __table_args__ = (UniqueConstraint("operation_id", "phone"),)
+    id: Mapped[int] = mapped_column(primary_key=True)
+    operation_id: Mapped[int] = mapped_column(ForeignKey("operations.id", ondelete="CASCADE"), index=True)
+    phone: Mapped[str | None] = mapped_column(String(32), index=True)  # E.164; None once forgotten
+    status: Mapped[str] = mapped_column(String(16))  # app.operations.public.PublicStatus
+    created_at: Mapped[datetime] = mapped_column(default=utcnow)
+    joined_at: Mapped[datetime | None] = mapped_column()
+    left_at: Mapped[datetime | None] = mapped_column()
+    last_message_id: Mapped[str | None] = mapped_column(String(128))  # Meta delivers a webhook again when unsure
+    forgotten_at: Mapped[datetime | None] = mapped_column()
 
 
 class OperationMessage(Base):

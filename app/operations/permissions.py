@@ -11,6 +11,7 @@ from app.core.vocabulary import OPERATION_KIND
 
 OPERATOR_KINDS = ("heterdaad", "vermissing")
 WIJKAGENT_KINDS = ("probleemaanpak",)
+PUBLIC_KINDS = ("evenement", "vermissing")  # may have a keyword for the public (app.operations.public)
 
 
 def _refuse(detail: str, code: str, field: str = "kind") -> ProblemError:

@@ -13,7 +13,7 @@ from app.core.openapi import problems
 from app.core.principal import Principal
 from app.core.schemas import IdPath, Offset, Page
 from app.core.vocabulary import OPERATION_READERS, OPERATION_RUNNERS, OperationKind, OperationStatus
-from app.operations import participation, report, service
+from app.operations import participation, public, report, service
 from app.operations.models import Operation
 from app.operations.schemas import (
     CloseIn,
@@ -26,6 +26,7 @@ from app.operations.schemas import (
     ParticipantCounts,
     ParticipantOut,
     ParticipationOut,
+    PublicCounts,
     SentOut,
     TextIn,
 )
@@ -56,18 +57,19 @@ def _local(value: datetime | None) -> datetime | None:
 async def _outs(session: AsyncSession, operations: list[Operation]) -> list[OperationOut]:
     ids = [o.id for o in operations]
     counts = await service.count_participants(session, ids)
+    public_counts = await public.counts(session, ids)
     incidents = await service.incident_ids(session, ids)
     return [OperationOut(
-        id=o.id, name=o.name, kind=o.kind, status=o.status, area=o.area,
+        id=o.id, name=o.name, kind=o.kind, status=o.status, keyword=o.keyword, area=o.area,
         wijkcodes=o.wijkcodes, gemeentecodes=o.gemeentecodes, starts_at=local(o.starts_at), ends_at=local(o.ends_at),
         briefing=o.briefing, incident_ids=incidents[o.id], created_by=o.created_by_name, created_at=local(o.created_at),
         opened_at=_local(o.opened_at), closed_at=_local(o.closed_at), closed_by=o.closed_by_name,
-        participants=ParticipantCounts.of(counts[o.id]))
+        participants=ParticipantCounts.of(counts[o.id]), public_participants=PublicCounts.of(public_counts[o.id]))
         for o in operations]
 
 
 @router.post("", response_model=OperationCreated, status_code=201, summary="Actie aanmaken",
-             responses=problems(403, 422))
+             responses=problems(403, 409, 422))
 async def create(body: OperationIn, session: SessionDep, settings: SettingsDep, now: Now,
                  actor: Principal = allow(*OPERATION_RUNNERS)) -> OperationCreated:
     return await service.create_operation(session, actor, body, now, settings)

@@ -11,6 +11,8 @@ from app.core.schemas import EntityId, IsoDateTime
 from app.core.vocabulary import OperationKind, OperationStatus, ParticipantStatus
 from app.intake.schemas import normalise_text
 
+ANSWER_WORDS = frozenset({"ja", "jaa", "nee", "neen", "stop", "yes", "no", "ok", "oke", "afmelden", "aanmelden"})
+
 
 def _clean(value: str) -> str:
     cleaned = normalise_text(value)
@@ -31,10 +33,22 @@ class OperationIn(BaseModel):
     briefing: str = Field(min_length=1, max_length=2000,
                           description="Voor de deelnemers: waar op te letten, wat niet te doen")
     incident_ids: list[EntityId] = Field(default_factory=list, max_length=50)
+    keyword: str | None = Field(default=None, min_length=3, max_length=32, pattern=r"^[A-Za-z0-9]+$",
+                                description="Evenement of vermissing: het woord op de posters waarmee iedereen via "
+                                            "WhatsApp kan meedoen (bijv. BEACHALERT); opgeslagen in hoofdletters")
     confirm_warnings: list[WarningCode] = Field(
         default_factory=list, description="Privacywaarschuwingen over de briefing die u bewust negeert")
 
     _texts = field_validator("name", "briefing")(_clean)
+
+    @field_validator("keyword")
+    @classmethod
+    def _keyword(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        if value.casefold() in ANSWER_WORDS:
+            raise ValueError("dit woord is een antwoord (ja, nee, stop), geen trefwoord")
+        return value.upper()
 
 
 class TextIn(BaseModel):
@@ -93,11 +107,25 @@ class ParticipantOut(BaseModel):
     answered_via: str | None
 
 
+class PublicCounts(BaseModel):
+    """Members of the public who sent the keyword: asked for consent, taking part, stopped."""
+
+    consent_asked: int
+    joined: int
+    left: int
+
+    @classmethod
+    def of(cls, by_status: dict[str, int]) -> PublicCounts:
+        return cls(consent_asked=by_status.get("consent_asked", 0), joined=by_status.get("joined", 0),
+                   left=by_status.get("left", 0))
+
+
 class OperationOut(BaseModel):
     id: int
     name: str
     kind: OperationKind
     status: OperationStatus
+    keyword: str | None
     area: dict[str, object]
     wijkcodes: list[str]
     gemeentecodes: list[str]
@@ -111,6 +139,7 @@ class OperationOut(BaseModel):
     closed_at: datetime | None
     closed_by: str | None
     participants: ParticipantCounts
+    public_participants: PublicCounts
 
 
 class OperationDetail(OperationOut):

@@ -14,13 +14,13 @@ from app.broadcast.channels import available_channels
 from app.broadcast.outbox import recipients_in
 from app.broadcast.targets import Circle, TargetWijk, resolve_wijken
 from app.core.database import utcnow
-from app.core.errors import Conflict, InvalidInput, NotFound
+from app.core.errors import Conflict, InvalidInput, NotFound, ProblemError
 from app.core.principal import Principal
 from app.core.settings import Settings
 from app.incidents.models import Incident
 from app.operations import channel, lifecycle
 from app.operations.models import Operation, OperationParticipant, operation_incidents
-from app.operations.permissions import OPERATOR_KINDS, check_may_run
+from app.operations.permissions import OPERATOR_KINDS, PUBLIC_KINDS, check_may_run
 from app.operations.schemas import (
     CloseIn,
     InvitedOut,
@@ -66,6 +66,24 @@ async def _check_incidents(session: AsyncSession, actor: Principal, body: Operat
         raise InvalidInput(f"Incident {missing[0]} bestaat niet.", field="incident_ids", code="unknown_incident")
 
 
+async def _check_keyword(session: AsyncSession, body: OperationIn, starts: datetime, ends: datetime) -> None:
+    """Only an evenement or vermissing has a keyword, and no other open or planned operation in the same time
+    may have it: a message with it must name one operation."""
+    if body.keyword is None:
+        return
+    if body.kind not in PUBLIC_KINDS:
+        raise InvalidInput("Alleen een evenement of vermissing heeft een trefwoord voor het publiek.",
+                           field="keyword", code="keyword_not_allowed")
+    taken = await session.scalar(
+        select(Operation).where(Operation.keyword == body.keyword, Operation.status != "gesloten",
+                                Operation.starts_at < ends, Operation.ends_at > starts).limit(1))
+    if taken is not None:
+        raise ProblemError(409, "Trefwoord al in gebruik",
+                           f"Het trefwoord {body.keyword} hoort al bij de actie {taken.name} "
+                           f"({shown(taken.starts_at)} - {shown(taken.ends_at)}); kies een ander.",
+                           field="keyword", code="keyword_taken")
+
+
 async def _overlapping(session: AsyncSession, kind: str, wijkcodes: Sequence[str], starts: datetime,
                        ends: datetime) -> list[Operation]:
     candidates = (await session.scalars(
@@ -88,16 +106,19 @@ async def create_operation(session: AsyncSession, actor: Principal, body: Operat
     wijkcodes = [w.code for w in wijken]
     check_may_run(actor, body.kind, wijkcodes)
     await _check_incidents(session, actor, body)
-    if not await recipients_in(session, wijkcodes, available_channels(settings)):
+    # With a keyword the public can take part (a beach has no neighbourhood groups); without, someone must.
+    if body.keyword is None and not await recipients_in(session, wijkcodes, available_channels(settings)):
         raise InvalidInput("Er zijn geen actieve beheerders in dit gebied.", field="area", code="no_beheerders")
     confirmed = channel.check_privacy(body.briefing, body.confirm_warnings)
+    await _check_keyword(session, body, starts, ends)
     others = await _overlapping(session, body.kind, wijkcodes, starts, ends)
     regions = {w.region_id for w in wijken}
     operation = Operation(
         name=body.name, kind=body.kind, status="gepland", area=body.area.model_dump(exclude_none=True),
         wijkcodes=wijkcodes, gemeentecodes=sorted({w.gemeentecode for w in wijken}),
         region_id=regions.pop() if len(regions) == 1 else None, starts_at=starts, ends_at=ends,
-        briefing=body.briefing, created_by_id=actor.id if actor.is_staff else None, created_by_name=actor.name,
+        briefing=body.briefing, keyword=body.keyword, created_by_id=actor.id if actor.is_staff else None,
+        created_by_name=actor.name,
         created_at=now)
     session.add(operation)
     await session.flush()
@@ -168,20 +189,21 @@ async def invite(session: AsyncSession, actor: Principal, operation_id: int, set
 
 async def send_message(session: AsyncSession, actor: Principal, operation_id: int, body: TextIn,
                        settings: Settings) -> SentOut:
-    """A message to the beheerders who take part now; nobody else gets it."""
+    """A message to the beheerders and public participants who take part now; nobody else gets it."""
     operation = await _runnable(session, actor, operation_id)
     recipients = await channel.joined_recipients(session, operation.id, settings)
-    if not recipients:
+    public = await channel.joined_public(session, operation.id)
+    if not recipients and not public:
         raise Conflict("Er doet nog niemand mee aan deze actie.", code="no_participants")
     confirmed = channel.check_privacy(body.text, body.confirm_warnings)
     now = utcnow()
     broadcast = await channel.send(session, operation, recipients, text=body.text,
                                    message=channel.message_text(operation, body.text, now), purpose="message",
-                                   sender=actor, now=now, confirmed_warnings=confirmed)
+                                   sender=actor, now=now, confirmed_warnings=confirmed, public_ids=public)
     audit.record(session, actor, "operation.message", target_type="operation", target_id=operation.id,
-                 recipients=len(recipients), broadcast_id=broadcast.id)
+                 recipients=len(recipients), public_participants=len(public), broadcast_id=broadcast.id)
     await session.commit()
-    return SentOut(broadcast_id=broadcast.id, recipients=len(recipients))
+    return SentOut(broadcast_id=broadcast.id, recipients=len(recipients) + len(public))
 
 
 async def count_participants(session: AsyncSession, operation_ids: Sequence[int]) -> dict[int, dict[str, int]]:

@@ -1,4 +1,5 @@
-"""A background task of every app process: opens and closes operations when their start and end come."""
+"""A background task of every app process: opens and closes operations when their start and end come, and
+forgets the numbers of public participants once the retention period after closing has passed."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from app.core.periodic import PeriodicTask
 from app.core.settings import Settings
 from app.operations.lifecycle import advance
+from app.operations.public import forget_due
 from app.operations.times import Clock
 
 
@@ -22,8 +24,10 @@ class OperationSweeper(PeriodicTask):
         self.sent = sent  # wakes the delivery worker for the closing messages
 
     async def sweep(self) -> int:
+        now = self.clock()
         async with self.sessionmaker() as session:
-            moved = await advance(session, self.clock(), self.settings)
+            moved = await advance(session, now, self.settings)
+            await forget_due(session, now, self.settings)
         if moved:
             self.sent()
         return moved
