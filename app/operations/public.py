@@ -142,7 +142,7 @@ async def _keyword_sent(session: AsyncSession, operation: Operation, phone: str,
     else:
         participant.status = "consent_asked"
         text = consent_text(operation, settings.operation_public_retention_days)
-    await send_to(session, operation, participant, text, now)
+    await send_to(session, operation, participant, text)
     await session.commit()
 
 
@@ -155,7 +155,7 @@ async def _answer(session: AsyncSession, operation: Operation, participant: Publ
     participant.last_message_id = message.message_id
     text = _change(session, operation, participant, parse_answer(message.text), now)
     if text is not None:
-        await send_to(session, operation, participant, text, now)
+        await send_to(session, operation, participant, text)
     await session.commit()
 
 
@@ -189,10 +189,10 @@ def _emit(session: AsyncSession, operation: Operation, participant: PublicPartic
 # --- sending --------------------------------------------------------------------------------------
 
 
-async def send_to(session: AsyncSession, operation: Operation, participant: PublicParticipant, text: str,
-                  now: datetime) -> None:
+async def send_to(session: AsyncSession, operation: Operation, participant: PublicParticipant, text: str) -> None:
+    """An answer to the participant (the outbox keeps the real time, not the operations' clock)."""
     await channel.send(session, operation, [], public_ids=[participant.id], text=text,
-                       message=channel.answer_text(operation, text), purpose="answer", sender=None, now=now)
+                       message=channel.answer_text(operation, text), purpose="answer", sender=None, now=utcnow())
 
 
 async def counts(session: AsyncSession, operation_ids: Sequence[int]) -> dict[int, dict[str, int]]:
@@ -222,7 +222,7 @@ async def forget_due(session: AsyncSession, now: datetime, settings: Settings) -
         .order_by(PublicParticipant.id).limit(FORGET_BATCH).with_for_update(skip_locked=True, of=PublicParticipant)
     )).all()
     for participant in due:
-        await _forget(session, participant, utcnow())
+        await _forget(session, participant, now)
     await session.commit()
     return len(due)
 
