@@ -51,6 +51,7 @@ from app.intake.router import router as intake_router
 from app.intake.webhooks import router as webhooks_router
 from app.intake.writer import IntakeWriter
 from app.learning.router import router as agreement_router
+from app.operations.router import incident_router as operation_from_incident_router
 from app.operations.router import router as operations_router
 from app.operations.sweeper import OperationSweeper
 from app.registry.router import admin_router, me_router
@@ -231,4 +232,5 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(broadcast_router, prefix="/api/v1")
     app.include_router(alerts_router, prefix="/api/v1")
     app.include_router(operations_router, prefix="/api/v1")
+    app.include_router(operation_from_incident_router, prefix="/api/v1")
     mount_dashboard(app, api_docs=settings.serves_api_docs)

@@ -13,7 +13,7 @@ from app.core.openapi import problems
 from app.core.principal import Principal
 from app.core.schemas import IdPath, Offset, Page
 from app.core.vocabulary import OPERATION_READERS, OPERATION_RUNNERS, OperationKind, OperationStatus
-from app.operations import participation, public, report, service
+from app.operations import participation, public, quick, report, service
 from app.operations.models import Operation
 from app.operations.schemas import (
     CloseIn,
@@ -27,12 +27,15 @@ from app.operations.schemas import (
     ParticipantOut,
     ParticipationOut,
     PublicCounts,
+    QuickIn,
+    QuickOut,
     SentOut,
     TextIn,
 )
 from app.operations.times import Clock, local
 
 router = APIRouter(prefix="/operations", tags=["acties"])
+incident_router = APIRouter(prefix="/incidents", tags=["acties"])
 Limit = Annotated[int, Query(ge=1, le=200)]
 
 
@@ -152,3 +155,14 @@ async def join(operation_id: IdPath, session: SessionDep, now: Now,
 async def leave(operation_id: IdPath, session: SessionDep, now: Now,
                 principal: Principal = allow("beheerder")) -> ParticipationOut:
     return await participation.answer_in_portal(session, principal, operation_id, "leave", now)
+
+
+@incident_router.post("/{incident_id}/operation", response_model=QuickOut, status_code=201,
+                      responses=problems(403, 404, 409, 422),
+                      summary="Snelle heterdaad of vermissing vanuit een incident: openen en de beheerders uitnodigen")
+async def open_from_incident(incident_id: IdPath, body: QuickIn, request: Request, session: SessionDep,
+                             settings: SettingsDep, now: Now,
+                             actor: Principal = allow("operator", "specialist")) -> QuickOut:
+    out = await quick.open_from_incident(session, actor, incident_id, body, now, settings)
+    _wake_delivery(request)
+    return out

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
@@ -196,3 +197,28 @@ class DayReportOut(BaseModel):
     reports_with_action: int = Field(description="Meldingen met een terugkoppeling of afgehandeld")
     median_seconds_to_action: float | None = Field(
         description="Mediaan van de tijd van ontvangst tot de eerste terugkoppeling of afhandeling")
+
+
+class QuickIn(BaseModel):
+    """A heterdaad or vermissing opened from an incident, for the wijken within the radius of its place."""
+
+    model_config = ConfigDict(extra="forbid")
+    kind: Literal["heterdaad", "vermissing"]
+    radius_m: int = Field(default=1000, ge=100, le=10_000, description="Straal rond de plaats van het incident")
+    briefing: str | None = Field(default=None, max_length=2000,
+                                 description="De tekst voor de beheerders; zonder: de beschrijving van het incident")
+    minutes: int = Field(default=120, ge=15, le=24 * 60, description="Hoe lang de actie loopt, vanaf nu")
+    confirm_warnings: list[WarningCode] = Field(default_factory=list)
+
+    @field_validator("briefing")
+    @classmethod
+    def _briefing(cls, value: str | None) -> str | None:
+        return normalise_text(value) or None if value is not None else None
+
+
+class QuickOut(BaseModel):
+    id: int
+    status: OperationStatus
+    wijkcodes: list[str]
+    invited: int = Field(description="Uitgenodigde beheerders")
+    warnings: list[WarningOut] = Field(default_factory=list)
