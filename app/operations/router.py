@@ -12,7 +12,7 @@ from app.core.deps import SessionDep, SettingsDep, allow
 from app.core.openapi import problems
 from app.core.principal import Principal
 from app.core.schemas import IdPath, Offset, Page
-from app.core.vocabulary import OPERATION_READERS, OPERATION_RUNNERS, OperationKind, OperationStatus
+from app.core.vocabulary import DECIDERS, OPERATION_READERS, OPERATION_RUNNERS, OperationKind, OperationStatus
 from app.operations import participation, public, quick, report, service
 from app.operations.models import Operation
 from app.operations.schemas import (
@@ -162,7 +162,7 @@ async def leave(operation_id: IdPath, session: SessionDep, now: Now,
                       summary="Snelle heterdaad of vermissing vanuit een incident: openen en de beheerders uitnodigen")
 async def open_from_incident(incident_id: IdPath, body: QuickIn, request: Request, session: SessionDep,
                              settings: SettingsDep, now: Now,
-                             actor: Principal = allow("operator", "specialist")) -> QuickOut:
+                             actor: Principal = allow(*DECIDERS)) -> QuickOut:
     out = await quick.open_from_incident(session, actor, incident_id, body, now, settings)
     _wake_delivery(request)
     return out

@@ -5,6 +5,7 @@ import { initAgreement } from "./agreement.js";
 import { applyBroadcastEvent, loadBroadcasts, renderBroadcasts } from "./compose.js";
 import { reloadDetailSoon } from "./detail.js";
 import "./keys.js";
+import "./quickop.js";
 import { expireSession, handleError, listenForLogin, resumeSession } from "./login.js";
 import { initAttention } from "./attention.js";
 import {
