@@ -17,7 +17,7 @@ from app.core.settings import config_dir
 KINDS = ("heterdaad", "signalement", "vermissing", "waarschuwing", "informatie", "einde")
 FOLLOW_UPS = ("ter_plaatse", "surveillance", "doorgezet_gemeente", "actie_wijkagent", "interne_informatiedeling",
               "geen_opvolging")
-RESULTS = ("aanhouding", "geen_verdachte_situatie", "onbekend")
+RESULTS = ("aanhouding", "persoon_gevonden", "geen_verdachte_situatie", "onbekend")
 
 
 class BroadcastConfigError(ValueError):

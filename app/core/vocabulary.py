@@ -69,9 +69,9 @@ FOLLOW_UP = Vocabulary.of(FollowUp, ter_plaatse="Eenheid ter plaatse", surveilla
                           doorgezet_gemeente="Doorgezet naar gemeente", actie_wijkagent="Actie wijkagent",
                           interne_informatiedeling="Interne informatiedeling", geen_opvolging="Geen opvolging")
 
-Result = Literal["aanhouding", "geen_verdachte_situatie", "onbekend"]
-RESULT = Vocabulary.of(Result, aanhouding="Aanhouding", geen_verdachte_situatie="Geen verdachte situatie",
-                       onbekend="Onbekend")
+Result = Literal["aanhouding", "persoon_gevonden", "geen_verdachte_situatie", "onbekend"]
+RESULT = Vocabulary.of(Result, aanhouding="Aanhouding", persoon_gevonden="Persoon gevonden",
+                       geen_verdachte_situatie="Geen verdachte situatie", onbekend="Onbekend")
 
 ReportStatus = Literal["ontvangen", "in_behandeling", "afgehandeld"]
 REPORT_STATUS = Vocabulary.of(ReportStatus, ontvangen="Ontvangen", in_behandeling="In behandeling",

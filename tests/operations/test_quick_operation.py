@@ -8,6 +8,7 @@ from typing import Any
 
 from sqlalchemy import select
 
+from app.core.database import utcnow
 from app.intake.models import Report
 from tests.support import builders
 from tests.support.broadcast import deliver
@@ -93,3 +94,30 @@ async def test_only_operators_and_specialists_and_only_a_heterdaad_or_vermissing
     assert wrong_kind.status_code == 422 and problem(wrong_kind)["title"]
     missing = await _quick(client, operator, incident_id + 1000, kind="heterdaad", radius_m=300)
     assert missing.status_code == 404 and problem(missing)["title"]
+
+
+async def test_a_found_person_is_a_result_in_the_day_report_and_in_the_evaluation(app, client, clock):
+    incident_id = await _incident(app, client, "Meisje van 6 kwijt bij de speeltuin, roze jas, 10 min geleden")
+    helper = await builders.beheerder(app, wijkcode=WESTWIJK)
+    specialist = bearer((await builders.staff(app, "specialist")).token)
+    clock.now = utcnow()  # reports are received on the real clock
+    opened = (await _quick(client, specialist, incident_id, kind="vermissing", radius_m=500)).json()
+    url = f"/api/v1/operations/{opened['id']}"
+    assert (await client.post(f"{url}/join", headers=bearer(helper.token))).json()["status"] == "joined"
+    seen = await client.post("/api/v1/reports", headers=bearer(helper.token), json={
+        "text": "Ik zie nu een meisje met een roze jas alleen bij de vijver", "location": NEAR_MIDDENHOVEN})
+    async with app.state.sessionmaker() as session:
+        seen_incident = await session.scalar(select(Report.incident_id).where(Report.id == seen.json()["id"]))
+    found = await client.patch(f"/api/v1/incidents/{seen_incident}", headers=specialist,
+                               json={"follow_up": "ter_plaatse", "result": "persoon_gevonden"})
+    assert found.status_code == 200, found.text
+
+    async with app.state.sessionmaker() as session:
+        tagged = (await session.scalars(select(Report.result).where(Report.operation_id == opened["id"]))).all()
+        everywhere = (await session.scalars(select(Report.result))).all()
+    day = (await client.get(f"{url}/report", headers=specialist)).json()
+    assert day["results"] == {"persoon_gevonden": tagged.count("persoon_gevonden")} != {"persoon_gevonden": 0}
+    csv = (await client.get(f"{url}/report?format=csv", headers=specialist)).text
+    assert "resultaat,persoon_gevonden,Persoon gevonden," in csv
+    figures = (await client.get("/api/v1/stats", headers=specialist)).json()
+    assert figures["follow_up"]["results"]["persoon_gevonden"] == everywhere.count("persoon_gevonden") >= 1
