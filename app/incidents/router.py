@@ -43,7 +43,7 @@ async def incident_out(session: SessionDep, incident: Incident) -> IncidentOut:
     reports = [
         QueueReport(
             id=r.id, case_number=r.case_number, received_at=r.received_at, group_id=r.group_id,
-            group_name=view.group_names.get(r.group_id, "") if r.group_id is not None else "",
+            group_name=_group_name(view, r),
             group_pending=r.group_pending, group_choices=_choices(view, r), text=r.text, called_112=r.called_112,
             urgency=r.urgency, category=r.category, offence=r.offence, in_progress=r.in_progress,
             appearance_only=r.appearance_only, wijkcode=r.wijk_code, lat=r.point_lat, lon=r.point_lon,
@@ -65,6 +65,14 @@ async def incident_out(session: SessionDep, incident: Incident) -> IncidentOut:
         follow_up=i.follow_up, result=i.result, appearance_only=any(r.appearance_only for r in reports),
         lead_reason=ReasonOut(**i.lead_reason) if i.lead_reason else None, reports=reports,
     )
+
+
+def _group_name(view: service.IncidentView, report: Report) -> str:
+    if report.group_id is not None:
+        return view.group_names.get(report.group_id, "")
+    if report.beheerder_id is None:  # a member of the public who joined an operation by its keyword
+        return f"publiek (actie #{report.operation_id})"
+    return ""
 
 
 def _choices(view: service.IncidentView, report: Report) -> list[GroupChoice]:

@@ -82,6 +82,8 @@ async def test_a_visitor_joins_by_keyword_after_consent_reports_and_receives_the
     [report] = await _reports(app)
     assert (report.operation_id, report.beheerder_id, report.channel) == (operation["id"], None, "whatsapp")
     assert report.public_participant_id is not None and report.urgency is not None  # triaged like any report
+    incident = (await client.get(f"/api/v1/incidents/{report.incident_id}", headers=specialist)).json()
+    assert [r["group_name"] for r in incident["reports"]] == [f"publiek (actie #{operation['id']})"]
 
     sent = await client.post(f"/api/v1/operations/{operation['id']}/messages", headers=specialist,
                              json={"text": "Het meisje is gevonden bij paal 14. Dank u wel."})
