@@ -15,7 +15,8 @@ from app.broadcast.models import DELIVERED, DONE_STATES, FAILED, READ, Delivery
 from app.core.vocabulary import CATEGORY, FOLLOW_UP, PARTICIPANT_STATUS, RESULT, URGENCY
 from app.intake.models import Report, ReportFeedback
 from app.operations.models import Operation, OperationMessage
-from app.operations.schemas import DayReportOut, MessageCounts, ParticipantCounts
+from app.operations.public import counts as public_counts
+from app.operations.schemas import DayReportOut, MessageCounts, ParticipantCounts, PublicCounts
 from app.operations.service import count_participants
 from app.operations.times import local
 
@@ -78,13 +79,16 @@ async def day_report(session: AsyncSession, operation: Operation) -> DayReportOu
     return DayReportOut(
         operation_id=operation.id, name=operation.name, kind=operation.kind, status=operation.status,
         starts_at=local(operation.starts_at), ends_at=local(operation.ends_at),
-        participants=ParticipantCounts.of(counts), reports=sum(by_category.values()), reports_by_category=by_category,
+        participants=ParticipantCounts.of(counts),
+        public_participants=PublicCounts.of((await public_counts(session, [operation.id]))[operation.id]),
+        reports=sum(by_category.values()), reports_by_category=by_category,
         reports_by_urgency=await _counts_by(session, operation.id, Report.urgency),
         follow_ups=await _counts_by(session, operation.id, Report.follow_up, only_set=True),
         results=await _counts_by(session, operation.id, Report.result, only_set=True),
         messages=await _messages(session, operation.id), reports_with_action=acted, median_seconds_to_action=median)
 
 
+PUBLIC_STATUS = {"consent_asked": "toestemming gevraagd", "joined": "doet mee", "left": "gestopt"}
 PURPOSES = {"invitation": "uitnodigingen", "message": "berichten", "closing": "slotbericht", "answer": "antwoorden"}
 MESSAGE_FIELDS = {"messages": "berichten", "recipients": "ontvangers", "sent": "verzonden", "delivered": "afgeleverd",
                   "forwarded": "doorgestuurd", "failed": "mislukt"}
@@ -95,6 +99,8 @@ def as_csv(report: DayReportOut) -> str:
     rows: list[tuple[str, str, str, Any]] = [("actie", "naam", report.name, report.operation_id)]
     rows += [("deelnemers", code, PARTICIPANT_STATUS.label(code) if code != "invited" else "uitgenodigd", value)
              for code, value in report.participants.model_dump().items()]
+    rows += [("publiek", code, PUBLIC_STATUS[code], value)
+             for code, value in report.public_participants.model_dump().items()]
     rows.append(("meldingen", "totaal", "meldingen", report.reports))
     for section, counts, vocabulary in (("categorie", report.reports_by_category, CATEGORY),
                                         ("urgentie", report.reports_by_urgency, URGENCY),

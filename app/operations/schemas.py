@@ -188,6 +188,7 @@ class DayReportOut(BaseModel):
     starts_at: datetime
     ends_at: datetime
     participants: ParticipantCounts
+    public_participants: PublicCounts = Field(description="Publiek dat via het trefwoord meedeed")
     reports: int = Field(description="Meldingen van deelnemers terwijl de actie open was")
     reports_by_category: dict[str, int]
     reports_by_urgency: dict[str, int]

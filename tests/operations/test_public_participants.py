@@ -152,6 +152,10 @@ async def test_the_closing_message_reaches_them_and_their_number_is_gone_after_c
     await deliver(worker, fake)
     assert "is afgelopen" in _texts_to(fake, VISITOR)[-1]
     assert len(await _reports(app)) == 1  # after closing nothing is a report of the operation
+    day = (await client.get(f"/api/v1/operations/{operation['id']}/report", headers=specialist)).json()
+    assert (day["public_participants"], day["reports"]) == ({"consent_asked": 0, "joined": 1, "left": 0}, 1)
+    csv = (await client.get(f"/api/v1/operations/{operation['id']}/report?format=csv", headers=specialist)).text
+    assert "publiek,joined,doet mee,1" in csv
 
     sweeper = OperationSweeper(app.state.sessionmaker, settings, clock)
     clock.now += timedelta(days=settings.operation_public_retention_days) - timedelta(minutes=1)
