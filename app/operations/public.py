@@ -104,11 +104,14 @@ async def handle_message(session: AsyncSession, message: InboundMessage, setting
 
 async def _operation_with_keyword(session: AsyncSession, keyword: str) -> Operation | None:
     """The open operation with this keyword, else the next planned one, else the one that closed last."""
-    rank = func.coalesce(Operation.closed_at, Operation.starts_at)
-    return await session.scalar(
-        select(Operation).where(Operation.keyword == keyword)
-        .order_by((Operation.status == "open").desc(), (Operation.status == "gepland").desc(), rank.desc())
-        .limit(1))
+    for status, order in (("open", Operation.starts_at.desc()), ("gepland", Operation.starts_at.asc()),
+                          ("gesloten", Operation.closed_at.desc())):
+        operation = await session.scalar(select(Operation).where(Operation.keyword == keyword,
+                                                                 Operation.status == status)
+                                         .order_by(order, Operation.id.desc()).limit(1))
+        if operation is not None:
+            return operation
+    return None
 
 
 async def _latest_participation(session: AsyncSession, phone: str) -> tuple[PublicParticipant, Operation] | None:
