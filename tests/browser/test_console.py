@@ -380,3 +380,31 @@ def test_screenshots_of_the_console_on_a_busy_night(server: Server, new_context:
         if os.environ.get("MELDKAMER_UPDATE_SCREENSHOTS") == "1":
             SCREENSHOTS.mkdir(parents=True, exist_ok=True)
             shutil.copy(path, SCREENSHOTS / f"{name}.png")
+
+
+# ---- the quick heterdaad ----------------------------------------------------------------------------
+
+
+def test_a_then_h_opens_a_heterdaad_from_the_incident_with_its_text_and_invites_the_beheerders(
+        server: Server, new_context: Any) -> None:
+    created = server.report(server.beheerder("WK036206"), "Nu twee mannen die aan autodeuren trekken op het "
+                                                          "parkeerterrein bij de ijsbaan, een met een rode pet")
+    incident = server.incident_of(created["id"])
+    first_text = incident["reports"][0]["text"]  # the incident's description: its first report
+    console = open_console(new_context, server)
+    open_incident(console, incident["id"])
+    console.locator("#queue").focus()
+    console.keyboard.press("a")
+    console.keyboard.press("h")
+    dialog = console.get_by_role("dialog", name=f"Snelle heterdaad vanuit incident #{incident['id']}")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_label(re.compile("^Straal"))).to_have_value("1000")
+    expect(dialog.get_by_label(re.compile("^Tekst voor de beheerders"))).to_have_value(first_text)
+    dialog.get_by_label(re.compile("^Straal")).fill("300")
+    dialog.get_by_role("button", name="Openen en uitnodigen").click()
+    expect(dialog).to_be_hidden()
+    expect(console.locator(".toast").last).to_contain_text("beheerder(s) uitgenodigd")
+    with server.staff("operator") as staff:
+        [operation] = staff.get("/api/v1/operations", params={"kind": "heterdaad"}).json()["items"]
+    assert operation["incident_ids"] == [incident["id"]] and operation["briefing"] == first_text
+    assert operation["status"] == "open" and operation["participants"]["invited"] >= 1
