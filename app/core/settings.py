@@ -77,6 +77,17 @@ class Settings(BaseSettings):
     claim_seconds: int = Field(default=600, ge=65, le=7200)  # a claim's life; the console warns a minute before
     operation_sweep_seconds: float = 30.0  # how soon an operation opens or closes after its start or end
 
+    # Retention (app/privacy, docs/privacy.md): days each kind of personal data is kept, unless an operator
+    # marked the incident for keeping; then retention_kept_days from the mark (Wet politiegegevens) applies.
+    retention_report_text_days: int = Field(default=28, ge=1)
+    retention_photo_days: int = Field(default=28, ge=1)
+    retention_phone_days: int = Field(default=28, ge=1)
+    retention_note_days: int = Field(default=28, ge=1)
+    retention_reply_days: int = Field(default=28, ge=1)
+    retention_kept_days: int = Field(default=365, ge=1)
+    retention_purge_hours: float = 24.0  # the purge job runs this often (and ten minutes after start-up)
+    retention_batch: int = Field(default=500, ge=1)  # rows per purge transaction
+
     whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
     whatsapp_phone_number_id: str | None = None
     whatsapp_app_secret: SecretStr | None = None
