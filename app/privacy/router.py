@@ -2,14 +2,19 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+from pydantic import AfterValidator
 
 from app.core.deps import SessionDep, SettingsDep, allow
 from app.core.principal import Principal
 from app.core.schemas import IdPath
 from app.core.vocabulary import DECIDERS
-from app.privacy import keeping
+from app.privacy import access, keeping
 from app.privacy.schemas import KeepIn, KeepOut
+from app.registry.schemas import normalise_phone
 
 router = APIRouter(tags=["privacy"])
 
@@ -21,3 +26,19 @@ async def keep(incident_id: IdPath, body: KeepIn, session: SessionDep, settings:
     hold = await keeping.keep_incident(session, settings, actor, incident_id, body.reason)
     return KeepOut(incident_id=hold.incident_id, reason=hold.reason, marked_at=hold.marked_at,
                    keep_until=hold.keep_until)
+
+
+PhoneQuery = Annotated[str, Query(max_length=32, description="Telefoonnummer (E.164 of 06-...)"),
+                       AfterValidator(normalise_phone)]
+
+
+@router.get("/privacy/subject", response_class=Response,
+            summary="Inzageverzoek: alles over één telefoonnummer als zip (JSON en foto's); wordt gelogd",
+            responses={200: {"content": {"application/zip": {"schema": {"type": "string", "format": "binary"}}},
+                             "description": "Een zip met JSON-bestanden en de foto's"}})
+async def subject_access(phone: PhoneQuery, session: SessionDep, settings: SettingsDep,
+                         actor: Principal = allow("admin")) -> Response:
+    content = await access.export_subject(session, settings.photo_dir, actor, phone)
+    name = f"inzage-{access.phone_reference(phone)}.zip"
+    return Response(content, media_type="application/zip",
+                    headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})

@@ -3,14 +3,12 @@ the event log, the outbox and the labelled examples, while the evaluation's mont
 
 from __future__ import annotations
 
-import io
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import pytest
 from fastapi import FastAPI
-from PIL import Image
 from sqlalchemy import func, select
 
 from app.broadcast.models import Delivery
@@ -24,6 +22,7 @@ from app.privacy.retention import KINDS, purge
 from tests.support import builders
 from tests.support.builders import ScriptedReport
 from tests.support.http import bearer
+from tests.support.privacy import report_with_photo
 
 SECRET_TEXT = "Man met rode jas probeert deuren bij Dorpsstraat 12, telefoon 0612345678"
 NOTE = "Agent Jansen heeft de buurman gesproken."
@@ -31,23 +30,11 @@ STATUS_PHONE = "+31612345678"
 AFTER_PERIOD = timedelta(days=29)
 
 
-def _jpeg() -> bytes:
-    buffer = io.BytesIO()
-    Image.new("RGB", (40, 30), (200, 40, 40)).save(buffer, "JPEG")
-    return buffer.getvalue()
-
-
 async def _personal_report(app: FastAPI, client, beheerder: builders.BeheerderAccount,
                            operator: builders.StaffAccount) -> dict[str, Any]:
     """A report with a photo through the REST intake, an operator's decision with a note for the reporter, a
     status callback that names a phone number and a message from an unknown number: all of it now."""
-    files = [("photos", ("foto.jpg", _jpeg(), "image/jpeg"))]
-    response = await client.post("/api/v1/reports", headers=bearer(beheerder.token), files=files,
-                                 data={"report": json.dumps({"text": SECRET_TEXT,
-                                                             "location": {"street": "Dorpsstraat",
-                                                                          "house_number": "12"}})})
-    assert response.status_code == 201, response.text
-    report = response.json()
+    report = await report_with_photo(client, beheerder.token, SECRET_TEXT)
     async with app.state.sessionmaker() as session:
         incident_id = await session.scalar(select(Report.incident_id).where(Report.id == report["id"]))
         session.add(WhatsAppStatus(message_id="wamid.1", recipient=STATUS_PHONE, status="delivered",
