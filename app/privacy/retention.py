@@ -56,6 +56,11 @@ class Cutoffs:
                    photo=before(settings.retention_photo_days), phone=before(settings.retention_phone_days),
                    note=before(settings.retention_note_days), reply=before(settings.retention_reply_days))
 
+    @classmethod
+    def everything_until(cls, now: datetime) -> Cutoffs:
+        """Every kind due up to `now` (an erasure); holds still apply."""
+        return cls(now=now, report_text=now, photo=now, phone=now, note=now, reply=now)
+
     @property
     def latest_report_bound(self) -> datetime:
         """Reports older than this are due for at least one kind."""
@@ -100,11 +105,13 @@ class Purge:
 
     def __init__(self, sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, now: datetime, *,
                  dry_run: bool = False, actor: Principal = SYSTEM, source: str = "job",
-                 after_batch: AfterBatch | None = None) -> None:
+                 after_batch: AfterBatch | None = None, cutoffs: Cutoffs | None = None,
+                 beheerder_id: int | None = None) -> None:
         self.sessionmaker = sessionmaker
         self.photo_dir: Path = settings.photo_dir
         self.batch_size = settings.retention_batch
-        self.cutoffs = Cutoffs.at(now, settings)
+        self.cutoffs = cutoffs or Cutoffs.at(now, settings)
+        self.beheerder_id = beheerder_id  # only this beheerder's reports (an erasure)
         self.result = PurgeResult(dry_run=dry_run)
         self.actor = actor
         self.source = source
@@ -129,10 +136,15 @@ class Purge:
 
     def _due_reports(self, after_id: int) -> Select[Any]:
         cut = self.cutoffs
-        return (select(Report.id, Report.incident_id, Report.received_at)
-                .where(Report.purged_at.is_(None), Report.received_at < cut.latest_report_bound,
-                       Report.id > after_id, not_kept(cut.now))
-                .order_by(Report.id).limit(self.batch_size))
+        query = (select(Report.id, Report.incident_id, Report.received_at)
+                 .where(Report.purged_at.is_(None), Report.received_at < cut.latest_report_bound,
+                        Report.id > after_id, not_kept(cut.now))
+                 .order_by(Report.id).limit(self.batch_size))
+        return query if self.beheerder_id is None else query.where(Report.beheerder_id == self.beheerder_id)
+
+    async def reports_only(self) -> PurgeResult:
+        await self._reports()
+        return self.result
 
     async def _reports(self) -> None:
         last_id = 0

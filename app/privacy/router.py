@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from typing import Annotated
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import AfterValidator
 
@@ -13,7 +14,8 @@ from app.core.principal import Principal
 from app.core.schemas import IdPath
 from app.core.vocabulary import DECIDERS
 from app.privacy import access, keeping
-from app.privacy.schemas import KeepIn, KeepOut
+from app.privacy.erasure import erase_beheerder
+from app.privacy.schemas import EraseIn, EraseOut, KeepIn, KeepOut
 from app.registry.schemas import normalise_phone
 
 router = APIRouter(tags=["privacy"])
@@ -42,3 +44,11 @@ async def subject_access(phone: PhoneQuery, session: SessionDep, settings: Setti
     name = f"inzage-{access.phone_reference(phone)}.zip"
     return Response(content, media_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
+
+
+@router.post("/privacy/erase", response_model=EraseOut,
+             summary="Beheerder wissen op verzoek: naam, nummer en tokens weg, de cijfers blijven; wordt gelogd")
+async def erase(body: EraseIn, request: Request, settings: SettingsDep, actor: Principal = allow("admin")) -> EraseOut:
+    erased = await erase_beheerder(request.app.state.sessionmaker, settings, actor, phone=body.phone,
+                                   beheerder_id=body.beheerder_id)
+    return EraseOut(**asdict(erased))

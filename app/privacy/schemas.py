@@ -4,8 +4,9 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 
+from app.core.schemas import EntityId
 from app.registry.schemas import normalise_phone
 
 
@@ -22,17 +23,29 @@ class KeepOut(BaseModel):
 
 
 class EraseIn(BaseModel):
+    """The beheerder by number; or by id, to finish an erasure that stopped after the number was gone."""
+
     model_config = ConfigDict(extra="forbid")
-    phone: str = Field(max_length=32, description="Telefoonnummer van de beheerder (E.164 of 06-...)")
+    phone: str | None = Field(default=None, max_length=32, description="Telefoonnummer (E.164 of 06-...)")
+    beheerder_id: EntityId | None = None
 
     @field_validator("phone")
     @classmethod
-    def _phone(cls, value: str) -> str:
-        return normalise_phone(value)
+    def _phone(cls, value: str | None) -> str | None:
+        return normalise_phone(value) if value is not None else None
+
+    @model_validator(mode="after")
+    def _one_of(self) -> EraseIn:
+        if (self.phone is None) == (self.beheerder_id is None):
+            raise ValueError("geef een telefoonnummer of een beheerder_id, niet allebei")
+        return self
 
 
 class EraseOut(BaseModel):
-    beheerder_ids: list[int]
-    tokens_revoked: int
+    beheerder_id: int
+    tokens_removed: int
     phone_numbers_removed: int
     quarantined_removed: int
+    events_scrubbed: int
+    report_texts_purged: int
+    photos_removed: int
