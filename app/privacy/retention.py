@@ -175,7 +175,8 @@ class Purge:
         if not self.result.dry_run:
             await session.execute(update(Incident).where(
                 Incident.id.in_(batch.incidents_older_than(cut.report_text)), Incident.summary != "")
-                .values(summary=""))
+                .values(summary="", lead_reason=None))
+            await self._triage_reasons(session, text_ids)
         note_ids = batch.older_than(cut.note)
         await self._apply("notes", session, ReportFeedback,
                           [ReportFeedback.report_id.in_(note_ids), ReportFeedback.text != ""], {"text": ""})
@@ -188,6 +189,18 @@ class Purge:
             done = batch.older_than(cut.earliest_report_bound)
             await session.execute(update(Report).where(Report.id.in_(done)).values(purged_at=cut.now))
         return names
+
+    async def _triage_reasons(self, session: AsyncSession, report_ids: list[int]) -> None:
+        """The engine's reasons quote the text ("signalement: rode jas", "straat Dorpsstraat 12"): their
+        codes stay (the console and the incident's flags read them), their words go."""
+        rows = (await session.execute(select(Report.id, Report.triage)
+                                      .where(Report.id.in_(report_ids), Report.triage.is_not(None)))).all()
+        for report_id, suggestion in rows:
+            reasons = suggestion.get("reasons") or []
+            if any(reason.get("text") for reason in reasons):
+                quiet = [{**reason, "text": ""} for reason in reasons]
+                await session.execute(update(Report).where(Report.id == report_id)
+                                      .values(triage={**suggestion, "reasons": quiet}))
 
     async def _photos(self, session: AsyncSession, batch: _Batch) -> list[str]:
         """Deletes the photo rows (the files go after the commit; a file left by a crash in between is one no

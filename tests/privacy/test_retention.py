@@ -3,6 +3,7 @@ the event log, the outbox and the labelled examples, while the evaluation's mont
 
 from __future__ import annotations
 
+import asyncio
 import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -10,9 +11,12 @@ from typing import Any
 import pytest
 from fastapi import FastAPI
 from sqlalchemy import func, select
+from typer.testing import CliRunner
 
 from app.broadcast.models import Delivery
+from app.cli import cli
 from app.core.database import utcnow
+from app.core.settings import get_settings
 from app.events.models import Event
 from app.incidents.models import Incident
 from app.intake.models import QuarantinedMessage, Report, ReportFeedback, ReportPhoto, WhatsAppStatus
@@ -55,6 +59,7 @@ async def _personal_data(app: FastAPI, report_id: int, incident_id: int) -> dict
         incident = await session.get(Incident, incident_id)
         events = [json.dumps(data) for data in await session.scalars(select(Event.data))]
         return {
+            "reasons": [reason["text"] for reason in (report.triage or {}).get("reasons", [])],
             "text": report.text, "text_original": report.text_original, "house_number": report.house_number,
             "summary": incident.summary, "override_reason": incident.override_reason,
             "photo_rows": await session.scalar(select(func.count()).select_from(ReportPhoto)
@@ -104,6 +109,7 @@ async def test_purge_removes_text_photos_notes_and_numbers_everywhere_and_keeps_
                                                                                             settings):
     before = await _personal_data(app, world["report_id"], world["incident_id"])
     assert before["text"] == SECRET_TEXT and before["house_number"] == "12" and before["photo_rows"] == 1
+    assert any("Dorpsstraat" in reason for reason in before["reasons"])
     assert any(NOTE in text for text in before["feedback"]) and any(NOTE in (b or "") for b in before["outbox"])
     assert before["examples"] and before["events_with_text"] and before["status_phones"] == [STATUS_PHONE]
     photo_files = list(settings.photo_dir.iterdir())
@@ -114,7 +120,7 @@ async def test_purge_removes_text_photos_notes_and_numbers_everywhere_and_keeps_
 
     after = await _personal_data(app, world["report_id"], world["incident_id"])
     assert after["text"] == after["text_original"] == after["summary"] == "" and after["house_number"] is None
-    assert after["override_reason"] is None and after["photo_rows"] == 0
+    assert after["override_reason"] is None and after["photo_rows"] == 0 and not any(after["reasons"])
     assert not any(after["feedback"]) and not any(after["outbox"]) and not any(after["examples"])
     assert after["events_with_text"] == 0 and after["status_phones"] == [None] and after["quarantine"] == 0
     assert list(settings.photo_dir.iterdir()) == []
@@ -198,3 +204,22 @@ async def test_the_daily_job_purges_on_its_clock_and_is_audited(app, client, wor
                              headers=bearer((await builders.staff(app, "admin")).token))
     [entry] = audit.json()
     assert entry["detail"]["source"] == "job" and entry["detail"]["counts"]["photos"] == 1
+
+
+async def test_the_purge_command_prints_per_kind_what_it_would_purge_and_then_purges(app, world, settings,
+                                                                                     monkeypatch):
+    monkeypatch.setenv("MELDKAMER_DATABASE_URL", settings.database_url)
+    monkeypatch.setenv("MELDKAMER_DATA_DIR", str(settings.data_dir))
+    get_settings.cache_clear()
+    runner = CliRunner()
+    try:
+        dry = await asyncio.to_thread(runner.invoke, cli, ["purge", "--dry-run"])
+        real = await asyncio.to_thread(runner.invoke, cli, ["purge"])
+    finally:
+        get_settings.cache_clear()
+    assert dry.exit_code == 0 and real.exit_code == 0, dry.output + real.output
+    # the real report of today is inside the period; the twelve scripted ones of early 2026 are not
+    assert "report_texts: 12 would purge" in dry.output and "report_texts: 12 purged" in real.output
+    assert [line.split(":")[0] for line in dry.output.splitlines()] == list(KINDS)
+    after = await _personal_data(app, world["report_id"], world["incident_id"])
+    assert after["text"] == SECRET_TEXT
