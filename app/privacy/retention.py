@@ -195,12 +195,12 @@ class Purge:
         codes stay (the console and the incident's flags read them), their words go."""
         rows = (await session.execute(select(Report.id, Report.triage)
                                       .where(Report.id.in_(report_ids), Report.triage.is_not(None)))).all()
-        for report_id, suggestion in rows:
-            reasons = suggestion.get("reasons") or []
-            if any(reason.get("text") for reason in reasons):
-                quiet = [{**reason, "text": ""} for reason in reasons]
-                await session.execute(update(Report).where(Report.id == report_id)
-                                      .values(triage={**suggestion, "reasons": quiet}))
+        quieted = [{"id": report_id, "triage": {**suggestion, "reasons": [{**reason, "text": ""}
+                                                                          for reason in suggestion["reasons"]]}}
+                   for report_id, suggestion in rows
+                   if any(reason.get("text") for reason in suggestion.get("reasons") or [])]
+        if quieted:
+            await session.execute(update(Report), quieted)
 
     async def _photos(self, session: AsyncSession, batch: _Batch) -> list[str]:
         """Deletes the photo rows (the files go after the commit; a file left by a crash in between is one no
@@ -246,8 +246,8 @@ class Purge:
                 self.result.add("event_payloads", len(changed))
                 if self.result.dry_run:
                     continue
-                for event_id, data in changed:
-                    await session.execute(update(Event).where(Event.id == event_id).values(data=data))
+                if changed:  # one executemany by primary key
+                    await session.execute(update(Event), [{"id": event_id, "data": data} for event_id, data in changed])
                 await session.merge(PurgeCursor(kind=EVENTS_CURSOR, last_id=last_id))
                 await session.commit()
             await self._committed("events")
