@@ -18,7 +18,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 import app.models  # noqa: F401  (every table, for the foreign keys of the outbox's tables)
 from app.auth.service import create_staff_user
 from app.broadcast.worker import start_delivery_worker
-from app.core.database import create_engine, create_sessionmaker
+from app.core.database import create_engine, create_sessionmaker, utcnow
 from app.core.errors import ProblemError
 from app.core.logging import configure_logging
 from app.core.principal import SYSTEM
@@ -27,6 +27,8 @@ from app.core.vocabulary import TIMEZONE
 from app.demo import seed_demo as run_seed
 from app.hotspots import service as hotspots
 from app.learning import service as learning
+from app.privacy.retention import KINDS, PurgeResult
+from app.privacy.retention import purge as run_purge
 from app.registry import imports
 from app.registry.imports import load_json_file
 from app.simulation.history import MAX_DAYS, seed_history
@@ -206,6 +208,23 @@ def export_labels(
     examples = _with_session(lambda session: learning.examples_between(session, start))
     count = learning.write_eval_file(examples, out)
     typer.echo(f"{count} gelabelde meldingen geschreven naar {out}")
+
+
+@cli.command()
+def purge(dry_run: Annotated[bool, typer.Option("--dry-run", help="Alleen tellen, niets wissen")] = False) -> None:
+    """Remove personal data older than its retention period (docs/privacy.md); audited. Safe to run again."""
+    async def run() -> PurgeResult:
+        settings = get_settings()
+        engine = create_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        try:
+            return await run_purge(create_sessionmaker(engine), settings, utcnow(), dry_run=dry_run, source="cli")
+        finally:
+            await engine.dispose()
+
+    result = asyncio.run(run())
+    verb = "would purge" if dry_run else "purged"
+    for kind in KINDS:
+        typer.echo(f"{kind}: {result.counts[kind]} {verb}")
 
 
 @cli.command()

@@ -54,6 +54,8 @@ from app.learning.router import router as agreement_router
 from app.operations.router import incident_router as operation_from_incident_router
 from app.operations.router import router as operations_router
 from app.operations.sweeper import OperationSweeper
+from app.privacy.job import PurgeJob
+from app.privacy.router import router as privacy_router
 from app.registry.router import admin_router, me_router
 from app.stats.router import router as stats_router
 from app.triage.engine import ReportFacts, triage
@@ -86,6 +88,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
                                             grace_seconds=settings.photo_orphan_grace_minutes * 60,
                                             interval_seconds=settings.photo_orphan_sweep_minutes * 60)
         orphan_sweeper.start()
+        purge_job = PurgeJob(app.state.sessionmaker, settings, lambda: app.state.privacy_clock())
+        purge_job.start()
         app.state.photo_pool.start()
         fetcher = build_media_fetcher(app.state.sessionmaker, settings, app.state.photo_pool, app.state.photo_budget,
                                       app.state.report_intake.photo_stored)
@@ -104,6 +108,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         if fetcher is not None:
             await fetcher.stop()
         await app.state.photo_pool.aclose()
+        await purge_job.stop()
         await orphan_sweeper.stop()
         await operation_sweeper.stop()
         await claim_sweeper.stop()
@@ -141,6 +146,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.report_group_chosen = app.state.report_intake.group_chosen  # app.intake.group_choice's hook
     # Operations open and close on this clock (tests replace it); the outbox keeps the real time.
     app.state.operations_clock = utcnow
+    app.state.privacy_clock = utcnow  # the retention purge's "now" (tests replace it)
     # Answers to our messages (operations' "ja"/"nee", alerts' "doorgestuurd"), and delivery status callbacks.
     alert_replies, app.state.whatsapp_status_handler = webhook_handlers(settings)
     app.state.whatsapp_reply_handler = reply_handler(settings, lambda: app.state.operations_clock(), alert_replies)
@@ -233,4 +239,5 @@ def _include_routers(app: FastAPI, settings: Settings) -> None:
     app.include_router(alerts_router, prefix="/api/v1")
     app.include_router(operations_router, prefix="/api/v1")
     app.include_router(operation_from_incident_router, prefix="/api/v1")
+    app.include_router(privacy_router, prefix="/api/v1")
     mount_dashboard(app, api_docs=settings.serves_api_docs)

@@ -17,6 +17,7 @@ from app.intake.models import (
 )
 from app.learning.models import LabelledExample
 from app.operations.models import Operation, OperationMessage, OperationParticipant
+from app.privacy.models import PurgeCursor, RetentionHold
 from app.registry.models import Beheerder, Gemeente, Group, Region, Street, WallDisplay, Wijk
 
 __all__ = [
@@ -24,5 +25,5 @@ __all__ = [
     "ReportFeedback", "ReportPhoto", "WhatsAppStatus", "Incident", "Gemeente", "Group", "HotspotRecord", "Region",
     "SignalementRecord", "StaffUser", "Street", "WallDisplay", "Wijk",
     "Broadcast", "Delivery", "RateLimitState", "WhatsAppWindow", "LabelledExample",
-    "Operation", "OperationMessage", "OperationParticipant",
+    "Operation", "OperationMessage", "OperationParticipant", "PurgeCursor", "RetentionHold",
 ]

@@ -85,10 +85,12 @@ def create_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 5000, sqli
         # queued behind the others' (see docs/performance.md, "Intake").
         engine = create_async_engine(
             url, async_creator=inline_connector(url.database or ":memory:", sqlite_busy_timeout_ms / 1000),
-            pool_size=SQLITE_READERS if sqlite_reader else 1, max_overflow=0, pool_timeout=60)
+            pool_size=SQLITE_READERS if sqlite_reader else 1, max_overflow=0, pool_timeout=60,
+            hide_parameters=True)
         _configure_sqlite(engine, writer=not sqlite_reader)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # hide_parameters: a logged database error must not carry a report's text or a phone number.
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
 
 
 def wal_checkpointer(engine: AsyncEngine) -> WalCheckpointer | None:

@@ -79,6 +79,17 @@ class Settings(BaseSettings):
     # How long after an operation closed the numbers of its public participants are kept (then removed).
     operation_public_retention_days: int = Field(default=28, ge=0, le=365)
 
+    # Retention (app/privacy, docs/privacy.md): days each kind of personal data is kept, unless an operator
+    # marked the incident for keeping; then retention_kept_days from the mark (Wet politiegegevens) applies.
+    retention_report_text_days: int = Field(default=28, ge=1)
+    retention_photo_days: int = Field(default=28, ge=1)
+    retention_phone_days: int = Field(default=28, ge=1)
+    retention_note_days: int = Field(default=28, ge=1)
+    retention_reply_days: int = Field(default=28, ge=1)
+    retention_kept_days: int = Field(default=365, ge=1)
+    retention_purge_hours: float = 24.0  # the purge job runs this often (and ten minutes after start-up)
+    retention_batch: int = Field(default=500, ge=1)  # rows per purge transaction
+
     whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
     whatsapp_phone_number_id: str | None = None
     whatsapp_app_secret: SecretStr | None = None

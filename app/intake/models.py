@@ -21,12 +21,18 @@ class CaseCounter(Base):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
+UNPURGED_REPORT = "purged_at IS NULL"
+
+
 class Report(Base):
     """A melding as forwarded by a beheerder, through any channel."""
 
     __tablename__ = "reports"
+    # The retention purge looks for old reports among those it has not purged yet (app.privacy.retention).
     __table_args__ = (UniqueConstraint("beheerder_id", "idempotency_key"),
-                      UniqueConstraint("public_participant_id", "idempotency_key"))
+                      UniqueConstraint("public_participant_id", "idempotency_key"),
+                      Index("ix_reports_unpurged", "received_at", sqlite_where=text(UNPURGED_REPORT),
+                            postgresql_where=text(UNPURGED_REPORT)))
 
     id: Mapped[int] = mapped_column(primary_key=True)
     case_number: Mapped[str] = mapped_column(String(32), unique=True)
@@ -79,6 +85,7 @@ class Report(Base):
     follow_up: Mapped[str | None] = mapped_column(String(32))
     result: Mapped[str | None] = mapped_column(String(32))
     closed_at: Mapped[datetime | None] = mapped_column()
+    purged_at: Mapped[datetime | None] = mapped_column()  # its personal text removed after the retention period
 
     photos: Mapped[list[ReportPhoto]] = relationship(back_populates="report", order_by="ReportPhoto.id")
 

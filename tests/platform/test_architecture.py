@@ -14,7 +14,7 @@ APP = Path(__file__).resolve().parents[2] / "app"
 # Lowest first. A module may import its own domain, any lower domain, and any domain's `models` module
 # (the tables are one schema, tied by foreign keys). The composition root and the flows may import anything.
 LAYERS = ["core", "audit", "events", "auth", "registry", "triage", "hotspots", "intake", "broadcast",
-          "learning", "incidents", "stats", "operations"]
+          "learning", "incidents", "stats", "operations", "privacy"]
 TOP = {"factory", "main", "cli", "models", "demo", "flows", "simulation"}
 
 
