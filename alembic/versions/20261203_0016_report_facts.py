@@ -1,0 +1,79 @@
+"""report_facts, report_day_counts, report_fact_changes: the evaluation's facts, kept as reports change
+
+A fact row per report (its decided labels and the durations of its steps, no text), counts per group and
+Amsterdam day summed from them, and the queue of changed reports and incidents that app.stats.facts folds in
+before every evaluation. The backfill computes the facts of every existing report with the app's own
+statements, so an existing database answers with the same figures as before.
+
+The brief asks for down_revision '0013'; the lead joins the chain at the merge.
+
+Revision ID: 0016
+Revises: 0013
+Create Date: 2026-12-03 23:00:00
+"""
+from collections.abc import Sequence
+
+import sqlalchemy as sa
+from alembic import op
+
+from app.stats.facts import insert_day_counts, insert_facts
+
+revision: str = '0016'
+down_revision: str | None = '0013'
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
+
+
+def _seconds(name: str) -> sa.Column:
+    return sa.Column(name, sa.Integer(), nullable=True)
+
+
+def upgrade() -> None:
+    op.create_table('report_facts',
+    sa.Column('report_id', sa.Integer(), autoincrement=False, nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('received_at', sa.DateTime(timezone=True), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=True),
+    sa.Column('wijk', sa.String(length=16), nullable=True),
+    sa.Column('region_id', sa.Integer(), nullable=True),
+    sa.Column('operation_id', sa.Integer(), nullable=True),
+    sa.Column('category', sa.String(length=32), nullable=False),
+    sa.Column('offence', sa.String(length=32), nullable=False),
+    sa.Column('urgency', sa.String(length=8), nullable=True),
+    sa.Column('passed', sa.Integer(), nullable=False),
+    sa.Column('called_112', sa.Integer(), nullable=False),
+    sa.Column('follow_up', sa.String(length=32), nullable=True),
+    sa.Column('result', sa.String(length=32), nullable=True),
+    sa.Column('flagged', sa.Integer(), nullable=False),
+    sa.Column('urgency_change', sa.String(length=8), nullable=True),
+    _seconds('first_action_s'), _seconds('first_follow_up_s'), _seconds('feedback_delivered_s'),
+    sa.PrimaryKeyConstraint('report_id', name=op.f('pk_report_facts'))
+    )
+    op.create_index('ix_report_facts_day_wijk', 'report_facts', ['day', 'wijk'], unique=False)
+    op.create_table('report_day_counts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('day', sa.Date(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=True),
+    sa.Column('wijk', sa.String(length=16), nullable=True),
+    sa.Column('label', sa.String(length=80), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_day_counts'))
+    )
+    op.create_index('ix_report_day_counts_day', 'report_day_counts', ['day', 'wijk'], unique=False)
+    op.create_table('report_fact_changes',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('report_id', sa.Integer(), nullable=True),
+    sa.Column('incident_id', sa.Integer(), nullable=True),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_fact_changes'))
+    )
+    bind = op.get_bind()
+    bind.execute(insert_facts(bind.dialect.name))
+    bind.execute(insert_day_counts())
+
+
+def downgrade() -> None:
+    op.drop_table('report_fact_changes')
+    op.drop_index('ix_report_day_counts_day', table_name='report_day_counts')
+    op.drop_table('report_day_counts')
+    op.drop_index('ix_report_facts_day_wijk', table_name='report_facts')
+    op.drop_table('report_facts')
