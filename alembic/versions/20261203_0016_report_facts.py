@@ -1,7 +1,7 @@
-"""report_facts, report_day_counts, report_fact_changes: the evaluation's facts, kept as reports change
+"""report_facts, report_day_counts, report_month_counts, report_fact_changes: the evaluation's facts
 
 A fact row per report (its decided labels and the durations of its steps, no text), counts per group and
-Amsterdam day summed from them, and the queue of changed reports and incidents that app.stats.facts folds in
+Amsterdam day and month summed from them, and the queue of changed reports and incidents that app.stats.facts folds in
 before every evaluation. The backfill computes the facts of every existing report with the app's own
 statements, so an existing database answers with the same figures as before.
 
@@ -16,7 +16,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from app.stats.facts import insert_day_counts, insert_facts
+from app.stats.facts import insert_day_counts, insert_facts, insert_month_counts
 
 revision: str = '0016'
 down_revision: str | None = '0013'
@@ -60,6 +60,17 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_day_counts'))
     )
     op.create_index('ix_report_day_counts_day', 'report_day_counts', ['day', 'wijk'], unique=False)
+    op.create_index('ix_report_day_counts_label', 'report_day_counts', ['label', 'day'], unique=False)
+    op.create_table('report_month_counts',
+    sa.Column('id', sa.Integer(), nullable=False),
+    sa.Column('month', sa.Date(), nullable=False),
+    sa.Column('group_id', sa.Integer(), nullable=True),
+    sa.Column('wijk', sa.String(length=16), nullable=True),
+    sa.Column('label', sa.String(length=80), nullable=False),
+    sa.Column('n', sa.Integer(), nullable=False),
+    sa.PrimaryKeyConstraint('id', name=op.f('pk_report_month_counts'))
+    )
+    op.create_index('ix_report_month_counts_month', 'report_month_counts', ['month', 'wijk'], unique=False)
     op.create_table('report_fact_changes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('report_id', sa.Integer(), nullable=True),
@@ -69,10 +80,14 @@ def upgrade() -> None:
     bind = op.get_bind()
     bind.execute(insert_facts(bind.dialect.name))
     bind.execute(insert_day_counts())
+    bind.execute(insert_month_counts(bind.dialect.name))
 
 
 def downgrade() -> None:
     op.drop_table('report_fact_changes')
+    op.drop_index('ix_report_month_counts_month', table_name='report_month_counts')
+    op.drop_table('report_month_counts')
+    op.drop_index('ix_report_day_counts_label', table_name='report_day_counts')
     op.drop_index('ix_report_day_counts_day', table_name='report_day_counts')
     op.drop_table('report_day_counts')
     op.drop_index('ix_report_facts_day_wijk', table_name='report_facts')

@@ -41,7 +41,7 @@ from app.broadcast.models import Delivery
 from app.core.vocabulary import TIMEZONE, URGENCY
 from app.incidents.models import Incident
 from app.intake.models import Report, ReportFeedback
-from app.stats.models import DayCount, FactChange, ReportFact
+from app.stats.models import DayCount, FactChange, MonthCount, ReportFact
 from app.stats.portable import seconds_between
 
 POLICE_MATTER = ("P1", "P2", "P3")
@@ -155,6 +155,23 @@ def insert_day_counts(days: Sequence[date] | None = None) -> Insert:
         names, select(*[counted.c[name] for name in names]))
 
 
+def _month_of(day: Any, dialect: str) -> Any:
+    if dialect == "postgresql":
+        return cast(func.date_trunc("month", day), Date)
+    return func.date(day, "start of month")
+
+
+def insert_month_counts(dialect: str, months: Sequence[date] | None = None) -> Insert:
+    """The day counts of these months (first days; every month with None) summed per month."""
+    month = _month_of(DayCount.day, dialect)
+    keys = (month, DayCount.group_id, DayCount.wijk, DayCount.label)
+    summed = select(*keys, func.sum(DayCount.n)).group_by(*keys)
+    if months is not None:
+        summed = summed.where(month.in_(months))
+    return MonthCount.__table__.insert().from_select(  # type: ignore[attr-defined]
+        ["month", "group_id", "wijk", "label", "n"], summed)
+
+
 async def _days_of(session: AsyncSession, report_ids: Sequence[int]) -> set[date]:
     return set(await session.scalars(select(ReportFact.day).where(ReportFact.report_id.in_(report_ids)).distinct()))
 
@@ -171,12 +188,16 @@ async def _refresh(session: AsyncSession, report_ids: Sequence[int], dialect: st
     return days | await _days_of(session, existing)
 
 
-async def _recount(session: AsyncSession, days: Iterable[date]) -> None:
+async def _recount(session: AsyncSession, days: Iterable[date], dialect: str) -> None:
     ordered = sorted(days)
     for start in range(0, len(ordered), CHUNK):
         chunk = ordered[start:start + CHUNK]
         await session.execute(delete(DayCount).where(DayCount.day.in_(chunk)))
         await session.execute(insert_day_counts(chunk))
+    months = sorted({day.replace(day=1) for day in ordered})
+    if months:
+        await session.execute(delete(MonthCount).where(MonthCount.month.in_(months)))
+        await session.execute(insert_month_counts(dialect, months))
 
 
 async def _queued_reports(session: AsyncSession, last: int) -> list[int]:
@@ -200,7 +221,7 @@ async def fold_changes(session: AsyncSession) -> int:
     days: set[date] = set()
     for start in range(0, len(report_ids), CHUNK):
         days |= await _refresh(session, report_ids[start:start + CHUNK], dialect)
-    await _recount(session, days)
+    await _recount(session, days, dialect)
     await session.execute(delete(FactChange).where(FactChange.id <= last))
     return len(report_ids)
 
@@ -210,7 +231,8 @@ async def rebuild(session: AsyncSession) -> None:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FOLD_LOCK})
-    for table in (FactChange, DayCount, ReportFact):
+    for table in (FactChange, MonthCount, DayCount, ReportFact):
         await session.execute(delete(table))
     await session.execute(insert_facts(dialect))
     await session.execute(insert_day_counts())
+    await session.execute(insert_month_counts(dialect))

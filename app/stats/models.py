@@ -1,4 +1,4 @@
-"""The evaluation's own tables: a fact row per report, counts per group and Amsterdam day, and the queue of
+"""The evaluation's own tables: a fact row per report, counts per group and Amsterdam day and month, and the queue of
 changes that app.stats.facts folds into them.
 
 The domains that change what a fact is made of (the intake, the audited incident actions, the delivery of
@@ -58,7 +58,23 @@ class DayCount(Base):
     label: Mapped[str] = mapped_column(String(80))
     n: Mapped[int] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_report_day_counts_day", "day", "wijk"),)
+    __table_args__ = (Index("ix_report_day_counts_day", "day", "wijk"),
+                      Index("ix_report_day_counts_label", "label", "day"))  # the weekly counts
+
+
+class MonthCount(Base):
+    """The day counts summed per Amsterdam month (`month` is its first day): a year is read as twelve of these
+    instead of 365 days of rows."""
+
+    __tablename__ = "report_month_counts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    group_id: Mapped[int | None] = mapped_column(Integer)
+    wijk: Mapped[str | None] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(80))
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_report_month_counts_month", "month", "wijk"),)
 
 
 class FactChange(Base):

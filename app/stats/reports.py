@@ -10,16 +10,17 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from app.core.vocabulary import CATEGORY as CATEGORY_VOCABULARY
 from app.core.vocabulary import FOLLOW_UP, RESULT
 from app.stats.facts import NO_OFFENCE
-from app.stats.models import DayCount, ReportFact
+from app.stats.models import DayCount, MonthCount, ReportFact
 from app.stats.period import day_bucket_index
 from app.stats.scope import Scope
 
@@ -34,7 +35,11 @@ def facts_in_scope(scope: Scope) -> list[ColumnElement[bool]]:
 
 
 def _in_scope(scope: Scope, day: Any, wijk: Any, group_id: Any) -> list[ColumnElement[bool]]:
-    conditions = [day >= scope.period.first_day, day <= scope.period.last_day]
+    return [day >= scope.period.first_day, day <= scope.period.last_day, *_in_area(scope, wijk, group_id)]
+
+
+def _in_area(scope: Scope, wijk: Any, group_id: Any) -> list[ColumnElement[bool]]:
+    conditions = []
     if scope.wijkcodes is not None:
         conditions.append(wijk.in_(sorted(scope.wijkcodes)))
     if scope.group_id is not None:
@@ -69,14 +74,38 @@ def _kept(label: str, listed: dict[str, frozenset[str]]) -> bool:
     return not code or code in listed.get(prefix, frozenset())
 
 
-async def report_cells(session: AsyncSession, scope: Scope, offences: Iterable[str]) -> list[Cell]:
-    month = day_bucket_index(DayCount.day, scope.period.months()).label("month")
+def _full_months(scope: Scope) -> tuple[date, date] | None:
+    """The first and last day of the whole months in the period (read from the month counts), if any."""
+    whole = [bucket for bucket in scope.period.months()
+             if bucket.first_day.day == 1 and (bucket.last_day + timedelta(days=1)).day == 1]
+    return (whole[0].first_day, whole[-1].last_day) if whole else None
+
+
+async def _labelled_counts(session: AsyncSession, scope: Scope) -> list[Any]:
+    """(group, wijk, month index, label, n) for the scope: whole months from the month counts, the days
+    before and after them from the day counts."""
+    months = scope.period.months()
+    full = _full_months(scope)
+    day_conditions = _counts_in_scope(scope)
+    rows: list[Any] = []
+    if full is not None:
+        month = day_bucket_index(MonthCount.month, months).label("month")
+        keys = (MonthCount.group_id, MonthCount.wijk, month, MonthCount.label)
+        rows += (await session.execute(
+            select(*keys, func.sum(MonthCount.n)).where(MonthCount.month >= full[0], MonthCount.month <= full[1],
+                                                        *_in_area(scope, MonthCount.wijk, MonthCount.group_id))
+            .group_by(*keys))).all()
+        day_conditions.append(or_(DayCount.day < full[0], DayCount.day > full[1]))
+    month = day_bucket_index(DayCount.day, months).label("month")
     keys = (DayCount.group_id, DayCount.wijk, month, DayCount.label)
-    rows = (await session.execute(select(*keys, func.sum(DayCount.n)).where(*_counts_in_scope(scope))
-                                  .group_by(*keys))).all()
+    rows += (await session.execute(select(*keys, func.sum(DayCount.n)).where(*day_conditions).group_by(*keys))).all()
+    return rows
+
+
+async def report_cells(session: AsyncSession, scope: Scope, offences: Iterable[str]) -> list[Cell]:
     listed = _listed(offences)
     per_cell: dict[tuple[int, str, int], Counter[str]] = {}
-    for group_id, wijk, month_index, label, n in rows:
+    for group_id, wijk, month_index, label, n in await _labelled_counts(session, scope):
         if _kept(label, listed):
             per_cell.setdefault((group_id, wijk, int(month_index)), Counter())[label] += int(n or 0)
     cells = []
