@@ -18,12 +18,13 @@ from app.intake.models import (
 from app.learning.models import LabelledExample
 from app.operations.models import Operation, OperationMessage, OperationParticipant
 from app.registry.models import Beheerder, Gemeente, Group, Region, Street, WallDisplay, Wijk
-from app.stats.models import DayCount, FactChange, MonthCount, ReportFact
+from app.stats.models import DayCount, DayDuration, FactChange, MonthCount, MonthDuration, ReportFact
 
 __all__ = [
     "ApiToken", "AuditEntry", "Base", "Beheerder", "CaseCounter", "Event", "QuarantinedMessage", "Report",
     "ReportFeedback", "ReportPhoto", "WhatsAppStatus", "Incident", "Gemeente", "Group", "HotspotRecord", "Region",
     "SignalementRecord", "StaffUser", "Street", "WallDisplay", "Wijk",
     "Broadcast", "Delivery", "RateLimitState", "WhatsAppWindow", "LabelledExample",
-    "Operation", "OperationMessage", "OperationParticipant", "DayCount", "FactChange", "MonthCount", "ReportFact",
+    "Operation", "OperationMessage", "OperationParticipant", "DayCount", "DayDuration", "FactChange", "MonthCount",
+    "MonthDuration", "ReportFact",
 ]

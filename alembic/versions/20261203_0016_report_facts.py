@@ -1,4 +1,4 @@
-"""report_facts, report_day_counts, report_month_counts, report_fact_changes: the evaluation's facts
+"""report_facts and the counts, durations and change queue kept from them: the evaluation's facts
 
 A fact row per report (its decided labels and the durations of its steps, no text), counts per group and
 Amsterdam day and month summed from them, and the queue of changed reports and incidents that app.stats.facts folds in
@@ -16,7 +16,13 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-from app.stats.facts import insert_day_counts, insert_facts, insert_month_counts
+from app.stats.facts import (
+    insert_day_counts,
+    insert_day_durations,
+    insert_facts,
+    insert_month_counts,
+    insert_month_durations,
+)
 
 revision: str = '0016'
 down_revision: str | None = '0013'
@@ -71,6 +77,18 @@ def upgrade() -> None:
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_month_counts'))
     )
     op.create_index('ix_report_month_counts_month', 'report_month_counts', ['month', 'wijk'], unique=False)
+    for period in ('day', 'month'):
+        op.create_table(f'report_{period}_durations',
+        sa.Column('id', sa.Integer(), nullable=False),
+        sa.Column(period, sa.Date(), nullable=False),
+        sa.Column('wijk', sa.String(length=16), nullable=True),
+        sa.Column('measure', sa.String(length=32), nullable=False),
+        sa.Column('bucket', sa.Integer(), nullable=False),
+        sa.Column('n', sa.Integer(), nullable=False),
+        sa.PrimaryKeyConstraint('id', name=op.f(f'pk_report_{period}_durations'))
+        )
+        op.create_index(f'ix_report_{period}_durations_{period}', f'report_{period}_durations', [period, 'wijk'],
+                        unique=False)
     op.create_table('report_fact_changes',
     sa.Column('id', sa.Integer(), nullable=False),
     sa.Column('report_id', sa.Integer(), nullable=True),
@@ -81,10 +99,15 @@ def upgrade() -> None:
     bind.execute(insert_facts(bind.dialect.name))
     bind.execute(insert_day_counts())
     bind.execute(insert_month_counts(bind.dialect.name))
+    bind.execute(insert_day_durations())
+    bind.execute(insert_month_durations(bind.dialect.name))
 
 
 def downgrade() -> None:
     op.drop_table('report_fact_changes')
+    for period in ('day', 'month'):
+        op.drop_index(f'ix_report_{period}_durations_{period}', table_name=f'report_{period}_durations')
+        op.drop_table(f'report_{period}_durations')
     op.drop_index('ix_report_month_counts_month', table_name='report_month_counts')
     op.drop_table('report_month_counts')
     op.drop_index('ix_report_day_counts_label', table_name='report_day_counts')

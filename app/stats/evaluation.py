@@ -183,7 +183,7 @@ async def evaluation(session: AsyncSession, scope: Scope, offences: Vocabulary) 
         "per_month": per_month(cells, months, scope.period.month_equivalents, groups),
         "per_week": [{"week": bucket.label, "from": bucket.first_day.isoformat(), "to": bucket.last_day.isoformat(),
                       **week_counts.get(index, empty_week)} for index, bucket in enumerate(weeks)],
-        "times": await times(session, scope),
+        "times": await times(session, scope, summed(cells)["reports"]),
         "alerts": await alerts(session, scope),
         "appearance_only": appearance_only(cells, months, wijken),
     }

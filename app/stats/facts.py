@@ -41,7 +41,7 @@ from app.broadcast.models import Delivery
 from app.core.vocabulary import TIMEZONE, URGENCY
 from app.incidents.models import Incident
 from app.intake.models import Report, ReportFeedback
-from app.stats.models import DayCount, FactChange, MonthCount, ReportFact
+from app.stats.models import DayCount, DayDuration, FactChange, MonthCount, MonthDuration, ReportFact
 from app.stats.portable import seconds_between
 
 POLICE_MATTER = ("P1", "P2", "P3")
@@ -81,6 +81,27 @@ URGENCY_CHANGE = case(
     (_rank(Incident.urgency) < _rank(Report.urgency), "lifted"),
     (_rank(Incident.urgency) > _rank(Report.urgency), "lowered"),
     else_=None)
+
+MEASURES = ("first_action", "first_follow_up", "feedback_delivered")
+# Histogram buckets of a duration: (up to this many seconds, width). A bucket is named by its upper end and
+# holds (end - width, end]; every range ends on a multiple of the next width, and the 10-minute baseline is a
+# bucket's end, so "within the baseline" is counted exactly.
+# Above a minute a bucket is at most a sixth of the times it holds (a tenth from 10 minutes to an hour).
+BUCKETS = ((60, 5), (120, 10), (240, 20), (600, 30), (1200, 60), (3600, 120), (7200, 300), (14400, 900),
+           (28800, 1800), (86400, 3600))
+LONGEST_WIDTH = 21600
+
+
+def bucket_width(end: int) -> int:
+    return next((width for upper, width in BUCKETS if end <= upper), LONGEST_WIDTH)
+
+
+def _bucket_of(seconds: Any) -> Any:
+    """The duration rounded up to its bucket's end, in integers on both engines."""
+    def up(width: int) -> Any:
+        return seconds + (width - seconds % width) % width
+    return case(*[(seconds <= upper, up(width)) for upper, width in BUCKETS], else_=up(LONGEST_WIDTH))
+
 
 FACT_COLUMNS = ("report_id", "day", "received_at", "group_id", "wijk", "region_id", "operation_id", "category",
                 "offence", "urgency", "passed", "called_112", "follow_up", "result", "flagged", "urgency_change",
@@ -155,6 +176,33 @@ def insert_day_counts(days: Sequence[date] | None = None) -> Insert:
         names, select(*[counted.c[name] for name in names]))
 
 
+def insert_day_durations(days: Sequence[date] | None = None) -> Insert:
+    """The facts' durations of these days (every day with None) counted per day, wijk, measure and bucket."""
+    f = ReportFact
+    arms = []
+    for measure in MEASURES:
+        seconds = f.__table__.c[f"{measure}_s"]
+        bucket = _bucket_of(seconds)
+        conditions = [seconds.is_not(None), *([f.day.in_(days)] if days is not None else [])]
+        arms.append(select(f.day, f.wijk, literal_column(f"'{measure}'", String).label("measure"),
+                           bucket.label("bucket"), func.count().label("n"))
+                    .where(*conditions).group_by(f.day, f.wijk, bucket))
+    counted = union_all(*arms).subquery()
+    names = ["day", "wijk", "measure", "bucket", "n"]
+    return DayDuration.__table__.insert().from_select(  # type: ignore[attr-defined]
+        names, select(*[counted.c[name] for name in names]))
+
+
+def insert_month_durations(dialect: str, months: Sequence[date] | None = None) -> Insert:
+    month = _month_of(DayDuration.day, dialect)
+    keys = (month, DayDuration.wijk, DayDuration.measure, DayDuration.bucket)
+    summed = select(*keys, func.sum(DayDuration.n)).group_by(*keys)
+    if months is not None:
+        summed = summed.where(month.in_(months))
+    return MonthDuration.__table__.insert().from_select(  # type: ignore[attr-defined]
+        ["month", "wijk", "measure", "bucket", "n"], summed)
+
+
 def _month_of(day: Any, dialect: str) -> Any:
     if dialect == "postgresql":
         return cast(func.date_trunc("month", day), Date)
@@ -194,10 +242,14 @@ async def _recount(session: AsyncSession, days: Iterable[date], dialect: str) ->
         chunk = ordered[start:start + CHUNK]
         await session.execute(delete(DayCount).where(DayCount.day.in_(chunk)))
         await session.execute(insert_day_counts(chunk))
+        await session.execute(delete(DayDuration).where(DayDuration.day.in_(chunk)))
+        await session.execute(insert_day_durations(chunk))
     months = sorted({day.replace(day=1) for day in ordered})
     if months:
         await session.execute(delete(MonthCount).where(MonthCount.month.in_(months)))
         await session.execute(insert_month_counts(dialect, months))
+        await session.execute(delete(MonthDuration).where(MonthDuration.month.in_(months)))
+        await session.execute(insert_month_durations(dialect, months))
 
 
 async def _queued_reports(session: AsyncSession, last: int) -> list[int]:
@@ -231,8 +283,10 @@ async def rebuild(session: AsyncSession) -> None:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FOLD_LOCK})
-    for table in (FactChange, MonthCount, DayCount, ReportFact):
+    for table in (FactChange, MonthCount, DayCount, MonthDuration, DayDuration, ReportFact):
         await session.execute(delete(table))
     await session.execute(insert_facts(dialect))
     await session.execute(insert_day_counts())
     await session.execute(insert_month_counts(dialect))
+    await session.execute(insert_day_durations())
+    await session.execute(insert_month_durations(dialect))

@@ -77,6 +77,36 @@ class MonthCount(Base):
     __table_args__ = (Index("ix_report_month_counts_month", "month", "wijk"),)
 
 
+class DayDuration(Base):
+    """How many reports forwarded from one wijk on one Amsterdam day took a step (`measure`: first_action,
+    first_follow_up, feedback_delivered) in a time in (`bucket` - its width, `bucket`] seconds
+    (app.stats.facts.BUCKETS): the percentiles of a long period come from these instead of a sort."""
+
+    __tablename__ = "report_day_durations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    wijk: Mapped[str | None] = mapped_column(String(16))
+    measure: Mapped[str] = mapped_column(String(32))
+    bucket: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_report_day_durations_day", "day", "wijk"),)
+
+
+class MonthDuration(Base):
+    """The day durations summed per Amsterdam month (`month` is its first day)."""
+
+    __tablename__ = "report_month_durations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    wijk: Mapped[str | None] = mapped_column(String(16))
+    measure: Mapped[str] = mapped_column(String(32))
+    bucket: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_report_month_durations_month", "month", "wijk"),)
+
+
 class FactChange(Base):
     """A report, or every report of an incident, whose fact has to be computed again."""
 

@@ -35,10 +35,10 @@ def facts_in_scope(scope: Scope) -> list[ColumnElement[bool]]:
 
 
 def _in_scope(scope: Scope, day: Any, wijk: Any, group_id: Any) -> list[ColumnElement[bool]]:
-    return [day >= scope.period.first_day, day <= scope.period.last_day, *_in_area(scope, wijk, group_id)]
+    return [day >= scope.period.first_day, day <= scope.period.last_day, *in_area(scope, wijk, group_id)]
 
 
-def _in_area(scope: Scope, wijk: Any, group_id: Any) -> list[ColumnElement[bool]]:
+def in_area(scope: Scope, wijk: Any, group_id: Any) -> list[ColumnElement[bool]]:
     conditions = []
     if scope.wijkcodes is not None:
         conditions.append(wijk.in_(sorted(scope.wijkcodes)))
@@ -74,7 +74,7 @@ def _kept(label: str, listed: dict[str, frozenset[str]]) -> bool:
     return not code or code in listed.get(prefix, frozenset())
 
 
-def _full_months(scope: Scope) -> tuple[date, date] | None:
+def full_months(scope: Scope) -> tuple[date, date] | None:
     """The first and last day of the whole months in the period (read from the month counts), if any."""
     whole = [bucket for bucket in scope.period.months()
              if bucket.first_day.day == 1 and (bucket.last_day + timedelta(days=1)).day == 1]
@@ -85,7 +85,7 @@ async def _labelled_counts(session: AsyncSession, scope: Scope) -> list[Any]:
     """(group, wijk, month index, label, n) for the scope: whole months from the month counts, the days
     before and after them from the day counts."""
     months = scope.period.months()
-    full = _full_months(scope)
+    full = full_months(scope)
     day_conditions = _counts_in_scope(scope)
     rows: list[Any] = []
     if full is not None:
@@ -93,7 +93,7 @@ async def _labelled_counts(session: AsyncSession, scope: Scope) -> list[Any]:
         keys = (MonthCount.group_id, MonthCount.wijk, month, MonthCount.label)
         rows += (await session.execute(
             select(*keys, func.sum(MonthCount.n)).where(MonthCount.month >= full[0], MonthCount.month <= full[1],
-                                                        *_in_area(scope, MonthCount.wijk, MonthCount.group_id))
+                                                        *in_area(scope, MonthCount.wijk, MonthCount.group_id))
             .group_by(*keys))).all()
         day_conditions.append(or_(DayCount.day < full[0], DayCount.day > full[1]))
     month = day_bucket_index(DayCount.day, months).label("month")

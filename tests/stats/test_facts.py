@@ -8,7 +8,9 @@ from typing import Any
 
 import httpx
 
-from tests.support.http import login, post_report, westwijk_beheerders
+from app.stats import times
+from app.stats.facts import bucket_width
+from tests.support.http import bearer, login, post_report, westwijk_beheerders
 
 BURGLARY = "Er wordt nu ingebroken aan de Zonnestein, twee mannen met een breekijzer bij de achterdeur"
 BIKE = "Fiets gestolen bij het Westwijkplein, net gebeurd, dader op scooter"
@@ -113,3 +115,29 @@ async def test_lifting_and_lowering_an_appearance_only_report_is_counted(client,
     lowered = await _stats(client, demo)
     assert (lowered["appearance_only"]["lifted"], lowered["appearance_only"]["lowered"]) == (0, 1)
     assert lowered["follow_up"]["passed_to_police"] == 0
+
+
+async def test_over_many_reports_the_times_come_from_histograms_close_to_the_exact_ones(client, history,
+                                                                                        monkeypatch):
+    exact = (await _scripted_stats(client, history))["times"]
+    monkeypatch.setattr(times, "EXACT_UP_TO", 0)
+    binned = (await _scripted_stats(client, history))["times"]
+
+    for measure in times.MEASURES:
+        for got, want in [(binned[measure], exact[measure]),
+                          *[(b[measure], e[measure]) for b, e in zip(binned["per_month"], exact["per_month"],
+                                                                    strict=True)]]:
+            assert (got["n"], got["within_baseline"]) == (want["n"], want["within_baseline"])
+            for key in ("median_s", "p90_s"):
+                if want[key] is None:
+                    assert got[key] is None
+                else:  # within the width of the bucket that holds the exact value
+                    assert abs(got[key] - want[key]) <= bucket_width(max(5, int(want[key]))) + 0.1, (measure, key)
+
+
+async def _scripted_stats(client: httpx.AsyncClient, world: Any) -> dict[str, Any]:
+    response = await client.get("/api/v1/stats", params={"from": "2026-01-01", "to": "2026-03-31"},
+                                headers=bearer(world.analyst.token))
+    assert response.status_code == 200, response.text
+    body: dict[str, Any] = response.json()
+    return body
