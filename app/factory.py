@@ -54,6 +54,7 @@ from app.learning.router import router as agreement_router
 from app.operations.router import router as operations_router
 from app.operations.sweeper import OperationSweeper
 from app.registry.router import admin_router, me_router
+from app.stats.folder import FactFolder
 from app.stats.router import router as stats_router
 from app.triage.engine import ReportFacts, triage
 from app.triage.router import router as meta_router
@@ -85,6 +86,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
                                             grace_seconds=settings.photo_orphan_grace_minutes * 60,
                                             interval_seconds=settings.photo_orphan_sweep_minutes * 60)
         orphan_sweeper.start()
+        fact_folder = FactFolder(app.state.sessionmaker)
+        fact_folder.start()
         app.state.photo_pool.start()
         fetcher = build_media_fetcher(app.state.sessionmaker, settings, app.state.photo_pool, app.state.photo_budget,
                                       app.state.report_intake.photo_stored)
@@ -103,6 +106,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         if fetcher is not None:
             await fetcher.stop()
         await app.state.photo_pool.aclose()
+        await fact_folder.stop()
         await orphan_sweeper.stop()
         await operation_sweeper.stop()
         await claim_sweeper.stop()
