@@ -3,7 +3,8 @@
 A fact row per report (its decided labels and the durations of its steps, no text), counts per group and
 Amsterdam day and month summed from them, and the queue of changed reports and incidents that app.stats.facts folds in
 before every evaluation. The backfill computes the facts of every existing report with the app's own
-statements, so an existing database answers with the same figures as before.
+statements, so an existing database answers with the same figures as before. And a partial index on the
+current alert deliveries, which the evaluation's alert figures read.
 
 The brief asks for down_revision '0013'; the lead joins the chain at the merge.
 
@@ -28,6 +29,9 @@ revision: str = '0016'
 down_revision: str | None = '0013'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
+
+
+ALERT_ROWS = "purpose = 'alert' AND superseded IS FALSE"  # the current alert deliveries
 
 
 def _seconds(name: str) -> sa.Column:
@@ -95,6 +99,9 @@ def upgrade() -> None:
     sa.Column('incident_id', sa.Integer(), nullable=True),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_report_fact_changes'))
     )
+    op.create_index('ix_deliveries_alerts', 'deliveries', ['broadcast_id', 'beheerder_id'], unique=False,
+                    postgresql_where=sa.text(ALERT_ROWS), sqlite_where=sa.text(ALERT_ROWS),
+                    postgresql_include=['delivered_at', 'read_at', 'forwarded_at', 'status', 'id'])
     bind = op.get_bind()
     bind.execute(insert_facts(bind.dialect.name))
     bind.execute(insert_day_counts())
@@ -104,6 +111,7 @@ def upgrade() -> None:
 
 
 def downgrade() -> None:
+    op.drop_index('ix_deliveries_alerts', table_name='deliveries')
     op.drop_table('report_fact_changes')
     for period in ('day', 'month'):
         op.drop_index(f'ix_report_{period}_durations_{period}', table_name=f'report_{period}_durations')
