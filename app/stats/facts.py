@@ -22,7 +22,9 @@ from sqlalchemy import (
     Insert,
     Select,
     String,
+    Table,
     and_,
+    bindparam,
     case,
     cast,
     delete,
@@ -32,6 +34,7 @@ from sqlalchemy import (
     select,
     text,
     union_all,
+    update,
 )
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
@@ -231,9 +234,28 @@ async def _refresh(session: AsyncSession, report_ids: Sequence[int], dialect: st
     if not existing:
         return set()
     days = await _days_of(session, existing)
+    known = await _known_moments(session, existing)
     await session.execute(delete(ReportFact).where(ReportFact.report_id.in_(existing)))
     await session.execute(insert_facts(dialect, existing))
+    if known:
+        await session.execute(_KEEP_MOMENTS, known)
     return days | await _days_of(session, existing)
+
+
+_DURATIONS = tuple(f"{measure}_s" for measure in MEASURES)
+# A step once taken stays taken: when the purge has removed the follow-up or delivery rows a duration was
+# computed from, a later change of the report must not make its figures disappear.
+_FACTS: Table = ReportFact.__table__  # type: ignore[assignment]
+_KEEP_MOMENTS = (update(_FACTS).where(_FACTS.c.report_id == bindparam("b_report"))
+                 .values({name: func.coalesce(_FACTS.c[name], bindparam(f"b_{name}")) for name in _DURATIONS}))
+
+
+async def _known_moments(session: AsyncSession, report_ids: Sequence[int]) -> list[dict[str, Any]]:
+    columns = [ReportFact.__table__.c[name] for name in _DURATIONS]
+    rows = await session.execute(select(ReportFact.report_id, *columns).where(
+        ReportFact.report_id.in_(report_ids), or_(*[column.is_not(None) for column in columns])))
+    return [{"b_report": row[0], **{f"b_{name}": value for name, value in zip(_DURATIONS, row[1:], strict=True)}}
+            for row in rows]
 
 
 async def _recount(session: AsyncSession, days: Iterable[date], dialect: str) -> None:

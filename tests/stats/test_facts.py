@@ -7,7 +7,9 @@ from __future__ import annotations
 from typing import Any
 
 import httpx
+from sqlalchemy import delete
 
+from app.intake.models import ReportFeedback
 from app.stats import times
 from app.stats.facts import bucket_width
 from tests.support.http import bearer, login, post_report, westwijk_beheerders
@@ -141,3 +143,21 @@ async def _scripted_stats(client: httpx.AsyncClient, world: Any) -> dict[str, An
     assert response.status_code == 200, response.text
     body: dict[str, Any] = response.json()
     return body
+
+
+async def test_a_step_stays_counted_when_the_purge_removed_its_rows_and_the_incident_changes_later(app, client,
+                                                                                                   demo):
+    report = await post_report(client, westwijk_beheerders(demo)[0], BURGLARY)
+    operator = await login(client, demo["operator"])
+    incident = await _incident_of(client, operator, report["id"])
+    await _patch(client, operator, incident["id"], follow_up="ter_plaatse")
+    assert (await _stats(client, demo))["times"]["first_follow_up"]["n"] == 1
+    async with app.state.sessionmaker() as session:  # what a purge of the terugkoppeling would leave
+        await session.execute(delete(ReportFeedback).where(ReportFeedback.report_id == report["id"]))
+        await session.commit()
+
+    await _patch(client, operator, incident["id"], category="delict")
+
+    stats = await _stats(client, demo)
+    assert stats["times"]["first_follow_up"]["n"] == 1
+    assert stats["reports_by_category"]["categories"] == {"delict": 1}
