@@ -57,6 +57,7 @@ from app.operations.sweeper import OperationSweeper
 from app.privacy.job import PurgeJob
 from app.privacy.router import router as privacy_router
 from app.registry.router import admin_router, me_router
+from app.stats.folder import FactFolder
 from app.stats.router import router as stats_router
 from app.triage.engine import ReportFacts, triage
 from app.triage.router import router as meta_router
@@ -90,6 +91,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
         orphan_sweeper.start()
         purge_job = PurgeJob(app.state.sessionmaker, settings, lambda: app.state.privacy_clock())
         purge_job.start()
+        fact_folder = FactFolder(app.state.sessionmaker)
+        fact_folder.start()
         app.state.photo_pool.start()
         fetcher = build_media_fetcher(app.state.sessionmaker, settings, app.state.photo_pool, app.state.photo_budget,
                                       app.state.report_intake.photo_stored)
@@ -109,6 +112,7 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
             await fetcher.stop()
         await app.state.photo_pool.aclose()
         await purge_job.stop()
+        await fact_folder.stop()
         await orphan_sweeper.stop()
         await operation_sweeper.stop()
         await claim_sweeper.stop()

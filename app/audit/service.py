@@ -11,6 +11,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEntry
 from app.core.principal import Principal
+from app.stats.models import FactChange
 
 
 def record(
@@ -35,7 +36,19 @@ def record(
         detail=detail,
     )
     session.add(entry)
+    _queue_fact_change(session, target_type, target_id)
     return entry
+
+
+def _queue_fact_change(session: AsyncSession, target_type: str | None, target_id: object) -> None:
+    """An audited action on a report or an incident can change what its reports count as in the evaluation
+    (and is the first operator action): app.stats.facts computes their facts again."""
+    if target_type not in ("incident", "report") or not str(target_id).isdigit():
+        return
+    if target_type == "incident":
+        session.add(FactChange(incident_id=int(str(target_id))))
+    else:
+        session.add(FactChange(report_id=int(str(target_id))))
 
 
 async def list_entries(

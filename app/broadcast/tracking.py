@@ -22,6 +22,7 @@ from app.core.settings import Settings
 from app.intake.models import WhatsAppStatus
 from app.intake.whatsapp import InboundMessage, StatusUpdate
 from app.registry.models import Beheerder
+from app.stats.models import feedback_delivered
 
 _CALLBACK_RANK = {SENT: 1, DELIVERED: 2, READ: 3, FAILED: 4}  # a failure outranks everything before it
 _FILLER = frozenset({"is", "al", "hoor", "bedankt", "dank", "je", "u", "top", "prima", "thanks"})
@@ -93,6 +94,7 @@ async def handle_statuses(session: AsyncSession, updates: Sequence[StatusUpdate]
             callback = Callback(update.status, update.message_id, update.timestamp, update.error_code,
                                 update.error_title)
             apply_callback(session, row, callback, settings, now)
+    await feedback_delivered(session, [row.id for row in rows if row.purpose == "feedback" and row.delivered_at])
     await mark_dirty(session, {row.broadcast_id for row in rows})
     await emit_due_progress(session, settings.broadcast_progress_seconds, now)
     await session.commit()

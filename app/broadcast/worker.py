@@ -48,6 +48,7 @@ from app.events.service import beheerder_audience, emit
 from app.intake.models import Report
 from app.operations.models import PublicParticipant
 from app.registry.models import Beheerder
+from app.stats.models import feedback_delivered
 
 logger = logging.getLogger("app.broadcast.worker")
 DELIVERIES = cast(Table, Delivery.__table__)  # Core statements for the hot path: one statement per batch
@@ -268,6 +269,8 @@ class DeliveryWorker:
                                                   if r.outcome not in ("sent", "delivered", "unknown")], now)
             in_app = await self._record_app(session, [c.message for c, r in done if r.outcome == "delivered"
                                                       and c.message.channel == "app"], now)
+            await feedback_delivered(session, [c.message.delivery_id for c, r in done
+                                               if r.outcome == "delivered" and c.message.purpose == "feedback"])
             await mark_dirty(session, {c.message.broadcast_id for c, _ in done})  # emitted by `maintain`
             for message in in_app:  # events last, after the row locks (see app.events.notify)
                 assert message.beheerder_id is not None  # in-app is a beheerder's channel

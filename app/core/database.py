@@ -8,6 +8,7 @@ from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import make_url
@@ -50,7 +51,16 @@ class Base(DeclarativeBase):
     type_annotation_map = {datetime: UTCDateTime()}
 
 
+_AMSTERDAM = ZoneInfo("Europe/Amsterdam")
 _simulated_now: ContextVar[datetime | None] = ContextVar("simulated_now", default=None)
+
+
+def amsterdam_day(utc_text: str | None) -> str | None:
+    """SQL `amsterdam_day(t)` on SQLite, which knows no time zones: the Europe/Amsterdam date of a UTC time as
+    SQLite stores it (PostgreSQL: `timezone('Europe/Amsterdam', t)::date`)."""
+    if utc_text is None:
+        return None
+    return datetime.fromisoformat(utc_text).replace(tzinfo=UTC).astimezone(_AMSTERDAM).date().isoformat()
 
 
 def utcnow() -> datetime:
@@ -118,6 +128,7 @@ def _configure_sqlite(engine: AsyncEngine, *, writer: bool) -> None:
         cursor.execute("PRAGMA synchronous=NORMAL")
         cursor.execute(f"PRAGMA wal_autocheckpoint={SAFETY_NET_AUTOCHECKPOINT_PAGES}")  # see WalCheckpointer
         cursor.close()
+        dbapi_connection.create_function("amsterdam_day", 1, amsterdam_day, deterministic=True)
 
     if not writer:
         return

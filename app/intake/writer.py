@@ -39,6 +39,7 @@ from app.intake.service import (
     insert_report,
     reserve_case_numbers,
 )
+from app.stats.models import reports_changed
 from app.triage.knowledge import KnowledgeBase
 
 logger = logging.getLogger("app.intake")
@@ -149,6 +150,7 @@ class IntakeWriter:
                                                         self.steps, kb)
             answers.append(Written(report.id, report))
             events += report_events
+        await reports_changed(connection, [a.report_id for a in answers if isinstance(a, Written) and a.created])
         return answers, events
 
     async def _after_failure(self, request: IntakeRequest, exc: Exception) -> Answer:

@@ -45,6 +45,7 @@ from app.intake.writer import IntakeWriter
 from app.registry.models import Beheerder, Group, Street, Wijk, beheerder_groups
 from app.simulation import scenario, texts
 from app.simulation.scenario import AMSTERDAM, Decision
+from app.stats.models import FactChange
 from app.triage.runner import TriageRunner
 
 logger = logging.getLogger("app.simulation")
@@ -339,6 +340,7 @@ async def _answer_feedback(session: AsyncSession, rng: random.Random, incident_i
         .order_by(Delivery.id))).all()
     for row in rows:
         _answered(row, scenario.phone_answer(rng, alert=False), row.next_attempt_at or utcnow())
+    session.add(FactChange(incident_id=incident_id))
     await session.commit()
 
 

@@ -14,8 +14,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.core.vocabulary import CATEGORY, FOLLOW_UP, RESULT, Vocabulary
 from app.registry.models import Gemeente, Group, Wijk
 from app.stats.alerts import alerts
+from app.stats.facts import NO_OFFENCE, fold_changes
 from app.stats.reports import (
-    NO_OFFENCE,
     Cell,
     appearance_counts,
     category_counts,
@@ -158,9 +158,11 @@ def _labels(vocabulary: Vocabulary) -> list[dict[str, str]]:
 
 
 async def evaluation(session: AsyncSession, scope: Scope, offences: Vocabulary) -> dict[str, Any]:
+    await fold_changes(session)
+    await session.commit()
     if session.get_bind().dialect.name == "postgresql":
-        # The lookups per report make PostgreSQL's cost estimates large enough to compile the plans (JIT),
-        # which took longer than running them (bench/bench_stats.py): not for these queries.
+        # The sorts over a year's durations make PostgreSQL's cost estimates large enough to compile the plans
+        # (JIT), which takes longer than running them (bench/bench_stats.py): not for these queries.
         await session.execute(text("SET LOCAL jit = off"))
     cells = await report_cells(session, scope, offences.codes)
     months = [bucket.label for bucket in scope.period.months()]
@@ -181,7 +183,7 @@ async def evaluation(session: AsyncSession, scope: Scope, offences: Vocabulary) 
         "per_month": per_month(cells, months, scope.period.month_equivalents, groups),
         "per_week": [{"week": bucket.label, "from": bucket.first_day.isoformat(), "to": bucket.last_day.isoformat(),
                       **week_counts.get(index, empty_week)} for index, bucket in enumerate(weeks)],
-        "times": await times(session, scope),
+        "times": await times(session, scope, summed(cells)["reports"]),
         "alerts": await alerts(session, scope),
         "appearance_only": appearance_only(cells, months, wijken),
     }

@@ -97,6 +97,14 @@ def bucket_index(column: Any, buckets: list[Bucket]) -> Any:
     return case(*whens, else_=0)
 
 
+def day_bucket_index(column: Any, buckets: list[Bucket]) -> Any:
+    """bucket_index for a column of Amsterdam days."""
+    if len(buckets) == 1:
+        return literal(0)
+    whens = [(column >= bucket.first_day, index) for index, bucket in reversed(list(enumerate(buckets))) if index]
+    return case(*whens, else_=0)
+
+
 def period_of(first: date | None, last: date | None) -> Period:
     """The requested period, or the last DEFAULT_DAYS days up to today; refused when it is back to front or
     longer than MAX_DAYS."""

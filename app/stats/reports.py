@@ -1,68 +1,54 @@
 """The reports side of the evaluation (tables 3.1, 3.4 and 3.5 of the research report, and the
-appearance-only share), counted by the database in one GROUP BY over the reports of the scope.
+appearance-only share), summed by the database from the counts per group and Amsterdam day that
+app.stats.facts keeps.
 
-A report counts with the labels the meldkamer left it with: the operator's category, offence and urgency
-where they set them on its incident, the engine's suggestion otherwise. The database returns one count per
-combination of group, month and labels; the tables are sums of those counts."""
+A report counts with the labels the meldkamer left it with (app.stats.facts). The database returns one count
+per group, wijk, month and label; the tables are sums of those counts."""
 
 from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
+from datetime import date, timedelta
 from typing import Any
 
-from sqlalchemy import String, case, cast, func, or_, select
+from sqlalchemy import func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
-from sqlalchemy.sql.selectable import Subquery
 
 from app.core.vocabulary import CATEGORY as CATEGORY_VOCABULARY
-from app.core.vocabulary import FOLLOW_UP, RESULT, URGENCY
-from app.incidents.models import Incident
-from app.intake.models import Report
-from app.stats.period import bucket_index
+from app.core.vocabulary import FOLLOW_UP, RESULT
+from app.stats.facts import NO_OFFENCE
+from app.stats.models import DayCount, MonthCount, ReportFact
+from app.stats.period import day_bucket_index
 from app.stats.scope import Scope
 
-POLICE_MATTER = ("P1", "P2", "P3")
-NO_OFFENCE = "none"
-NO_FOLLOW_UP = "geen_opvolging"
 UNLISTED = "overig"  # the key for a label that is not in the vocabulary
 CATEGORY_CODES = CATEGORY_VOCABULARY.codes
+WEEKLY_LABELS = {"reports": "reports", "passed": "passed", "flagged": "appearance_only"}
 
 
-def in_scope(scope: Scope) -> list[ColumnElement[bool]]:
-    """The reports received in the period, forwarded by groups of the scope's wijken (and group)."""
-    conditions = [Report.received_at >= scope.period.start, Report.received_at < scope.period.end]
+def facts_in_scope(scope: Scope) -> list[ColumnElement[bool]]:
+    """The facts of the reports received in the period, forwarded by groups of the scope's wijken (and group)."""
+    return _in_scope(scope, ReportFact.day, ReportFact.wijk, ReportFact.group_id)
+
+
+def _in_scope(scope: Scope, day: Any, wijk: Any, group_id: Any) -> list[ColumnElement[bool]]:
+    return [day >= scope.period.first_day, day <= scope.period.last_day, *in_area(scope, wijk, group_id)]
+
+
+def in_area(scope: Scope, wijk: Any, group_id: Any) -> list[ColumnElement[bool]]:
+    conditions = []
     if scope.wijkcodes is not None:
-        conditions.append(Report.source_wijk_code.in_(sorted(scope.wijkcodes)))
+        conditions.append(wijk.in_(sorted(scope.wijkcodes)))
     if scope.group_id is not None:
-        conditions.append(Report.group_id == scope.group_id)
+        conditions.append(group_id == scope.group_id)
     return conditions
 
 
-def _set_by_operator(field: str) -> ColumnElement[bool]:
-    # `overridden` is a JSON list of field names; its text is the portable way to ask for one member.
-    return cast(Incident.overridden, String).like(f'%"{field}"%')
-
-
-def _rank(column: Any) -> Any:
-    return case({code: URGENCY.rank(code) for code in URGENCY}, value=column, else_=URGENCY.rank("none"))
-
-
-CATEGORY = func.coalesce(case((_set_by_operator("category"), Incident.category), else_=Report.category), "overig")
-OFFENCE = func.coalesce(case((_set_by_operator("offence"), Incident.offence), else_=Report.offence), NO_OFFENCE)
-URGENCY_DECIDED = case((Incident.urgency_override.is_not(None), Incident.urgency), else_=Report.urgency)
-# Passed to the police: the reporter called 112 (or said the police knew), or the meldkamer took it on as a
-# police matter (an urgency other than "geen politietaak").
-CALLED_112 = case((Report.called_112.is_(True), 1), else_=0)
-PASSED = case((or_(Report.called_112.is_(True), URGENCY_DECIDED.in_(POLICE_MATTER)), 1), else_=0)
-# An operator set the urgency of the report's incident above or below the engine's suggestion for the report.
-URGENCY_CHANGE = case(
-    (Incident.urgency_override.is_(None), None),
-    (_rank(Incident.urgency) < _rank(Report.urgency), "lifted"),
-    (_rank(Incident.urgency) > _rank(Report.urgency), "lowered"),
-    else_=None)
+def _counts_in_scope(scope: Scope) -> list[ColumnElement[bool]]:
+    return _in_scope(scope, DayCount.day, DayCount.wijk, DayCount.group_id)
 
 
 @dataclass(frozen=True)
@@ -77,51 +63,56 @@ class Cell:
     counts: Counter[str]
 
 
-def _count_if(condition: Any) -> Any:
-    return func.sum(case((condition, 1), else_=0))
+def _listed(offences: Iterable[str]) -> dict[str, frozenset[str]]:
+    """The codes each labelled count is kept for; a code outside its vocabulary counts as `overig`."""
+    return {"category": frozenset(CATEGORY_CODES), "offence": frozenset((*offences, NO_OFFENCE)),
+            "follow_up": frozenset(FOLLOW_UP.codes), "result": frozenset(RESULT.codes)}
 
 
-def _facts(scope: Scope) -> Subquery:
-    """One row per report of the scope with the labels it is counted by."""
-    return (select(Report.group_id.label("group_id"), Report.source_wijk_code.label("wijk"),
-                   bucket_index(Report.received_at, scope.period.months()).label("month"),
-                   CATEGORY.label("category"), OFFENCE.label("offence"), PASSED.label("passed"),
-                   CALLED_112.label("called_112"), Report.follow_up.label("follow_up"), Report.result.label("result"),
-                   case((Report.appearance_only.is_(True), 1), else_=0).label("flagged"),
-                   URGENCY_CHANGE.label("urgency_change"))
-            .outerjoin(Incident, Incident.id == Report.incident_id).where(*in_scope(scope))).subquery()
+def _kept(label: str, listed: dict[str, frozenset[str]]) -> bool:
+    prefix, _, code = label.partition(":")
+    return not code or code in listed.get(prefix, frozenset())
 
 
-def _counted(facts: Subquery, offences: Iterable[str]) -> dict[str, Any]:
-    """Every count of a Cell as a conditional sum: one pass over the reports, one row per group and month."""
-    f = facts.c
-    passed, flagged = f.passed == 1, f.flagged == 1
-    return {
-        "reports": func.count(),
-        **{f"category:{code}": _count_if(f.category == code) for code in CATEGORY_CODES},
-        **{f"offence:{code}": _count_if(f.offence == code) for code in (*offences, NO_OFFENCE)},
-        "passed": func.sum(f.passed), "called_112": func.sum(f.called_112),
-        "taken_on": _count_if(passed & (f.called_112 == 0)),
-        "with_follow_up": _count_if(passed & f.follow_up.is_not(None) & (f.follow_up != NO_FOLLOW_UP)),
-        **{f"follow_up:{code}": _count_if(f.follow_up == code) for code in FOLLOW_UP},
-        **{f"result:{code}": _count_if(f.result == code) for code in RESULT},
-        "flagged": func.sum(f.flagged),
-        "lifted": _count_if(flagged & (f.urgency_change == "lifted")),
-        "lowered": _count_if(flagged & (f.urgency_change == "lowered")),
-    }
+def full_months(scope: Scope) -> tuple[date, date] | None:
+    """The first and last day of the whole months in the period (read from the month counts), if any."""
+    whole = [bucket for bucket in scope.period.months()
+             if bucket.first_day.day == 1 and (bucket.last_day + timedelta(days=1)).day == 1]
+    return (whole[0].first_day, whole[-1].last_day) if whole else None
+
+
+async def _labelled_counts(session: AsyncSession, scope: Scope) -> list[Any]:
+    """(group, wijk, month index, label, n) for the scope: whole months from the month counts, the days
+    before and after them from the day counts."""
+    months = scope.period.months()
+    full = full_months(scope)
+    day_conditions = _counts_in_scope(scope)
+    rows: list[Any] = []
+    if full is not None:
+        month = day_bucket_index(MonthCount.month, months).label("month")
+        keys = (MonthCount.group_id, MonthCount.wijk, month, MonthCount.label)
+        rows += (await session.execute(
+            select(*keys, func.sum(MonthCount.n)).where(MonthCount.month >= full[0], MonthCount.month <= full[1],
+                                                        *in_area(scope, MonthCount.wijk, MonthCount.group_id))
+            .group_by(*keys))).all()
+        day_conditions.append(or_(DayCount.day < full[0], DayCount.day > full[1]))
+    month = day_bucket_index(DayCount.day, months).label("month")
+    keys = (DayCount.group_id, DayCount.wijk, month, DayCount.label)
+    rows += (await session.execute(select(*keys, func.sum(DayCount.n)).where(*day_conditions).group_by(*keys))).all()
+    return rows
 
 
 async def report_cells(session: AsyncSession, scope: Scope, offences: Iterable[str]) -> list[Cell]:
-    facts = _facts(scope)
-    counted = _counted(facts, offences)
-    keys = (facts.c.group_id, facts.c.wijk, facts.c.month)
-    statement = select(*keys, *[expression.label(f"c{index}") for index, expression in enumerate(counted.values())])
+    listed = _listed(offences)
+    per_cell: dict[tuple[int, str, int], Counter[str]] = {}
+    for group_id, wijk, month_index, label, n in await _labelled_counts(session, scope):
+        if _kept(label, listed):
+            per_cell.setdefault((group_id, wijk, int(month_index)), Counter())[label] += int(n or 0)
     cells = []
-    for row in (await session.execute(statement.group_by(*keys))).all():
-        counts = Counter({name: int(row[3 + index] or 0) for index, name in enumerate(counted)})
+    for (group_id, wijk, month_index), counts in per_cell.items():
         _add_unlisted(counts, "category")
         _add_unlisted(counts, "offence")
-        cells.append(Cell(group_id=row.group_id, wijk=row.wijk, month=int(row.month), counts=+counts))
+        cells.append(Cell(group_id=group_id, wijk=wijk, month=month_index, counts=+counts))
     return cells
 
 
@@ -134,14 +125,14 @@ def _add_unlisted(counts: Counter[str], prefix: str) -> None:
 
 async def weekly(session: AsyncSession, scope: Scope) -> dict[int, dict[str, int]]:
     """Per ISO week (index into the period's weeks): reports, passed to the police, appearance-only."""
-    facts = (select(bucket_index(Report.received_at, scope.period.weeks()).label("week"), PASSED.label("passed"),
-                    case((Report.appearance_only.is_(True), 1), else_=0).label("flagged"))
-             .outerjoin(Incident, Incident.id == Report.incident_id).where(*in_scope(scope))).subquery()
+    week = day_bucket_index(DayCount.day, scope.period.weeks()).label("week")
     rows = (await session.execute(
-        select(facts.c.week, func.count(), func.sum(facts.c.passed), func.sum(facts.c.flagged))
-        .group_by(facts.c.week))).all()
-    return {int(week): {"reports": int(n), "passed": int(passed or 0), "appearance_only": int(flagged or 0)}
-            for week, n, passed, flagged in rows}
+        select(week, DayCount.label, func.sum(DayCount.n))
+        .where(*_counts_in_scope(scope), DayCount.label.in_(sorted(WEEKLY_LABELS))).group_by(week, DayCount.label)))
+    out: dict[int, dict[str, int]] = {}
+    for index, label, n in rows:
+        out.setdefault(int(index), dict.fromkeys(WEEKLY_LABELS.values(), 0))[WEEKLY_LABELS[label]] = int(n or 0)
+    return out
 
 
 # ---- the tables, summed from the cells -----------------------------------------------------------------

@@ -1,42 +1,28 @@
 """How fast the chain runs, per report, against the human relay of sec. 3.6 (messages passed to the police
 within 10 minutes): received -> the first operator action on its incident, -> the first follow-up recorded,
--> the first terugkoppeling delivered to the beheerder. Medians and p90 come from app.stats.portable."""
+-> the first terugkoppeling delivered to the beheerder, as the report's facts keep them (app.stats.facts).
+Medians and p90 come from app.stats.portable: exact, over the period's durations only; over many reports
+from the histograms per day and month that app.stats.facts keeps (see `times`)."""
 
 from __future__ import annotations
 
+import math
+from collections import Counter
 from typing import Any
 
-from sqlalchemy import Select, String, and_, cast, func, select
+from sqlalchemy import Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.sql.selectable import CTE, Subquery
+from sqlalchemy.sql.selectable import CTE
 
-from app.audit.models import AuditEntry
-from app.broadcast.models import Delivery
-from app.intake.models import Report, ReportFeedback
-from app.stats.period import bucket_index
-from app.stats.portable import EMPTY, seconds_between, spreads
-from app.stats.reports import in_scope
+from app.stats.facts import MEASURES, bucket_width
+from app.stats.models import DayDuration, MonthDuration, ReportFact
+from app.stats.period import day_bucket_index
+from app.stats.portable import EMPTY, Spread, Spreads, spreads
+from app.stats.reports import facts_in_scope, full_months, in_area
 from app.stats.scope import Scope
 
 HUMAN_RELAY_SECONDS = 600  # sec. 3.6: Tilburg passes WhatsApp messages to the police within 10 minutes
-MEASURES = ("first_action", "first_follow_up", "feedback_delivered")
-
-
-def _moments(scope: Scope) -> Subquery:
-    """Per report of the scope: when it arrived, an operator's first action on its incident after that (claim,
-    decision, merge, split), the first follow-up recorded, the first terugkoppeling delivered. Joins and one
-    GROUP BY rather than a lookup per report and moment: PostgreSQL then hashes, which took half the time."""
-    first_action = and_(AuditEntry.target_type == "incident", AuditEntry.target_id == cast(Report.incident_id, String),
-                        AuditEntry.actor_type == "staff", AuditEntry.at >= Report.received_at,
-                        AuditEntry.at >= scope.period.start)
-    return (select(Report.received_at.label("received_at"),
-                   bucket_index(Report.received_at, scope.period.months()).label("month"),
-                   func.min(AuditEntry.at).label("first_action"), func.min(ReportFeedback.at).label("first_follow_up"),
-                   func.min(Delivery.delivered_at).label("feedback_delivered"))
-            .outerjoin(AuditEntry, first_action)
-            .outerjoin(ReportFeedback, and_(ReportFeedback.report_id == Report.id, ReportFeedback.kind == "follow_up"))
-            .outerjoin(Delivery, and_(Delivery.report_id == Report.id, Delivery.purpose == "feedback"))
-            .where(*in_scope(scope)).group_by(Report.id, Report.received_at)).subquery()
+EXACT_UP_TO = 20_000  # reports; sorting this many durations takes about as long as reading the histograms
 
 
 def materialized(statement: Select[Any], name: str) -> CTE:
@@ -45,13 +31,85 @@ def materialized(statement: Select[Any], name: str) -> CTE:
     return statement.cte(name).prefix_with("MATERIALIZED")
 
 
-async def times(session: AsyncSession, scope: Scope) -> dict[str, Any]:
-    dialect = session.get_bind().dialect.name
-    moments = _moments(scope)
+async def _exact(session: AsyncSession, scope: Scope) -> Spreads:
+    """Sorts the period's durations: exact, for the scopes with few reports."""
     durations = materialized(
-        select(moments.c.month, *[seconds_between(moments.c[measure], moments.c.received_at, dialect).label(measure)
-                                  for measure in MEASURES]), "durations")
-    measured = await spreads(session, durations, MEASURES, baseline=HUMAN_RELAY_SECONDS, by="month")
+        select(day_bucket_index(ReportFact.day, scope.period.months()).label("month"),
+               *[ReportFact.__table__.c[f"{measure}_s"].label(measure) for measure in MEASURES])
+        .where(*facts_in_scope(scope)), "durations")
+    return await spreads(session, durations, MEASURES, baseline=HUMAN_RELAY_SECONDS, by="month")
+
+
+async def _histogram_rows(session: AsyncSession, scope: Scope) -> list[Any]:
+    """(measure, month index, bucket, n): whole months from the month durations, the other days from the
+    day durations."""
+    months = scope.period.months()
+    full = full_months(scope)
+    day = DayDuration
+    day_conditions = [day.day >= scope.period.first_day, day.day <= scope.period.last_day,
+                      *in_area(scope, day.wijk, None)]
+    rows: list[Any] = []
+    if full is not None:
+        month = MonthDuration
+        index = day_bucket_index(month.month, months).label("month")
+        keys = (month.measure, index, month.bucket)
+        rows += (await session.execute(
+            select(*keys, func.sum(month.n)).where(month.month >= full[0], month.month <= full[1],
+                                                   *in_area(scope, month.wijk, None)).group_by(*keys))).all()
+        day_conditions.append(or_(day.day < full[0], day.day > full[1]))
+    index = day_bucket_index(day.day, months).label("month")
+    keys = (day.measure, index, day.bucket)
+    rows += (await session.execute(select(*keys, func.sum(day.n)).where(*day_conditions).group_by(*keys))).all()
+    return rows
+
+
+def _from_histogram(counts: Counter[int]) -> Spread:
+    """Median and p90 as percentile_cont would give them if the values in each bucket lay evenly spread over
+    it; the count within the baseline is exact (the baseline ends a bucket)."""
+    n = sum(counts.values())
+    if not n:
+        return EMPTY
+    ordered = sorted(counts.items())
+
+    def value_at(rank: int) -> float:
+        seen = 0
+        for end, count in ordered:
+            if rank < seen + count:
+                width = bucket_width(end)
+                return end - width + width * (rank - seen + 0.5) / count
+            seen += count
+        return float(ordered[-1][0])
+
+    def quantile(q: float) -> float:
+        position = q * (n - 1)
+        below = math.floor(position)
+        low, high = value_at(below), value_at(min(below + 1, n - 1))
+        return low + (position - below) * (high - low)
+
+    within = sum(count for end, count in ordered if end <= HUMAN_RELAY_SECONDS)
+    return Spread(n, quantile(0.5), quantile(0.9), within)
+
+
+async def _histograms(session: AsyncSession, scope: Scope) -> Spreads:
+    per_month: dict[str, dict[int, Counter[int]]] = {measure: {} for measure in MEASURES}
+    for measure, month, bucket, n in await _histogram_rows(session, scope):
+        per_month[measure].setdefault(int(month), Counter())[int(bucket)] += int(n)
+    measured: Spreads = {}
+    for measure, months in per_month.items():
+        overall: Counter[int] = Counter()
+        for counts in months.values():
+            overall.update(counts)
+        measured[measure] = {None: _from_histogram(overall),
+                             **{month: _from_histogram(counts) for month, counts in months.items()}}
+    return measured
+
+
+async def times(session: AsyncSession, scope: Scope, reports: int) -> dict[str, Any]:
+    """`reports`: how many the scope holds. Up to EXACT_UP_TO (and for a single group, which the histograms do
+    not keep) the percentiles are exact; over more they come from the histograms, within a bucket's width
+    (docs/performance.md: the error measured in the benchmark)."""
+    exact = reports <= EXACT_UP_TO or scope.group_id is not None
+    measured = await (_exact(session, scope) if exact else _histograms(session, scope))
     months = scope.period.months()
 
     def spread(measure: str, key: int | None) -> dict[str, Any]:

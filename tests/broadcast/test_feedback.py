@@ -122,3 +122,22 @@ async def test_unknown_values_are_refused_with_the_field(app, client, kind, valu
     with pytest.raises(InvalidInput) as refused:
         await _feedback(app, report["id"], kind, value)
     assert refused.value.field == field and refused.value.detail
+
+
+async def test_the_evaluation_times_the_terugkoppeling_once_the_phone_reports_it_delivered(app, client, worker, fake):
+    reporter = await builders.beheerder(app)
+    analyst = await builders.staff(app, "analyst")
+    report = await _report(client, reporter)
+    await _feedback(app, report["id"], "follow_up", "ter_plaatse")
+
+    async def delivered() -> int:
+        response = await client.get("/api/v1/stats", headers=bearer(analyst.token))
+        assert response.status_code == 200, response.text
+        return int(response.json()["times"]["feedback_delivered"]["n"])
+
+    assert await delivered() == 0
+    await _make_due(app)
+    await deliver(worker, fake)
+
+    assert len(fake.sent) == 1
+    assert await delivered() == 1

@@ -29,6 +29,7 @@ from app.registry import imports
 from app.registry import service as registry
 from app.registry.models import Gemeente, Wijk
 from app.registry.schemas import BeheerderIn, Channel, GroupIn, GroupOut
+from app.stats.models import FactChange
 
 WESTWIJK = "WK036204"
 _numbers = itertools.count(1)  # unique names and phone numbers across every test of a run
@@ -225,6 +226,7 @@ async def _scripted_report(session: AsyncSession, script: ScriptedReport, number
         incident_id=incident.id, follow_up=script.follow_up, result=script.result)
     session.add(report)
     await session.flush()
+    session.add(FactChange(report_id=report.id))
     if script.first_action_after is not None:
         session.add(AuditEntry(at=script.received_at + script.first_action_after, actor_type="staff",
                                actor_id=operator_id, action="incident.claim", target_type="incident",

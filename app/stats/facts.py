@@ -1,0 +1,314 @@
+"""The evaluation's facts: one row per report with the labels it is counted by and the durations of its
+steps, and the counts per group and Amsterdam day summed from them. A request then sums day rows and sorts
+only its period's durations, instead of reading every report with its incident, audit log, follow-ups and
+deliveries (docs/performance.md, "Evaluation").
+
+Why a queue folded on read rather than facts written by each domain: a fact depends on rows of four domains
+(the report, its incident's labels, the audit log's first operator action, follow-ups and delivered
+terugkoppeling), and an action on an incident changes the facts of all its reports, including those a merge
+or split just moved. Each domain therefore only queues "these reports (or this incident) changed" in its own
+transaction (app.stats.models), and `fold_changes` computes the queued facts again from the source rows with
+the same expressions as before, before every evaluation. So the figures are exact right after an action, the
+hooks stay one short insert, and the facts cannot drift from the rows they summarise."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import date
+from typing import Any
+
+from sqlalchemy import (
+    Date,
+    Insert,
+    Select,
+    String,
+    Table,
+    and_,
+    bindparam,
+    case,
+    cast,
+    delete,
+    func,
+    literal_column,
+    or_,
+    select,
+    text,
+    union_all,
+    update,
+)
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.sql import ColumnElement
+
+from app.audit.models import AuditEntry
+from app.broadcast.models import Delivery
+from app.core.vocabulary import TIMEZONE, URGENCY
+from app.incidents.models import Incident
+from app.intake.models import Report, ReportFeedback
+from app.stats.models import DayCount, DayDuration, FactChange, MonthCount, MonthDuration, ReportFact
+from app.stats.portable import seconds_between
+
+POLICE_MATTER = ("P1", "P2", "P3")
+NO_OFFENCE = "none"
+NO_FOLLOW_UP = "geen_opvolging"
+CHUNK = 500  # ids per statement: well under SQLite's limit of bound parameters
+FOLD_LOCK = 15_001  # PostgreSQL advisory lock: one fold at a time, so two never insert the same fact
+
+
+def _day_of(column: Any, dialect: str) -> Any:
+    if dialect == "postgresql":
+        return cast(func.timezone(literal_column(f"'{TIMEZONE}'"), column), Date)
+    return func.amsterdam_day(column)  # app.core.database registers it
+
+
+def _set_by_operator(field: str) -> ColumnElement[bool]:
+    # `overridden` is a JSON list of field names; its text is the portable way to ask for one member.
+    return cast(Incident.overridden, String).like(f'%"{field}"%')
+
+
+def _rank(column: Any) -> Any:
+    return case({code: URGENCY.rank(code) for code in URGENCY}, value=column, else_=URGENCY.rank("none"))
+
+
+# A report counts with the labels the meldkamer left it with: the operator's category, offence and urgency
+# where they set them on its incident, the engine's suggestion otherwise.
+CATEGORY = func.coalesce(case((_set_by_operator("category"), Incident.category), else_=Report.category), "overig")
+OFFENCE = func.coalesce(case((_set_by_operator("offence"), Incident.offence), else_=Report.offence), NO_OFFENCE)
+URGENCY_DECIDED = case((Incident.urgency_override.is_not(None), Incident.urgency), else_=Report.urgency)
+# Passed to the police: the reporter called 112 (or said the police knew), or the meldkamer took it on as a
+# police matter (an urgency other than "geen politietaak").
+CALLED_112 = case((Report.called_112.is_(True), 1), else_=0)
+PASSED = case((or_(Report.called_112.is_(True), URGENCY_DECIDED.in_(POLICE_MATTER)), 1), else_=0)
+# An operator set the urgency of the report's incident above or below the engine's suggestion for the report.
+URGENCY_CHANGE = case(
+    (Incident.urgency_override.is_(None), None),
+    (_rank(Incident.urgency) < _rank(Report.urgency), "lifted"),
+    (_rank(Incident.urgency) > _rank(Report.urgency), "lowered"),
+    else_=None)
+
+MEASURES = ("first_action", "first_follow_up", "feedback_delivered")
+# Histogram buckets of a duration: (up to this many seconds, width). A bucket is named by its upper end and
+# holds (end - width, end]; every range ends on a multiple of the next width, and the 10-minute baseline is a
+# bucket's end, so "within the baseline" is counted exactly.
+# Above a minute a bucket is at most a sixth of the times it holds (a tenth from 10 minutes to an hour).
+BUCKETS = ((60, 5), (120, 10), (240, 20), (600, 30), (1200, 60), (3600, 120), (7200, 300), (14400, 900),
+           (28800, 1800), (86400, 3600))
+LONGEST_WIDTH = 21600
+
+
+def bucket_width(end: int) -> int:
+    return next((width for upper, width in BUCKETS if end <= upper), LONGEST_WIDTH)
+
+
+def _bucket_of(seconds: Any) -> Any:
+    """The duration rounded up to its bucket's end, in integers on both engines."""
+    def up(width: int) -> Any:
+        return seconds + (width - seconds % width) % width
+    return case(*[(seconds <= upper, up(width)) for upper, width in BUCKETS], else_=up(LONGEST_WIDTH))
+
+
+FACT_COLUMNS = ("report_id", "day", "received_at", "group_id", "wijk", "region_id", "operation_id", "category",
+                "offence", "urgency", "passed", "called_112", "follow_up", "result", "flagged", "urgency_change",
+                "first_action_s", "first_follow_up_s", "feedback_delivered_s")
+
+
+def _moments(report_ids: Sequence[int] | None) -> Any:
+    """Per report: an operator's first action on its incident after it arrived (claim, decision, merge,
+    split), the first follow-up recorded, the first terugkoppeling delivered."""
+    first_action = and_(AuditEntry.target_type == "incident", AuditEntry.target_id == cast(Report.incident_id, String),
+                        AuditEntry.actor_type == "staff", AuditEntry.at >= Report.received_at)
+    statement = (select(Report.id.label("report_id"), func.min(AuditEntry.at).label("first_action"),
+                        func.min(ReportFeedback.at).label("first_follow_up"),
+                        func.min(Delivery.delivered_at).label("feedback_delivered"))
+                 .outerjoin(AuditEntry, first_action)
+                 .outerjoin(ReportFeedback, and_(ReportFeedback.report_id == Report.id,
+                                                 ReportFeedback.kind == "follow_up"))
+                 .outerjoin(Delivery, and_(Delivery.report_id == Report.id, Delivery.purpose == "feedback"))
+                 .group_by(Report.id))
+    if report_ids is not None:
+        statement = statement.where(Report.id.in_(report_ids))
+    return statement.subquery()
+
+
+def insert_facts(dialect: str, report_ids: Sequence[int] | None = None) -> Insert:
+    """INSERT ... SELECT of the facts of these reports (of every report with None)."""
+    moments = _moments(report_ids)
+    columns = (Report.id, _day_of(Report.received_at, dialect), Report.received_at, Report.group_id,
+               Report.source_wijk_code, Report.region_id, Report.operation_id, CATEGORY, OFFENCE, URGENCY_DECIDED,
+               PASSED, CALLED_112, Report.follow_up, Report.result,
+               case((Report.appearance_only.is_(True), 1), else_=0), URGENCY_CHANGE,
+               *[seconds_between(moments.c[name], Report.received_at, dialect)
+                 for name in ("first_action", "first_follow_up", "feedback_delivered")])
+    facts = (select(*[column.label(name) for column, name in zip(columns, FACT_COLUMNS, strict=True)])
+             .join(moments, moments.c.report_id == Report.id).outerjoin(Incident, Incident.id == Report.incident_id))
+    return ReportFact.__table__.insert().from_select(list(FACT_COLUMNS), facts)  # type: ignore[attr-defined]
+
+
+def _fixed_labels() -> dict[str, ColumnElement[bool] | None]:
+    f = ReportFact
+    passed, flagged = f.passed == 1, f.flagged == 1
+    return {
+        "reports": None, "passed": passed, "called_112": f.called_112 == 1, "taken_on": passed & (f.called_112 == 0),
+        "with_follow_up": passed & f.follow_up.is_not(None) & (f.follow_up != NO_FOLLOW_UP),
+        "flagged": flagged, "lifted": flagged & (f.urgency_change == "lifted"),
+        "lowered": flagged & (f.urgency_change == "lowered"),
+    }
+
+
+def _counted(days: Sequence[date] | None) -> Select[Any]:
+    """One row per day, group, wijk and label: the facts summed, as the UNION of one GROUP BY per label kind."""
+    f = ReportFact
+    keys = (f.day, f.group_id, f.wijk)
+    in_days = [f.day.in_(days)] if days is not None else []
+    arms = []
+    for label, condition in _fixed_labels().items():
+        conditions = [*in_days, *([condition] if condition is not None else [])]
+        arms.append(select(*keys, literal_column(f"'{label}'", String).label("label"), func.count().label("n"))
+                    .where(*conditions).group_by(*keys))
+    for prefix, column in (("category", f.category), ("offence", f.offence), ("follow_up", f.follow_up),
+                           ("result", f.result)):
+        labelled = literal_column(f"'{prefix}:'", String).concat(column)
+        arms.append(select(*keys, labelled.label("label"), func.count().label("n"))
+                    .where(*in_days, column.is_not(None)).group_by(*keys, column))
+    return union_all(*arms)  # type: ignore[return-value]
+
+
+def insert_day_counts(days: Sequence[date] | None = None) -> Insert:
+    counted = _counted(days).subquery()
+    names = ["day", "group_id", "wijk", "label", "n"]
+    return DayCount.__table__.insert().from_select(  # type: ignore[attr-defined]
+        names, select(*[counted.c[name] for name in names]))
+
+
+def insert_day_durations(days: Sequence[date] | None = None) -> Insert:
+    """The facts' durations of these days (every day with None) counted per day, wijk, measure and bucket."""
+    f = ReportFact
+    arms = []
+    for measure in MEASURES:
+        seconds = f.__table__.c[f"{measure}_s"]
+        bucket = _bucket_of(seconds)
+        conditions = [seconds.is_not(None), *([f.day.in_(days)] if days is not None else [])]
+        arms.append(select(f.day, f.wijk, literal_column(f"'{measure}'", String).label("measure"),
+                           bucket.label("bucket"), func.count().label("n"))
+                    .where(*conditions).group_by(f.day, f.wijk, bucket))
+    counted = union_all(*arms).subquery()
+    names = ["day", "wijk", "measure", "bucket", "n"]
+    return DayDuration.__table__.insert().from_select(  # type: ignore[attr-defined]
+        names, select(*[counted.c[name] for name in names]))
+
+
+def insert_month_durations(dialect: str, months: Sequence[date] | None = None) -> Insert:
+    month = _month_of(DayDuration.day, dialect)
+    keys = (month, DayDuration.wijk, DayDuration.measure, DayDuration.bucket)
+    summed = select(*keys, func.sum(DayDuration.n)).group_by(*keys)
+    if months is not None:
+        summed = summed.where(month.in_(months))
+    return MonthDuration.__table__.insert().from_select(  # type: ignore[attr-defined]
+        ["month", "wijk", "measure", "bucket", "n"], summed)
+
+
+def _month_of(day: Any, dialect: str) -> Any:
+    if dialect == "postgresql":
+        return cast(func.date_trunc("month", day), Date)
+    return func.date(day, "start of month")
+
+
+def insert_month_counts(dialect: str, months: Sequence[date] | None = None) -> Insert:
+    """The day counts of these months (first days; every month with None) summed per month."""
+    month = _month_of(DayCount.day, dialect)
+    keys = (month, DayCount.group_id, DayCount.wijk, DayCount.label)
+    summed = select(*keys, func.sum(DayCount.n)).group_by(*keys)
+    if months is not None:
+        summed = summed.where(month.in_(months))
+    return MonthCount.__table__.insert().from_select(  # type: ignore[attr-defined]
+        ["month", "group_id", "wijk", "label", "n"], summed)
+
+
+async def _days_of(session: AsyncSession, report_ids: Sequence[int]) -> set[date]:
+    return set(await session.scalars(select(ReportFact.day).where(ReportFact.report_id.in_(report_ids)).distinct()))
+
+
+async def _refresh(session: AsyncSession, report_ids: Sequence[int], dialect: str) -> set[date]:
+    """Computes these reports' facts again; returns the days whose counts changed. A report that no longer
+    exists keeps its last fact."""
+    existing = list(await session.scalars(select(Report.id).where(Report.id.in_(report_ids))))
+    if not existing:
+        return set()
+    days = await _days_of(session, existing)
+    known = await _known_moments(session, existing)
+    await session.execute(delete(ReportFact).where(ReportFact.report_id.in_(existing)))
+    await session.execute(insert_facts(dialect, existing))
+    if known:
+        await session.execute(_KEEP_MOMENTS, known)
+    return days | await _days_of(session, existing)
+
+
+_DURATIONS = tuple(f"{measure}_s" for measure in MEASURES)
+# A step once taken stays taken: when the purge has removed the follow-up or delivery rows a duration was
+# computed from, a later change of the report must not make its figures disappear.
+_FACTS: Table = ReportFact.__table__  # type: ignore[assignment]
+_KEEP_MOMENTS = (update(_FACTS).where(_FACTS.c.report_id == bindparam("b_report"))
+                 .values({name: func.coalesce(_FACTS.c[name], bindparam(f"b_{name}")) for name in _DURATIONS}))
+
+
+async def _known_moments(session: AsyncSession, report_ids: Sequence[int]) -> list[dict[str, Any]]:
+    columns = [ReportFact.__table__.c[name] for name in _DURATIONS]
+    rows = await session.execute(select(ReportFact.report_id, *columns).where(
+        ReportFact.report_id.in_(report_ids), or_(*[column.is_not(None) for column in columns])))
+    return [{"b_report": row[0], **{f"b_{name}": value for name, value in zip(_DURATIONS, row[1:], strict=True)}}
+            for row in rows]
+
+
+async def _recount(session: AsyncSession, days: Iterable[date], dialect: str) -> None:
+    ordered = sorted(days)
+    for start in range(0, len(ordered), CHUNK):
+        chunk = ordered[start:start + CHUNK]
+        await session.execute(delete(DayCount).where(DayCount.day.in_(chunk)))
+        await session.execute(insert_day_counts(chunk))
+        await session.execute(delete(DayDuration).where(DayDuration.day.in_(chunk)))
+        await session.execute(insert_day_durations(chunk))
+    months = sorted({day.replace(day=1) for day in ordered})
+    if months:
+        await session.execute(delete(MonthCount).where(MonthCount.month.in_(months)))
+        await session.execute(insert_month_counts(dialect, months))
+        await session.execute(delete(MonthDuration).where(MonthDuration.month.in_(months)))
+        await session.execute(insert_month_durations(dialect, months))
+
+
+async def _queued_reports(session: AsyncSession, last: int) -> list[int]:
+    queued = FactChange.id <= last
+    direct = select(FactChange.report_id).where(queued, FactChange.report_id.is_not(None))
+    of_incidents = select(Report.id).join(FactChange, FactChange.incident_id == Report.incident_id).where(queued)
+    ids = {report_id for report_id in await session.scalars(direct) if report_id is not None}
+    return sorted(ids | set(await session.scalars(of_incidents)))
+
+
+async def fold_changes(session: AsyncSession) -> int:
+    """Brings the facts and day counts up to date with the queued changes, in the caller's transaction (the
+    caller commits). Returns how many reports' facts were computed again."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FOLD_LOCK})
+    last = await session.scalar(select(func.max(FactChange.id)))
+    if last is None:
+        return 0
+    report_ids = await _queued_reports(session, last)
+    days: set[date] = set()
+    for start in range(0, len(report_ids), CHUNK):
+        days |= await _refresh(session, report_ids[start:start + CHUNK], dialect)
+    await _recount(session, days, dialect)
+    await session.execute(delete(FactChange).where(FactChange.id <= last))
+    return len(report_ids)
+
+
+async def rebuild(session: AsyncSession) -> None:
+    """Every fact and day count from the source rows (the migration's backfill does the same)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FOLD_LOCK})
+    for table in (FactChange, MonthCount, DayCount, MonthDuration, DayDuration, ReportFact):
+        await session.execute(delete(table))
+    await session.execute(insert_facts(dialect))
+    await session.execute(insert_day_counts())
+    await session.execute(insert_month_counts(dialect))
+    await session.execute(insert_day_durations())
+    await session.execute(insert_month_durations(dialect))

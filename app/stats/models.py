@@ -1,0 +1,132 @@
+"""The evaluation's own tables: a fact row per report, counts per group and Amsterdam day and month, and the queue of
+changes that app.stats.facts folds into them.
+
+The domains that change what a fact is made of (the intake, the audited incident actions, the delivery of
+terugkoppeling, a beheerder choosing the group) add a FactChange row in their own transaction; nothing more.
+The facts and counts hold no text of a report, so they outlive the purge of report texts."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from datetime import date, datetime
+
+from sqlalchemy import Date, Index, Integer, String, insert, select
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
+from sqlalchemy.orm import Mapped, mapped_column
+
+from app.broadcast.models import Delivery
+from app.core.database import Base
+
+
+class ReportFact(Base):
+    """A report as the evaluation counts it: the labels the meldkamer left it with and how long each step
+    took (whole seconds after it was received; None when the step has not happened)."""
+
+    __tablename__ = "report_facts"
+    report_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
+    day: Mapped[date] = mapped_column(Date)  # the Amsterdam day it was received
+    received_at: Mapped[datetime] = mapped_column()
+    group_id: Mapped[int | None] = mapped_column(Integer)
+    wijk: Mapped[str | None] = mapped_column(String(16))  # the wijk of the group that forwarded it
+    region_id: Mapped[int | None] = mapped_column(Integer)
+    operation_id: Mapped[int | None] = mapped_column(Integer)
+    category: Mapped[str] = mapped_column(String(32))
+    offence: Mapped[str] = mapped_column(String(32))
+    urgency: Mapped[str | None] = mapped_column(String(8))
+    passed: Mapped[int] = mapped_column(Integer)  # 1: passed to the police
+    called_112: Mapped[int] = mapped_column(Integer)
+    follow_up: Mapped[str | None] = mapped_column(String(32))
+    result: Mapped[str | None] = mapped_column(String(32))
+    flagged: Mapped[int] = mapped_column(Integer)  # 1: appearance-only
+    urgency_change: Mapped[str | None] = mapped_column(String(8))  # lifted | lowered | None
+    first_action_s: Mapped[int | None] = mapped_column(Integer)
+    first_follow_up_s: Mapped[int | None] = mapped_column(Integer)
+    feedback_delivered_s: Mapped[int | None] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_report_facts_day_wijk", "day", "wijk"),)
+
+
+class DayCount(Base):
+    """How many reports of one group (forwarded from one wijk) on one Amsterdam day carry a label:
+    "reports", "category:<code>", "offence:<code>", "passed", "follow_up:<code>", ... (app.stats.facts)."""
+
+    __tablename__ = "report_day_counts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    group_id: Mapped[int | None] = mapped_column(Integer)
+    wijk: Mapped[str | None] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(80))
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_report_day_counts_day", "day", "wijk"),
+                      Index("ix_report_day_counts_label", "label", "day"))  # the weekly counts
+
+
+class MonthCount(Base):
+    """The day counts summed per Amsterdam month (`month` is its first day): a year is read as twelve of these
+    instead of 365 days of rows."""
+
+    __tablename__ = "report_month_counts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    group_id: Mapped[int | None] = mapped_column(Integer)
+    wijk: Mapped[str | None] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(80))
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_report_month_counts_month", "month", "wijk"),)
+
+
+class DayDuration(Base):
+    """How many reports forwarded from one wijk on one Amsterdam day took a step (`measure`: first_action,
+    first_follow_up, feedback_delivered) in a time in (`bucket` - its width, `bucket`] seconds
+    (app.stats.facts.BUCKETS): the percentiles of a long period come from these instead of a sort."""
+
+    __tablename__ = "report_day_durations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    day: Mapped[date] = mapped_column(Date)
+    wijk: Mapped[str | None] = mapped_column(String(16))
+    measure: Mapped[str] = mapped_column(String(32))
+    bucket: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_report_day_durations_day", "day", "wijk"),)
+
+
+class MonthDuration(Base):
+    """The day durations summed per Amsterdam month (`month` is its first day)."""
+
+    __tablename__ = "report_month_durations"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    month: Mapped[date] = mapped_column(Date)
+    wijk: Mapped[str | None] = mapped_column(String(16))
+    measure: Mapped[str] = mapped_column(String(32))
+    bucket: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_report_month_durations_month", "month", "wijk"),)
+
+
+class FactChange(Base):
+    """A report, or every report of an incident, whose fact has to be computed again."""
+
+    __tablename__ = "report_fact_changes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    report_id: Mapped[int | None] = mapped_column(Integer)
+    incident_id: Mapped[int | None] = mapped_column(Integer)
+
+
+async def reports_changed(connection: AsyncConnection | AsyncSession, report_ids: Iterable[int]) -> None:
+    """Queues the facts of these reports, in the caller's transaction."""
+    rows = [{"report_id": report_id} for report_id in report_ids]
+    if rows:
+        await connection.execute(insert(FactChange), rows)
+
+
+async def feedback_delivered(session: AsyncSession, delivery_ids: Iterable[int]) -> None:
+    """Queues the facts of the reports whose terugkoppeling these deliveries carry (alerts are left out)."""
+    ids = sorted(set(delivery_ids))
+    if ids:
+        await session.execute(insert(FactChange).from_select(
+            ["report_id"], select(Delivery.report_id).where(Delivery.id.in_(ids), Delivery.purpose == "feedback",
+                                                            Delivery.report_id.is_not(None))))
