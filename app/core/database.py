@@ -88,7 +88,9 @@ def create_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 5000, sqli
             pool_size=SQLITE_READERS if sqlite_reader else 1, max_overflow=0, pool_timeout=60)
         _configure_sqlite(engine, writer=not sqlite_reader)
         return engine
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10)
+    # Bounded waits: with the database gone a request answers 503 within seconds instead of hanging.
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_timeout=10,
+                               connect_args={"timeout": 10})
 
 
 def wal_checkpointer(engine: AsyncEngine) -> WalCheckpointer | None:
