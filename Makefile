@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run demo test test-fast lint typecheck pytest bench fuzz clean
+.PHONY: install run demo drills test test-fast lint typecheck pytest bench fuzz clean
 
 install: $(STAMP)
 
@@ -71,6 +71,10 @@ test: lint typecheck pytest
 WORKERS ?= 0
 test-fast: lint typecheck
 	MELDKAMER_TEST_POSTGRES=skip $(BIN)/python -m pytest -m "not browser" -n $(WORKERS)
+
+# The fault drills only (database outage, SIGKILL under load): docs/performance.md, "Fault drills".
+drills: install
+	$(BIN)/python -m pytest -m drill -p no:cacheprovider
 
 bench: install
 	$(BIN)/python bench/run_all.py
