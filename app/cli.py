@@ -78,12 +78,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Adres om op te luisteren")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Poort")] = 8000,
     workers: Annotated[int, typer.Option(help="Aantal processen (alleen PostgreSQL)")] = 1,
+    forwarded_allow_ips: Annotated[str | None, typer.Option(
+        help="Achter een reverse proxy: de adressen waarvan X-Forwarded-For wordt geloofd")] = None,
 ) -> None:
     """Serve the API and the dashboards."""
     import uvicorn
 
     uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_config=None,
-                proxy_headers=False, ws_ping_interval=20, ws_ping_timeout=20)
+                proxy_headers=forwarded_allow_ips is not None, forwarded_allow_ips=forwarded_allow_ips,
+                ws_ping_interval=20, ws_ping_timeout=20)
 
 
 @cli.command("seed-demo")
