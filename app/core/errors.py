@@ -215,7 +215,7 @@ RETRY_AFTER_SECONDS = "5"
 
 
 def database_unavailable(exc: BaseException) -> bool:
-    """A lost or refused database connection, or no pooled connection free in time: passes, so 503, not 500."""
+    """A lost or refused database connection, or no pooled connection free in time: transient, so 503, not 500."""
     if isinstance(exc, PoolTimeoutError | ConnectionError | TimeoutError):
         return True
     if isinstance(exc, DBAPIError):
