@@ -237,7 +237,8 @@ def simulate(
 
     async def run() -> dict[str, int]:
         async with httpx.AsyncClient(base_url=target, timeout=30) as client:
-            if not await live.wait_until_ready(client, 60):
+            if not await live.wait_until_ready(client, 180):
+                typer.echo(f"{target} werd niet gereed (/readyz)", err=True)
                 raise typer.Exit(2)
             return await live.Simulation(client, cast, channels, streets, pace, random.Random(seed)).run()
 
