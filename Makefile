@@ -6,7 +6,7 @@ STAMP := $(VENV)/.installed
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: install run test test-fast lint typecheck pytest bench fuzz clean
+.PHONY: install run demo drills test test-fast lint typecheck pytest bench fuzz clean
 
 install: $(STAMP)
 
@@ -31,6 +31,24 @@ run: install
 	@echo ""
 	$(BIN)/meldkamer serve --host $(HOST) --port $(PORT)
 
+# `make run` with life in it: the simulator (`meldkamer simulate`) sends reports over REST, signed WhatsApp
+# and partner webhooks, operators claim and close, beheerders pass alerts on. The webhook secrets below are
+# for this local demo only. Ctrl-C stops both.
+DEMO_RATE ?= 0.3
+DEMO_ENV := MELDKAMER_WHATSAPP_APP_SECRET=demo-whatsapp-secret MELDKAMER_PARTNER_SECRETS='{"waaksamen": "demo-partner-secret"}'
+demo: install
+	mkdir -p var
+	$(BIN)/meldkamer migrate
+	$(BIN)/meldkamer seed-demo --out var/demo-credentials.json
+	$(BIN)/meldkamer seed-history --days 60 --once
+	@echo ""
+	@echo "Meldkamer relay with simulated traffic on http://$(HOST):$(PORT)  (wall: /wall, console: /ops)"
+	@echo "  demo credentials: var/demo-credentials.json"
+	@echo ""
+	$(DEMO_ENV) $(BIN)/meldkamer serve --host $(HOST) --port $(PORT) & server=$$!; \
+	trap 'kill $$server' EXIT INT TERM; \
+	$(DEMO_ENV) $(BIN)/meldkamer simulate --target http://$(HOST):$(PORT) --rate $(DEMO_RATE) --duration 0 --burst
+
 lint: install
 	$(BIN)/ruff check app tests bench
 
@@ -53,6 +71,10 @@ test: lint typecheck pytest
 WORKERS ?= 0
 test-fast: lint typecheck
 	MELDKAMER_TEST_POSTGRES=skip $(BIN)/python -m pytest -m "not browser" -n $(WORKERS)
+
+# The fault drills only (database outage, SIGKILL under load): docs/performance.md, "Fault drills".
+drills: install
+	$(BIN)/python -m pytest -m drill -p no:cacheprovider
 
 bench: install
 	$(BIN)/python bench/run_all.py

@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import random
 import signal
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, time
@@ -12,6 +13,7 @@ from pathlib import Path
 from typing import Annotated, Any, TypeVar
 from zoneinfo import ZoneInfo
 
+import httpx
 import typer
 from sqlalchemy.ext.asyncio import AsyncSession
 
@@ -22,7 +24,7 @@ from app.core.database import create_engine, create_sessionmaker, utcnow
 from app.core.errors import ProblemError
 from app.core.logging import configure_logging
 from app.core.principal import SYSTEM
-from app.core.settings import PROJECT_ROOT, Settings, get_settings
+from app.core.settings import PROJECT_ROOT, Settings, config_dir, get_settings
 from app.core.vocabulary import TIMEZONE
 from app.demo import seed_demo as run_seed
 from app.hotspots import service as hotspots
@@ -31,6 +33,7 @@ from app.privacy.retention import KINDS, PurgeResult
 from app.privacy.retention import purge as run_purge
 from app.registry import imports
 from app.registry.imports import load_json_file
+from app.simulation import live
 from app.simulation.history import MAX_DAYS, seed_history
 from app.triage.evaluation import run_eval
 from app.triage.reference import read_hotspots_geojson, read_signalementen_json
@@ -77,12 +80,15 @@ def serve(
     host: Annotated[str, typer.Option(help="Adres om op te luisteren")] = "127.0.0.1",
     port: Annotated[int, typer.Option(help="Poort")] = 8000,
     workers: Annotated[int, typer.Option(help="Aantal processen (alleen PostgreSQL)")] = 1,
+    forwarded_allow_ips: Annotated[str | None, typer.Option(
+        help="Achter een reverse proxy: de adressen waarvan X-Forwarded-For wordt geloofd")] = None,
 ) -> None:
     """Serve the API and the dashboards."""
     import uvicorn
 
     uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_config=None,
-                proxy_headers=False, ws_ping_interval=20, ws_ping_timeout=20)
+                proxy_headers=forwarded_allow_ips is not None, forwarded_allow_ips=forwarded_allow_ips,
+                ws_ping_interval=20, ws_ping_timeout=20)
 
 
 @cli.command("seed-demo")
@@ -225,6 +231,51 @@ def purge(dry_run: Annotated[bool, typer.Option("--dry-run", help="Alleen tellen
     verb = "would purge" if dry_run else "purged"
     for kind in KINDS:
         typer.echo(f"{kind}: {result.counts[kind]} {verb}")
+
+
+@cli.command()
+def simulate(
+    rate: Annotated[float, typer.Option(min=0.01, max=1000.0, help="Meldingen per seconde (gemiddeld)")] = 1.0,
+    duration: Annotated[float, typer.Option(min=0.0, help="Seconden; 0 is tot Ctrl-C")] = 60.0,
+    target: Annotated[str, typer.Option(help="Adres van de relay")] = "http://127.0.0.1:8000",
+    burst: Annotated[bool, typer.Option("--burst", help="Soms meldt een hele wijk één gebeurtenis")] = False,
+    credentials: Annotated[Path, typer.Option(help="Demo-inloggegevens (meldkamer seed-demo)")] = Path(
+        "var/demo-credentials.json"),
+    partner: Annotated[str | None, typer.Option(help="Partner-app uit MELDKAMER_PARTNER_SECRETS")] = None,
+    media_server: Annotated[str | None, typer.Option(help="Nep-Graph-API voor WhatsApp-foto's")] = None,
+    seed: Annotated[int | None, typer.Option(help="Vaste toevalsreeks")] = None,
+) -> None:
+    """Live traffic through the real interfaces: REST, signed WhatsApp and partner webhooks, operators, alerts."""
+    if not credentials.is_file():
+        raise typer.BadParameter(f"{credentials} bestaat niet: voer eerst 'meldkamer seed-demo' uit")
+    settings = get_settings()
+    channels = _simulation_channels(settings, partner, media_server)
+    cast = live.Cast.from_credentials(json.loads(credentials.read_text(encoding="utf-8")))
+    streets = live.load_streets(config_dir() / "geo" / "streets.csv")
+    pace = live.Pace(rate=rate, duration=duration, burst=burst)
+
+    async def run() -> dict[str, int]:
+        async with httpx.AsyncClient(base_url=target, timeout=30) as client:
+            if not await live.wait_until_ready(client, 180):
+                typer.echo(f"{target} werd niet gereed (/readyz)", err=True)
+                raise typer.Exit(2)
+            return await live.Simulation(client, cast, channels, streets, pace, random.Random(seed)).run()
+
+    try:
+        tally = asyncio.run(run())
+    except KeyboardInterrupt:
+        raise typer.Exit(0) from None
+    typer.echo(json.dumps(tally))
+
+
+def _simulation_channels(settings: Settings, partner: str | None, media_server: str | None) -> live.Channels:
+    whatsapp = settings.whatsapp_app_secret.get_secret_value() if settings.whatsapp_app_secret else None
+    name = partner or next(iter(settings.partner_secrets), None)
+    secret = settings.partner_secrets.get(name) if name else None
+    if name and secret is None:
+        raise typer.BadParameter(f"partner '{name}' staat niet in MELDKAMER_PARTNER_SECRETS")
+    return live.Channels(whatsapp_secret=whatsapp, media_server=media_server,
+                         partner=(name, secret.get_secret_value()) if name and secret else None)
 
 
 @cli.command()

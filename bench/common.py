@@ -59,7 +59,7 @@ def served_app(extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, d
 
 
 def _wait_ready(base: str) -> None:
-    deadline = time.monotonic() + 30
+    deadline = time.monotonic() + 120  # a start-up takes 30 s and more when other jobs load the machine
     while time.monotonic() < deadline:
         try:
             if httpx.get(f"{base}/readyz", timeout=1).status_code == 200:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 HERE = Path(__file__).resolve().parent
 BENCHES = ["bench_triage.py", "bench_intake.py", "bench_photos.py", "bench_ws.py", "bench_broadcast.py"]
+BENCHES.append("bench_drills.py")  # the 30-minute soak (docs/performance.md, "Fault drills")
 
 
 def main() -> int:

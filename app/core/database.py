@@ -100,7 +100,9 @@ def create_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 5000, sqli
         _configure_sqlite(engine, writer=not sqlite_reader)
         return engine
     # hide_parameters: a logged database error must not carry a report's text or a phone number.
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, hide_parameters=True)
+    # Bounded waits: with the database gone a request answers 503 within seconds instead of hanging.
+    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_timeout=10,
+                               connect_args={"timeout": 10}, hide_parameters=True)
 
 
 def wal_checkpointer(engine: AsyncEngine) -> WalCheckpointer | None:

@@ -5,9 +5,12 @@ from __future__ import annotations
 import logging
 from typing import Any
 
+import asyncpg.exceptions
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeoutError
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.core.routes import allowed_methods
@@ -206,8 +209,38 @@ async def _unhandled_handler(request: Request, exc: Exception) -> JSONResponse:
     )
 
 
+DATABASE_UNAVAILABLE = ("De database is even niet bereikbaar. Probeer het over enkele seconden opnieuw; een melding "
+                        "met dezelfde Idempotency-Key wordt niet dubbel opgeslagen.")
+RETRY_AFTER_SECONDS = "5"
+
+
+def database_unavailable(exc: BaseException) -> bool:
+    """A lost or refused database connection, or no pooled connection free in time: transient, so 503, not 500."""
+    if isinstance(exc, PoolTimeoutError | ConnectionError | TimeoutError):
+        return True
+    if isinstance(exc, DBAPIError):
+        return exc.connection_invalidated or isinstance(exc, OperationalError | InterfaceError)
+    return isinstance(exc, ASYNCPG_UNAVAILABLE)
+
+
+# While connecting, asyncpg's own errors reach us unwrapped: "the database system is starting up" or "shutting
+# down" (operator intervention), a connection that failed or was lost, too many connections.
+ASYNCPG_UNAVAILABLE = (asyncpg.exceptions.PostgresConnectionError, asyncpg.exceptions.OperatorInterventionError,
+                       asyncpg.exceptions.TooManyConnectionsError)
+
+
+async def _database_handler(request: Request, exc: Exception) -> JSONResponse:
+    if not database_unavailable(exc):
+        return await _unhandled_handler(request, exc)
+    logger.warning("database unavailable: %s", type(exc).__name__, extra={"path": request.url.path})
+    return problem_response(503, "Dienst niet beschikbaar", DATABASE_UNAVAILABLE, instance=request.url.path,
+                            headers={"Retry-After": RETRY_AFTER_SECONDS}, code="database_unavailable")
+
+
 def install_error_handlers(app: FastAPI) -> None:
     app.add_exception_handler(RequestValidationError, _validation_handler)
+    for unavailable in (SQLAlchemyError, ConnectionError, TimeoutError, *ASYNCPG_UNAVAILABLE):
+        app.add_exception_handler(unavailable, _database_handler)
     app.add_exception_handler(ProblemError, _problem_handler)
     app.add_exception_handler(StarletteHTTPException, _http_handler)
     app.add_exception_handler(Exception, _unhandled_handler)

@@ -12,7 +12,7 @@ from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from sqlalchemy import text
 from sqlalchemy.exc import SQLAlchemyError
 
-from app.core.errors import problem_response
+from app.core.errors import ASYNCPG_UNAVAILABLE, problem_response
 from app.core.openapi import problems
 from app.core.settings import PROJECT_ROOT
 
@@ -35,7 +35,7 @@ async def healthz() -> dict[str, str]:
 async def readyz(request: Request) -> dict[str, str] | Response:
     try:
         current = await _current_revisions(request)
-    except SQLAlchemyError:
+    except (SQLAlchemyError, OSError, *ASYNCPG_UNAVAILABLE):
         return problem_response(503, "Dienst niet beschikbaar", "De database is niet bereikbaar.")
     if current != alembic_heads():
         return problem_response(

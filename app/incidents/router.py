@@ -48,7 +48,8 @@ async def incident_out(session: SessionDep, incident: Incident) -> IncidentOut:
             urgency=r.urgency, category=r.category, offence=r.offence, in_progress=r.in_progress,
             appearance_only=r.appearance_only, wijkcode=r.wijk_code, lat=r.point_lat, lon=r.point_lon,
             reasons=[ReasonOut(**reason) for reason in (r.triage or {}).get("reasons", [])], suggestion=r.triage,
-            photo_ids=[p.id for p in r.photos if p.status == "stored"], follow_up=r.follow_up, result=r.result,
+            photo_ids=[p.id for p in r.photos if p.status == "stored"],
+            photos_failed=sum(p.status == "failed" for p in r.photos), follow_up=r.follow_up, result=r.result,
             status=r.status,
         )
         for r in view.reports

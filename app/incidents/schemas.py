@@ -43,6 +43,7 @@ class QueueReport(BaseModel):
     reasons: list[ReasonOut]
     suggestion: dict[str, Any] | None
     photo_ids: list[int]
+    photos_failed: int = Field(default=0, description="foto's die niet konden worden opgehaald of opgeslagen")
     follow_up: str | None
     result: str | None
     status: str

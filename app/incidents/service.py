@@ -311,8 +311,8 @@ async def _claim_holder(session: AsyncSession | AsyncConnection, incident: Incid
     return None
 
 
-async def get_incident(session: AsyncSession, incident_id: int) -> Incident:
-    incident = await session.get(Incident, incident_id, populate_existing=True)
+async def get_incident(session: AsyncSession, incident_id: int, *, for_update: bool = False) -> Incident:
+    incident = await session.get(Incident, incident_id, populate_existing=True, with_for_update=for_update)
     if incident is None:
         raise NotFound("Het incident")
     return incident
@@ -411,7 +411,9 @@ class IncidentChange:
 
 async def update_incident(session: AsyncSession, actor: Principal, incident_id: int,
                           change: IncidentChange) -> Incident:
-    incident = await get_incident(session, incident_id)
+    # The row lock first: the feedback below emits events, which take the event-order lock (app.events.notify),
+    # and the intake holds this row while it waits for that lock. The other order deadlocked on PostgreSQL.
+    incident = await get_incident(session, incident_id, for_update=True)
     await _ensure_not_claimed_by_other(session, incident, actor)
     reports = await _reports_of(session, incident.id)
     _apply_overrides(incident, change)

@@ -110,7 +110,11 @@ class MediaFetcher:
             await self._failed(photo_id, str(outcome), permanent=True)
             return outcome.pixels
         photo = outcome.photo
-        name = await asyncio.to_thread(store_photo, photo.content, self.settings.photo_dir, photo.extension)
+        try:
+            name = await asyncio.to_thread(store_photo, photo.content, self.settings.photo_dir, photo.extension)
+        except OSError as exc:  # disk full or read-only: tried again later, like a failed download
+            await self._failed(photo_id, f"opslag mislukt: {exc.strerror or exc}", permanent=False)
+            return photo.width * photo.height
         await self._stored(photo_id, photo, name)
         return photo.width * photo.height
 

@@ -64,7 +64,8 @@ class IntakeRequest:
     idempotency_key: str | None = None
     photos: Sequence[SanitisedPhoto] = ()
     pending_media_ids: Sequence[str] = ()
-    stored_names: Sequence[str] = ()  # the photos' files, written by the writer before its transaction
+    # The photos' files, written by the writer before its transaction; None where the disk refused one.
+    stored_names: Sequence[str | None] = ()
     location_source: str = "reporter"
     forwarded: bool = False
     # WhatsApp: a beheerder with several groups cannot name one in the message; the report goes in with its
@@ -256,7 +257,8 @@ def _values(row: Report | ReportPhoto, columns: tuple[str, ...]) -> dict[str, An
     return {name: getattr(row, name) for name in columns}
 
 
-def _new_report(request: IntakeRequest, group: ReportingGroup, case_number: str, stored: list[str]) -> Report:
+def _new_report(request: IntakeRequest, group: ReportingGroup, case_number: str,
+                stored: list[str | None]) -> Report:
     """The report as it will be inserted; every column that has a default is set here, since the row is
     written with Core from these attributes."""
     body, location, received_at, public = request.body, request.body.location, request.received_at, request.public
@@ -283,8 +285,15 @@ def _new_report(request: IntakeRequest, group: ReportingGroup, case_number: str,
     return report
 
 
-def _stored_photo_row(photo: SanitisedPhoto, name: str, received_at: datetime) -> ReportPhoto:
+PHOTO_NOT_STORED = "opslag mislukt (schijf vol of niet schrijfbaar)"
+
+
+def _stored_photo_row(photo: SanitisedPhoto, name: str | None, received_at: datetime) -> ReportPhoto:
+    """The photo's row; one the disk refused is kept as failed, so the operator sees a photo is missing."""
     lat, lon = photo.gps if photo.gps else (None, None)
+    if name is None:
+        return ReportPhoto(status="failed", media_type=photo.media_type, width=photo.width, height=photo.height,
+                           attempts=1, last_error=PHOTO_NOT_STORED, created_at=received_at)
     return ReportPhoto(status="stored", stored_name=name, media_type=photo.media_type, width=photo.width,
                        height=photo.height, size_bytes=len(photo.content), gps_lat=lat, gps_lon=lon, attempts=0,
                        created_at=received_at)

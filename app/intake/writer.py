@@ -14,7 +14,8 @@ fail its neighbours.
 
 A report's photo files are written (and fsynced) on threads before it joins a transaction: inside, a few MB
 of disk writes held up every report waiting for the next one. They are removed again when the report is
-not written, or when an earlier report with the same idempotency key answers instead."""
+not written, or when an earlier report with the same idempotency key answers instead. A photo the disk
+refuses (full, read-only) does not cost the report: it is written with that photo marked failed."""
 
 from __future__ import annotations
 
@@ -78,19 +79,27 @@ class IntakeWriter:
             self._delete(names)  # the earlier report with this idempotency key has files of its own
         return written
 
-    async def _store_photos(self, request: IntakeRequest) -> list[str]:
-        names: list[str] = []
+    async def _store_photos(self, request: IntakeRequest) -> list[str | None]:
+        names: list[str | None] = []
         try:
             for photo in request.photos:
-                names.append(await asyncio.to_thread(store_photo, photo.content, self.photo_dir, photo.extension))
+                names.append(await self._store_photo(photo.content, photo.extension))
         except BaseException:
             self._delete(names)
             raise
         return names
 
-    def _delete(self, names: list[str]) -> None:
+    async def _store_photo(self, content: bytes, extension: str) -> str | None:
+        try:
+            return await asyncio.to_thread(store_photo, content, self.photo_dir, extension)
+        except OSError:
+            logger.exception("photo not stored; the report is kept without it")
+            return None
+
+    def _delete(self, names: list[str | None]) -> None:
         for name in names:
-            delete_photo(self.photo_dir, name)
+            if name is not None:
+                delete_photo(self.photo_dir, name)
 
     async def _enqueue(self, request: IntakeRequest) -> Written:
         future: asyncio.Future[Written] = asyncio.get_running_loop().create_future()

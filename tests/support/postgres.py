@@ -40,6 +40,8 @@ class PostgresServer:
         self.root = Path(tempfile.mkdtemp(prefix="meldkamer-pg-"))
         self.datadir = self.root / "data"
         self.user = "postgres" if os.geteuid() == 0 else None
+        self.options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
+                        "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
 
     def _run(self, *args: str, check: bool = True) -> subprocess.CompletedProcess[str]:
         command = [str(self.bindir / args[0]), *args[1:]]
@@ -53,13 +55,19 @@ class PostgresServer:
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
         self._run("initdb", "-D", str(self.datadir), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                   "--no-sync")
-        options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
-        self._run("pg_ctl", "-D", str(self.datadir), "-o", options, "-l", str(self.root / "server.log"),
-                  "-w", "-t", "60", "start")
-        self._wait_ready()
+        self.start_again()
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "meldkamer")
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/meldkamer"
+
+    def start_again(self) -> None:
+        """Starts the initialised server (again, after `stop_only`: the fault drills)."""
+        self._run("pg_ctl", "-D", str(self.datadir), "-o", self.options, "-l", str(self.root / "server.log"),
+                  "-w", "-t", "60", "start")
+        self._wait_ready()
+
+    def stop_only(self) -> None:
+        """Stops the server as an administrator would (fast shutdown: sessions are ended), keeping its data."""
+        self._run("pg_ctl", "-D", str(self.datadir), "-m", "fast", "-w", "stop")
 
     def _wait_ready(self) -> None:
         deadline = time.monotonic() + 30

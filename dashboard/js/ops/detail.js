@@ -335,6 +335,8 @@ function reportView(report, incident, locked) {
       h("span", {}, wijkName(report.wijkcode)),
       report.called_112 ? h("span", { class: "tag" }, "112 gebeld") : null,
       report.photo_ids.length ? h("span", { class: "tag photo" }, `${report.photo_ids.length} foto`) : null,
+      report.photos_failed ? h("span", { class: "tag warn", title: "De foto kon niet worden opgeslagen; vraag de beheerder hem opnieuw te sturen" },
+        `${report.photos_failed} foto mislukt`) : null,
       h("span", { class: "tag" }, label("report_statuses", report.status))),
     h("p", { class: "text" }, report.text),
     h("div", { class: "suggestion", "aria-label": "Voorstel van de triage" },
