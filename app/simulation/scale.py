@@ -66,10 +66,11 @@ CHANNEL_CHOICES = [["whatsapp"], ["whatsapp"], ["whatsapp"], ["app", "whatsapp"]
 
 CATEGORY_SHARES = [("signalement", 0.36), ("delict", 0.24), ("verdachte_situatie", 0.17), ("informatie", 0.11),
                    ("overig", 0.11), ("vermissing", 0.01)]
-OFFENCES: dict[str, list[str | None]] = {"signalement": ["autokraak", "autokraak", "woninginbraak", "fietsdiefstal", None],
-            "delict": ["autokraak", "woninginbraak", "fietsdiefstal", "vernieling", "diefstal"],
-            "verdachte_situatie": ["woninginbraak", "autokraak", None], "informatie": ["oplichting", None],
-            "overig": [None], "vermissing": [None]}
+OFFENCES: dict[str, list[str | None]] = {
+    "signalement": ["autokraak", "autokraak", "woninginbraak", "fietsdiefstal", None],
+    "delict": ["autokraak", "woninginbraak", "fietsdiefstal", "vernieling", "diefstal"],
+    "verdachte_situatie": ["woninginbraak", "autokraak", None], "informatie": ["oplichting", None],
+    "overig": [None], "vermissing": [None]}
 SAMPLE_TEXTS = {"signalement": "man in zwarte hoodie loopt aan autodeuren te trekken",
                 "delict": "er is vannacht ingebroken in een auto, ruit ingeslagen",
                 "verdachte_situatie": "witte bestelbus rijdt al een uur stapvoets rondjes door de wijk",
