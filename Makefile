@@ -54,8 +54,10 @@ WORKERS ?= 0
 test-fast: lint typecheck
 	MELDKAMER_TEST_POSTGRES=skip $(BIN)/python -m pytest -m "not browser" -n $(WORKERS)
 
+# Every benchmark; the figures go to bench/results/latest.json. BENCH_ARGS=--quick for a shortened run.
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 # Schemathesis (all checks, all phases) over every operation as beheerder and as admin, on a fresh SQLite
 # database and on a throwaway PostgreSQL server. Fails on a server error or an answer the OpenAPI document

@@ -44,6 +44,7 @@ from app.core.principal import Principal  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
 from app.demo import seed_demo  # noqa: E402
 from app.registry.models import Beheerder, Gemeente, Group, Wijk, beheerder_groups  # noqa: E402
+from bench.common import report_rows, row  # noqa: E402
 from tests.support.postgres import PostgresServer, free_port  # noqa: E402
 
 TOKEN = "bench-token"
@@ -266,6 +267,8 @@ def main() -> None:
     args = parser.parse_args()
     with _database(args.postgres) as (url, postmaster):
         result = asyncio.run(bench(url, args.runs, postmaster))
+    report_rows([row(f"broadcast {result['database']}: {name}", "time", summary["quietest_run"]["seconds"], "s",
+                     summary["floor_seconds"]) for name, summary in list(result.items())[1:]])
     print(json.dumps(result, indent=2) if args.json else _markdown(result))
 
 
