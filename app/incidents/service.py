@@ -371,14 +371,16 @@ async def _queue_by_urgency(session: AsyncSession, conditions: list[Any], codes:
                             offset: int) -> tuple[list[Incident], int]:
     """Urgency by urgency, so that each page and count walks ix_incidents_queue instead of sorting a year of
     closed incidents by a rank expression."""
+    counted = select(Incident.urgency, func.count()).where(*conditions, Incident.urgency.in_(codes))
+    counts: dict[str, int] = dict((await session.execute(counted.group_by(Incident.urgency))).tuples().all())
     items: list[Incident] = []
     total = 0
     for code in codes:
-        matching = [*conditions, Incident.urgency == code]
-        count = await session.scalar(select(func.count()).select_from(Incident).where(*matching)) or 0
+        count = counts.get(code, 0)
         skip, room = max(0, offset - total), limit - len(items)
         if room > 0 and skip < count:
-            page = select(Incident).where(*matching).order_by(Incident.first_report_at, Incident.id)
+            page = (select(Incident).where(*conditions, Incident.urgency == code)
+                    .order_by(Incident.first_report_at, Incident.id))
             items.extend(await session.scalars(page.offset(skip).limit(room)))
         total += count
     return items, total
