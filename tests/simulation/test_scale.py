@@ -83,3 +83,15 @@ async def test_the_queue_the_wall_the_registry_and_the_evaluation_answer_on_it(a
 async def _count_open(app) -> int:
     async with app.state.sessionmaker() as session:
         return int(await session.scalar(select(func.count()).where(Incident.status == "open")) or 0)
+
+
+async def test_queue_pages_follow_each_other_across_urgencies(app, client):
+    await load_scale(app.state.engine, Sizes(beheerders=50, reports=500))
+    operator = bearer((await staff(app, "operator")).token)
+    whole = (await client.get("/api/v1/queue", params={"limit": 200}, headers=operator)).json()
+    pages = [(await client.get("/api/v1/queue", params={"limit": 3, "offset": offset}, headers=operator)).json()
+             for offset in range(0, whole["total"], 3)]
+    assert [i["id"] for page in pages for i in page["items"]] == [i["id"] for i in whole["items"]]
+    assert all(page["total"] == whole["total"] == 20 for page in pages)
+    ranks = [("P1", "P2", "P3", "none").index(i["urgency"]) for i in whole["items"]]
+    assert ranks == sorted(ranks) and len(set(ranks)) > 1
