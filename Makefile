@@ -76,8 +76,10 @@ test-fast: lint typecheck
 drills: install
 	$(BIN)/python -m pytest -m drill -p no:cacheprovider
 
+# Every benchmark; the figures go to bench/results/latest.json. BENCH_ARGS=--quick for a shortened run.
+BENCH_ARGS ?=
 bench: install
-	$(BIN)/python bench/run_all.py
+	$(BIN)/python bench/run_all.py $(BENCH_ARGS)
 
 # Schemathesis (all checks, all phases) over every operation as beheerder and as admin, on a fresh SQLite
 # database and on a throwaway PostgreSQL server. Fails on a server error or an answer the OpenAPI document

@@ -35,6 +35,7 @@ from app.registry import imports
 from app.registry.imports import load_json_file
 from app.simulation import live
 from app.simulation.history import MAX_DAYS, seed_history
+from app.simulation.scale import DatabaseNotEmpty, Sizes, load_scale
 from app.triage.evaluation import run_eval
 from app.triage.reference import read_hotspots_geojson, read_signalementen_json
 
@@ -116,6 +117,31 @@ def seed_history_command(
         return
     typer.echo(f"history: {len(outcome.days)} days written ({outcome.reports} reports, {outcome.decisions} "
                f"decisions, {outcome.alerts} alerts), {outcome.skipped} days already there")
+
+
+@cli.command("load-scale")
+def load_scale_command(
+    beheerders: Annotated[int, typer.Option(min=10, max=100_000, help="Aantal beheerders (10 per wijk)")] = 10_000,
+    reports: Annotated[int, typer.Option(min=1, max=10_000_000, help="Aantal meldingen over de laatste 365 dagen")
+                       ] = 1_000_000,
+) -> None:
+    """Fill an empty, migrated database with a national registry and a year of history (set-based SQL)."""
+    async def run() -> None:
+        settings = get_settings()
+        engine = create_engine(settings.database_url, sqlite_busy_timeout_ms=settings.sqlite_busy_timeout_ms)
+        try:
+            result = await load_scale(engine, Sizes(beheerders=beheerders, reports=reports))
+        finally:
+            await engine.dispose()
+        sizes = result.sizes
+        typer.echo(f"scale dataset: {sizes.beheerders} beheerders, {sizes.groups} groups, {sizes.wijken} wijken, "
+                   f"{sizes.gemeenten} gemeenten, {sizes.reports} reports in {sum(result.seconds.values()):.0f} s")
+
+    try:
+        asyncio.run(run())
+    except DatabaseNotEmpty as exc:
+        typer.echo(str(exc), err=True)
+        raise typer.Exit(2) from exc
 
 
 def _import(path: Path, work: Callable[[AsyncSession, Path], Awaitable[Any]]) -> None:

@@ -44,6 +44,7 @@ from app.core.principal import Principal  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
 from app.demo import seed_demo  # noqa: E402
 from app.registry.models import Beheerder, Gemeente, Group, Wijk, beheerder_groups  # noqa: E402
+from bench.common import report_rows, row  # noqa: E402
 from tests.support.postgres import PostgresServer, free_port  # noqa: E402
 
 TOKEN = "bench-token"
@@ -167,28 +168,31 @@ async def _wait_for_sent(fake: FakeProcess, count: int, started: float, within: 
 
 
 async def _one_run(sessionmaker: Any, settings: Settings, fake: FakeProcess, wijkcode: str, count: int,
-                   postmaster: int | None) -> dict[str, Any]:
+                   postmaster: int | None, worker_sessions: list[Any]) -> dict[str, Any]:
     """Previews, then sends one alert as the API does (commit, then wake the worker) and times it."""
     body = BroadcastIn(kind="waarschuwing", text="Let op: nepagenten aan de deur. Vraag altijd om een pas.",
                        target={"wijkcodes": [wijkcode]})  # type: ignore[arg-type]
     async with sessionmaker() as session:
         await plan_broadcast(session, SENDER, body, settings)  # the console's preview, before the send
-    worker = build_worker(sessionmaker, settings)
-    worker.start()
+    workers = [build_worker(sessions, settings) for sessions in worker_sessions]
+    for worker in workers:
+        worker.start()
     try:
         busy, cpu, started = _busy_seconds(), time.process_time(), time.time()
         helpers = fake.cpu_seconds() + _database_cpu_seconds(postmaster)
         async with sessionmaker() as session:
             await create_broadcast(session, SENDER, body, settings)
         committed = time.time() - started
-        worker.wake()
+        for worker in workers:
+            worker.wake()
         counts = await _wait_for_sent(fake, count, started, 60)
         wall = time.time() - started
         ours = time.process_time() - cpu + fake.cpu_seconds() + _database_cpu_seconds(postmaster) - helpers
         others = max(0.0, _busy_seconds() - busy - ours) / wall
         cpu = time.process_time() - cpu
     finally:
-        await worker.stop()
+        for worker in workers:
+            await worker.stop()
     async with sessionmaker() as session:
         open_rows = await session.scalar(select(func.count()).select_from(Delivery)
                                          .where(Delivery.status.in_(("pending", "sending"))))
@@ -205,10 +209,14 @@ def _summary(runs: list[dict[str, Any]], floor: float) -> dict[str, Any]:
             "all_runs_seconds": [run["seconds"] for run in runs], "median_seconds": seconds[len(seconds) // 2]}
 
 
-async def bench(url: str, runs: int, postmaster: int | None = None) -> dict[str, Any]:
+async def bench(url: str, runs: int, postmaster: int | None = None, workers: int = 1) -> dict[str, Any]:
+    """With several workers, each has its own engine (connection pool), as separate processes would; they
+    share the provider's rate through the database (app.broadcast.ratelimit.DatabaseRateLimiter)."""
     await asyncio.to_thread(lambda: _migrate(url))
     engine = create_engine(url, sqlite_busy_timeout_ms=30_000)
     sessionmaker = create_sessionmaker(engine)
+    worker_engines = [create_engine(url, sqlite_busy_timeout_ms=30_000) for _ in range(workers - 1)]
+    worker_sessions = [sessionmaker, *[create_sessionmaker(e) for e in worker_engines]]
     fake = FakeProcess()
     try:
         await _registry(sessionmaker)
@@ -217,13 +225,16 @@ async def bench(url: str, runs: int, postmaster: int | None = None) -> dict[str,
             if run:
                 await asyncio.sleep(6.5)  # the same people again: WhatsApp's pair rate (one per 6 s) applies
             fake.limit(messages_per_second=1000)
-            big.append(await _one_run(sessionmaker, _settings(url, fake, 1000), fake, BIG_WIJK, 10_000, postmaster))
+            big.append(await _one_run(sessionmaker, _settings(url, fake, 1000), fake, BIG_WIJK, 10_000, postmaster,
+                                      worker_sessions))
             fake.limit(messages_per_second=80, pair_limit=1, pair_window=6.0)
-            small.append(await _one_run(sessionmaker, _settings(url, fake, 80), fake, WESTWIJK, 26, postmaster))
+            small.append(await _one_run(sessionmaker, _settings(url, fake, 80), fake, WESTWIJK, 26, postmaster,
+                                        worker_sessions))
     finally:
         fake.stop()
-        await engine.dispose()
-    return {"database": engine.dialect.name, "fan_out_10000_at_1000_per_s": _summary(big, 10.0),
+        for each in [engine, *worker_engines]:
+            await each.dispose()
+    return {"database": engine.dialect.name, "workers": workers, "fan_out_10000_at_1000_per_s": _summary(big, 10.0),
             "westwijk_26_at_80_per_s": _summary(small, 26 / 80)}
 
 
@@ -250,7 +261,9 @@ def _database(postgres: bool) -> Iterator[tuple[str, int | None]]:
 
 def _markdown(result: dict[str, Any]) -> str:
     lines = []
-    for name, summary in list(result.items())[1:]:
+    for name, summary in result.items():
+        if not isinstance(summary, dict):
+            continue
         run = summary["quietest_run"]
         lines.append(f"| {result['database']} | {name} | {run['seconds']} s | {summary['floor_seconds']:g} s | "
                      f"{summary['ratio_to_floor']} | {summary['all_runs_seconds']} | {run['other_processes_cores']} "
@@ -263,9 +276,20 @@ def main() -> None:
     parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL server")
     parser.add_argument("--runs", type=int, default=3)
     parser.add_argument("--json", action="store_true", help="print everything as JSON")
+    parser.add_argument("--workers", type=int, default=1, help="delivery workers (more than one: PostgreSQL only)")
     args = parser.parse_args()
+    if args.workers > 1 and not args.postgres:
+        parser.error("several delivery workers need PostgreSQL (--postgres)")
     with _database(args.postgres) as (url, postmaster):
-        result = asyncio.run(bench(url, args.runs, postmaster))
+        result = asyncio.run(bench(url, args.runs, postmaster, args.workers))
+    scenarios = [(name, summary) for name, summary in result.items() if isinstance(summary, dict)]
+    engine = f"{result['database']}, {args.workers} worker(s)"
+    report_rows([row(f"broadcast {engine}: {name}", "time", summary["quietest_run"]["seconds"], "s",
+                     summary["floor_seconds"]) for name, summary in scenarios]
+                + [row(f"broadcast {engine}: {name}", "duplicates and provider refusals",
+                       summary["quietest_run"]["rejected_by_provider"]
+                       + summary["quietest_run"]["recipients"] * (summary["quietest_run"]["max_per_recipient"] - 1),
+                       "messages") for name, summary in scenarios])
     print(json.dumps(result, indent=2) if args.json else _markdown(result))
 
 

@@ -27,7 +27,7 @@ from typing import Any
 import websockets
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import percentile, served_app  # noqa: E402
+from common import percentile, report_rows, served_app  # noqa: E402
 from loadgen import ConnectionPool  # noqa: E402
 
 ENV = {"MELDKAMER_INTAKE_REPORTS_PER_MINUTE": "100000000", "MELDKAMER_INTAKE_BURST": "100000000"}
@@ -182,5 +182,6 @@ if __name__ == "__main__":
     parser.add_argument("--walls", type=int, default=50)
     args = parser.parse_args()
     result = asyncio.run(soak(args.minutes, args.rate, args.walls))
+    report_rows(result["rows"])
     print(json.dumps(result, indent=2))
     raise SystemExit(0 if result["verdict"] == "pass" else 1)

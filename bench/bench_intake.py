@@ -22,7 +22,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import percentile, served_app  # noqa: E402
+from common import percentile, report_rows, row, served_app  # noqa: E402
 from loadgen import ConnectionPool  # noqa: E402
 
 TEXTS = [
@@ -139,4 +139,7 @@ if __name__ == "__main__":
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.seconds, args.rounds)), indent=2))
+    summary = asyncio.run(main(args.seconds, args.rounds))
+    report_rows([row("intake sqlite", "sustained", summary["sustained"], "reports/s", summary["floor"]),
+                 row("intake sqlite, 100 reports/s", "p99", summary["p99_ms"], "ms")])
+    print(json.dumps(summary, indent=2))

@@ -27,6 +27,7 @@ sys.path.insert(0, str(ROOT))
 from app.triage.engine import ReportFacts, triage  # noqa: E402
 from app.triage.evaluation import read_items  # noqa: E402
 from app.triage.knowledge import load_knowledge_base_from_dir  # noqa: E402
+from bench.common import report_rows, row  # noqa: E402
 
 _TOKEN = re.compile(r"\w+")
 
@@ -91,6 +92,7 @@ def main() -> int:
         "meets_target": engine >= 2000, "cpu": platform.processor() or platform.machine(),
         "cores_available": os.cpu_count(), "affinity": pinned, "python": platform.python_version(),
     }
+    report_rows([row("triage engine", "median throughput", engine, "reports/s", floor)])
     if args.json:
         print(json.dumps(result))
     else:

@@ -68,3 +68,22 @@ def _wait_ready(base: str) -> None:
             pass
         time.sleep(0.1)
     raise RuntimeError("server did not become ready")
+
+
+ROWS_ENV = "MELDKAMER_BENCH_ROWS"  # bench/run_all.py sets it: every benchmark appends its rows to that file
+
+
+def row(scenario: str, metric: str, value: float, unit: str, floor: float | None = None) -> dict[str, object]:
+    """One figure for bench/results/latest.json; the ratio is value / floor when there is a floor."""
+    return {"scenario": scenario, "metric": metric, "value": round(value, 3), "unit": unit,
+            "floor": None if floor is None else round(floor, 3),
+            "ratio": round(value / floor, 3) if floor else None}
+
+
+def report_rows(rows: Sequence[dict[str, object]]) -> None:
+    """Appends the rows (JSON lines) to the file named by MELDKAMER_BENCH_ROWS, if set."""
+    path = os.environ.get(ROWS_ENV)
+    if path:
+        with open(path, "a", encoding="utf-8") as out:
+            for item in rows:
+                out.write(json.dumps(item) + "\n")

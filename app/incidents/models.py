@@ -21,11 +21,13 @@ class Incident(Base):
     __table_args__ = (
         Index("ix_incidents_joinable", "region_id", "last_report_at", sqlite_where=text(JOINABLE_INCIDENT),
               postgresql_where=text(JOINABLE_INCIDENT)),
+        # The queue and the wall: one status, urgency by urgency, oldest first (service.list_queue).
+        Index("ix_incidents_queue", "status", "urgency", "first_report_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)
     region_id: Mapped[int | None] = mapped_column(index=True)
-    status: Mapped[str] = mapped_column(String(16), default="open", index=True)  # open | closed
-    urgency: Mapped[str] = mapped_column(String(8), default="none", index=True)  # P1 | P2 | P3 | none
+    status: Mapped[str] = mapped_column(String(16), default="open")  # open | closed
+    urgency: Mapped[str] = mapped_column(String(8), default="none")  # P1 | P2 | P3 | none
     urgency_override: Mapped[str | None] = mapped_column(String(8))
     override_reason: Mapped[str | None] = mapped_column(Text)
     overridden: Mapped[list[str]] = mapped_column(JSON, default=list)  # fields an operator set by hand

@@ -39,7 +39,10 @@ Limit = Annotated[int, Query(ge=1, le=200)]
 
 
 async def incident_out(session: SessionDep, incident: Incident) -> IncidentOut:
-    view = await service.incident_view(session, incident)
+    return view_out(await service.incident_view(session, incident))
+
+
+def view_out(view: service.IncidentView) -> IncidentOut:
     reports = [
         QueueReport(
             id=r.id, case_number=r.case_number, received_at=r.received_at, group_id=r.group_id,
@@ -54,7 +57,7 @@ async def incident_out(session: SessionDep, incident: Incident) -> IncidentOut:
         )
         for r in view.reports
     ]
-    i = incident
+    i = view.incident
     expires = i.claim_expires_at if view.claimed_by else None
     return IncidentOut(
         id=i.id, status=i.status, urgency=i.urgency, urgency_override=i.urgency_override,
@@ -89,7 +92,8 @@ async def get_queue(session: SessionDep, status: str | None = "open", urgency: U
                     _: Principal = allow(*QUEUE_READERS)) -> Page[IncidentOut]:
     incidents, total = await service.list_queue(session, status=status or None, urgency=urgency, wijk=wijk,
                                                 limit=limit, offset=offset)
-    return Page(items=[await incident_out(session, i) for i in incidents], total=total, limit=limit, offset=offset)
+    views = await service.incident_views(session, incidents)
+    return Page(items=[view_out(view) for view in views], total=total, limit=limit, offset=offset)
 
 
 @router.get("/wall/cards", response_model=Page[WallCard],

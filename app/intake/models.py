@@ -38,7 +38,8 @@ class Report(Base):
     case_number: Mapped[str] = mapped_column(String(32), unique=True)
     # The reporter: a beheerder, or (beheerder_id None) a public participant of an operation, who joined it by
     # its keyword and is in no registry (operation_public_participants.id; no foreign key, as operation_id).
-    beheerder_id: Mapped[int | None] = mapped_column(ForeignKey("beheerders.id", ondelete="RESTRICT"), index=True)
+    # beheerder_id is looked up through the unique (beheerder_id, idempotency_key), whose prefix it is.
+    beheerder_id: Mapped[int | None] = mapped_column(ForeignKey("beheerders.id", ondelete="RESTRICT"))
     public_participant_id: Mapped[int | None] = mapped_column(Integer, index=True)
     # None while the group is still to be chosen (group_pending): a WhatsApp report from a beheerder with
     # several groups; group_choices are the group ids offered to them, in the order of the question.
@@ -65,17 +66,17 @@ class Report(Base):
     lon: Mapped[float | None] = mapped_column(Float)
     location_source: Mapped[str | None] = mapped_column(String(32))  # reporter | whatsapp | photo_gps
 
-    status: Mapped[str] = mapped_column(String(16), default="ontvangen", index=True)
+    status: Mapped[str] = mapped_column(String(16), default="ontvangen")
     advice: Mapped[list[str]] = mapped_column(JSON, default=list)
     # The triage engine's suggestion (labels, reasons); filled by the triage seam.
     triage: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     # Current labels: the engine's suggestion until an operator overrides them.
-    urgency: Mapped[str | None] = mapped_column(String(8), index=True)
+    urgency: Mapped[str | None] = mapped_column(String(8))
     category: Mapped[str | None] = mapped_column(String(32))
     offence: Mapped[str | None] = mapped_column(String(32))
     in_progress: Mapped[bool | None] = mapped_column()
     appearance_only: Mapped[bool] = mapped_column(default=False)
-    wijk_code: Mapped[str | None] = mapped_column(String(16), index=True)
+    wijk_code: Mapped[str | None] = mapped_column(String(16))
     point_lat: Mapped[float | None] = mapped_column(Float)  # resolved location (street or coordinates)
     point_lon: Mapped[float | None] = mapped_column(Float)
     incident_id: Mapped[int | None] = mapped_column(ForeignKey("incidents.id", ondelete="SET NULL"), index=True)

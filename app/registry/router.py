@@ -39,6 +39,8 @@ from app.registry.schemas import (
 admin_router = APIRouter(prefix="/admin", tags=["registratie (beheer)"])
 me_router = APIRouter(tags=["beheerder"])
 Limit = Annotated[int, Query(ge=1, le=500)]
+# Gemeenten and wijken come as plain lists (the country has ~340 and ~3,300), at most a thousand at a time.
+AreaLimit = Annotated[int, Query(ge=1, le=1000)]
 
 
 @admin_router.get("/regions", response_model=list[RegionOut])
@@ -53,14 +55,15 @@ async def create_region(body: RegionIn, session: SessionDep, actor: Principal = 
 
 
 @admin_router.get("/gemeenten", response_model=list[GemeenteOut])
-async def list_gemeenten(session: SessionDep, _: Principal = allow("admin")) -> list[GemeenteOut]:
-    return [GemeenteOut.model_validate(g) for g in await service.list_gemeenten(session)]
+async def list_gemeenten(session: SessionDep, limit: AreaLimit = 1000, offset: Offset = 0,
+                         _: Principal = allow("admin")) -> list[GemeenteOut]:
+    return [GemeenteOut.model_validate(g) for g in await service.list_gemeenten(session, limit=limit, offset=offset)]
 
 
 @admin_router.get("/wijken", response_model=list[WijkOut])
-async def list_wijken(session: SessionDep, gemeente: str | None = None,
+async def list_wijken(session: SessionDep, gemeente: str | None = None, limit: AreaLimit = 1000, offset: Offset = 0,
                       _: Principal = allow(*STAFF)) -> list[WijkOut]:
-    return await service.list_wijken(session, gemeente)
+    return await service.list_wijken(session, gemeente, limit=limit, offset=offset)
 
 
 @admin_router.get("/wijken/{code}", response_model=WijkDetail)

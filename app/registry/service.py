@@ -6,7 +6,7 @@ from collections.abc import Sequence
 
 from sqlalchemy import func, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import selectinload
+from sqlalchemy.orm import defer, selectinload
 
 from app.audit import service as audit
 from app.auth import service as auth_service
@@ -89,11 +89,12 @@ async def _gemeenten_by_codes(session: AsyncSession, codes: list[str]) -> list[G
     return found
 
 
-async def list_gemeenten(session: AsyncSession) -> Sequence[Gemeente]:
-    return (await session.scalars(select(Gemeente).order_by(Gemeente.code))).all()
+async def list_gemeenten(session: AsyncSession, *, limit: int, offset: int) -> Sequence[Gemeente]:
+    return (await session.scalars(select(Gemeente).order_by(Gemeente.code).limit(limit).offset(offset))).all()
 
 
-async def list_wijken(session: AsyncSession, gemeente_code: str | None = None) -> list[WijkOut]:
+async def list_wijken(session: AsyncSession, gemeente_code: str | None = None, *, limit: int, offset: int
+                      ) -> list[WijkOut]:
     counts = (
         select(Group.wijk_id, func.count(Group.id).label("n")).where(Group.active).group_by(Group.wijk_id)
     ).subquery()
@@ -101,8 +102,8 @@ async def list_wijken(session: AsyncSession, gemeente_code: str | None = None) -
         select(Wijk, func.coalesce(counts.c.n, 0))
         .join(Wijk.gemeente)
         .outerjoin(counts, counts.c.wijk_id == Wijk.id)
-        .options(selectinload(Wijk.gemeente))
-        .order_by(Wijk.code)
+        .options(selectinload(Wijk.gemeente), defer(Wijk.geometry))  # a wijk's boundary: only its own page
+        .order_by(Wijk.code).limit(limit).offset(offset)
     )
     if gemeente_code:
         query = query.where(Gemeente.code == gemeente_code)
