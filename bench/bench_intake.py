@@ -1,11 +1,16 @@
-"""Intake throughput and latency: text-only reports over HTTP against one uvicorn worker on SQLite.
+"""Intake throughput and latency: text-only reports over HTTP against `meldkamer serve` on SQLite or PostgreSQL.
 
 Measures (1) sustained reports/s with enough concurrent clients to saturate the server, (2) latency
 percentiles at a fixed 100 reports/s (open loop: requests are sent on schedule, not after the previous
 answer), and (3) the floor: a bare insert-and-commit loop on the same database, without HTTP, auth,
 validation or triage. Figures are medians over several rounds; quote them as ratios to the floor.
 
-Run: .venv/bin/python bench/bench_intake.py [--seconds 8] [--rounds 3]
+On SQLite the server is one uvicorn worker on a fresh file. `--postgres` starts a throwaway PostgreSQL server
+(the test suite's settings: fsync off) and serves it with `--workers N` uvicorn workers; its floor is asyncpg
+with the same concurrency as the sustained clients. `--statements` loads pg_stat_statements and prints the
+statements per report of one sustained phase.
+
+Run: .venv/bin/python bench/bench_intake.py [--seconds 8] [--rounds 3] [--postgres [--workers 2] [--statements]]
 """
 
 from __future__ import annotations
@@ -19,11 +24,19 @@ import statistics
 import sys
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
+import asyncpg
+
 sys.path.insert(0, str(Path(__file__).resolve().parent))
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from common import percentile, served_app  # noqa: E402
 from loadgen import ConnectionPool  # noqa: E402
+
+from tests.support.postgres import PostgresServer  # noqa: E402
+
+CONCURRENCY = 16
 
 TEXTS = [
     "Er wordt nu ingebroken aan de Zonnestein, twee mannen met een breekijzer",
@@ -92,6 +105,40 @@ async def fixed_rate(base: str, senders: list[tuple[str, int]], rate: float, sec
 
 
 async def floor(database_url: str, seconds: float) -> float:
+    if database_url.startswith("postgresql"):
+        return await postgres_floor(database_url, seconds)
+    return sqlite_floor(database_url, seconds)
+
+
+async def postgres_floor(database_url: str, seconds: float) -> float:
+    """BEGIN; INSERT a report-sized row; COMMIT with asyncpg, CONCURRENCY connections at once: no HTTP, no
+    ORM, no triage, nothing but the driver and the server."""
+    dsn = database_url.replace("postgresql+asyncpg", "postgresql")
+    pool = await asyncpg.create_pool(dsn, min_size=CONCURRENCY, max_size=CONCURRENCY)
+    await pool.execute("CREATE TABLE IF NOT EXISTS bench_floor (id BIGSERIAL PRIMARY KEY, case_number TEXT, "
+                       "beheerder_id INT, group_id INT, text TEXT, text_original TEXT, received_at TIMESTAMPTZ)")
+    count, deadline = 0, time.perf_counter() + seconds
+
+    async def worker() -> None:
+        nonlocal count
+        async with pool.acquire() as connection:
+            while time.perf_counter() < deadline:
+                async with connection.transaction():
+                    text = TEXTS[count % 5]
+                    await connection.execute(
+                        "INSERT INTO bench_floor (case_number, beheerder_id, group_id, text, text_original, "
+                        "received_at) VALUES ($1, $2, $3, $4, $5, now())", f"MK-2026-{count:06d}", 1, 1, text, text)
+                count += 1
+
+    started = time.perf_counter()
+    await asyncio.gather(*[worker() for _ in range(CONCURRENCY)])
+    rate = count / (time.perf_counter() - started)
+    await pool.execute("DROP TABLE bench_floor")
+    await pool.close()
+    return rate
+
+
+def sqlite_floor(database_url: str, seconds: float) -> float:
     """Insert-and-commit of a report-sized row, one transaction each, on the same database file, with the
     sqlite3 module directly (WAL, synchronous=NORMAL like the app): no driver, no HTTP, no ORM."""
     path = database_url.split("///", 1)[1]
@@ -115,20 +162,57 @@ async def floor(database_url: str, seconds: float) -> float:
     return rate
 
 
-async def main(seconds: float, rounds: int) -> dict:
+async def statements_per_report(base: str, senders: list[tuple[str, int]], database_url: str,
+                                seconds: float) -> dict:
+    """pg_stat_statements over one sustained phase: the statements the app ran, per report written."""
+    connection = await asyncpg.connect(database_url.replace("postgresql+asyncpg", "postgresql"))
+    await connection.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+    await connection.execute("SELECT pg_stat_statements_reset()")
+    reports_before = await connection.fetchval("SELECT count(*) FROM reports")
+    await sustained(base, senders, seconds, CONCURRENCY)
+    reports = await connection.fetchval("SELECT count(*) FROM reports") - reports_before
+    rows = await connection.fetch(
+        "SELECT query, calls, total_exec_time FROM pg_stat_statements WHERE query NOT LIKE '%pg_stat_statements%' "
+        "ORDER BY calls DESC LIMIT 25")
+    await connection.close()
+    return {"reports": reports,
+            "statements_per_report": round(sum(row["calls"] for row in rows) / max(reports, 1), 2),
+            "top": [{"per_report": round(row["calls"] / max(reports, 1), 2),
+                     "ms_per_call": round(row["total_exec_time"] / max(row["calls"], 1), 3),
+                     "query": " ".join(row["query"].split())[:160]} for row in rows]}
+
+
+@contextmanager
+def database(postgres: bool, statements: bool) -> Iterator[str | None]:
+    if not postgres:
+        yield None
+        return
+    server = PostgresServer()
+    try:
+        yield server.start("-c shared_preload_libraries=pg_stat_statements" if statements else "")
+    finally:
+        server.stop()
+
+
+async def main(seconds: float, rounds: int, postgres: bool = False, workers: int = 1,
+               statements: bool = False) -> dict:
     results: dict[str, list[float]] = {"floor": [], "sustained": [], "p50_ms": [], "p99_ms": []}
-    with served_app(ENV) as (base, demo, database_url):
+    with database(postgres, statements) as url, served_app(ENV, url, workers) as (base, demo, database_url):
         senders = [(b["token"], b["group_ids"][0]) for b in demo["beheerders"]]
-        await sustained(base, senders, 2, 16)  # warm up: knowledge base, connections
+        await sustained(base, senders, 2, CONCURRENCY)  # warm up: knowledge base, connections
+        if statements:
+            return await statements_per_report(base, senders, database_url, seconds)
         for _ in range(rounds):
             results["floor"].append(await floor(database_url, seconds))
-            results["sustained"].append(await sustained(base, senders, seconds, 16))
+            results["sustained"].append(await sustained(base, senders, seconds, CONCURRENCY))
             latencies = await fixed_rate(base, senders, 100, seconds)
             results["p50_ms"].append(percentile(latencies, 0.50) * 1000)
             results["p99_ms"].append(percentile(latencies, 0.99) * 1000)
     summary = {key: round(statistics.median(values), 1) for key, values in results.items()}
     summary["ratio_to_floor"] = round(summary["sustained"] / summary["floor"], 3)
     summary["per_round"] = {key: [round(v, 1) for v in values] for key, values in results.items()}
+    summary["database"] = "postgresql" if postgres else "sqlite"
+    summary["workers"] = workers
     summary["rounds"] = rounds
     summary["seconds_per_measurement"] = seconds
     return summary
@@ -138,5 +222,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=8)
     parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL server")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers (PostgreSQL only)")
+    parser.add_argument("--statements", action="store_true",
+                        help="PostgreSQL: count the statements per report (pg_stat_statements) instead")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.seconds, args.rounds)), indent=2))
+    if args.workers > 1 and not args.postgres:
+        parser.error("--workers needs --postgres: SQLite runs one process")
+    print(json.dumps(asyncio.run(main(args.seconds, args.rounds, args.postgres, args.workers, args.statements)),
+                     indent=2))

@@ -47,14 +47,15 @@ class PostgresServer:
             command = ["runuser", "-u", self.user, "--", *command]
         return subprocess.run(command, check=check, capture_output=True, text=True, timeout=120)
 
-    def start(self) -> str:
+    def start(self, extra_options: str = "") -> str:
+        """Starts the server (`extra_options`: more `-c name=value` settings) and gives its database URL."""
         if self.user:
             entry = pwd.getpwnam(self.user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
         self._run("initdb", "-D", str(self.datadir), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                   "--no-sync")
         options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
-                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200")
+                   "-c synchronous_commit=off -c full_page_writes=off -c max_connections=200 " + extra_options)
         self._run("pg_ctl", "-D", str(self.datadir), "-o", options, "-l", str(self.root / "server.log"),
                   "-w", "-t", "60", "start")
         self._wait_ready()
