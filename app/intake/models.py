@@ -21,6 +21,15 @@ class CaseCounter(Base):
     last: Mapped[int] = mapped_column(Integer, default=0)
 
 
+class IntakeRateLimit(Base):
+    """The per-beheerder report limit, shared by every app process: the theoretical arrival time (GCRA, epoch
+    seconds) of the next report per key (app.intake.ratelimit.SharedRateLimiter)."""
+
+    __tablename__ = "intake_rate_limits"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float)
+
+
 class Report(Base):
     """A melding as forwarded by a beheerder, through any channel."""
 
