@@ -19,12 +19,14 @@ import argparse
 import asyncio
 import itertools
 import json
+import os
 import sqlite3
 import statistics
 import sys
 import time
 from collections.abc import Iterator
-from contextlib import contextmanager
+from contextlib import contextmanager, suppress
+from dataclasses import dataclass
 from pathlib import Path
 
 import asyncpg
@@ -182,22 +184,65 @@ async def statements_per_report(base: str, senders: list[tuple[str, int]], datab
                      "query": " ".join(row["query"].split())[:160]} for row in rows]}
 
 
+def _process_tree_cpu(root: int) -> float:
+    """CPU seconds (user + system) of a process and its children: a figure the other work on a shared machine
+    disturbs much less than throughput."""
+    ticks, parents = 0, {root}
+    for stat in sorted(Path("/proc").glob("[0-9]*/stat"), key=lambda path: int(path.parent.name)):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        pid, ppid = int(stat.parent.name), int(fields[1])
+        if pid in parents or ppid in parents:
+            parents.add(pid)
+            ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def _server_pid(base: str) -> int:
+    port = base.rsplit(":", 1)[1]
+    for cmdline in Path("/proc").glob("[0-9]*/cmdline"):
+        with suppress(OSError):
+            if f"serve\0--port\0{port}\0".encode() in cmdline.read_bytes():
+                return int(cmdline.parent.name)
+    raise RuntimeError("server process not found")
+
+
+@dataclass
+class Database:
+    url: str | None = None
+    postmaster: int | None = None
+
+
 @contextmanager
-def database(postgres: bool, statements: bool) -> Iterator[str | None]:
+def database(postgres: bool, statements: bool) -> Iterator[Database]:
     if not postgres:
-        yield None
+        yield Database()
         return
     server = PostgresServer()
     try:
-        yield server.start("-c shared_preload_libraries=pg_stat_statements" if statements else "")
+        url = server.start("-c shared_preload_libraries=pg_stat_statements" if statements else "")
+        yield Database(url, int((server.datadir / "postmaster.pid").read_text().split()[0]))
     finally:
         server.stop()
 
 
+async def cpu_per_report(base: str, senders: list[tuple[str, int]], db: Database, seconds: float) -> dict[str, float]:
+    """Milliseconds of CPU per report in the app's processes and in PostgreSQL, over one sustained phase."""
+    app = _server_pid(base)
+    before = {"app": _process_tree_cpu(app), "db": _process_tree_cpu(db.postmaster) if db.postmaster else 0.0}
+    reports = await sustained(base, senders, seconds, CONCURRENCY) * seconds
+    used = {"app": _process_tree_cpu(app) - before["app"],
+            "db": _process_tree_cpu(db.postmaster) - before["db"] if db.postmaster else 0.0}
+    return {f"{part}_cpu_ms_per_report": round(used[part] * 1000 / max(reports, 1), 2) for part in used}
+
+
 async def main(seconds: float, rounds: int, postgres: bool = False, workers: int = 1,
                statements: bool = False) -> dict:
-    results: dict[str, list[float]] = {"floor": [], "sustained": [], "p50_ms": [], "p99_ms": []}
-    with database(postgres, statements) as url, served_app(ENV, url, workers) as (base, demo, database_url):
+    results: dict[str, list[float]] = {"floor": [], "sustained": [], "p50_ms": [], "p99_ms": [],
+                                       "app_cpu_ms_per_report": [], "db_cpu_ms_per_report": []}
+    with database(postgres, statements) as db, served_app(ENV, db.url, workers) as (base, demo, database_url):
         senders = [(b["token"], b["group_ids"][0]) for b in demo["beheerders"]]
         await sustained(base, senders, 2, CONCURRENCY)  # warm up: knowledge base, connections
         if statements:
@@ -208,6 +253,8 @@ async def main(seconds: float, rounds: int, postgres: bool = False, workers: int
             latencies = await fixed_rate(base, senders, 100, seconds)
             results["p50_ms"].append(percentile(latencies, 0.50) * 1000)
             results["p99_ms"].append(percentile(latencies, 0.99) * 1000)
+            for key, value in (await cpu_per_report(base, senders, db, seconds)).items():
+                results[key].append(value)
     summary = {key: round(statistics.median(values), 1) for key, values in results.items()}
     summary["ratio_to_floor"] = round(summary["sustained"] / summary["floor"], 3)
     summary["per_round"] = {key: [round(v, 1) for v in values] for key, values in results.items()}
