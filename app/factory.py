@@ -45,7 +45,7 @@ from app.incidents.sweeper import ClaimSweeper
 from app.intake.media import build_media_fetcher
 from app.intake.orphans import OrphanPhotoSweeper
 from app.intake.photo_pool import PhotoPool
-from app.intake.ratelimit import PixelBudget, RateLimiter
+from app.intake.ratelimit import PixelBudget, SharedRateLimiter
 from app.intake.router import admin_router as quarantine_router
 from app.intake.router import router as intake_router
 from app.intake.webhooks import router as webhooks_router
@@ -139,7 +139,8 @@ def create_app(settings: Settings | None = None, *, configure_logs: bool = True)
     app.state.read_engine = read_engine = create_read_engine(engine)
     app.state.read_sessionmaker = create_sessionmaker(read_engine)
     app.state.metrics = Metrics()
-    app.state.intake_rate_limiter = RateLimiter(settings.intake_reports_per_minute, settings.intake_burst)
+    app.state.intake_rate_limiter = SharedRateLimiter(read_engine, settings.intake_reports_per_minute,
+                                                      settings.intake_burst)
     app.state.photo_pool = PhotoPool.from_settings(settings)
     app.state.photo_budget = PixelBudget(settings.photo_megapixels_per_minute * 1_000_000)
     app.state.triage_runner = TriageRunner()

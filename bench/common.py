@@ -34,11 +34,13 @@ def percentile(values: Sequence[float], fraction: float) -> float:
 
 
 @contextmanager
-def served_app(extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, dict, str]]:
-    """Migrates and seeds a fresh SQLite database, serves it with one uvicorn worker, yields
-    (base_url, demo credentials, database url); stops the server afterwards."""
+def served_app(extra_env: dict[str, str] | None = None, database_url: str | None = None,
+               workers: int = 1) -> Iterator[tuple[str, dict, str]]:
+    """Migrates and seeds a fresh database (an SQLite file unless `database_url` names an empty one), serves
+    it with `workers` uvicorn workers, yields (base_url, demo credentials, database url); stops the server
+    afterwards."""
     workdir = Path(tempfile.mkdtemp(prefix="meldkamer-bench-"))
-    database_url = f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
+    database_url = database_url or f"sqlite+aiosqlite:///{workdir / 'bench.db'}"
     env = {**os.environ, "MELDKAMER_DATABASE_URL": database_url, "MELDKAMER_DATA_DIR": str(workdir),
            "MELDKAMER_LOG_LEVEL": "WARNING", **(extra_env or {})}
     meldkamer = str(BIN / "meldkamer")
@@ -47,7 +49,7 @@ def served_app(extra_env: dict[str, str] | None = None) -> Iterator[tuple[str, d
     subprocess.run([meldkamer, "seed-demo", "--out", str(credentials_file)], env=env, check=True,
                    capture_output=True, cwd=ROOT)
     port = free_port()
-    server = subprocess.Popen([meldkamer, "serve", "--port", str(port)], env=env, cwd=ROOT,
+    server = subprocess.Popen([meldkamer, "serve", "--port", str(port), "--workers", str(workers)], env=env, cwd=ROOT,
                               stdout=subprocess.DEVNULL, stderr=(workdir / "server.log").open("w"))
     base = f"http://127.0.0.1:{port}"
     try:

@@ -22,9 +22,10 @@ sys.path.insert(0, str(HERE.parent))
 from bench.common import ROWS_ENV  # noqa: E402
 
 RESULTS = HERE / "results" / "latest.json"
-FULL = [["bench_triage.py"], ["bench_intake.py"], ["bench_photos.py"], ["bench_ws.py"], ["bench_broadcast.py"],
-        ["bench_broadcast.py", "--postgres"], ["bench_scale.py", "--sqlite"], ["bench_scale.py", "--postgres"],
-        ["bench_drills.py"]]
+FULL = [["bench_triage.py"], ["bench_intake.py"], ["bench_intake.py", "--postgres"],
+        ["bench_intake.py", "--postgres", "--workers", "2"], ["bench_photos.py"], ["bench_ws.py"],
+        ["bench_broadcast.py"], ["bench_broadcast.py", "--postgres"], ["bench_scale.py", "--sqlite"],
+        ["bench_scale.py", "--postgres"], ["bench_drills.py"]]
 QUICK_ARGS = {
     "bench_triage.py": ["--repeat", "20", "--runs", "3"], "bench_intake.py": ["--seconds", "4", "--rounds", "2"],
     "bench_photos.py": ["--seconds", "10", "--rounds", "1"], "bench_broadcast.py": ["--runs", "1"],

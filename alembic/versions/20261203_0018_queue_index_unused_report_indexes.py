@@ -7,7 +7,7 @@ urgency (its prefix). On reports, nothing filters on status, urgency or wijk_cod
 of the unique (beheerder_id, idempotency_key): four indexes that every report paid for at intake.
 
 Revision ID: 0018
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-03 23:00:00
 """
 from collections.abc import Sequence
@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from alembic import op
 
 revision: str = '0018'
-down_revision: str | None = '0016'
+down_revision: str | None = '0017'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

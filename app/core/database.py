@@ -12,6 +12,7 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, MetaData, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import DisconnectionError
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker, create_async_engine
 from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
@@ -101,8 +102,30 @@ def create_engine(database_url: str, *, sqlite_busy_timeout_ms: int = 5000, sqli
         return engine
     # hide_parameters: a logged database error must not carry a report's text or a phone number.
     # Bounded waits: with the database gone a request answers 503 within seconds instead of hanging.
-    return create_async_engine(url, pool_pre_ping=True, pool_size=10, max_overflow=10, pool_timeout=10,
-                               connect_args={"timeout": 10}, hide_parameters=True)
+    engine = create_async_engine(url, pool_size=POSTGRES_POOL_SIZE, max_overflow=POSTGRES_POOL_OVERFLOW,
+                                 pool_timeout=10, connect_args={"timeout": 10}, hide_parameters=True)
+    _drop_closed_connections_on_checkout(engine)
+    return engine
+
+
+# Connections kept open per process on PostgreSQL. A request holds one for its token check and the intake
+# writer one per batch; beyond the pool, overflow connections are opened and closed again for every use,
+# and opening one (TLS attempt, startup, type introspection) cost more than the request it served: with
+# 10 kept, 16 concurrent clients spent most of the intake's time there (docs/performance.md, "Intake").
+POSTGRES_POOL_SIZE = 20
+POSTGRES_POOL_OVERFLOW = 10
+
+
+def _drop_closed_connections_on_checkout(engine: AsyncEngine) -> None:
+    """A free stand-in for pool_pre_ping, whose ping is three round trips (BEGIN, ';', ROLLBACK) on every
+    checkout: asyncpg marks a connection closed as soon as the server ends it (a restart, an admin's
+    pg_terminate_backend), and such a connection is replaced before use. A connection that died silently
+    fails its statement; SQLAlchemy then recognises the disconnect and empties the pool."""
+
+    @event.listens_for(engine.sync_engine, "checkout")
+    def _on_checkout(dbapi_connection: Any, _record: Any, _proxy: Any) -> None:
+        if dbapi_connection.driver_connection.is_closed():
+            raise DisconnectionError("the server closed this connection")
 
 
 def wal_checkpointer(engine: AsyncEngine) -> WalCheckpointer | None:
@@ -148,9 +171,10 @@ def create_read_engine(engine: AsyncEngine) -> AsyncEngine:
     """The engine for frequent plain reads (token checks, the event hub). On SQLite the app's engine opens
     every transaction with BEGIN IMMEDIATE, the write lock, so these reads would queue behind writers (and
     writers behind them). Readers in WAL mode need no lock: on SQLite they get an engine of their own whose
-    SELECTs run in autocommit. On PostgreSQL it is the app's engine itself."""
+    SELECTs run in autocommit. On PostgreSQL it shares the app's engine and pool, in autocommit too: a
+    token check is then one round trip instead of three (BEGIN, SELECT, ROLLBACK)."""
     if engine.dialect.name != "sqlite":
-        return engine
+        return engine.execution_options(isolation_level="AUTOCOMMIT")
     return create_engine(engine.url.render_as_string(hide_password=False), sqlite_reader=True)
 
 

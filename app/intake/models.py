@@ -22,6 +22,13 @@ class CaseCounter(Base):
 
 
 UNPURGED_REPORT = "purged_at IS NULL"
+class IntakeRateLimit(Base):
+    """The per-beheerder report limit, shared by every app process: the theoretical arrival time (GCRA, epoch
+    seconds) of the next report per key (app.intake.ratelimit.SharedRateLimiter)."""
+
+    __tablename__ = "intake_rate_limits"
+    key: Mapped[str] = mapped_column(String(64), primary_key=True)
+    tat: Mapped[float] = mapped_column(Float)
 
 
 class Report(Base):

@@ -52,8 +52,8 @@ class PhotosBusy(ProblemError):
                          f"{seconds} seconden opnieuw.", code="photos_busy", headers={"Retry-After": str(seconds)})
 
 
-def _check_rate(request: Request, principal: Principal) -> None:
-    wait = request.app.state.intake_rate_limiter.try_acquire(f"beheerder:{principal.id}")
+async def _check_rate(request: Request, principal: Principal) -> None:
+    wait = await request.app.state.intake_rate_limiter.try_acquire(f"beheerder:{principal.id}")
     if wait is not None:
         raise TooManyReports(wait)
 
@@ -139,7 +139,7 @@ async def submit(
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
     principal: Principal = allow("beheerder"),
 ) -> Response:
-    _check_rate(request, principal)
+    await _check_rate(request, principal)
     if request.headers.get("content-type", "").startswith("multipart/"):
         body, files = await _read_multipart(request, settings)
     else:

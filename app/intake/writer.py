@@ -27,7 +27,7 @@ from pathlib import Path
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession, async_sessionmaker
 
-from app.core.errors import Conflict, ProblemError
+from app.core.errors import Conflict
 from app.events import notify
 from app.events.service import NewEvent, insert_events
 from app.intake.photos import delete_photo, store_photo
@@ -36,7 +36,7 @@ from app.intake.service import (
     IntakeSteps,
     ReportingGroup,
     Written,
-    check_request,
+    check_requests,
     insert_report,
     reserve_case_numbers,
 )
@@ -135,7 +135,7 @@ class IntakeWriter:
     async def _write_together(self, requests: list[IntakeRequest]) -> list[Answer]:
         kb = await self._knowledge_base()
         async with self.engine.connect() as connection, connection.begin():
-            checked = [await _check(connection, request) for request in requests]
+            checked: list[Answer | ReportingGroup] = list(await check_requests(connection, requests))
             answers, events = await self._insert_new(connection, requests, checked, kb)
             await insert_events(connection, events)
         if events:
@@ -179,15 +179,6 @@ class IntakeWriter:
             return None
         async with self.reader() as session:
             return await self.steps.knowledge_base(session)
-
-
-async def _check(connection: AsyncConnection, request: IntakeRequest) -> Answer | ReportingGroup:
-    """The group to write the report for, or already its answer (an earlier report with the same idempotency
-    key, or the request's problem, for which nothing is written)."""
-    try:
-        return await check_request(connection, request)
-    except ProblemError as problem:
-        return problem
 
 
 def _answer(waiting: _Waiting, answer: Answer) -> None:

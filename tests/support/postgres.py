@@ -49,12 +49,15 @@ class PostgresServer:
             command = ["runuser", "-u", self.user, "--", *command]
         return subprocess.run(command, check=check, capture_output=True, text=True, timeout=120)
 
-    def start(self) -> str:
+    def start(self, extra_options: str = "") -> str:
+        """Starts the server (`extra_options`: more `-c name=value` settings) and gives its database URL."""
         if self.user:
             entry = pwd.getpwnam(self.user)
             os.chown(self.root, entry.pw_uid, entry.pw_gid)
         self._run("initdb", "-D", str(self.datadir), "-U", "postgres", "-A", "trust", "-E", "UTF8",
                   "--no-sync")
+        if extra_options:
+            self.options += " " + extra_options
         self.start_again()
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "meldkamer")
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/meldkamer"
