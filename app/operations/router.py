@@ -23,9 +23,12 @@ from app.operations.schemas import (
     OperationDetail,
     OperationIn,
     OperationOut,
+    OperationPatch,
     ParticipantCounts,
     ParticipantOut,
     ParticipationOut,
+    PreviewIn,
+    PreviewOut,
     SentOut,
     TextIn,
 )
@@ -73,6 +76,13 @@ async def create(body: OperationIn, session: SessionDep, settings: SettingsDep, 
     return await service.create_operation(session, actor, body, now, settings)
 
 
+@router.post("/preview", response_model=PreviewOut, responses=problems(403, 422),
+             summary="Voorbeeld van een gebied: wijken, aantal beheerders, overlappende acties (maakt niets aan)")
+async def preview(body: PreviewIn, session: SessionDep, settings: SettingsDep,
+                  _: Principal = allow(*OPERATION_RUNNERS)) -> PreviewOut:
+    return await service.preview(session, body, settings)
+
+
 @router.get("", response_model=Page[OperationOut], summary="Acties: gepland, open en gesloten")
 async def list_operations(session: SessionDep, status: OperationStatus | None = None, kind: OperationKind | None = None,
                           limit: Limit = 50, offset: Offset = 0,
@@ -96,6 +106,13 @@ async def get_operation(operation_id: IdPath, session: SessionDep,
     (out,) = await _outs(session, [operation])
     participants = [ParticipantOut(**row) for row in await service.participant_rows(session, operation_id)]
     return OperationDetail(**out.model_dump(), participant_list=participants)
+
+
+@router.patch("/{operation_id:int}", response_model=OperationCreated, responses=problems(403, 404, 409, 422),
+              summary="Een geplande actie wijzigen (alleen zolang ze gepland is)")
+async def update(operation_id: IdPath, body: OperationPatch, session: SessionDep, settings: SettingsDep, now: Now,
+                 actor: Principal = allow(*OPERATION_RUNNERS)) -> OperationCreated:
+    return await service.update_operation(session, actor, operation_id, body, now, settings)
 
 
 @router.post("/{operation_id:int}/invite", response_model=InvitedOut, responses=problems(403, 404, 409, 422),
