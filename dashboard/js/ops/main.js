@@ -7,6 +7,7 @@ import { reloadDetailSoon } from "./detail.js";
 import "./keys.js";
 import { expireSession, handleError, listenForLogin, resumeSession } from "./login.js";
 import { initAttention } from "./attention.js";
+import { applyOperationEvent, initOperations } from "./operations.js";
 import {
   applyIncidentEvent, fetchQueue, loadWijken, queueProblem, refreshSearch, renderFilters, renderQueue, showQueue,
   showQueueError,
@@ -24,6 +25,7 @@ function enter() {
   $("#who").textContent = `${S.me.display} (${label("roles", S.me.role)})`;
   initAgreement();
   initAttention();
+  initOperations();
   if (!canReadQueue()) {
     $("#queue-loading").hidden = true;
     showQueueError("Uw rol heeft geen toegang tot de wachtrij.");
@@ -55,6 +57,8 @@ function onEvent(event) {
   } else if (event.type.startsWith("broadcast.")) {
     applyBroadcastEvent(event);
     renderBroadcasts();
+  } else if (event.type.startsWith("operation.")) {
+    applyOperationEvent(event);
   } else if (event.type.startsWith("report.")) {
     refreshStatsSoon();
     if (event.type === "report.photo_added" && S.detail &&
