@@ -320,8 +320,10 @@ async def get_incident(session: AsyncSession, incident_id: int) -> Incident:
 
 async def list_queue(session: AsyncSession, *, status: str | None, urgency: str | None, wijk: str | None,
                      limit: int, offset: int, region_id: int | None = None,
-                     urgencies: Sequence[str] = ()) -> tuple[list[Incident], int]:
+                     urgencies: Sequence[str] = (), operation_id: int | None = None) -> tuple[list[Incident], int]:
     query = select(Incident)
+    if operation_id is not None:  # an operation's view: the incidents holding a report tagged with it
+        query = query.where(Incident.id.in_(select(Report.incident_id).where(Report.operation_id == operation_id)))
     if region_id is not None:
         query = query.where(Incident.region_id == region_id)
     if urgencies:

@@ -13,6 +13,7 @@ from app.core.openapi import problems
 from app.core.principal import Principal
 from app.core.schemas import IdPath, Offset, Page
 from app.core.vocabulary import OPERATION_READERS, OPERATION_RUNNERS, OperationKind, OperationStatus
+from app.events.projection import WallOperation
 from app.operations import participation, report, service
 from app.operations.models import Operation
 from app.operations.schemas import (
@@ -95,6 +96,15 @@ async def list_operations(session: SessionDep, status: OperationStatus | None = 
             summary="Mijn acties: uitnodigingen en acties in mijn wijken")
 async def my_operations(session: SessionDep, principal: Principal = allow("beheerder")) -> list[ParticipationOut]:
     return await participation.my_operations(session, principal.id)
+
+
+@router.get("/running", response_model=list[WallOperation],
+            summary="Videowall: de open acties in de eigen regio (voor de banner \"Actie: <naam>\")")
+async def running(session: SessionDep, principal: Principal = allow("wall")) -> list[WallOperation]:
+    """The wall's snapshot of its banner; the events operation.opened and operation.closed keep it current."""
+    return [WallOperation(operation_id=o.id, name=o.name, kind=o.kind, status=o.status,
+                          ends_at=local(o.ends_at).isoformat())
+            for o in await service.running_in_region(session, principal.region_id)]
 
 
 # ":int" so that /operations/invitations is not taken for an id.

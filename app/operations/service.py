@@ -304,6 +304,14 @@ async def list_operations(session: AsyncSession, *, status: str | None, kind: st
     return list(rows), int(total or 0)
 
 
+async def running_in_region(session: AsyncSession, region_id: int | None) -> list[Operation]:
+    """The open operations of the region, and those that span regions; the soonest to end first."""
+    return list((await session.scalars(
+        select(Operation).where(Operation.status == "open",
+                                (Operation.region_id == region_id) | Operation.region_id.is_(None))
+        .order_by(Operation.ends_at, Operation.id))).all())
+
+
 async def participant_rows(session: AsyncSession, operation_id: int) -> list[dict[str, object]]:
     """Everyone invited or answering, with the wijken of their groups, by name."""
     rows = (await session.execute(
