@@ -1,7 +1,8 @@
 """Operations in Chromium against the real server: a specialist creates one (the live count of beheerders in the
 area while it is edited, the overlap warning), invites, watches a beheerder's join arrive without reloading,
 messages the participants, closes it and reads the day report; a planned one is changed; axe-core finds no
-violations on these pages. The demo seeds one planned DDO day in Westwijk and one open probleemaanpak."""
+violations on these pages; the queue's "Actie" filter and the wall's banner follow the operation; a beheerder
+joins and leaves in the portal. The demo seeds one planned DDO day in Westwijk and one open probleemaanpak."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from zoneinfo import ZoneInfo
 import httpx
 import pytest
 
+from tests.browser.test_portal import open_portal, too_small
 from tests.support.browser import Server, axe_violations, screenshot
 
 pytest.importorskip("playwright")
@@ -142,3 +144,101 @@ def test_a_planned_operation_is_changed_in_its_form(server: Server, new_context:
     console.get_by_role("button", name="Wijzigingen opslaan").click()
     expect(console.locator("#op-view-title")).to_have_text("DDO Westwijk (zaterdag)", timeout=LIVE)
     expect(console.locator("#op-status")).to_have_text("Gepland")
+
+
+def create_open_operation(server: Server, name: str, wijkcode: str, kind: str = "heterdaad") -> int:
+    now = datetime.now(UTC)
+    with server.staff("specialist") as specialist:
+        created = specialist.post("/api/v1/operations", json={
+            "name": name, "kind": kind, "area": {"wijkcodes": [wijkcode]},
+            "starts_at": (now - timedelta(minutes=5)).isoformat(), "ends_at": (now + timedelta(hours=3)).isoformat(),
+            "briefing": "Let op een persoon die aan fietsen morrelt. Bel 112, spreek niemand aan."})
+        assert created.status_code == 201, created.text
+        return int(created.json()["id"])
+
+
+def close_operation(server: Server, operation_id: int) -> None:
+    with server.staff("specialist") as specialist:
+        assert specialist.post(f"/api/v1/operations/{operation_id}/close").status_code == 200
+
+
+def test_the_queue_shows_an_operations_own_reports_when_filtered(server: Server, new_context: Any) -> None:
+    wijkcode = "WK036206"  # Bovenkerk, Amstelveen
+    operation_id = create_open_operation(server, "Heterdaad Bovenkerk", wijkcode)
+    participant, other = beheerders_in(server, wijkcode)[:2]
+    joined = httpx.post(f"{server.base}/api/v1/operations/{operation_id}/join", timeout=30,
+                        headers={"Authorization": f"Bearer {participant['token']}"})
+    assert joined.status_code == 200, joined.text
+    tagged = server.incident_of(server.report(participant, "Nu man bij de fietsenstalling van de Bovenkerkerweg, "
+                                                           "knipt een slot door")["id"])["id"]
+    untagged = server.incident_of(server.report(other, "Vorige week is er een auto opengebroken aan de "
+                                                       "Noorddammerweg")["id"])["id"]
+
+    console = open_console(new_context, server)
+    expect(console.locator(f"#queue [data-incident-id='{untagged}']")).to_be_visible(timeout=SLOW)
+    console.locator("#f-operation").select_option(label="Heterdaad Bovenkerk (open)")
+    expect(console.locator(f"#queue [data-incident-id='{tagged}']")).to_be_visible(timeout=LIVE)
+    expect(console.locator(f"#queue [data-incident-id='{untagged}']")).to_have_count(0)
+
+    later = server.incident_of(server.report(participant, "Zojuist weer iemand bij de fietsen van het "
+                                                          "Bovenkerkerplein, kijkt rond")["id"])["id"]
+    server.report(other, "Gisteren een fiets gestolen bij de sporthal van Bovenkerk")
+    if later != tagged:
+        expect(console.locator(f"#queue [data-incident-id='{later}']")).to_be_visible(timeout=LIVE)
+    expect(console.locator("#queue .row")).to_have_count(len({tagged, later}), timeout=LIVE)
+    close_operation(server, operation_id)
+
+
+def test_the_wall_shows_a_banner_while_an_operation_runs_in_its_region(server: Server, new_context: Any) -> None:
+    page: Page = new_context(viewport={"width": 1920, "height": 1080}).new_page()
+    page.goto(f"{server.base}/wall#token={server.credentials['wall_token']}")
+    banner = page.locator("#operation-banner")
+    expect(banner).to_contain_text("Actie: Fietsendiefstal Middenhoven", timeout=SLOW)  # the demo's open one
+
+    operation_id = create_open_operation(server, "Vermissing Westwijk", WESTWIJK, kind="vermissing")
+    expect(banner).to_contain_text("Actie: Vermissing Westwijk", timeout=LIVE)
+    expect(banner).to_contain_text("vermissing, tot")
+    assert axe_violations(page) == []
+    close_operation(server, operation_id)
+    expect(banner.locator(f"[data-operation='{operation_id}']")).to_have_count(0, timeout=LIVE)
+    expect(banner).to_contain_text("Fietsendiefstal Middenhoven")
+
+
+def test_a_beheerder_joins_in_the_portal_and_hears_clearly_when_it_is_closed(server: Server, new_context: Any) -> None:
+    wijkcode = "WK003402"  # De Meenten (Schapenmeent), Almere
+    beheerder = beheerders_in(server, wijkcode)[0]
+    operation_id = create_open_operation(server, "Vermissing Schapenmeent", wijkcode, kind="vermissing")
+    with server.staff("specialist") as specialist:
+        assert specialist.post(f"/api/v1/operations/{operation_id}/invite").status_code == 200
+
+    portal = open_portal(new_context, server, beheerder)
+    expect(portal.locator("#operation-count")).to_have_text("1", timeout=SLOW)
+    portal.get_by_role("tab", name=re.compile("^Acties")).click()
+    item = portal.locator(f"#operations li[data-operation='{operation_id}']")
+    expect(item).to_contain_text("Vermissing Schapenmeent")
+    expect(item).to_contain_text("Let op een persoon die aan fietsen morrelt")
+    assert too_small(portal) == []
+    assert axe_violations(portal) == []
+
+    item.get_by_role("button", name="Ik doe mee").click()
+    expect(item.locator(".participation")).to_have_text(re.compile("^U doet mee"), timeout=LIVE)
+    with server.staff("specialist") as specialist:
+        detail = specialist.get(f"/api/v1/operations/{operation_id}").json()
+    assert [p["status"] for p in detail["participant_list"] if p["beheerder_id"] == beheerder["id"]] == ["joined"]
+    item.get_by_role("button", name="Afmelden").click()
+    expect(item.locator(".participation")).to_contain_text("afgemeld", timeout=LIVE)
+    item.get_by_role("button", name="Toch meedoen").click()
+    expect(item.locator(".participation")).to_have_text(re.compile("^U doet mee"), timeout=LIVE)
+
+    close_operation(server, operation_id)
+    portal.get_by_role("button", name="Vernieuwen").filter(visible=True).click()
+    expect(item.locator(".participation")).to_contain_text("Deze actie is afgesloten. Bedankt voor uw hulp",
+                                                           timeout=LIVE)
+    expect(item.get_by_role("button")).to_have_count(0)
+    late = httpx.post(f"{server.base}/api/v1/operations/{operation_id}/join", timeout=30,
+                      headers={"Authorization": f"Bearer {beheerder['token']}"})
+    assert late.status_code == 409 and late.json()["title"] == "Actie afgesloten"
+
+    portal.get_by_role("tab", name=re.compile("^Alarmen")).click()
+    expect(portal.locator("#alerts li .kind").first).to_have_text("Actie", timeout=SLOW)
+    assert axe_violations(portal) == []

@@ -9,7 +9,7 @@ import { expireSession, handleError, listenForLogin, resumeSession } from "./log
 import { initAttention } from "./attention.js";
 import { applyOperationEvent, initOperations } from "./operations.js";
 import {
-  applyIncidentEvent, fetchQueue, loadWijken, queueProblem, refreshSearch, renderFilters, renderQueue, showQueue,
+  applyIncidentEvent, fetchQueue, loadOperationFilter, loadWijken, queueProblem, refreshSearch, renderFilters, renderQueue, showQueue,
   showQueueError,
 } from "./queue.js";
 import { canReadQueue, label, S } from "./state.js";
@@ -33,6 +33,7 @@ function enter() {
   }
   renderFilters();
   loadWijken();
+  loadOperationFilter();
   loadBroadcasts();
   S.feed = new LiveFeed({
     token: S.token,
@@ -59,6 +60,7 @@ function onEvent(event) {
     renderBroadcasts();
   } else if (event.type.startsWith("operation.")) {
     applyOperationEvent(event);
+    if (!event.type.startsWith("operation.participant_")) loadOperationFilterSoon();
   } else if (event.type.startsWith("report.")) {
     refreshStatsSoon();
     if (event.type === "report.photo_added" && S.detail &&
@@ -67,6 +69,7 @@ function onEvent(event) {
 }
 
 const refreshStatsSoon = throttle(refreshStats, 1500);
+const loadOperationFilterSoon = throttle(loadOperationFilter, 2000);
 
 async function refreshStats() {
   try {
