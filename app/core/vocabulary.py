@@ -85,6 +85,11 @@ BROADCAST_KIND = Vocabulary.of(BroadcastKind, heterdaad="Heterdaad", signalement
                                vermissing="Vermissing", waarschuwing="Waarschuwing", informatie="Informatie",
                                einde="Einde alarm")
 
+# What beheerders receive: the alert kinds above, and "actie" for the messages of an operation (app.operations
+# sends those; the alert form never offers it).
+MessageKind = Literal[BroadcastKind, "actie"]
+MESSAGE_KIND = Vocabulary.of(MessageKind, **{term.code: term.label for term in BROADCAST_KIND.terms}, actie="Actie")
+
 Channel = Literal["whatsapp", "app", "webhook", "email"]
 CHANNEL = Vocabulary.of(Channel, whatsapp="WhatsApp", app="In de app", webhook="Partner-app", email="E-mail")
 

@@ -5,9 +5,10 @@ out events (the live stream, its replay, the polling API) and for the wall's sna
 - A beheerder gets only the events addressed to it (its alerts, the terugkoppeling on its reports), whole.
 - A videowall gets only the event types in `WALL_EVENTS`, each cut down to the fields of its model here:
   the card of an open P1/P2 incident, a notice that tells it to drop a card (an incident that is no longer an
-  open P1/P2, or was merged), and the alerts panel. Raw reports (`report.*`) and any event type not listed
-  never reach a wall; a field not named in a model is never sent, so a new field in an event stays with
-  staff until it is added here. Adding a field the wall draws is one line in its model.
+  open P1/P2, or was merged), the alerts panel, and the name, kind and end of an operation that opens or
+  closes (its banner). Raw reports (`report.*`) and any event type not listed never reach a wall; a field not
+  named in a model is never sent, so a new field in an event stays with staff until it is added here. Adding a
+  field the wall draws is one line in its model.
 
 Which events of which region a principal sees at all is `app.events.visibility`; it carries the `View`.
 """
@@ -85,6 +86,16 @@ class WallBroadcastProgress(BaseModel):
     done: bool = False
 
 
+class WallOperation(BaseModel):
+    """An operation that opens or closes: the wall shows "Actie: <naam>" while one runs in its region."""
+
+    operation_id: int
+    name: str
+    kind: str
+    status: str
+    ends_at: str = Field(description="ISO 8601, Nederlandse tijd")
+
+
 def _on_wall(data: EventData) -> bool:
     """Whether an incident (as its event or card data) belongs on a videowall."""
     return data.get("status") == "open" and data.get("urgency") in WALL_URGENCIES
@@ -112,6 +123,8 @@ WALL_EVENTS: Mapping[str, Shape] = {
     "incident.merged": _keep(WallMerge),
     "broadcast.created": _keep(WallBroadcast),
     "broadcast.progress": _keep(WallBroadcastProgress),
+    "operation.opened": _keep(WallOperation),
+    "operation.closed": _keep(WallOperation),
 }
 
 

@@ -34,7 +34,8 @@ async def map_features(session: AsyncSession, region_ids: Collection[int] | None
         (HotspotRecord.valid_until.is_(None)) | (HotspotRecord.valid_until >= today)))).all()
     features = [
         {"type": "Feature", "geometry": w.geometry,
-         "properties": {"kind": "wijk", "wijkcode": w.code, "name": w.name, "gemeente": w.gemeente.name}}
+         "properties": {"kind": "wijk", "wijkcode": w.code, "name": w.name, "gemeente": w.gemeente.name,
+                        "gemeentecode": w.gemeente.code}}
         for w in wijken if w.geometry
     ]
     features += [

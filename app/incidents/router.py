@@ -10,7 +10,7 @@ from fastapi import APIRouter, Query
 from app.core.database import utcnow
 from app.core.deps import SessionDep, SettingsDep, allow
 from app.core.principal import Principal
-from app.core.schemas import IdPath, Offset, Page
+from app.core.schemas import IdPath, IdQuery, Offset, Page
 from app.core.vocabulary import DECIDERS, QUEUE_READERS, WALL_URGENCIES, Urgency
 from app.events.projection import WallCard, wall_card
 from app.incidents import service, undo
@@ -89,9 +89,10 @@ def _choices(view: service.IncidentView, report: Report) -> list[GroupChoice]:
 @router.get("/queue", response_model=Page[IncidentOut], summary="Wachtrij: open incidenten, urgentste en oudste eerst")
 async def get_queue(session: SessionDep, status: str | None = "open", urgency: Urgency | None = None,
                     wijk: str | None = None, limit: Limit = 50, offset: Offset = 0,
+                    operation: IdQuery = None,
                     _: Principal = allow(*QUEUE_READERS)) -> Page[IncidentOut]:
     incidents, total = await service.list_queue(session, status=status or None, urgency=urgency, wijk=wijk,
-                                                limit=limit, offset=offset)
+                                                limit=limit, offset=offset, operation_id=operation)
     views = await service.incident_views(session, incidents)
     return Page(items=[view_out(view) for view in views], total=total, limit=limit, offset=offset)
 

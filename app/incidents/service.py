@@ -352,9 +352,11 @@ async def get_incident(session: AsyncSession, incident_id: int, *, for_update: b
 
 async def list_queue(session: AsyncSession, *, status: str | None, urgency: str | None, wijk: str | None,
                      limit: int, offset: int, region_id: int | None = None,
-                     urgencies: Sequence[str] = ()) -> tuple[list[Incident], int]:
+                     urgencies: Sequence[str] = (), operation_id: int | None = None) -> tuple[list[Incident], int]:
     """A page of incidents, most urgent first and within an urgency the oldest first, and their number."""
     conditions: list[Any] = []
+    if operation_id is not None:  # an operation's view: the incidents holding a report tagged with it
+        conditions.append(Incident.id.in_(select(Report.incident_id).where(Report.operation_id == operation_id)))
     if region_id is not None:
         # `+ 0`: not through the region's index (a year of incidents) but the queue's (the few open ones)
         conditions.append(Incident.region_id + 0 == region_id)

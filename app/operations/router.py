@@ -13,6 +13,7 @@ from app.core.openapi import problems
 from app.core.principal import Principal
 from app.core.schemas import IdPath, Offset, Page
 from app.core.vocabulary import DECIDERS, OPERATION_READERS, OPERATION_RUNNERS, OperationKind, OperationStatus
+from app.events.projection import WallOperation
 from app.operations import participation, public, quick, report, service
 from app.operations.models import Operation
 from app.operations.schemas import (
@@ -23,9 +24,12 @@ from app.operations.schemas import (
     OperationDetail,
     OperationIn,
     OperationOut,
+    OperationPatch,
     ParticipantCounts,
     ParticipantOut,
     ParticipationOut,
+    PreviewIn,
+    PreviewOut,
     PublicCounts,
     QuickIn,
     QuickOut,
@@ -78,6 +82,13 @@ async def create(body: OperationIn, session: SessionDep, settings: SettingsDep, 
     return await service.create_operation(session, actor, body, now, settings)
 
 
+@router.post("/preview", response_model=PreviewOut, responses=problems(403, 422),
+             summary="Voorbeeld van een gebied: wijken, aantal beheerders, overlappende acties (maakt niets aan)")
+async def preview(body: PreviewIn, session: SessionDep, settings: SettingsDep,
+                  _: Principal = allow(*OPERATION_RUNNERS)) -> PreviewOut:
+    return await service.preview(session, body, settings)
+
+
 @router.get("", response_model=Page[OperationOut], summary="Acties: gepland, open en gesloten")
 async def list_operations(session: SessionDep, status: OperationStatus | None = None, kind: OperationKind | None = None,
                           limit: Limit = 50, offset: Offset = 0,
@@ -92,6 +103,15 @@ async def my_operations(session: SessionDep, principal: Principal = allow("behee
     return await participation.my_operations(session, principal.id)
 
 
+@router.get("/running", response_model=list[WallOperation],
+            summary="Videowall: de open acties in de eigen regio (voor de banner \"Actie: <naam>\")")
+async def running(session: SessionDep, principal: Principal = allow("wall")) -> list[WallOperation]:
+    """The wall's snapshot of its banner; the events operation.opened and operation.closed keep it current."""
+    return [WallOperation(operation_id=o.id, name=o.name, kind=o.kind, status=o.status,
+                          ends_at=local(o.ends_at).isoformat())
+            for o in await service.running_in_region(session, principal.region_id)]
+
+
 # ":int" so that /operations/invitations is not taken for an id.
 @router.get("/{operation_id:int}", response_model=OperationDetail, responses=problems(404),
             summary="Eén actie met wie is uitgenodigd, meedoet, heeft afgeslagen of nog niet antwoordde")
@@ -101,6 +121,13 @@ async def get_operation(operation_id: IdPath, session: SessionDep,
     (out,) = await _outs(session, [operation])
     participants = [ParticipantOut(**row) for row in await service.participant_rows(session, operation_id)]
     return OperationDetail(**out.model_dump(), participant_list=participants)
+
+
+@router.patch("/{operation_id:int}", response_model=OperationCreated, responses=problems(403, 404, 409, 422),
+              summary="Een geplande actie wijzigen (alleen zolang ze gepland is)")
+async def update(operation_id: IdPath, body: OperationPatch, session: SessionDep, settings: SettingsDep, now: Now,
+                 actor: Principal = allow(*OPERATION_RUNNERS)) -> OperationCreated:
+    return await service.update_operation(session, actor, operation_id, body, now, settings)
 
 
 @router.post("/{operation_id:int}/invite", response_model=InvitedOut, responses=problems(403, 404, 409, 422),

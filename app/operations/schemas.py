@@ -6,9 +6,10 @@ from datetime import datetime
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
+from pydantic.json_schema import SkipJsonSchema
 
 from app.broadcast.schemas import TargetIn, WarningCode
-from app.core.schemas import EntityId, IsoDateTime
+from app.core.schemas import EntityId, IsoDateTime, PatchModel
 from app.core.vocabulary import OperationKind, OperationStatus, ParticipantStatus
 from app.intake.schemas import normalise_text
 
@@ -50,6 +51,50 @@ class OperationIn(BaseModel):
         if value.casefold() in ANSWER_WORDS:
             raise ValueError("dit woord is een antwoord (ja, nee, stop), geen trefwoord")
         return value.upper()
+
+
+class OperationPatch(PatchModel):
+    """A change to a planned operation: only the fields sent change; the result is checked as a new one is."""
+
+    name: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=200)
+    kind: OperationKind | SkipJsonSchema[None] = None
+    area: TargetIn | SkipJsonSchema[None] = None
+    starts_at: IsoDateTime | SkipJsonSchema[None] = None
+    ends_at: IsoDateTime | SkipJsonSchema[None] = None
+    briefing: str | SkipJsonSchema[None] = Field(default=None, min_length=1, max_length=2000)
+    confirm_warnings: list[WarningCode] = Field(default_factory=list)
+
+    @field_validator("name", "briefing")
+    @classmethod
+    def _texts(cls, value: str | None) -> str | None:
+        return _clean(value) if value is not None else None
+
+
+class PreviewIn(BaseModel):
+    """The area being edited in the form: who is in it, and which operations of the same kind overlap."""
+
+    model_config = ConfigDict(extra="forbid")
+    area: TargetIn
+    kind: OperationKind | None = None
+    starts_at: IsoDateTime | None = None
+    ends_at: IsoDateTime | None = None
+    operation_id: EntityId | None = Field(default=None, description="De actie die wordt bewerkt (telt niet mee)")
+
+
+class OverlapOut(BaseModel):
+    id: int
+    name: str
+    kind: OperationKind
+    status: OperationStatus
+    starts_at: datetime
+    ends_at: datetime
+
+
+class PreviewOut(BaseModel):
+    wijkcodes: list[str]
+    beheerders: int = Field(description="Actieve beheerders van actieve groepen in het gebied")
+    overlapping: list[OverlapOut] = Field(description="Niet gesloten acties van dezelfde soort, in dezelfde tijd "
+                                                      "en hetzelfde gebied")
 
 
 class TextIn(BaseModel):

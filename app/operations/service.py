@@ -12,6 +12,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.audit import service as audit
 from app.broadcast.channels import available_channels
 from app.broadcast.outbox import recipients_in
+from app.broadcast.schemas import TargetIn
 from app.broadcast.targets import Circle, TargetWijk, resolve_wijken
 from app.core.database import utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound, ProblemError
@@ -26,11 +27,15 @@ from app.operations.schemas import (
     InvitedOut,
     OperationCreated,
     OperationIn,
+    OperationPatch,
+    OverlapOut,
+    PreviewIn,
+    PreviewOut,
     SentOut,
     TextIn,
     WarningOut,
 )
-from app.operations.times import shown, to_utc
+from app.operations.times import local, shown, to_utc
 from app.registry.models import Beheerder, Group, Wijk, beheerder_groups
 
 LONGEST = timedelta(days=92)  # a campaign may last weeks, not a year
@@ -38,6 +43,10 @@ LONGEST = timedelta(days=92)  # a campaign may last weeks, not a year
 
 def _times(body: OperationIn, now: datetime) -> tuple[datetime, datetime]:
     starts, ends = to_utc(body.starts_at, "starts_at"), to_utc(body.ends_at, "ends_at")
+    return _checked_times(starts, ends, now)
+
+
+def _checked_times(starts: datetime, ends: datetime, now: datetime) -> tuple[datetime, datetime]:
     if ends <= starts:
         raise InvalidInput("Het einde ligt niet na het begin.", field="ends_at", code="end_before_start")
     if ends <= now:
@@ -47,13 +56,17 @@ def _times(body: OperationIn, now: datetime) -> tuple[datetime, datetime]:
     return starts, ends
 
 
-async def _area(session: AsyncSession, body: OperationIn) -> list[TargetWijk]:
-    circle = body.area.circle
-    wijken = await resolve_wijken(session, wijkcodes=body.area.wijkcodes, gemeentecodes=body.area.gemeentecodes,
-                                  circle=Circle(circle.lat, circle.lon, circle.radius_m) if circle else None)
+async def _area(session: AsyncSession, area: TargetIn) -> list[TargetWijk]:
+    wijken = await _wijken_in(session, area)
     if not wijken:
         raise InvalidInput("Het gebied raakt geen enkele wijk.", field="area", code="empty_area")
     return wijken
+
+
+async def _wijken_in(session: AsyncSession, area: TargetIn) -> list[TargetWijk]:
+    circle = area.circle
+    return await resolve_wijken(session, wijkcodes=area.wijkcodes, gemeentecodes=area.gemeentecodes,
+                                circle=Circle(circle.lat, circle.lon, circle.radius_m) if circle else None)
 
 
 async def _check_incidents(session: AsyncSession, actor: Principal, body: OperationIn) -> None:
@@ -85,10 +98,11 @@ async def _check_keyword(session: AsyncSession, body: OperationIn, starts: datet
 
 
 async def _overlapping(session: AsyncSession, kind: str, wijkcodes: Sequence[str], starts: datetime,
-                       ends: datetime) -> list[Operation]:
+                       ends: datetime, *, besides: int | None = None) -> list[Operation]:
     candidates = (await session.scalars(
         select(Operation).where(Operation.kind == kind, Operation.status != "gesloten", Operation.starts_at < ends,
-                                Operation.ends_at > starts).order_by(Operation.id))).all()
+                                Operation.ends_at > starts, Operation.id != (besides or 0))
+        .order_by(Operation.id))).all()
     return [operation for operation in candidates if set(operation.wijkcodes) & set(wijkcodes)]
 
 
@@ -102,7 +116,7 @@ def _overlap_warning(others: Sequence[Operation]) -> WarningOut:
 async def create_operation(session: AsyncSession, actor: Principal, body: OperationIn, now: datetime,
                            settings: Settings) -> OperationCreated:
     starts, ends = _times(body, now)
-    wijken = await _area(session, body)
+    wijken = await _area(session, body.area)
     wijkcodes = [w.code for w in wijken]
     check_may_run(actor, body.kind, wijkcodes)
     await _check_incidents(session, actor, body)
@@ -133,6 +147,77 @@ async def create_operation(session: AsyncSession, actor: Principal, body: Operat
     await session.commit()
     warnings = [_overlap_warning(others)] if others else []
     return OperationCreated(id=operation.id, status=operation.status, warnings=warnings)
+
+
+async def preview(session: AsyncSession, body: PreviewIn, settings: Settings) -> PreviewOut:
+    """What the form shows while the area is edited; reads only. Times that are not (yet) valid give no
+    overlap rather than an error: the form is half filled in."""
+    wijkcodes = [w.code for w in await _wijken_in(session, body.area)]
+    beheerders = await recipients_in(session, wijkcodes, available_channels(settings)) if wijkcodes else []
+    window = _window(body)
+    others = await _overlapping(session, body.kind, wijkcodes, *window, besides=body.operation_id) \
+        if body.kind and window and wijkcodes else []
+    return PreviewOut(wijkcodes=wijkcodes, beheerders=len(beheerders), overlapping=[
+        OverlapOut(id=o.id, name=o.name, kind=o.kind, status=o.status, starts_at=local(o.starts_at),
+                   ends_at=local(o.ends_at)) for o in others])
+
+
+def _window(body: PreviewIn) -> tuple[datetime, datetime] | None:
+    if body.starts_at is None or body.ends_at is None:
+        return None
+    try:
+        starts, ends = to_utc(body.starts_at, "starts_at"), to_utc(body.ends_at, "ends_at")
+    except InvalidInput:
+        return None
+    return (starts, ends) if starts < ends else None
+
+
+def _patched(operation: Operation, body: OperationPatch) -> OperationIn:
+    """The operation as it would be after the change, as a new operation's body (checked the same way)."""
+    return OperationIn(
+        name=body.name or operation.name, kind=body.kind or operation.kind,
+        area=body.area or TargetIn.model_validate(operation.area),
+        starts_at=body.starts_at or operation.starts_at, ends_at=body.ends_at or operation.ends_at,
+        briefing=body.briefing or operation.briefing, confirm_warnings=body.confirm_warnings)
+
+
+async def update_operation(session: AsyncSession, actor: Principal, operation_id: int, body: OperationPatch,
+                           now: datetime, settings: Settings) -> OperationCreated:
+    """Changes a planned operation (an open or closed one is 409: its invitations went out with its terms)."""
+    operation = await get_operation(session, operation_id, lock=True)
+    check_may_run(actor, operation.kind, operation.wijkcodes)
+    if operation.status != "gepland":
+        raise Conflict("Alleen een geplande actie kan worden gewijzigd; deze is "
+                       f"{'al open' if operation.status == 'open' else 'gesloten'}.", code="operation_not_planned")
+    merged = _patched(operation, body)
+    starts, ends = _times(merged, now)
+    wijken = await _area(session, merged.area)
+    wijkcodes = [w.code for w in wijken]
+    check_may_run(actor, merged.kind, wijkcodes)
+    if not await recipients_in(session, wijkcodes, available_channels(settings)):
+        raise InvalidInput("Er zijn geen actieve beheerders in dit gebied.", field="area", code="no_beheerders")
+    confirmed = channel.check_privacy(merged.briefing, merged.confirm_warnings)
+    changed = sorted(body.model_fields_set - {"confirm_warnings"})
+    _apply(operation, merged, wijken, starts, ends)
+    audit.record(session, actor, "operation.update", target_type="operation", target_id=operation.id,
+                 fields=changed, wijkcodes=wijkcodes, confirmed_warnings=confirmed)
+    lifecycle.emit_operation(session, "updated", operation, updated_by=actor.name, fields=changed)
+    if starts <= now:
+        lifecycle.open_operation(session, operation, now)
+    others = await _overlapping(session, merged.kind, wijkcodes, starts, ends, besides=operation.id)
+    await session.commit()
+    return OperationCreated(id=operation.id, status=operation.status,
+                            warnings=[_overlap_warning(others)] if others else [])
+
+
+def _apply(operation: Operation, body: OperationIn, wijken: Sequence[TargetWijk], starts: datetime,
+           ends: datetime) -> None:
+    regions = {w.region_id for w in wijken}
+    operation.name, operation.kind, operation.briefing = body.name, body.kind, body.briefing
+    operation.area, operation.wijkcodes = body.area.model_dump(exclude_none=True), [w.code for w in wijken]
+    operation.gemeentecodes = sorted({w.gemeentecode for w in wijken})
+    operation.region_id = regions.pop() if len(regions) == 1 else None
+    operation.starts_at, operation.ends_at = starts, ends
 
 
 async def get_operation(session: AsyncSession, operation_id: int, *, lock: bool = False) -> Operation:
@@ -239,6 +324,14 @@ async def list_operations(session: AsyncSession, *, status: str | None, kind: st
     rows = (await session.scalars(query.order_by(Operation.starts_at.desc(), Operation.id.desc())
                                   .limit(limit).offset(offset))).all()
     return list(rows), int(total or 0)
+
+
+async def running_in_region(session: AsyncSession, region_id: int | None) -> list[Operation]:
+    """The open operations of the region, and those that span regions; the soonest to end first."""
+    return list((await session.scalars(
+        select(Operation).where(Operation.status == "open",
+                                (Operation.region_id == region_id) | Operation.region_id.is_(None))
+        .order_by(Operation.ends_at, Operation.id))).all())
 
 
 async def participant_rows(session: AsyncSession, operation_id: int) -> list[dict[str, object]]:

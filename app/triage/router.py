@@ -28,6 +28,7 @@ async def meta(kb: KnowledgeBaseDep, _: Principal = allow(*STAFF, "wall", "behee
         "report_statuses": v.REPORT_STATUS.as_json(),
         "incident_statuses": v.INCIDENT_STATUS.as_json(),
         "broadcast_kinds": v.BROADCAST_KIND.as_json(),
+        "message_kinds": v.MESSAGE_KIND.as_json(),
         "channels": v.CHANNEL.as_json(),
         "roles": v.STAFF_ROLE.as_json(),
         "operation_kinds": v.OPERATION_KIND.as_json(),

@@ -101,6 +101,7 @@ $("#logout").addEventListener("click", () => {
   entered = false;
   fill($("#reports"));
   fill($("#alerts"));
+  fill($("#operations"));
   showLogin();
 });
 
@@ -123,6 +124,7 @@ function enter() {
   restoreDraft();
   loadReports();
   loadAlerts();
+  loadOperations();
   S.stream = new EventStream({
     token: S.token,
     onState: setConnection,
@@ -130,6 +132,7 @@ function enter() {
       if (resumed) {
         loadReports();
         loadAlerts();
+        loadOperations();
       }
     },
     onEvent,
@@ -162,6 +165,7 @@ function setConnection(state, detail) {
 function onEvent(event) {
   if (event.type === "alert") {
     loadAlertsSoon();
+    loadOperationsSoon(); // an invitation, a message or the closing of an operation
     $("#alert-banner").hidden = false;
     if (navigator.vibrate) navigator.vibrate([300, 100, 300]);
   } else if (event.type === "feedback") {
@@ -200,7 +204,7 @@ function registerServiceWorker() {
 
 // ---- tabs -----------------------------------------------------------------------------------------
 
-const TABS = ["melden", "meldingen", "alarmen"];
+const TABS = ["melden", "meldingen", "alarmen", "acties"];
 
 function showTab(name, focus = false) {
   for (const tab of TABS) {
@@ -216,6 +220,7 @@ function showTab(name, focus = false) {
     markAlertsSeen();
   }
   if (name === "meldingen") loadReports();
+  if (name === "acties") loadOperations();
 }
 
 for (const tab of TABS) {
@@ -543,7 +548,7 @@ function renderAlerts(words) {
     class: `item alert${alert.forwarded_at ? " forwarded" : ""}`, dataset: { delivery: alert.delivery_id },
   },
   h("header", {},
-    h("span", { class: "kind" }, words.label("broadcast_kinds", alert.kind)),
+    h("span", { class: "kind" }, words.label("message_kinds", alert.kind)),
     h("span", { class: "time" }, fmtDateTime(alert.sent_at || alert.created_at))),
   h("p", { class: "message" }, alert.message),
   h("div", { class: "actions" },
@@ -597,5 +602,84 @@ async function forwarded(alert) {
 }
 
 $("#alerts-refresh").addEventListener("click", loadAlerts);
+
+// ---- operations: invitations to take part, join and leave ------------------------------------------
+
+let operationsRequest = 0;
+
+async function loadOperations() {
+  if (!S.token) return;
+  const request = ++operationsRequest;
+  try {
+    const [items, words] = await Promise.all([api("/api/v1/operations/invitations", { token: S.token }), vocabulary()]);
+    if (request !== operationsRequest) return;
+    renderOperations(items, words);
+    $("#operations-error").hidden = true;
+  } catch (error) {
+    if (request !== operationsRequest) return;
+    const node = $("#operations-error");
+    node.textContent = error instanceof ApiError ? error.message_nl : "Laden mislukt.";
+    node.hidden = false;
+  } finally {
+    if (request === operationsRequest) $("#operations-loading").hidden = true;
+  }
+}
+
+const loadOperationsSoon = throttle(loadOperations, 1000);
+
+/** What the beheerder's answer means now, in a sentence. */
+function participationText(item) {
+  if (item.operation_status === "gesloten") {
+    return item.status === "joined" || item.status === "left"
+      ? "Deze actie is afgesloten. Bedankt voor uw hulp; u krijgt er geen berichten meer over."
+      : "Deze actie is afgesloten; meedoen kan niet meer.";
+  }
+  return { joined: "U doet mee: u krijgt de berichten van deze actie tot het einde.",
+    declined: "U doet niet mee. U kunt zich alsnog aanmelden.",
+    left: "U heeft zich afgemeld en krijgt geen berichten meer van deze actie.",
+    no_answer: "Doet u mee? U krijgt dan de berichten van deze actie tot het einde." }[item.status] || "";
+}
+
+function operationButtons(item) {
+  if (item.operation_status === "gesloten") return null;
+  const join = h("button", { type: "button", class: "primary", onclick: () => answer(item, "join") },
+    item.status === "left" || item.status === "declined" ? "Toch meedoen" : "Ik doe mee");
+  const leave = h("button", { type: "button", class: "secondary", onclick: () => answer(item, "leave") },
+    item.status === "joined" ? "Afmelden" : "Ik doe niet mee");
+  if (item.status === "joined") return h("div", { class: "row" }, leave);
+  if (item.status === "no_answer") return h("div", { class: "row" }, join, leave);
+  return h("div", { class: "row" }, join);
+}
+
+function renderOperations(items, words) {
+  $("#operations-empty").hidden = items.length > 0;
+  fill($("#operations"), items.map((item) => h("li", {
+    class: `item operation op-${item.operation_status}`, dataset: { operation: item.operation_id, status: item.status },
+  },
+  h("header", {},
+    h("span", { class: "kind" }, words.label("operation_kinds", item.kind)),
+    h("span", { class: `status op-status-${item.operation_status}` }, words.label("operation_statuses", item.operation_status))),
+  h("h3", { class: "op-name" }, item.name),
+  h("div", { class: "time" }, `${fmtDateTime(item.starts_at)} tot ${fmtDateTime(item.ends_at)}`),
+  h("p", { class: "text" }, item.briefing),
+  h("p", { class: "participation", role: "status" }, participationText(item)),
+  h("div", { class: "actions" }, operationButtons(item)))));
+  const open = items.filter((item) => item.status === "no_answer" && item.operation_status !== "gesloten").length;
+  const badge = $("#operation-count");
+  badge.textContent = String(open);
+  badge.hidden = open === 0;
+}
+
+async function answer(item, choice) {
+  try {
+    const updated = await api(`/api/v1/operations/${item.operation_id}/${choice}`, { method: "POST", token: S.token });
+    toast(updated.status === "joined" ? `U doet mee aan ${updated.name}.` : `U doet niet mee aan ${updated.name}.`, "ok", 4000);
+  } catch (error) {
+    toast(error instanceof ApiError ? error.message_nl : "Dat lukte niet.", "error", 8000);
+  }
+  loadOperations();
+}
+
+$("#operations-refresh").addEventListener("click", loadOperations);
 
 boot();

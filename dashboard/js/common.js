@@ -168,7 +168,8 @@ export async function api(path, { method = "GET", token = null, json, form, head
 // ---- the vocabulary: codes, Dutch labels and permissions from GET /api/v1/meta -------------------
 
 const VOCABULARY_LISTS = ["urgencies", "categories", "offences", "follow_ups", "results", "report_statuses",
-  "incident_statuses", "broadcast_kinds", "channels", "roles"];
+  "incident_statuses", "broadcast_kinds", "message_kinds", "channels", "roles", "operation_kinds", "operation_statuses",
+  "participant_statuses"];
 
 /** The meta endpoint could not be read, so labels, option lists and permissions are unknown. */
 export class VocabularyError extends ApiError {

@@ -23,6 +23,7 @@ const state = {
   incidents: new Map(), // id -> incident (event shape)
   newSince: new Map(), // id -> ms when it became a P1 on this wall
   broadcasts: new Map(), // id -> {id, kind, wijkcodes, recipients, progress, createdAt, updatedAt}
+  operations: new Map(), // id -> {operation_id, name, kind, ends_at}: running in this region (the banner)
   wijkNames: new Map(),
   mapGroups: [],
   centres: new Map(),
@@ -128,6 +129,28 @@ function showProblem(error) {
 function onWelcome(welcome, { resumed, reset }) {
   if (!resumed || reset) loadRecentBroadcasts(welcome.last_event_id);
   refreshStats();
+  loadOperations();
+}
+
+/** The operations running in this region now; their opened/closed events keep the banner current after. */
+async function loadOperations() {
+  try {
+    const running = await api("/api/v1/operations/running", { token: state.token });
+    state.operations = new Map(running.map((o) => [o.operation_id, o]));
+    renderBanner();
+  } catch (error) {
+    console.warn("acties laden mislukt", error);
+  }
+}
+
+function renderBanner() {
+  const node = $("#operation-banner");
+  const running = [...state.operations.values()];
+  const wasHidden = node.hidden;
+  fill(node, running.map((o, index) => [index ? " · " : null, h("span", { class: "op", dataset: { operation: o.operation_id } },
+    h("b", {}, `Actie: ${o.name}`), ` (${label("operation_kinds", o.kind).toLowerCase()}, tot ${fmtTime(o.ends_at)})`)]));
+  node.hidden = running.length === 0;
+  if (wasHidden !== node.hidden) render(); // the cards have less (or more) room
 }
 
 /** The open P1/P2 incidents as they are now (cards shaped like the events' data), with the events that
@@ -180,6 +203,14 @@ function apply(event) {
     case "broadcast.progress":
       applyBroadcast(event);
       renderBroadcasts();
+      return false;
+    case "operation.opened":
+      state.operations.set(data.operation_id, data);
+      renderBanner();
+      return false;
+    case "operation.closed":
+      state.operations.delete(data.operation_id);
+      renderBanner();
       return false;
     default:
       return false;
@@ -420,7 +451,7 @@ function renderBroadcasts() {
     const pct = (x) => (n ? `${Math.round((100 * x) / n)}%` : "0%");
     return h("li", { class: "bc", dataset: { broadcast: b.id } },
       h("div", { class: "bc-head" },
-        h("span", {}, h("span", { class: "bc-kind" }, label("broadcast_kinds", b.kind)), wijken ? ` · ${wijken}` : ""),
+        h("span", {}, h("span", { class: "bc-kind" }, label("message_kinds", b.kind)), wijken ? ` · ${wijken}` : ""),
         h("span", {}, fmtTime(new Date(b.createdAt)))),
       h("div", { class: "bc-progress" }, `afgeleverd ${delivered} / doorgestuurd ${forwarded} van ${n}`),
       h("div", { class: "bar", role: "presentation" },

@@ -279,7 +279,7 @@ export function renderBroadcasts() {
     const n = p.recipients || 0;
     const pct = (x) => (n ? `${Math.round((100 * x) / n)}%` : "0%");
     return h("li", { dataset: { broadcast: b.id } },
-      h("b", {}, label("broadcast_kinds", b.kind)), ` · ${(b.wijkcodes || []).map(wijkName).join(", ")} · ${fmtTime(b.created_at)} — `,
+      h("b", {}, label("message_kinds", b.kind)), ` · ${(b.wijkcodes || []).map(wijkName).join(", ")} · ${fmtTime(b.created_at)} — `,
       h("span", { class: "bc-progress" }, `afgeleverd ${p.delivered} / doorgestuurd ${p.forwarded} van ${n}` +
         (p.failed ? ` · ${p.failed} mislukt` : "")),
       h("div", { class: "bar", role: "presentation" },

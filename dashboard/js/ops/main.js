@@ -8,8 +8,9 @@ import "./keys.js";
 import "./quickop.js";
 import { expireSession, handleError, listenForLogin, resumeSession } from "./login.js";
 import { initAttention } from "./attention.js";
+import { applyOperationEvent, initOperations } from "./operations.js";
 import {
-  applyIncidentEvent, fetchQueue, loadWijken, queueProblem, refreshSearch, renderFilters, renderQueue, showQueue,
+  applyIncidentEvent, fetchQueue, loadOperationFilter, loadWijken, queueProblem, refreshSearch, renderFilters, renderQueue, showQueue,
   showQueueError,
 } from "./queue.js";
 import { canReadQueue, label, S } from "./state.js";
@@ -25,6 +26,7 @@ function enter() {
   $("#who").textContent = `${S.me.display} (${label("roles", S.me.role)})`;
   initAgreement();
   initAttention();
+  initOperations();
   if (!canReadQueue()) {
     $("#queue-loading").hidden = true;
     showQueueError("Uw rol heeft geen toegang tot de wachtrij.");
@@ -32,6 +34,7 @@ function enter() {
   }
   renderFilters();
   loadWijken();
+  loadOperationFilter();
   loadBroadcasts();
   S.feed = new LiveFeed({
     token: S.token,
@@ -56,6 +59,9 @@ function onEvent(event) {
   } else if (event.type.startsWith("broadcast.")) {
     applyBroadcastEvent(event);
     renderBroadcasts();
+  } else if (event.type.startsWith("operation.")) {
+    applyOperationEvent(event);
+    if (!event.type.startsWith("operation.participant_")) loadOperationFilterSoon();
   } else if (event.type.startsWith("report.")) {
     refreshStatsSoon();
     if (event.type === "report.photo_added" && S.detail &&
@@ -64,6 +70,7 @@ function onEvent(event) {
 }
 
 const refreshStatsSoon = throttle(refreshStats, 1500);
+const loadOperationFilterSoon = throttle(loadOperationFilter, 2000);
 
 async function refreshStats() {
   try {

@@ -44,6 +44,7 @@ export function fetchQueue() {
   const params = new URLSearchParams({ status: S.filters.status, limit: "200" });
   if (S.filters.urgency) params.set("urgency", S.filters.urgency);
   if (S.filters.wijk) params.set("wijk", S.filters.wijk);
+  if (S.filters.operation) params.set("operation", S.filters.operation);
   return api(`/api/v1/queue?${params}`);
 }
 
@@ -113,8 +114,12 @@ function rowFromEvent(data, before) {
 function matchesFilters(row) {
   const f = S.filters;
   return (!f.status || row.status === f.status) && (!f.urgency || row.urgency === f.urgency) &&
-    (!f.wijk || row.wijkcode === f.wijk);
+    (!f.wijk || row.wijkcode === f.wijk) && (!f.operation || S.rows.has(row.id));
 }
+
+/** An incident event cannot tell whether a report in it belongs to an operation: with the "Actie" filter on,
+ *  an incident not shown yet makes the server say which incidents belong (a new snapshot). */
+const reloadForOperation = throttle(() => { if (S.feed) S.feed.reload(); }, 1000);
 
 function matchesSearch(row) {
   const query = S.filters.search.trim().toLowerCase();
@@ -140,6 +145,10 @@ export function applyIncidentEvent(event) {
   }
   const row = rowFromEvent(data, S.rows.get(id));
   noticeEvent(event.type, row);
+  if (S.filters.operation && !S.rows.has(id)) {
+    reloadForOperation();
+    return;
+  }
   if (matchesFilters(row)) S.rows.set(id, row);
   else S.rows.delete(id);
   if (S.selected === id) reloadDetailSoon();
@@ -150,7 +159,7 @@ function searchedRows() {
   const hits = S.search && S.search.query === S.filters.search.trim() ? S.search.hits : new Map();
   const rows = [...S.rows.values()].filter((row) => hits.has(row.id) || matchesSearch(row));
   for (const [id, hit] of hits) {
-    if (!S.rows.has(id)) rows.push(rowFromBrief(hit.incident));
+    if (!S.rows.has(id) && !S.filters.operation) rows.push(rowFromBrief(hit.incident)); // search knows no operations
   }
   return rows;
 }
@@ -254,7 +263,26 @@ export function took(incident) {
   else renderDetail();
 }
 
-for (const [id, key] of [["#f-status", "status"], ["#f-urgency", "urgency"], ["#f-wijk", "wijk"]]) {
+/** The "Actie" filter: the operations not closed, and the ten closed most recently. */
+export async function loadOperationFilter() {
+  if (!S.vocabulary.allows("read_operations", S.me.role)) return;
+  try {
+    const page = await api("/api/v1/operations?limit=100");
+    const running = page.items.filter((o) => o.status !== "gesloten");
+    const closed = page.items.filter((o) => o.status === "gesloten").slice(0, 10);
+    const option = (o) => h("option", { value: o.id },
+      `${o.name} (${label("operation_statuses", o.status).toLowerCase()})`);
+    $("#f-operation").replaceChildren(h("option", { value: "" }, "Alle meldingen"), ...running.map(option),
+      ...closed.map(option));
+    $("#f-operation").value = S.filters.operation;
+    $("#f-operation-label").hidden = false;
+  } catch (error) {
+    handleError(error, "Acties laden");
+  }
+}
+
+for (const [id, key] of [["#f-status", "status"], ["#f-urgency", "urgency"], ["#f-wijk", "wijk"],
+  ["#f-operation", "operation"]]) {
   $(id).addEventListener("change", (event) => {
     S.filters[key] = event.target.value;
     if (S.feed) S.feed.reload();

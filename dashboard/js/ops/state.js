@@ -15,7 +15,7 @@ export const S = {
   selected: null,
   detail: null,
   drafts: restoreDrafts(), // incident id -> {field: value} typed but not saved
-  filters: { status: "open", urgency: "", wijk: "", search: "" },
+  filters: { status: "open", urgency: "", wijk: "", operation: "", search: "" },
   search: null, // {query, hits: Map(id -> {incident, matches})}: the server's search over every report
   known: new Map(), // incident id -> urgency, of every incident this console has heard of (new P1 or raised?)
   attention: new Set(), // new unhandled P1s not opened yet: highlighted, counted in the tab's title
