@@ -20,10 +20,11 @@ from datetime import UTC, datetime
 from typing import Any
 
 from sqlalchemy import Table, func, insert, select, text
-from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine
+from sqlalchemy.ext.asyncio import AsyncConnection, AsyncEngine, AsyncSession
 
 from app.intake.models import Report
 from app.registry.models import Beheerder, Gemeente, Group, Region, WallDisplay, Wijk, beheerder_groups
+from app.stats import facts
 
 BEHEERDERS_PER_WIJK = 10
 WIJKEN_PER_GEMEENTE = 10
@@ -361,8 +362,15 @@ async def load_scale(engine: AsyncEngine, sizes: Sizes, *, seed: int = 16) -> Lo
             await connection.execute(text(f"DROP TABLE {table}"))
         if dialect.postgres:
             await _advance_sequences(connection)
+    await _timed(result, "evaluation facts", _rebuild_facts(engine))
     await _timed(result, "analyze", _analyze(engine, dialect))
     return result
+
+
+async def _rebuild_facts(engine: AsyncEngine) -> None:
+    """The evaluation's fact rows and counts (app.stats.facts), from the history just written."""
+    async with AsyncSession(engine) as session, session.begin():
+        await facts.rebuild(session)
 
 
 async def _timed(result: LoadResult, name: str, work: Any) -> None:
