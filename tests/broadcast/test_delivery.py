@@ -295,8 +295,11 @@ async def test_a_row_whose_lease_ran_out_before_sending_goes_back_unsent(app, cl
     assert set(fake.count_by_recipient().values()) == {1}
 
 
-async def test_the_in_app_worker_reaches_all_26_westwijk_beheerders_within_a_second(app, client, demo, settings):
-    """The default setup: workers inside the app (lifespan), the 80/s default rate, a real HTTP provider."""
+async def test_the_in_app_worker_is_woken_by_the_alert_and_reaches_all_26_westwijk_beheerders(app, client, demo,
+                                                                                                settings):
+    """The default setup: workers inside the app (lifespan), the 80/s default rate, a real HTTP provider. The
+    worker's poll is an hour away, so every message that arrives was sent because the alert woke the worker;
+    how fast that is on a quiet machine is bench_broadcast's figure, not a test's."""
     from app.factory import create_app
 
     await add_beheerders(app, WESTWIJK, 26 - len(wijk_beheerders(demo, WESTWIJK)))
@@ -304,21 +307,18 @@ async def test_the_in_app_worker_reaches_all_26_westwijk_beheerders_within_a_sec
     with run_fake_graph_server(limited) as (base, fake):
         served = create_app(settings.model_copy(update={
             "broadcast_worker_in_app": True, "whatsapp_api_base": base, "broadcast_whatsapp_rate_per_second": 80,
-            "broadcast_poll_seconds": 1.0}), configure_logs=False)
+            "broadcast_poll_seconds": 3600.0}), configure_logs=False)
         async with served.router.lifespan_context(served):
             assert served.state.delivery_worker is not None
             async with httpx.AsyncClient(transport=httpx.ASGITransport(app=served), base_url="http://app") as http:
                 operator = await login(http, demo["operator"])
-                started = time.monotonic()
                 response = await http.post("/api/v1/broadcasts", headers=operator, json={
                     "kind": "heterdaad", "text": TEXT, "target": {"wijkcodes": [WESTWIJK]}})
                 assert response.status_code == 201
-                for _ in range(500):
+                for _ in range(6000):  # up to a minute on a loaded machine; the poll would come after an hour
                     if len(fake.sent) >= 26:
                         break
                     await asyncio.sleep(0.01)
-                elapsed = time.monotonic() - started
         await served.state.engine.dispose()
     assert len(fake.count_by_recipient()) == 26 and set(fake.count_by_recipient().values()) == {1}
     assert fake.rejected == []
-    assert elapsed < 1.5  # 26 at 80/s is 0.33 s; the benchmark measures it without the test's overhead
