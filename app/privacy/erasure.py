@@ -5,7 +5,6 @@ and labels; deliveries with their outcome), and the reports' personal text and p
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy import delete, select, update
@@ -23,22 +22,12 @@ from app.events.service import emit_access_revoked
 from app.events.visibility import beheerder_audience
 from app.intake.models import QuarantinedMessage, WhatsAppStatus
 from app.privacy.retention import Cutoffs, Purge, scrubbed
+from app.privacy.schemas import EraseOut
 from app.registry.models import Beheerder
 
 
-@dataclass(frozen=True)
-class Erased:
-    beheerder_id: int
-    tokens_removed: int
-    phone_numbers_removed: int
-    quarantined_removed: int
-    events_scrubbed: int
-    report_texts_purged: int
-    photos_removed: int
-
-
 async def erase_beheerder(sessionmaker: async_sessionmaker[AsyncSession], settings: Settings, actor: Principal, *,
-                          phone: str | None = None, beheerder_id: int | None = None) -> Erased:
+                          phone: str | None = None, beheerder_id: int | None = None) -> EraseOut:
     """Erases the beheerder with this number (or id: to finish an erasure that was interrupted after its
     identity was gone); audited. Running it again changes nothing more."""
     async with sessionmaker() as session:
@@ -51,8 +40,9 @@ async def erase_beheerder(sessionmaker: async_sessionmaker[AsyncSession], settin
     now = utcnow()
     purged = await Purge(sessionmaker, settings, now, actor=actor, source="erase", beheerder_id=beheerder.id,
                          cutoffs=Cutoffs.everything_until(now)).reports_only()
-    return Erased(beheerder_id=beheerder.id, events_scrubbed=events, report_texts_purged=purged.counts["report_texts"],
-                  photos_removed=purged.counts["photos"], **identity)
+    return EraseOut(beheerder_id=beheerder.id, events_scrubbed=events,
+                    report_texts_purged=purged.counts["report_texts"], photos_removed=purged.counts["photos"],
+                    **identity)
 
 
 async def _find(session: AsyncSession, phone: str | None, beheerder_id: int | None) -> Beheerder:

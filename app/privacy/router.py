@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from dataclasses import asdict
 from typing import Annotated
 
 from fastapi import APIRouter, Query, Request
@@ -49,6 +48,5 @@ async def subject_access(phone: PhoneQuery, session: SessionDep, settings: Setti
 @router.post("/privacy/erase", response_model=EraseOut,
              summary="Beheerder wissen op verzoek: naam, nummer en tokens weg, de cijfers blijven; wordt gelogd")
 async def erase(body: EraseIn, request: Request, settings: SettingsDep, actor: Principal = allow("admin")) -> EraseOut:
-    erased = await erase_beheerder(request.app.state.sessionmaker, settings, actor, phone=body.phone,
-                                   beheerder_id=body.beheerder_id)
-    return EraseOut(**asdict(erased))
+    return await erase_beheerder(request.app.state.sessionmaker, settings, actor, phone=body.phone,
+                                 beheerder_id=body.beheerder_id)
