@@ -52,6 +52,11 @@ export function fmtAge(value, now = Date.now()) {
   return `${Math.floor(minutes / 1440)} dagen`;
 }
 
+/** A list's size in Dutch: "1.234", or "10.000+" when the server stopped counting (`total_capped`). */
+export function fmtTotal(total, capped = false) {
+  return `${Number(total).toLocaleString("nl-NL")}${capped ? "+" : ""}`;
+}
+
 export function ageSeconds(value, now = Date.now()) {
   return Math.max(0, Math.floor((now - parseTime(value).getTime()) / 1000));
 }
