@@ -7,7 +7,7 @@ from typing import Any
 
 from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import selectinload
 
 from app.audit import service as audit
 from app.auth import service as auth_service
@@ -118,14 +118,17 @@ async def list_wijken(session: AsyncSession, gemeente_code: str | None = None, *
         select(Group.wijk_id, func.count(Group.id).label("n"))
         .where(Group.active, Group.wijk_id.in_(select(page.c.id))).group_by(Group.wijk_id)
     ).subquery()
+    # Plain columns, not ORM objects: a thousand wijken (an older client's whole list) stay cheap to build.
     query = (
-        select(Wijk, func.coalesce(counts.c.n, 0))
-        .where(Wijk.id.in_(select(page.c.id)))
+        select(Wijk.id, Wijk.code, Wijk.name, Gemeente.code.label("gemeente_code"),
+               Gemeente.name.label("gemeente_name"), Wijk.centroid_lat, Wijk.centroid_lon,
+               func.coalesce(counts.c.n, 0).label("group_count"))
+        .join(Wijk.gemeente)
         .outerjoin(counts, counts.c.wijk_id == Wijk.id)
-        .options(selectinload(Wijk.gemeente), defer(Wijk.geometry))  # a wijk's boundary: only its own page
+        .where(Wijk.id.in_(select(page.c.id)))
         .order_by(Wijk.code)
     )
-    items = [wijk_out(wijk, count) for wijk, count in (await session.execute(query)).all()]
+    items = [WijkOut.model_validate(dict(row)) for row in (await session.execute(query)).mappings()]
     return items, await _count(session, chosen)
 
 
