@@ -10,11 +10,10 @@ from typing import Any
 from sqlalchemy import Select, case, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.core.vocabulary import URGENCY
 from app.incidents.models import Incident
+from app.incidents.service import URGENCY_RANK
 from app.intake.models import Report
 
-URGENCY_RANK = {code: URGENCY.rank(code) for code in URGENCY}  # for SQL CASE expressions
 COUNT_CAP = 10_000  # beyond this a list says "10.000+" (`Page.total_capped`) instead of counting a year
 
 
