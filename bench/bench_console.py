@@ -39,6 +39,7 @@ from app.factory import create_app  # noqa: E402
 from app.incidents.models import Incident  # noqa: E402
 from app.intake.models import Report, ReportFeedback  # noqa: E402
 from app.registry.models import Group, Wijk, beheerder_groups  # noqa: E402
+from bench.common import report_rows, row  # noqa: E402
 from tests.support.postgres import PostgresServer  # noqa: E402
 
 INCIDENTS, OPEN, CHUNK = 20_000, 25, 2_000
@@ -186,6 +187,9 @@ def main() -> None:
     with _database(args.postgres) as url:
         _migrate(url)
         result = asyncio.run(bench(url, args.runs))
+    report_rows([row(f"console {result['database']}: {name}", metric, timing[key], "ms")
+                 for name, timing in result["reads"].items()
+                 for metric, key in (("p50", "median_ms"), ("max", "worst_ms"))])
     if args.json:
         print(json.dumps(result, indent=2))
         return

@@ -29,7 +29,7 @@ from pathlib import Path
 from PIL import Image
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import percentile, served_app  # noqa: E402
+from common import percentile, report_rows, row, served_app  # noqa: E402
 from loadgen import ConnectionPool  # noqa: E402
 
 TEXT_RATE = 20.0  # text reports per second, spread over the text senders
@@ -196,6 +196,16 @@ async def main(seconds: float, rounds: int, photo_senders: int, pool: str) -> di
     return summary
 
 
+def rows_of(summary: dict) -> list[dict]:
+    """For bench/results/latest.json: each latency while photos upload, against the quiet phase as its floor."""
+    names = {"text": "text reports", "health": "GET /healthz"}
+    rows = [row(f"photos: {names[key.split('_')[0]]} while photos upload", key.split("_")[1],
+                summary[key]["photos"], "ms", summary[key]["quiet"])
+            for key in ("text_p50_ms", "text_p99_ms", "health_p50_ms", "health_p99_ms")]
+    rows.append(row("photos: accepted photo upload", "p50", summary["photo_upload_p50_ms"], "ms"))
+    return rows
+
+
 if __name__ == "__main__":
     parser = argparse.ArgumentParser()
     parser.add_argument("--seconds", type=float, default=20)
@@ -203,4 +213,6 @@ if __name__ == "__main__":
     parser.add_argument("--photo-senders", type=int, default=3, help="beheerders uploading phone photos")
     parser.add_argument("--pool", choices=("process", "thread"), default="process")
     args = parser.parse_args()
-    print(json.dumps(asyncio.run(main(args.seconds, args.rounds, args.photo_senders, args.pool)), indent=2))
+    result = asyncio.run(main(args.seconds, args.rounds, args.photo_senders, args.pool))
+    report_rows(rows_of(result))
+    print(json.dumps(result, indent=2))

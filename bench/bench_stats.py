@@ -37,7 +37,8 @@ from app.core.settings import Settings  # noqa: E402
 from app.demo import seed_demo  # noqa: E402
 from app.factory import create_app  # noqa: E402
 from app.stats.facts import rebuild  # noqa: E402
-from bench.common import percentile  # noqa: E402
+from bench.common import percentile, report_rows  # noqa: E402
+from bench.common import row as figure  # noqa: E402
 from tests.support.postgres import PostgresServer  # noqa: E402
 
 ALERTS, RECIPIENTS_PER_ALERT = 3000, 30
@@ -261,6 +262,8 @@ def main() -> int:
         results = asyncio.run(measure(url, credentials, args.runs))
     finally:
         server.stop()
+    report_rows([figure(f"stats postgresql: {result['scenario']}", "p95", result["p95_ms"], "ms",
+                     result["floor_p95_ms"]) for result in results])
     if args.json:
         print(json.dumps({"reports": args.reports, "build_seconds": timings, "results": results}, indent=2))
         return 0

@@ -35,7 +35,7 @@ from pathlib import Path
 from typing import Any
 
 sys.path.insert(0, str(Path(__file__).resolve().parent))
-from common import ROOT, free_port, percentile  # noqa: E402
+from common import ROOT, free_port, percentile, report_rows, row  # noqa: E402
 
 sys.path.insert(0, str(ROOT))
 PERFORMANCE_MD = ROOT / "docs" / "performance.md"
@@ -528,6 +528,17 @@ Notes:
 """
 
 
+def rows_of(phases: list[Phase], args: argparse.Namespace) -> list[dict[str, Any]]:
+    """For bench/results/latest.json: the app's latencies (also with a stuck client) against the bare floor's."""
+    floor = phases[0]
+    where = f"events: {args.clients} walls at {args.rate:g}/s"
+    rows = [row(f"{where}, floor (bare websocket server)", metric, getattr(floor, metric), "ms")
+            for metric in ("p50", "p99")]
+    rows += [row(f"{where}, {phase.name}", metric, getattr(phase, metric), "ms", getattr(floor, metric))
+             for phase in phases[1:] for metric in ("p50", "p99")]
+    return rows
+
+
 def write_section(text: str) -> None:
     current = PERFORMANCE_MD.read_text() if PERFORMANCE_MD.exists() else "# Performance\n"
     start = current.find(SECTION + "\n")
@@ -564,6 +575,7 @@ def cli() -> None:
     parser.add_argument("--no-write", action="store_true", help="print only, leave docs/performance.md alone")
     args = parser.parse_args()
     phases = asyncio.run(main(args))
+    report_rows(rows_of(phases, args))
     text = report(phases, args)
     print(text)
     if not args.no_write:

@@ -24,12 +24,14 @@ from bench.common import ROWS_ENV  # noqa: E402
 RESULTS = HERE / "results" / "latest.json"
 FULL = [["bench_triage.py"], ["bench_intake.py"], ["bench_intake.py", "--postgres"],
         ["bench_intake.py", "--postgres", "--workers", "2"], ["bench_photos.py"], ["bench_ws.py"],
-        ["bench_broadcast.py"], ["bench_broadcast.py", "--postgres"], ["bench_scale.py", "--sqlite"],
+        ["bench_broadcast.py"], ["bench_broadcast.py", "--postgres"], ["bench_console.py"],
+        ["bench_console.py", "--postgres"], ["bench_stats.py"], ["bench_scale.py", "--sqlite"],
         ["bench_scale.py", "--postgres"], ["bench_drills.py"]]
 QUICK_ARGS = {
     "bench_triage.py": ["--repeat", "20", "--runs", "3"], "bench_intake.py": ["--seconds", "4", "--rounds", "2"],
     "bench_photos.py": ["--seconds", "10", "--rounds", "1"], "bench_broadcast.py": ["--runs", "1"],
     "bench_scale.py": ["--beheerders", "1000", "--reports", "100000", "--runs", "20"],
+    "bench_console.py": ["--runs", "3"], "bench_stats.py": ["--reports", "100000", "--runs", "5"],
     "bench_drills.py": ["--minutes", "2"],
 }
 

@@ -76,6 +76,8 @@ class Page(BaseModel, Generic[T]):
     total: int
     limit: int
     offset: int
+    # True when `total` is a lower bound: a list over a year of history counts only up to a cap ("10.000+")
+    total_capped: bool = False
 
 
 def parse_json_body(model: type[M], raw: str | bytes, field: str = "body") -> M:

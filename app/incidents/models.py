@@ -21,7 +21,7 @@ class Incident(Base):
     __table_args__ = (
         Index("ix_incidents_joinable", "region_id", "last_report_at", sqlite_where=text(JOINABLE_INCIDENT),
               postgresql_where=text(JOINABLE_INCIDENT)),
-        # The queue and the wall: one status, urgency by urgency, oldest first (service.list_queue).
+        # The queue and the wall: one status, urgency by urgency, oldest first (queue.list_queue).
         Index("ix_incidents_queue", "status", "urgency", "first_report_at", "id"),
     )
     id: Mapped[int] = mapped_column(primary_key=True)

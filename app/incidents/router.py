@@ -13,7 +13,7 @@ from app.core.principal import Principal
 from app.core.schemas import IdPath, IdQuery, Offset, Page
 from app.core.vocabulary import DECIDERS, QUEUE_READERS, WALL_URGENCIES, Urgency
 from app.events.projection import WallCard, wall_card
-from app.incidents import service, undo
+from app.incidents import queue, service, undo
 from app.incidents.duplicates import suggest_duplicates
 from app.incidents.models import Incident
 from app.incidents.schemas import (
@@ -91,10 +91,13 @@ async def get_queue(session: SessionDep, status: str | None = "open", urgency: U
                     wijk: str | None = None, limit: Limit = 50, offset: Offset = 0,
                     operation: IdQuery = None,
                     _: Principal = allow(*QUEUE_READERS)) -> Page[IncidentOut]:
-    incidents, total = await service.list_queue(session, status=status or None, urgency=urgency, wijk=wijk,
-                                                limit=limit, offset=offset, operation_id=operation)
-    views = await service.incident_views(session, incidents)
-    return Page(items=[view_out(view) for view in views], total=total, limit=limit, offset=offset)
+    """`total` is exact up to 10,000 incidents (or the end of the page asked for); beyond that `total_capped` is
+    true and `total` says "at least this many" (the closed history of a year)."""
+    page = await queue.list_queue(session, status=status or None, urgency=urgency, wijk=wijk, limit=limit,
+                                  offset=offset, operation_id=operation)
+    views = await service.incident_views(session, page.incidents)
+    return Page(items=[view_out(view) for view in views], total=page.total, total_capped=page.capped, limit=limit,
+                offset=offset)
 
 
 @router.get("/wall/cards", response_model=Page[WallCard],
@@ -102,11 +105,11 @@ async def get_queue(session: SessionDep, status: str | None = "open", urgency: U
 async def get_wall_cards(session: SessionDep, limit: Limit = 200, offset: Offset = 0,
                          principal: Principal = allow("wall")) -> Page[WallCard]:
     """The wall's snapshot: the same cards, with the same fields, as its event stream carries."""
-    incidents, total = await service.list_queue(
+    page = await queue.list_queue(
         session, status="open", urgency=None, wijk=None, limit=limit, offset=offset, region_id=principal.region_id,
         urgencies=WALL_URGENCIES)
-    cards = [wall_card(await service.incident_event(session, incident)) for incident in incidents]
-    return Page(items=cards, total=total, limit=limit, offset=offset)
+    cards = [wall_card(await service.incident_event(session, incident)) for incident in page.incidents]
+    return Page(items=cards, total=page.total, total_capped=page.capped, limit=limit, offset=offset)
 @router.get("/incidents/search", response_model=Page[SearchHit],
             summary="Zoeken in alle meldingen, terugkoppelingen en redenen van incidenten")
 async def search(session: SessionDep,

@@ -350,54 +350,6 @@ async def get_incident(session: AsyncSession, incident_id: int, *, for_update: b
     return incident
 
 
-async def list_queue(session: AsyncSession, *, status: str | None, urgency: str | None, wijk: str | None,
-                     limit: int, offset: int, region_id: int | None = None,
-                     urgencies: Sequence[str] = (), operation_id: int | None = None) -> tuple[list[Incident], int]:
-    """A page of incidents, most urgent first and within an urgency the oldest first, and their number."""
-    conditions: list[Any] = []
-    if operation_id is not None:  # an operation's view: the incidents holding a report tagged with it
-        conditions.append(Incident.id.in_(select(Report.incident_id).where(Report.operation_id == operation_id)))
-    if region_id is not None:
-        # `+ 0`: not through the region's index (a year of incidents) but the queue's (the few open ones)
-        conditions.append(Incident.region_id + 0 == region_id)
-    if wijk:
-        conditions.append(Incident.wijk_code == wijk)
-    codes = [code for code in sorted(URGENCY_RANK, key=URGENCY_RANK.__getitem__)
-             if (not urgency or code == urgency) and (not urgencies or code in urgencies)]
-    if status is None:
-        return await _queue_sorted(session, [*conditions, Incident.urgency.in_(codes)], limit, offset)
-    return await _queue_by_urgency(session, [Incident.status == status, *conditions], codes, limit, offset)
-
-
-async def _queue_by_urgency(session: AsyncSession, conditions: list[Any], codes: list[str], limit: int,
-                            offset: int) -> tuple[list[Incident], int]:
-    """Urgency by urgency, so that each page and count walks ix_incidents_queue instead of sorting a year of
-    closed incidents by a rank expression."""
-    counted = select(Incident.urgency, func.count()).where(*conditions, Incident.urgency.in_(codes))
-    counts: dict[str, int] = dict((await session.execute(counted.group_by(Incident.urgency))).tuples().all())
-    items: list[Incident] = []
-    total = 0
-    for code in codes:
-        count = counts.get(code, 0)
-        skip, room = max(0, offset - total), limit - len(items)
-        if room > 0 and skip < count:
-            page = (select(Incident).where(*conditions, Incident.urgency == code)
-                    .order_by(Incident.first_report_at, Incident.id))
-            items.extend(await session.scalars(page.offset(skip).limit(room)))
-        total += count
-    return items, total
-
-
-async def _queue_sorted(session: AsyncSession, conditions: list[Any], limit: int, offset: int
-                        ) -> tuple[list[Incident], int]:
-    query = select(Incident).where(*conditions)
-    total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
-    rank = case(URGENCY_RANK, value=Incident.urgency, else_=len(URGENCY_RANK))
-    ordered = query.order_by(rank, Incident.first_report_at, Incident.id)
-    rows = await session.scalars(ordered.limit(limit).offset(offset))
-    return list(rows), total
-
-
 # ---- operator actions ----------------------------------------------------------------------------
 
 

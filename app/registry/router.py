@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 
 from app.auth import service as auth_service
 from app.auth.schemas import IssuedTokenOut, StaffUserCreate, StaffUserOut, TokenOut
@@ -39,8 +39,12 @@ from app.registry.schemas import (
 admin_router = APIRouter(prefix="/admin", tags=["registratie (beheer)"])
 me_router = APIRouter(tags=["beheerder"])
 Limit = Annotated[int, Query(ge=1, le=500)]
-# Gemeenten and wijken come as plain lists (the country has ~340 and ~3,300), at most a thousand at a time.
+# Gemeenten and wijken come as plain lists (the country has ~340 and ~3,300; older clients read a list), a page of
+# 100 unless asked for up to a thousand, with their number in the X-Total-Count header.
 AreaLimit = Annotated[int, Query(ge=1, le=1000)]
+AREA_PAGE = 100
+Search = Annotated[str | None, Query(max_length=100, description="woorden die alle voorkomen (naam, code, ...)")]
+TOTAL_HEADER = "X-Total-Count"
 
 
 @admin_router.get("/regions", response_model=list[RegionOut])
@@ -54,16 +58,22 @@ async def create_region(body: RegionIn, session: SessionDep, actor: Principal = 
     return RegionOut.model_validate(region)
 
 
-@admin_router.get("/gemeenten", response_model=list[GemeenteOut])
-async def list_gemeenten(session: SessionDep, limit: AreaLimit = 1000, offset: Offset = 0,
-                         _: Principal = allow("admin")) -> list[GemeenteOut]:
-    return [GemeenteOut.model_validate(g) for g in await service.list_gemeenten(session, limit=limit, offset=offset)]
+@admin_router.get("/gemeenten", response_model=list[GemeenteOut],
+                  summary="Gemeenten, per pagina (het aantal staat in de header X-Total-Count)")
+async def list_gemeenten(session: SessionDep, response: Response, q: Search = None, limit: AreaLimit = AREA_PAGE,
+                         offset: Offset = 0, _: Principal = allow("admin")) -> list[GemeenteOut]:
+    gemeenten, total = await service.list_gemeenten(session, q=q, limit=limit, offset=offset)
+    response.headers[TOTAL_HEADER] = str(total)
+    return [GemeenteOut.model_validate(g) for g in gemeenten]
 
 
-@admin_router.get("/wijken", response_model=list[WijkOut])
-async def list_wijken(session: SessionDep, gemeente: str | None = None, limit: AreaLimit = 1000, offset: Offset = 0,
-                      _: Principal = allow(*STAFF)) -> list[WijkOut]:
-    return await service.list_wijken(session, gemeente, limit=limit, offset=offset)
+@admin_router.get("/wijken", response_model=list[WijkOut],
+                  summary="Wijken, per pagina (het aantal staat in de header X-Total-Count)")
+async def list_wijken(session: SessionDep, response: Response, gemeente: str | None = None, q: Search = None,
+                      limit: AreaLimit = AREA_PAGE, offset: Offset = 0, _: Principal = allow(*STAFF)) -> list[WijkOut]:
+    wijken, total = await service.list_wijken(session, gemeente, q=q, limit=limit, offset=offset)
+    response.headers[TOTAL_HEADER] = str(total)
+    return wijken
 
 
 @admin_router.get("/wijken/{code}", response_model=WijkDetail)
@@ -72,10 +82,10 @@ async def get_wijk(code: str, session: SessionDep, _: Principal = allow(*STAFF))
 
 
 @admin_router.get("/groups", response_model=Page[GroupOut])
-async def list_groups(session: SessionDep, wijkcode: str | None = None, limit: Limit = 100,
+async def list_groups(session: SessionDep, wijkcode: str | None = None, q: Search = None, limit: Limit = 100,
                       offset: Offset = 0, _: Principal = allow("admin", "operator", "specialist",
                                                                 "wijkagent")) -> Page[GroupOut]:
-    items, total = await service.list_groups(session, wijkcode=wijkcode, limit=limit, offset=offset)
+    items, total = await service.list_groups(session, wijkcode=wijkcode, q=q, limit=limit, offset=offset)
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 
@@ -112,9 +122,9 @@ async def import_groups_csv(request: Request, session: SessionDep,
 
 
 @admin_router.get("/beheerders", response_model=Page[BeheerderOut])
-async def list_beheerders(session: SessionDep, wijkcode: str | None = None, limit: Limit = 100,
+async def list_beheerders(session: SessionDep, wijkcode: str | None = None, q: Search = None, limit: Limit = 100,
                           offset: Offset = 0, _: Principal = allow("admin")) -> Page[BeheerderOut]:
-    items, total = await service.list_beheerders(session, wijkcode=wijkcode, limit=limit, offset=offset)
+    items, total = await service.list_beheerders(session, wijkcode=wijkcode, q=q, limit=limit, offset=offset)
     return Page(items=items, total=total, limit=limit, offset=offset)
 
 

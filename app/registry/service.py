@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import func, select
+from sqlalchemy import ColumnElement, Select, func, or_, select
 from sqlalchemy.ext.asyncio import AsyncSession
-from sqlalchemy.orm import defer, selectinload
+from sqlalchemy.orm import selectinload
 
 from app.audit import service as audit
 from app.auth import service as auth_service
@@ -89,25 +90,46 @@ async def _gemeenten_by_codes(session: AsyncSession, codes: list[str]) -> list[G
     return found
 
 
-async def list_gemeenten(session: AsyncSession, *, limit: int, offset: int) -> Sequence[Gemeente]:
-    return (await session.scalars(select(Gemeente).order_by(Gemeente.code).limit(limit).offset(offset))).all()
+def _matches(words: str | None, *columns: Any) -> list[ColumnElement[bool]]:
+    """A search box: every word occurs (case-insensitively) in one of the columns."""
+    return [or_(*(func.lower(column).contains(word, autoescape=True) for column in columns))
+            for word in (words or "").lower().split()]
 
 
-async def list_wijken(session: AsyncSession, gemeente_code: str | None = None, *, limit: int, offset: int
-                      ) -> list[WijkOut]:
+async def _count(session: AsyncSession, query: Select[Any]) -> int:
+    return await session.scalar(select(func.count()).select_from(query.order_by(None).subquery())) or 0
+
+
+async def list_gemeenten(session: AsyncSession, *, q: str | None = None, limit: int, offset: int
+                         ) -> tuple[Sequence[Gemeente], int]:
+    query = select(Gemeente).where(*_matches(q, Gemeente.name, Gemeente.code))
+    rows = (await session.scalars(query.order_by(Gemeente.code).limit(limit).offset(offset))).all()
+    return rows, await _count(session, query)
+
+
+async def list_wijken(session: AsyncSession, gemeente_code: str | None = None, *, q: str | None = None,
+                      limit: int, offset: int) -> tuple[list[WijkOut], int]:
+    """A page of wijken (by code) with their number of active groups; `q` searches name, code and gemeente."""
+    chosen = select(Wijk.id).join(Wijk.gemeente).where(*_matches(q, Wijk.name, Wijk.code, Gemeente.name))
+    if gemeente_code:
+        chosen = chosen.where(Gemeente.code == gemeente_code)
+    page = chosen.order_by(Wijk.code).limit(limit).offset(offset).subquery()
     counts = (
-        select(Group.wijk_id, func.count(Group.id).label("n")).where(Group.active).group_by(Group.wijk_id)
+        select(Group.wijk_id, func.count(Group.id).label("n"))
+        .where(Group.active, Group.wijk_id.in_(select(page.c.id))).group_by(Group.wijk_id)
     ).subquery()
+    # Plain columns, not ORM objects: a thousand wijken (an older client's whole list) stay cheap to build.
     query = (
-        select(Wijk, func.coalesce(counts.c.n, 0))
+        select(Wijk.id, Wijk.code, Wijk.name, Gemeente.code.label("gemeente_code"),
+               Gemeente.name.label("gemeente_name"), Wijk.centroid_lat, Wijk.centroid_lon,
+               func.coalesce(counts.c.n, 0).label("group_count"))
         .join(Wijk.gemeente)
         .outerjoin(counts, counts.c.wijk_id == Wijk.id)
-        .options(selectinload(Wijk.gemeente), defer(Wijk.geometry))  # a wijk's boundary: only its own page
-        .order_by(Wijk.code).limit(limit).offset(offset)
+        .where(Wijk.id.in_(select(page.c.id)))
+        .order_by(Wijk.code)
     )
-    if gemeente_code:
-        query = query.where(Gemeente.code == gemeente_code)
-    return [wijk_out(wijk, count) for wijk, count in (await session.execute(query)).all()]
+    items = [WijkOut.model_validate(dict(row)) for row in (await session.execute(query)).mappings()]
+    return items, await _count(session, chosen)
 
 
 async def get_wijk(session: AsyncSession, code: str) -> Wijk:
@@ -129,9 +151,9 @@ async def _wijk_for_input(session: AsyncSession, code: str, field: str = "wijkco
 # ---- groups --------------------------------------------------------------------------------------
 
 
-async def list_groups(session: AsyncSession, *, wijkcode: str | None, limit: int,
+async def list_groups(session: AsyncSession, *, wijkcode: str | None, q: str | None = None, limit: int,
                       offset: int) -> tuple[list[GroupOut], int]:
-    query = select(Group).join(Group.wijk)
+    query = select(Group).join(Group.wijk).where(*_matches(q, Group.name))
     if wijkcode:
         query = query.where(Wijk.code == wijkcode)
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0
@@ -173,9 +195,10 @@ async def update_group(session: AsyncSession, actor: Principal, group_id: int, b
 # ---- beheerders ----------------------------------------------------------------------------------
 
 
-async def list_beheerders(session: AsyncSession, *, wijkcode: str | None, limit: int,
+async def list_beheerders(session: AsyncSession, *, wijkcode: str | None, q: str | None = None, limit: int,
                           offset: int) -> tuple[list[BeheerderOut], int]:
-    query = select(Beheerder)
+    """A page of beheerders by id; `q` searches name, phone number and e-mail address."""
+    query = select(Beheerder).where(*_matches(q, Beheerder.name, Beheerder.phone, Beheerder.email))
     if wijkcode:
         query = query.where(Beheerder.groups.any(Group.wijk.has(Wijk.code == wijkcode)))
     total = await session.scalar(select(func.count()).select_from(query.subquery())) or 0

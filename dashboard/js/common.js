@@ -52,6 +52,11 @@ export function fmtAge(value, now = Date.now()) {
   return `${Math.floor(minutes / 1440)} dagen`;
 }
 
+/** A list's size in Dutch: "1.234", or "10.000+" when the server stopped counting (`total_capped`). */
+export function fmtTotal(total, capped = false) {
+  return `${Number(total).toLocaleString("nl-NL")}${capped ? "+" : ""}`;
+}
+
 export function ageSeconds(value, now = Date.now()) {
   return Math.max(0, Math.floor((now - parseTime(value).getTime()) / 1000));
 }
@@ -137,9 +142,10 @@ export class ApiError extends Error {
 
 /**
  * Calls the API. `token` adds a bearer header (beheerder, wall); without it the session cookie (staff)
- * authenticates. `json` sends JSON, `form` sends FormData. Problems (RFC 9457) become ApiError.
+ * authenticates. `json` sends JSON, `form` sends FormData. Problems (RFC 9457) become ApiError. `counted`: the
+ * answer is a plain list whose number is in the X-Total-Count header; gives {items, total}.
  */
-export async function api(path, { method = "GET", token = null, json, form, headers = {}, signal } = {}) {
+export async function api(path, { method = "GET", token = null, json, form, headers = {}, signal, counted = false } = {}) {
   const init = { method, headers: { Accept: "application/json", ...headers }, credentials: "same-origin", signal };
   if (token) init.headers.Authorization = `Bearer ${token}`;
   if (json !== undefined) {
@@ -162,6 +168,7 @@ export async function api(path, { method = "GET", token = null, json, form, head
     const problem = typeof body === "object" && body ? body : {};
     throw new ApiError(response.status, problem.title || `Fout ${response.status}`, problem.detail, problem);
   }
+  if (counted) return { items: body, total: Number(response.headers.get("X-Total-Count") ?? body.length) };
   return body;
 }
 

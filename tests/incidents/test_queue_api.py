@@ -12,6 +12,7 @@ from sqlalchemy import select, update
 
 from app.core.database import utcnow
 from app.events.models import Event
+from app.incidents import queue
 from app.incidents.models import Incident
 from app.incidents.sweeper import ClaimSweeper
 from tests.support.http import bearer, login, post_report, problem, westwijk_beheerders
@@ -293,3 +294,41 @@ async def test_the_card_shows_the_first_photo_of_the_incident_also_after_a_split
     assert await _card_photo(app, split.json()["id"]) == {"report_id": with_photo["id"],
                                                           "photo_id": with_photo["photos"][0]["id"]}
     assert await _card_photo(app, item["id"]) == {"report_id": later["id"], "photo_id": later["photos"][0]["id"]}
+
+
+async def _closed_history(app, urgencies: list[str]) -> list[int]:
+    """Closed incidents, one per urgency given, the oldest first (the history the console pages through)."""
+    start = utcnow() - timedelta(days=300)
+    incidents = [Incident(status="closed", urgency=urgency, first_report_at=start + timedelta(hours=n),
+                          last_report_at=start + timedelta(hours=n), closed_at=start + timedelta(hours=n))
+                 for n, urgency in enumerate(urgencies)]
+    async with app.state.sessionmaker() as session:
+        session.add_all(incidents)
+        await session.commit()
+    return [incident.id for incident in incidents]
+
+
+async def test_the_closed_history_counts_up_to_the_cap_and_says_so(app, client, demo, monkeypatch):
+    monkeypatch.setattr(queue, "COUNT_CAP", 4)
+    ids = await _closed_history(app, ["P3", "P1", "none", "P1", "P2", "P3", "none"])
+    operator = await login(client, demo["operator"])
+    first = (await client.get("/api/v1/queue?status=closed&limit=3", headers=operator)).json()
+    assert first["total"] == 4 and first["total_capped"] is True  # "4+" of 7
+    assert [item["id"] for item in first["items"]] == [ids[1], ids[3], ids[4]]
+    beyond = (await client.get("/api/v1/queue?status=closed&limit=3&offset=3", headers=operator)).json()
+    assert [item["id"] for item in beyond["items"]] == [ids[0], ids[5], ids[2]]
+    assert beyond["total"] == 6 and beyond["total_capped"] is True  # counted to the end of this page
+    last = (await client.get("/api/v1/queue?status=closed&limit=3&offset=6", headers=operator)).json()
+    assert [item["id"] for item in last["items"]] == [ids[6]]
+    assert last["total"] == 7 and last["total_capped"] is False
+    every = (await client.get("/api/v1/queue?status=&limit=2", headers=operator)).json()
+    assert every["total"] == 4 and every["total_capped"] is True
+
+
+async def test_a_history_under_the_cap_is_counted_exactly(app, client, demo):
+    ids = await _closed_history(app, ["P1", "P2", "P3"])
+    operator = await login(client, demo["operator"])
+    page = (await client.get("/api/v1/queue?status=closed&urgency=P2", headers=operator)).json()
+    assert page["total"] == 1 and page["total_capped"] is False and page["items"][0]["id"] == ids[1]
+    everything = (await client.get("/api/v1/queue?status=closed", headers=operator)).json()
+    assert everything["total"] == 3 and everything["total_capped"] is False

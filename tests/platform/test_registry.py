@@ -70,6 +70,39 @@ async def test_group_paging_and_wijk_filter(app, client):
     assert {g["wijkcode"] for g in page["items"]} == {"WK036204"}
 
 
+async def test_wijken_come_a_page_at_a_time_with_their_number_and_a_search(app, client):
+    await builders.large_registry(app, wijken=150, beheerders=20)
+    admin = bearer((await builders.staff(app, "admin")).token)
+    first = await client.get("/api/v1/admin/wijken", headers=admin)
+    assert len(first.json()) == 100 and first.headers["X-Total-Count"] == "150"  # a page, still a plain list
+    last = await client.get("/api/v1/admin/wijken?offset=100", headers=admin)
+    assert len(last.json()) == 50 and last.json()[-1]["code"] == "WK99900150"
+    assert last.json()[-1]["group_count"] == 1
+    everything = await client.get("/api/v1/admin/wijken?limit=1000", headers=admin)  # what older clients may ask
+    assert len(everything.json()) == 150
+    found = await client.get("/api/v1/admin/wijken?q=GROOTSTAD-wijk 142", headers=admin)
+    assert [w["name"] for w in found.json()] == ["Grootstad-wijk 142"] and found.headers["X-Total-Count"] == "1"
+    gemeenten = await client.get("/api/v1/admin/gemeenten?q=groot", headers=admin)
+    assert [g["code"] for g in gemeenten.json()] == ["GM9990"] and gemeenten.headers["X-Total-Count"] == "1"
+    too_long = await client.get("/api/v1/admin/wijken?q=" + "x" * 101, headers=admin)
+    assert too_long.status_code == 422 and problem(too_long)["title"]
+
+
+async def test_beheerders_and_groups_are_found_by_name_phone_and_a_percent_sign(app, client):
+    await builders.large_registry(app, wijken=5, beheerders=300)
+    admin = bearer((await builders.staff(app, "admin")).token)
+    page = (await client.get("/api/v1/admin/beheerders?q=grootstad&limit=50&offset=250", headers=admin)).json()
+    assert page["total"] == 300 and len(page["items"]) == 50
+    by_name = (await client.get("/api/v1/admin/beheerders?q=beheerder 123 van", headers=admin)).json()
+    assert [b["name"] for b in by_name["items"]] == ["Beheerder 123 van Grootstad"]
+    by_phone = (await client.get("/api/v1/admin/beheerders?q=%2B31690000007", headers=admin)).json()
+    assert by_phone["total"] == 1 and by_phone["items"][0]["wijkcodes"] == ["WK99900002"]
+    wildcard = (await client.get("/api/v1/admin/beheerders?q=%25", headers=admin)).json()
+    assert wildcard["total"] == 0  # a search for "%" finds the sign, not everything
+    groups = (await client.get("/api/v1/admin/groups?q=buurtgroep 3", headers=admin)).json()
+    assert [g["name"] for g in groups["items"]] == ["Buurtgroep 3"]
+
+
 async def test_wall_display_token_is_shown_once_and_scoped_to_its_region(app, client):
     await builders.region(app, "ZWB")
     admin = bearer((await builders.staff(app, "admin")).token)

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 from functools import cache
 
 from fastapi import FastAPI
-from sqlalchemy import select
+from sqlalchemy import insert, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.audit.models import AuditEntry
@@ -27,7 +27,7 @@ from app.incidents.models import Incident
 from app.intake.models import Report, ReportFeedback
 from app.registry import imports
 from app.registry import service as registry
-from app.registry.models import Gemeente, Wijk
+from app.registry.models import Beheerder, Gemeente, Group, Wijk, beheerder_groups
 from app.registry.schemas import BeheerderIn, Channel, GroupIn, GroupOut
 from app.stats.models import FactChange
 
@@ -264,3 +264,29 @@ async def _scripted_alert(session: AsyncSession, script: ScriptedAlert) -> None:
                              delivered_at=at(delivery.delivered_after), read_at=at(delivery.read_after),
                              forwarded_at=at(delivery.forwarded_after), failed_at=script.created_at if delivery.failed
                              else None))
+
+
+async def large_registry(app: FastAPI, *, wijken: int, beheerders: int, gemeente: str = "GM9990") -> None:
+    """A registry larger than the demo, in bulk (no shapes, no tokens): one gemeente "Grootstad" with `wijken`
+    wijken "Grootstad-wijk n" (WK9990nnnn), one group each, and `beheerders` beheerders "Beheerder n van
+    Grootstad" (+3169nnnnnnn) spread over those groups."""
+    async with _session(app) as session:
+        gemeente_id = (await session.execute(insert(Gemeente).values(code=gemeente, name="Grootstad")
+                                             .returning(Gemeente.id))).scalar_one()
+        await session.execute(insert(Wijk), [{"code": f"WK{gemeente[2:]}{n:04d}", "name": f"Grootstad-wijk {n}",
+                                              "gemeente_id": gemeente_id} for n in range(1, wijken + 1)])
+        wijk_ids = list(await session.scalars(select(Wijk.id).where(Wijk.gemeente_id == gemeente_id)
+                                              .order_by(Wijk.id)))
+        await session.execute(insert(Group), [{"name": f"Buurtgroep {n}", "wijk_id": wijk_id, "member_count": 40}
+                                              for n, wijk_id in enumerate(wijk_ids, 1)])
+        group_ids = list(await session.scalars(select(Group.id).where(Group.wijk_id.in_(wijk_ids))
+                                               .order_by(Group.id)))
+        await session.execute(insert(Beheerder), [
+            {"name": f"Beheerder {n} van Grootstad", "phone": f"+3169{n:07d}", "channels": ["whatsapp"]}
+            for n in range(1, beheerders + 1)])
+        beheerder_ids = list(await session.scalars(select(Beheerder.id).where(Beheerder.phone.like("+3169%"))
+                                                   .order_by(Beheerder.id)))
+        await session.execute(insert(beheerder_groups), [
+            {"beheerder_id": beheerder_id, "group_id": group_ids[n % len(group_ids)]}
+            for n, beheerder_id in enumerate(beheerder_ids)])
+        await session.commit()

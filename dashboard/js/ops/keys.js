@@ -21,7 +21,7 @@ function typing(target) {
 document.addEventListener("keydown", (event) => {
   if ($("#app-view").hidden || event.ctrlKey || event.metaKey || event.altKey) return;
   if (document.querySelector("dialog[open]")) return; // dialogs handle their own keys (Esc closes)
-  if (!$("#operations-view").hidden) return; // the queue's keys act on the queue only
+  if (!$("#operations-view").hidden || !$("#registry-view").hidden) return; // the queue's keys act on the queue only
   if (typing(event.target)) {
     if (event.key === "Escape") {
       event.target.blur();

@@ -9,6 +9,7 @@ import "./quickop.js";
 import { expireSession, handleError, listenForLogin, resumeSession } from "./login.js";
 import { initAttention } from "./attention.js";
 import { applyOperationEvent, initOperations } from "./operations.js";
+import { initRegistry } from "./registry.js";
 import {
   applyIncidentEvent, fetchQueue, loadOperationFilter, loadWijken, queueProblem, refreshSearch, renderFilters, renderQueue, showQueue,
   showQueueError,
@@ -27,6 +28,7 @@ function enter() {
   initAgreement();
   initAttention();
   initOperations();
+  initRegistry();
   if (!canReadQueue()) {
     $("#queue-loading").hidden = true;
     showQueueError("Uw rol heeft geen toegang tot de wachtrij.");

@@ -1,7 +1,7 @@
 // The queue: filters and search, rows from the snapshot and from live events, selection (j/k), wijk names.
 // New unhandled P1s stay on top, newest first, until opened; the rest is most urgent, then oldest, first.
 
-import { $, $$, api, ApiError, fmtAge, fmtDateTime, h, throttle, toast } from "../common.js";
+import { $, $$, api, ApiError, fmtAge, fmtDateTime, fmtTotal, h, throttle, toast } from "../common.js";
 import { noticeEvent, rememberAll, settle } from "./attention.js";
 import { loadDetail, reloadDetailSoon, renderDetail, showIncident } from "./detail.js";
 import { handleError } from "./login.js";
@@ -52,6 +52,7 @@ export function fetchQueue() {
 export function showQueue(page, held) {
   S.rows.clear();
   for (const item of page.items) S.rows.set(item.id, rowFromItem(item));
+  S.listed = { shown: page.items.length, total: page.total, capped: Boolean(page.total_capped) };
   rememberAll(S.rows.values());
   $("#queue-error").hidden = true;
   $("#queue-loading").hidden = true;
@@ -185,7 +186,14 @@ export function renderQueue() {
   const hiddenBySearch = Math.max(0, [...S.rows.keys()].filter((id) => !S.visible.includes(id)).length);
   $("#queue-count").textContent = snapshotPending() ? "" :
     `${rows.length} ${rows.length === 1 ? "incident" : "incidenten"}` +
-    (hiddenBySearch ? ` (${hiddenBySearch} verborgen door zoekterm)` : "");
+    (hiddenBySearch ? ` (${hiddenBySearch} verborgen door zoekterm)` : "") + moreOnServer();
+}
+
+/** The history holds more than one snapshot: say how much more ("de eerste 200 van 10.000+"). */
+function moreOnServer() {
+  const listed = S.listed;
+  if (!listed || (listed.total <= listed.shown && !listed.capped)) return "";
+  return ` · de eerste ${fmtTotal(listed.shown)} van ${fmtTotal(listed.total, listed.capped)}; zoek om er meer te vinden`;
 }
 
 function matchLines(id) {

@@ -11,6 +11,7 @@ export const S = {
   vocabulary: null, // labels, option lists and permissions from GET /api/v1/meta
   feed: null, // the queue: a snapshot, then the live events (LiveFeed)
   rows: new Map(),
+  listed: null, // {shown, total, capped}: how many incidents the snapshot brought of how many the server has
   visible: [],
   selected: null,
   detail: null,
