@@ -245,22 +245,50 @@ async def measure(url: str, credentials: dict[str, Any], runs: int) -> list[dict
     return results
 
 
+def _server(keep: Path | None) -> tuple[PostgresServer, bool]:
+    """The server, and whether its data are already loaded (a kept data directory of an earlier run)."""
+    if keep is None:
+        return PostgresServer(), False
+    keep.mkdir(parents=True, exist_ok=True)
+    server = PostgresServer(keep)
+    return server, (keep / CREDENTIALS).exists()
+
+
+CREDENTIALS = "credentials.json"
+
+
+def load(server: PostgresServer, loaded: bool, reports: int) -> tuple[str, dict[str, float], dict[str, Any]]:
+    """Starts the server and migrates it to head; loads the history unless a kept directory holds it."""
+    from alembic import command
+
+    if loaded:
+        server.start_again()
+        command.upgrade(alembic_config(server.url), "head")
+        return server.url, {}, json.loads((server.root / CREDENTIALS).read_text())
+    url = server.start()
+    command.upgrade(alembic_config(url), "head")
+    timings, credentials = asyncio.run(build(url, reports))
+    (server.root / CREDENTIALS).write_text(json.dumps(credentials))
+    return url, timings, credentials
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--reports", type=int, default=1_000_000)
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--keep", type=Path, help="keep the loaded database in this directory and reuse it on the "
+                                                   "next run (then --reports is what the first run loaded)")
     args = parser.parse_args()
-    server = PostgresServer()
+    server, loaded = _server(args.keep)
     try:
-        url = server.start()
-        from alembic import command
-
-        command.upgrade(alembic_config(url), "head")
-        timings, credentials = asyncio.run(build(url, args.reports))
+        url, timings, credentials = load(server, loaded, args.reports)
         results = asyncio.run(measure(url, credentials, args.runs))
     finally:
-        server.stop()
+        if args.keep is not None:
+            server.stop_only()
+        else:
+            server.stop()
     if args.json:
         print(json.dumps({"reports": args.reports, "build_seconds": timings, "results": results}, indent=2))
         return 0
