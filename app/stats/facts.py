@@ -44,6 +44,7 @@ from app.broadcast.models import Delivery
 from app.core.vocabulary import TIMEZONE, URGENCY
 from app.incidents.models import Incident
 from app.intake.models import Report, ReportFeedback
+from app.stats.alert_facts import fold_alerts, rebuild_alerts
 from app.stats.models import DayCount, DayDuration, FactChange, MonthCount, MonthDuration, ReportFact
 from app.stats.portable import seconds_between
 
@@ -284,7 +285,9 @@ async def _queued_reports(session: AsyncSession, last: int) -> list[int]:
 
 async def fold_changes(session: AsyncSession) -> int:
     """Brings the facts and day counts up to date with the queued changes, in the caller's transaction (the
-    caller commits). Returns how many reports' facts were computed again."""
+    caller commits), and the alerts' facts (app.stats.alert_facts). Returns how many reports' facts were
+    computed again."""
+    await fold_alerts(session)
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FOLD_LOCK})
@@ -312,3 +315,4 @@ async def rebuild(session: AsyncSession) -> None:
     await session.execute(insert_month_counts(dialect))
     await session.execute(insert_day_durations())
     await session.execute(insert_month_durations(dialect))
+    await rebuild_alerts(session)

@@ -1,4 +1,5 @@
-"""Which reports and alerts an evaluation covers: the period, the area filters and the caller's own area.
+"""Which reports and alerts an evaluation covers: the period, the area filters, an operation and the caller's
+own area.
 
 Every area filter (region, gemeente, wijk, group) becomes a set of wijkcodes, so that reports (by the wijk of
 the group that forwarded them) and alerts (by the wijken of the recipients' groups) are cut the same way. A
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import ProblemError
 from app.core.principal import Principal
+from app.operations.models import Operation
 from app.registry.models import Gemeente, Group, Region, Wijk
 from app.stats.period import Period
 
@@ -24,9 +26,11 @@ class AreaFilter:
     gemeente: str | None = None  # gemeentecode
     wijk: str | None = None  # wijkcode
     group: int | None = None  # group id
+    operation: int | None = None  # operation id
 
     def as_json(self) -> dict[str, Any]:
-        return {"region": self.region, "gemeente": self.gemeente, "wijk": self.wijk, "group": self.group}
+        return {"region": self.region, "gemeente": self.gemeente, "wijk": self.wijk, "group": self.group,
+                "operation": self.operation}
 
 
 @dataclass(frozen=True)
@@ -35,11 +39,18 @@ class Scope:
     wijkcodes: frozenset[str] | None  # None: every wijk
     group_id: int | None = None
     area: AreaFilter = field(default_factory=AreaFilter)
+    operation_id: int | None = None  # only the reports tagged with this operation, and its messages
 
 
 def _unknown(what: str, value: object, name: str) -> ProblemError:
     return ProblemError(422, f"Onbekende {what}", f"{what.capitalize()} '{value}' bestaat niet.", field=name,
                         code=f"unknown_{name}")
+
+
+async def _check_operation(session: AsyncSession, operation_id: int) -> None:
+    if await session.scalar(select(Operation.id).where(Operation.id == operation_id)) is None:
+        raise ProblemError(404, "Onbekende actie", f"Actie {operation_id} bestaat niet.", field="operation",
+                           code="unknown_operation")
 
 
 def _outside_own_area(value: object, name: str) -> ProblemError:
@@ -80,8 +91,10 @@ def _narrow(current: set[str] | None, wijkcodes: set[str]) -> set[str]:
 
 
 async def resolve_scope(session: AsyncSession, principal: Principal, period: Period, area: AreaFilter) -> Scope:
-    """The scope of a request, or a problem: an unknown region, gemeente, wijk or group (422), or a wijkagent
-    asking for a wijk or group outside their own wijken (403)."""
+    """The scope of a request, or a problem: an unknown region, gemeente, wijk or group (422), an unknown
+    operation (404), or a wijkagent asking for a wijk or group outside their own wijken (403)."""
+    if area.operation is not None:
+        await _check_operation(session, area.operation)
     wijkcodes: set[str] | None = None
     if area.region is not None:
         wijkcodes = _narrow(wijkcodes, await _wijken_of_region(session, area.region))
@@ -98,7 +111,7 @@ async def resolve_scope(session: AsyncSession, principal: Principal, period: Per
         if area.wijk is not None and area.wijk not in principal.wijkcodes:
             raise _outside_own_area(f"wijk {area.wijk}", "wijk")
         wijkcodes = _narrow(wijkcodes, set(principal.wijkcodes))
-    return Scope(period, frozenset(wijkcodes) if wijkcodes is not None else None, area.group, area)
+    return Scope(period, frozenset(wijkcodes) if wijkcodes is not None else None, area.group, area, area.operation)
 
 
 async def areas(session: AsyncSession, principal: Principal) -> dict[str, list[dict[str, Any]]]:

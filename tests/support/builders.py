@@ -29,7 +29,7 @@ from app.registry import imports
 from app.registry import service as registry
 from app.registry.models import Gemeente, Wijk
 from app.registry.schemas import BeheerderIn, Channel, GroupIn, GroupOut
-from app.stats.models import FactChange
+from app.stats.models import AlertFactChange, FactChange
 
 WESTWIJK = "WK036204"
 _numbers = itertools.count(1)  # unique names and phone numbers across every test of a run
@@ -264,3 +264,4 @@ async def _scripted_alert(session: AsyncSession, script: ScriptedAlert) -> None:
                              delivered_at=at(delivery.delivered_after), read_at=at(delivery.read_after),
                              forwarded_at=at(delivery.forwarded_after), failed_at=script.created_at if delivery.failed
                              else None))
+    session.add(AlertFactChange(broadcast_id=broadcast.id))
