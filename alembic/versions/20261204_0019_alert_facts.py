@@ -246,6 +246,8 @@ def upgrade() -> None:
     bind = op.get_bind()
     for statement in BACKFILL["postgresql" if bind.dialect.name == "postgresql" else "sqlite"]:
         bind.execute(sa.text(statement))
+    if bind.dialect.name == "postgresql":  # plan the evaluation's first queries on the backfilled rows
+        bind.execute(sa.text("ANALYZE alert_facts, alert_area_facts"))
 
 
 def downgrade() -> None:

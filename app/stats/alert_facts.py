@@ -117,9 +117,10 @@ def statements(dialect: str, only_queued: bool) -> list[TextClause]:
 
 async def _refresh(session: AsyncSession, broadcast_ids: Sequence[int], dialect: str) -> None:
     """Computes these alerts' facts again; an alert without current deliveries keeps its last facts."""
-    existing = sorted(set(await session.scalars(
+    existing = sorted({broadcast_id for broadcast_id in await session.scalars(
         select(Delivery.broadcast_id).where(Delivery.broadcast_id.in_(broadcast_ids), Delivery.purpose == "alert",
-                                            Delivery.superseded.is_(False)).distinct())))
+                                            Delivery.superseded.is_(False)).distinct())
+                       if broadcast_id is not None})
     if not existing:
         return
     await session.execute(delete(AlertFact).where(AlertFact.broadcast_id.in_(existing)))

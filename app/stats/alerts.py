@@ -29,7 +29,7 @@ COUNT_NAMES = ("recipients", "delivered", "read", "forwarded", "failed", "pendin
 
 def _summed(table: type[AlertFact] | type[AlertAreaFact]) -> list[Any]:
     return [func.count().label("alerts"),
-            *[func.sum(table.__table__.c[name]).label(name) for name in COUNT_NAMES]]  # type: ignore[union-attr]
+            *[func.sum(table.__table__.c[name]).label(name) for name in COUNT_NAMES]]
 
 
 def _as_counts(row: Any) -> dict[str, int]:
@@ -103,11 +103,13 @@ async def _totals(session: AsyncSession, scope: Scope) -> dict[str, int]:
 
 async def _per_wijk(session: AsyncSession, scope: Scope) -> list[dict[str, Any]]:
     area = AlertAreaFact
+    summed = (select(area.wijk, *_summed(area), func.sum(area.groups).label("groups"),
+                     func.sum(area.groups_forwarded).label("groups_forwarded"))
+              .where(*_area_rows(scope)).group_by(area.wijk)).subquery()
     rows = (await session.execute(
-        select(area.wijk, Wijk.name.label("wijk_name"), Gemeente.code.label("gemeente"), *_summed(area),
-               func.sum(area.groups).label("groups"), func.sum(area.groups_forwarded).label("groups_forwarded"))
-        .join(Wijk, Wijk.code == area.wijk).join(Gemeente, Gemeente.id == Wijk.gemeente_id)
-        .where(*_area_rows(scope)).group_by(area.wijk, Wijk.name, Gemeente.code).order_by(area.wijk))).all()
+        select(summed, Wijk.name.label("wijk_name"), Gemeente.code.label("gemeente"))
+        .join(Wijk, Wijk.code == summed.c.wijk).join(Gemeente, Gemeente.id == Wijk.gemeente_id)
+        .order_by(summed.c.wijk))).all()
     return [{"wijkcode": row.wijk, "wijk": row.wijk_name, "gemeentecode": row.gemeente, **_as_counts(row),
              "group_alerts": int(row.groups or 0), "group_alerts_forwarded": int(row.groups_forwarded or 0),
              "coverage": share(int(row.groups_forwarded or 0), int(row.groups or 0))} for row in rows]

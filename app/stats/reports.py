@@ -19,7 +19,7 @@ from sqlalchemy.sql import ColumnElement
 
 from app.core.vocabulary import CATEGORY as CATEGORY_VOCABULARY
 from app.core.vocabulary import FOLLOW_UP, RESULT
-from app.stats.facts import NO_OFFENCE
+from app.stats.facts import NO_OFFENCE, labelled_counts
 from app.stats.models import DayCount, MonthCount, ReportFact
 from app.stats.period import day_bucket_index
 from app.stats.scope import Scope
@@ -30,8 +30,12 @@ WEEKLY_LABELS = {"reports": "reports", "passed": "passed", "flagged": "appearanc
 
 
 def facts_in_scope(scope: Scope) -> list[ColumnElement[bool]]:
-    """The facts of the reports received in the period, forwarded by groups of the scope's wijken (and group)."""
-    return _in_scope(scope, ReportFact.day, ReportFact.wijk, ReportFact.group_id)
+    """The facts of the reports received in the period, forwarded by groups of the scope's wijken (and group),
+    tagged with the scope's operation if it has one."""
+    conditions = _in_scope(scope, ReportFact.day, ReportFact.wijk, ReportFact.group_id)
+    if scope.operation_id is not None:
+        conditions.append(ReportFact.operation_id == scope.operation_id)
+    return conditions
 
 
 def _in_scope(scope: Scope, day: Any, wijk: Any, group_id: Any) -> list[ColumnElement[bool]]:
@@ -102,10 +106,20 @@ async def _labelled_counts(session: AsyncSession, scope: Scope) -> list[Any]:
     return rows
 
 
+async def _operation_counts(session: AsyncSession, scope: Scope) -> list[Any]:
+    """The same rows for the reports of one operation, counted from their facts (an operation's reports are
+    few; the day and month counts do not keep the operation)."""
+    month = day_bucket_index(ReportFact.day, scope.period.months()).label("month")
+    counted = labelled_counts(facts_in_scope(scope), (ReportFact.group_id, ReportFact.wijk, month)).subquery()
+    return list((await session.execute(select(counted.c.group_id, counted.c.wijk, counted.c.month,
+                                              counted.c.label, counted.c.n))).all())
+
+
 async def report_cells(session: AsyncSession, scope: Scope, offences: Iterable[str]) -> list[Cell]:
     listed = _listed(offences)
     per_cell: dict[tuple[int, str, int], Counter[str]] = {}
-    for group_id, wijk, month_index, label, n in await _labelled_counts(session, scope):
+    counted = _operation_counts if scope.operation_id is not None else _labelled_counts
+    for group_id, wijk, month_index, label, n in await counted(session, scope):
         if _kept(label, listed):
             per_cell.setdefault((group_id, wijk, int(month_index)), Counter())[label] += int(n or 0)
     cells = []
@@ -125,10 +139,17 @@ def _add_unlisted(counts: Counter[str], prefix: str) -> None:
 
 async def weekly(session: AsyncSession, scope: Scope) -> dict[int, dict[str, int]]:
     """Per ISO week (index into the period's weeks): reports, passed to the police, appearance-only."""
-    week = day_bucket_index(DayCount.day, scope.period.weeks()).label("week")
-    rows = (await session.execute(
-        select(week, DayCount.label, func.sum(DayCount.n))
-        .where(*_counts_in_scope(scope), DayCount.label.in_(sorted(WEEKLY_LABELS))).group_by(week, DayCount.label)))
+    if scope.operation_id is not None:
+        week = day_bucket_index(ReportFact.day, scope.period.weeks()).label("week")
+        counted = labelled_counts(facts_in_scope(scope), (week,)).subquery()
+        statement = (select(counted.c.week, counted.c.label, counted.c.n)
+                     .where(counted.c.label.in_(sorted(WEEKLY_LABELS))))
+    else:
+        week = day_bucket_index(DayCount.day, scope.period.weeks()).label("week")
+        statement = (select(week, DayCount.label, func.sum(DayCount.n))
+                     .where(*_counts_in_scope(scope), DayCount.label.in_(sorted(WEEKLY_LABELS)))
+                     .group_by(week, DayCount.label))
+    rows = await session.execute(statement)
     out: dict[int, dict[str, int]] = {}
     for index, label, n in rows:
         out.setdefault(int(index), dict.fromkeys(WEEKLY_LABELS.values(), 0))[WEEKLY_LABELS[label]] = int(n or 0)

@@ -115,7 +115,8 @@ async def resolve_scope(session: AsyncSession, principal: Principal, period: Per
 
 
 async def areas(session: AsyncSession, principal: Principal) -> dict[str, list[dict[str, Any]]]:
-    """What the caller can filter on: the regions, gemeenten, wijken and groups with reports they may see."""
+    """What the caller can filter on: the regions, gemeenten, wijken and groups with reports they may see, and
+    the operations."""
     wijk_rows = select(Wijk.code, Wijk.name, Gemeente.code, Gemeente.name, Region.code, Region.name).join(
         Gemeente, Gemeente.id == Wijk.gemeente_id).outerjoin(Region, Region.id == Gemeente.region_id)
     if principal.role == "wijkagent":
@@ -125,6 +126,7 @@ async def areas(session: AsyncSession, principal: Principal) -> dict[str, list[d
     groups = (await session.execute(
         select(Group.id, Group.name, Wijk.code).join(Wijk, Wijk.id == Group.wijk_id)
         .where(Wijk.code.in_(codes)).order_by(Group.name, Group.id))).all()
+    operations = await _operations(session, principal)
     regions = {row[4]: row[5] for row in wijken if row[4]}
     gemeenten = {row[2]: (row[3], row[4]) for row in wijken}
     return {
@@ -133,4 +135,14 @@ async def areas(session: AsyncSession, principal: Principal) -> dict[str, list[d
                       for code, (name, region) in sorted(gemeenten.items(), key=lambda item: item[1][0])],
         "wijken": [{"code": row[0], "name": row[1], "gemeente": row[2]} for row in wijken],
         "groups": [{"id": group_id, "name": name, "wijkcode": code} for group_id, name, code in groups],
+        "operations": operations,
     }
+
+
+async def _operations(session: AsyncSession, principal: Principal) -> list[dict[str, Any]]:
+    """The operations to filter on, newest first; a wijkagent's: those in their own wijken."""
+    rows = (await session.execute(select(Operation.id, Operation.name, Operation.starts_at, Operation.wijkcodes)
+                                  .order_by(Operation.starts_at.desc(), Operation.id.desc()))).all()
+    own = set(principal.wijkcodes) if principal.role == "wijkagent" else None
+    return [{"id": operation_id, "name": name, "starts": starts_at.isoformat()}
+            for operation_id, name, starts_at, wijkcodes in rows if own is None or own & set(wijkcodes or [])]

@@ -105,10 +105,10 @@ async def _histograms(session: AsyncSession, scope: Scope) -> Spreads:
 
 
 async def times(session: AsyncSession, scope: Scope, reports: int) -> dict[str, Any]:
-    """`reports`: how many the scope holds. Up to EXACT_UP_TO (and for a single group, which the histograms do
-    not keep) the percentiles are exact; over more they come from the histograms, within a bucket's width
+    """`reports`: how many the scope holds. Up to EXACT_UP_TO (and for a single group or an operation, which the
+    histograms do not keep) the percentiles are exact; over more they come from the histograms, within a bucket's width
     (docs/performance.md: the error measured in the benchmark)."""
-    exact = reports <= EXACT_UP_TO or scope.group_id is not None
+    exact = reports <= EXACT_UP_TO or scope.group_id is not None or scope.operation_id is not None
     measured = await (_exact(session, scope) if exact else _histograms(session, scope))
     months = scope.period.months()
 
