@@ -4,7 +4,7 @@
     .venv/bin/python bench/run_all.py [--quick]
 
 `--quick` shortens the runs and builds the scale dataset at a tenth of its size (1,000 beheerders, 100,000
-reports); the full run takes about an hour on the 2-core machine, most of it loading the scale dataset twice."""
+reports; the stats benchmark 100,000 reports); the full run takes about an hour on the 2-core machine, most of it loading the scale dataset twice."""
 
 from __future__ import annotations
 
@@ -25,12 +25,12 @@ RESULTS = HERE / "results" / "latest.json"
 FULL = [["bench_triage.py"], ["bench_intake.py"], ["bench_intake.py", "--postgres"],
         ["bench_intake.py", "--postgres", "--workers", "2"], ["bench_photos.py"], ["bench_ws.py"],
         ["bench_broadcast.py"], ["bench_broadcast.py", "--postgres"], ["bench_scale.py", "--sqlite"],
-        ["bench_scale.py", "--postgres"], ["bench_drills.py"]]
+        ["bench_scale.py", "--postgres"], ["bench_stats.py"], ["bench_drills.py"]]
 QUICK_ARGS = {
     "bench_triage.py": ["--repeat", "20", "--runs", "3"], "bench_intake.py": ["--seconds", "4", "--rounds", "2"],
     "bench_photos.py": ["--seconds", "10", "--rounds", "1"], "bench_broadcast.py": ["--runs", "1"],
     "bench_scale.py": ["--beheerders", "1000", "--reports", "100000", "--runs", "20"],
-    "bench_drills.py": ["--minutes", "2"],
+    "bench_drills.py": ["--minutes", "2"], "bench_stats.py": ["--reports", "100000", "--runs", "5"],
 }
 
 
