@@ -162,7 +162,8 @@ async def weekly(session: AsyncSession, scope: Scope) -> dict[int, dict[str, int
 def summed(cells: Iterable[Cell]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for cell in cells:
-        counts.update(cell.counts)
+        for label, n in cell.counts.items():
+            counts[label] += n
     return counts
 
 
@@ -174,16 +175,14 @@ def share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def category_counts(cells: Iterable[Cell]) -> dict[str, Any]:
-    """Table 3.1's columns for a set of reports: how many, by category and by offence."""
-    counts = summed(cells)
+def category_counts(counts: Counter[str]) -> dict[str, Any]:
+    """Table 3.1's columns for a set of reports (their counts summed): how many, by category and by offence."""
     return {"total": counts["reports"], "categories": _by_prefix(counts, "category"),
             "offences": _by_prefix(counts, "offence")}
 
 
-def follow_up_counts(cells: Iterable[Cell]) -> dict[str, Any]:
-    """Table 3.4's rows for a set of reports."""
-    counts = summed(cells)
+def follow_up_counts(counts: Counter[str]) -> dict[str, Any]:
+    """Table 3.4's rows for a set of reports (their counts summed)."""
     passed, unknown = counts["passed"], counts["passed"] - counts["with_follow_up"]
     return {
         "reports": counts["reports"], "passed_to_police": passed, "called_112": counts["called_112"],
@@ -193,8 +192,7 @@ def follow_up_counts(cells: Iterable[Cell]) -> dict[str, Any]:
     }
 
 
-def appearance_counts(cells: Iterable[Cell]) -> dict[str, Any]:
-    counts = summed(cells)
+def appearance_counts(counts: Counter[str]) -> dict[str, Any]:
     return {"reports": counts["reports"], "flagged": counts["flagged"], "share": share(counts["flagged"],
                                                                                          counts["reports"]),
             "lifted": counts["lifted"], "lowered": counts["lowered"]}
