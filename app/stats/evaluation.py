@@ -177,6 +177,10 @@ async def evaluation(session: AsyncSession, scope: Scope, offences: Vocabulary) 
         # The sorts over a year's durations make PostgreSQL's cost estimates large enough to compile the plans
         # (JIT), which takes longer than running them (bench/bench_stats.py): not for these queries.
         await session.execute(text("SET LOCAL jit = off"))
+        # The statements are prepared (asyncpg); after five runs PostgreSQL may keep a generic plan that ignores
+        # the period and area bound this time, which made a year of one wijk take 7-12 s instead of 0.2 s
+        # (bench/bench_stats.py): plan each for its own values.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     cells = await report_cells(session, scope, offences.codes)
     months = [bucket.label for bucket in scope.period.months()]
     groups = await _groups(session, (cell.group_id for cell in cells))
