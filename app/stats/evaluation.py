@@ -82,18 +82,26 @@ class Sums:
     month: dict[int, Counter[str]]
 
 
+def _add(target: Counter[str], counts: Counter[str]) -> None:
+    for label, n in counts.items():
+        target[label] += n
+
+
 def sums_of(cells: list[Cell], wijken: dict[str, Place]) -> Sums:
+    """Each cell is added twice (to its group and month, and to its wijk); the coarser sums are built from
+    those few rows."""
     sums = Sums(Counter(), {}, {}, {}, {}, {})
     for cell in cells:
-        place = wijken.get(cell.wijk)
-        targets = (sums.total, sums.group.setdefault(cell.group_id, Counter()),
-                   sums.group_month.setdefault((cell.group_id, cell.month), Counter()),
-                   sums.wijk.setdefault(cell.wijk, Counter()),
-                   sums.gemeente.setdefault(place.gemeentecode if place else "", Counter()),
-                   sums.month.setdefault(cell.month, Counter()))
-        for label, n in cell.counts.items():
-            for target in targets:
-                target[label] += n
+        _add(sums.group_month.setdefault((cell.group_id, cell.month), Counter()), cell.counts)
+        _add(sums.wijk.setdefault(cell.wijk, Counter()), cell.counts)
+    for (group_id, month), counts in sums.group_month.items():
+        _add(sums.group.setdefault(group_id, Counter()), counts)
+        _add(sums.month.setdefault(month, Counter()), counts)
+    for code, counts in sums.wijk.items():
+        place = wijken.get(code)
+        _add(sums.gemeente.setdefault(place.gemeentecode if place else "", Counter()), counts)
+    for counts in sums.month.values():
+        _add(sums.total, counts)
     return sums
 
 
