@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 from datetime import date, datetime
 
-from sqlalchemy import Date, Index, Integer, String, insert, select
+from sqlalchemy import Date, Index, Integer, String, insert, select, text
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import Mapped, mapped_column
 
@@ -43,7 +43,11 @@ class ReportFact(Base):
     first_follow_up_s: Mapped[int | None] = mapped_column(Integer)
     feedback_delivered_s: Mapped[int | None] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_report_facts_day_wijk", "day", "wijk"),)
+    __table_args__ = (Index("ix_report_facts_day_wijk", "day", "wijk"),
+                      # the evaluation of one operation (app.stats.reports): its few reports, not a year's facts
+                      Index("ix_report_facts_operation", "operation_id", "day",
+                            postgresql_where=text("operation_id IS NOT NULL"),
+                            sqlite_where=text("operation_id IS NOT NULL")))
 
 
 class DayCount(Base):
