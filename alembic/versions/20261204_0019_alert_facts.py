@@ -3,9 +3,9 @@
 A fact row per alert (its counts over the beheerders who run a group, and its time to 90% delivered) and per
 alert and wijk and per alert and group (the counts over the recipients who run a group there, the groups
 reached and forwarded to), and the queue of changed alerts that app.stats.alert_facts folds in before every
-evaluation; and a partial index on the report facts of operations (the `operation` filter). The backfill computes the facts of every existing alert with SQL frozen here (the same as
-app.stats.alert_facts had when this migration was written), so an existing database answers with the same
-figures as before.
+evaluation; and a partial index on the report facts of operations (the `operation` filter). The backfill
+computes the facts of every existing alert with SQL frozen here (the same as app.stats.alert_facts had when
+this migration was written), so an existing database answers with the same figures as before.
 
 Revision ID: 0019
 Revises: 0018
