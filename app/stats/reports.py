@@ -10,7 +10,6 @@ from __future__ import annotations
 from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -21,7 +20,7 @@ from app.core.vocabulary import CATEGORY as CATEGORY_VOCABULARY
 from app.core.vocabulary import FOLLOW_UP, RESULT
 from app.stats.facts import NO_OFFENCE, labelled_counts
 from app.stats.models import DayCount, MonthCount, ReportFact
-from app.stats.period import day_bucket_index
+from app.stats.period import DayRange, cover, day_bucket_index
 from app.stats.scope import Scope
 
 UNLISTED = "overig"  # the key for a label that is not in the vocabulary
@@ -78,31 +77,32 @@ def _kept(label: str, listed: dict[str, frozenset[str]]) -> bool:
     return not code or code in listed.get(prefix, frozenset())
 
 
-def full_months(scope: Scope) -> tuple[date, date] | None:
-    """The first and last day of the whole months in the period (read from the month counts), if any."""
-    whole = [bucket for bucket in scope.period.months()
-             if bucket.first_day.day == 1 and (bucket.last_day + timedelta(days=1)).day == 1]
-    return (whole[0].first_day, whole[-1].last_day) if whole else None
+def in_days(day: Any, ranges: list[DayRange]) -> ColumnElement[bool]:
+    return or_(*[day.between(first, last) for first, last in ranges])
 
 
 async def _labelled_counts(session: AsyncSession, scope: Scope) -> list[Any]:
-    """(group, wijk, month index, label, n) for the scope: whole months from the month counts, the days
-    before and after them from the day counts."""
+    """(group, wijk, month index, label, n) for the scope, from the month and day counts as the period's cover
+    reads them (app.stats.period.cover); a subtracted day's row comes with a negative n, summed in Python."""
     months = scope.period.months()
-    full = full_months(scope)
-    day_conditions = _counts_in_scope(scope)
+    reading = cover(scope.period)
+    area = in_area(scope, DayCount.wijk, DayCount.group_id)
     rows: list[Any] = []
-    if full is not None:
+    if reading.months:
         month = day_bucket_index(MonthCount.month, months).label("month")
         keys = (MonthCount.group_id, MonthCount.wijk, month, MonthCount.label)
         rows += (await session.execute(
-            select(*keys, func.sum(MonthCount.n)).where(MonthCount.month >= full[0], MonthCount.month <= full[1],
+            select(*keys, func.sum(MonthCount.n)).where(MonthCount.month.in_(reading.months),
                                                         *in_area(scope, MonthCount.wijk, MonthCount.group_id))
             .group_by(*keys))).all()
-        day_conditions.append(or_(DayCount.day < full[0], DayCount.day > full[1]))
     month = day_bucket_index(DayCount.day, months).label("month")
     keys = (DayCount.group_id, DayCount.wijk, month, DayCount.label)
-    rows += (await session.execute(select(*keys, func.sum(DayCount.n)).where(*day_conditions).group_by(*keys))).all()
+    for ranges, sign in ((reading.plus, 1), (reading.minus, -1)):
+        if ranges:
+            summed_days = await session.execute(
+                select(*keys, func.sum(DayCount.n)).where(in_days(DayCount.day, ranges), *area).group_by(*keys))
+            rows += [(group_id, wijk, index, label, sign * int(n or 0))
+                     for group_id, wijk, index, label, n in summed_days]
     return rows
 
 
@@ -123,10 +123,13 @@ async def report_cells(session: AsyncSession, scope: Scope, offences: Iterable[s
         if _kept(label, listed):
             per_cell.setdefault((group_id, wijk, int(month_index)), Counter())[label] += int(n or 0)
     cells = []
-    for (group_id, wijk, month_index), counts in per_cell.items():
+    for (group_id, wijk, month_index), summed_counts in per_cell.items():
+        counts = +summed_counts  # a month row minus its days outside the period may leave nothing
+        if not counts:
+            continue
         _add_unlisted(counts, "category")
         _add_unlisted(counts, "offence")
-        cells.append(Cell(group_id=group_id, wijk=wijk, month=month_index, counts=+counts))
+        cells.append(Cell(group_id=group_id, wijk=wijk, month=month_index, counts=counts))
     return cells
 
 
