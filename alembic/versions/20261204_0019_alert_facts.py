@@ -236,7 +236,10 @@ def upgrade() -> None:
     sa.Column('groups_forwarded', sa.Integer(), nullable=False),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_alert_area_facts'))
     )
-    op.create_index('ix_alert_area_facts_created_at', 'alert_area_facts', ['created_at', 'wijk'], unique=False)
+    op.create_index('ix_alert_area_facts_wijk', 'alert_area_facts', ['wijk', 'created_at'], unique=False,
+                    postgresql_where=sa.text('group_id IS NULL'), sqlite_where=sa.text('group_id IS NULL'))
+    op.create_index('ix_alert_area_facts_group', 'alert_area_facts', ['group_id', 'created_at'], unique=False,
+                    postgresql_where=sa.text('group_id IS NOT NULL'), sqlite_where=sa.text('group_id IS NOT NULL'))
     op.create_index(op.f('ix_alert_area_facts_broadcast_id'), 'alert_area_facts', ['broadcast_id'], unique=False)
     op.create_table('alert_fact_changes',
     sa.Column('id', sa.Integer(), nullable=False),
@@ -257,7 +260,8 @@ def downgrade() -> None:
     op.drop_index('ix_report_facts_operation', table_name='report_facts')
     op.drop_table('alert_fact_changes')
     op.drop_index(op.f('ix_alert_area_facts_broadcast_id'), table_name='alert_area_facts')
-    op.drop_index('ix_alert_area_facts_created_at', table_name='alert_area_facts')
+    op.drop_index('ix_alert_area_facts_group', table_name='alert_area_facts')
+    op.drop_index('ix_alert_area_facts_wijk', table_name='alert_area_facts')
     op.drop_table('alert_area_facts')
     op.drop_index('ix_alert_facts_created_at', table_name='alert_facts')
     op.drop_table('alert_facts')

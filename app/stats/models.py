@@ -161,7 +161,11 @@ class AlertAreaFact(Base):
     groups: Mapped[int] = mapped_column(Integer)
     groups_forwarded: Mapped[int] = mapped_column(Integer)
 
-    __table_args__ = (Index("ix_alert_area_facts_created_at", "created_at", "wijk"),)
+    # A wijk's rows and a group's rows apart: one wijk's year is 3,000 of 94,000 rows.
+    __table_args__ = (Index("ix_alert_area_facts_wijk", "wijk", "created_at", postgresql_where=text("group_id IS NULL"),
+                            sqlite_where=text("group_id IS NULL")),
+                      Index("ix_alert_area_facts_group", "group_id", "created_at",
+                            postgresql_where=text("group_id IS NOT NULL"), sqlite_where=text("group_id IS NOT NULL")))
 
 
 class AlertFactChange(Base):
