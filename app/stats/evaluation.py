@@ -4,7 +4,7 @@ appearance-only share. Every count comes from the database (app.stats.reports, t
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -90,19 +90,24 @@ def _add(target: Counter[str], counts: Counter[str]) -> None:
 def sums_of(cells: list[Cell], wijken: dict[str, Place]) -> Sums:
     """Each cell is added twice (to its group and month, and to its wijk); the coarser sums are built from
     those few rows."""
-    sums = Sums(Counter(), {}, {}, {}, {}, {})
+    group_month: defaultdict[tuple[int, int], Counter[str]] = defaultdict(Counter)
+    wijk: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    group: defaultdict[int, Counter[str]] = defaultdict(Counter)
+    month: defaultdict[int, Counter[str]] = defaultdict(Counter)
+    gemeente: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    total: Counter[str] = Counter()
     for cell in cells:
-        _add(sums.group_month.setdefault((cell.group_id, cell.month), Counter()), cell.counts)
-        _add(sums.wijk.setdefault(cell.wijk, Counter()), cell.counts)
-    for (group_id, month), counts in sums.group_month.items():
-        _add(sums.group.setdefault(group_id, Counter()), counts)
-        _add(sums.month.setdefault(month, Counter()), counts)
-    for code, counts in sums.wijk.items():
+        _add(group_month[(cell.group_id, cell.month)], cell.counts)
+        _add(wijk[cell.wijk], cell.counts)
+    for (group_id, month_index), counts in group_month.items():
+        _add(group[group_id], counts)
+        _add(month[month_index], counts)
+    for code, counts in wijk.items():
         place = wijken.get(code)
-        _add(sums.gemeente.setdefault(place.gemeentecode if place else "", Counter()), counts)
-    for counts in sums.month.values():
-        _add(sums.total, counts)
-    return sums
+        _add(gemeente[place.gemeentecode if place else ""], counts)
+    for counts in month.values():
+        _add(total, counts)
+    return Sums(total, dict(group), dict(group_month), dict(wijk), dict(gemeente), dict(month))
 
 
 def _group_fields(group_id: int, place: Place | None) -> dict[str, Any]:
@@ -148,8 +153,9 @@ def follow_up(sums: Sums, groups: dict[int, Place]) -> dict[str, Any]:
 
 
 def _monthly(per_month_counts: dict[int, Counter[str]], months: list[str], month_equivalents: float) -> dict[str, Any]:
-    reports = {label: per_month_counts.get(index, Counter())["reports"] for index, label in enumerate(months)}
-    passed = {label: per_month_counts.get(index, Counter())["passed"] for index, label in enumerate(months)}
+    empty: Counter[str] = Counter()
+    reports = {label: per_month_counts.get(index, empty)["reports"] for index, label in enumerate(months)}
+    passed = {label: per_month_counts.get(index, empty)["passed"] for index, label in enumerate(months)}
     passed_total = sum(passed.values())
     return {"reports": reports, "passed": passed, "total": sum(reports.values()), "passed_total": passed_total,
             "passed_per_month": round(passed_total / month_equivalents, 2)}

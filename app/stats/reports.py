@@ -7,7 +7,7 @@ per group, wijk, month and label; the tables are sums of those counts."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -117,11 +117,11 @@ async def _operation_counts(session: AsyncSession, scope: Scope) -> list[Any]:
 
 async def report_cells(session: AsyncSession, scope: Scope, offences: Iterable[str]) -> list[Cell]:
     listed = _listed(offences)
-    per_cell: dict[tuple[int, str, int], Counter[str]] = {}
+    per_cell: defaultdict[tuple[int, str, int], Counter[str]] = defaultdict(Counter)
     counted = _operation_counts if scope.operation_id is not None else _labelled_counts
     for group_id, wijk, month_index, label, n in await counted(session, scope):
         if _kept(label, listed):
-            per_cell.setdefault((group_id, wijk, int(month_index)), Counter())[label] += int(n or 0)
+            per_cell[(group_id, wijk, int(month_index))][label] += int(n or 0)
     cells = []
     for (group_id, wijk, month_index), summed_counts in per_cell.items():
         counts = +summed_counts  # a month row minus its days outside the period may leave nothing
