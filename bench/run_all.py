@@ -4,7 +4,8 @@
     .venv/bin/python bench/run_all.py [--quick]
 
 `--quick` shortens the runs and builds the scale dataset at a tenth of its size (1,000 beheerders, 100,000
-reports); the full run takes about an hour on the 2-core machine, most of it loading the scale dataset twice."""
+reports; the stats benchmark 100,000 reports); the full run takes more than an hour on the 2-core machine, most
+of it loading the scale dataset twice and the stats dataset once (about six minutes)."""
 
 from __future__ import annotations
 

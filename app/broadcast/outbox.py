@@ -17,6 +17,7 @@ from app.core.database import UTCDateTime
 from app.core.retry import next_attempt_delay
 from app.core.settings import Settings
 from app.registry.models import Beheerder, Group, Wijk, beheerder_groups
+from app.stats.models import alerts_changed
 
 CHANNELS = ("whatsapp", "app", "webhook", "email")
 INSERT_CHUNK = 5000  # beheerder ids per INSERT ... SELECT (bound parameters per statement stay well below limits)
@@ -72,6 +73,7 @@ async def enqueue_alert(session: AsyncSession, broadcast_id: int, recipients: Se
     for route_, ids in by_route.items():
         for start in range(0, len(ids), INSERT_CHUNK):
             await session.execute(_insert_rows(broadcast_id, route_, ids[start:start + INSERT_CHUNK], now))
+    await alerts_changed(session, [broadcast_id])  # the evaluation counts the pending rows (app.stats.alert_facts)
 
 
 def _insert_rows(broadcast_id: int, route_: tuple[str, ...], beheerder_ids: list[int], now: datetime) -> Insert:

@@ -15,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from app.broadcast.models import DELIVERED, FAILED, OPEN_STATES, READ, SENT, Broadcast, Delivery
 from app.broadcast.schemas import ProgressOut
 from app.events.service import emit
+from app.stats.models import alerts_changed
 
 
 async def progress_of(session: AsyncSession, broadcast_ids: Collection[int]) -> dict[int, ProgressOut]:
@@ -43,8 +44,10 @@ def _progress(counts: dict[str, int], forwarded: int) -> ProgressOut:
 
 
 async def mark_dirty(session: AsyncSession, broadcast_ids: Collection[int | None]) -> None:
+    """Marks the broadcasts for a progress event, and queues their evaluation facts (app.stats.alert_facts)."""
     ids = sorted({bid for bid in broadcast_ids if bid is not None})
     if ids:
+        await alerts_changed(session, ids)
         await session.execute(update(Broadcast).where(Broadcast.id.in_(ids), Broadcast.progress_dirty.is_(False))
                               .values(progress_dirty=True))
 

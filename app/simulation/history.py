@@ -45,7 +45,7 @@ from app.intake.writer import IntakeWriter
 from app.registry.models import Beheerder, Group, Street, Wijk, beheerder_groups
 from app.simulation import scenario, texts
 from app.simulation.scenario import AMSTERDAM, Decision
-from app.stats.models import FactChange
+from app.stats.models import FactChange, alerts_changed
 from app.triage.runner import TriageRunner
 
 logger = logging.getLogger("app.simulation")
@@ -354,4 +354,5 @@ async def _answer_alert(session: AsyncSession, rng: random.Random, broadcast_id:
                                     .where(Delivery.broadcast_id == broadcast_id))
     await session.execute(update(Broadcast).where(Broadcast.id == broadcast_id)
                           .values(progress_dirty=False, progress_emitted_at=utcnow(), finished_at=finished))
+    await alerts_changed(session, [broadcast_id])
     await session.commit()

@@ -4,7 +4,8 @@ appearance-only share. Every count comes from the database (app.stats.reports, t
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections import Counter, defaultdict
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -21,7 +22,6 @@ from app.stats.reports import (
     category_counts,
     follow_up_counts,
     report_cells,
-    summed,
     weekly,
 )
 from app.stats.scope import Scope
@@ -70,11 +70,44 @@ async def _wijken(session: AsyncSession, codes: Iterable[str]) -> dict[str, Plac
     return {code: Place(name, code, name, gemeente_code, gemeente) for code, name, gemeente_code, gemeente in rows}
 
 
-def _grouped(cells: list[Cell], key: Callable[[Cell], Any]) -> dict[Any, list[Cell]]:
-    groups: dict[Any, list[Cell]] = {}
+@dataclass(frozen=True)
+class Sums:
+    """The cells' counts summed once for every key the tables use (one pass over the cells)."""
+
+    total: Counter[str]
+    group: dict[int, Counter[str]]
+    group_month: dict[tuple[int, int], Counter[str]]
+    wijk: dict[str, Counter[str]]
+    gemeente: dict[str, Counter[str]]
+    month: dict[int, Counter[str]]
+
+
+def _add(target: Counter[str], counts: Counter[str]) -> None:
+    for label, n in counts.items():
+        target[label] += n
+
+
+def sums_of(cells: list[Cell], wijken: dict[str, Place]) -> Sums:
+    """Each cell is added twice (to its group and month, and to its wijk); the coarser sums are built from
+    those few rows."""
+    group_month: defaultdict[tuple[int, int], Counter[str]] = defaultdict(Counter)
+    wijk: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    group: defaultdict[int, Counter[str]] = defaultdict(Counter)
+    month: defaultdict[int, Counter[str]] = defaultdict(Counter)
+    gemeente: defaultdict[str, Counter[str]] = defaultdict(Counter)
+    total: Counter[str] = Counter()
     for cell in cells:
-        groups.setdefault(key(cell), []).append(cell)
-    return groups
+        _add(group_month[(cell.group_id, cell.month)], cell.counts)
+        _add(wijk[cell.wijk], cell.counts)
+    for (group_id, month_index), counts in group_month.items():
+        _add(group[group_id], counts)
+        _add(month[month_index], counts)
+    for code, counts in wijk.items():
+        place = wijken.get(code)
+        _add(gemeente[place.gemeentecode if place else ""], counts)
+    for counts in month.values():
+        _add(total, counts)
+    return Sums(total, dict(group), dict(group_month), dict(wijk), dict(gemeente), dict(month))
 
 
 def _group_fields(group_id: int, place: Place | None) -> dict[str, Any]:
@@ -88,68 +121,62 @@ def _wijk_fields(code: str, place: Place | None) -> dict[str, Any]:
             "gemeentecode": place.gemeentecode if place else None}
 
 
-def _by_group(cells: list[Cell], groups: dict[int, Place]) -> list[tuple[int, list[Cell]]]:
-    per_group = _grouped(cells, lambda cell: cell.group_id)
-    return sorted(per_group.items(), key=lambda item: (groups[item[0]].name if item[0] in groups else "", item[0]))
+def _group_order(sums: Sums, groups: dict[int, Place]) -> list[int]:
+    return sorted(sums.group, key=lambda group_id: (groups[group_id].name if group_id in groups else "", group_id))
 
 
-def reports_by_category(cells: list[Cell], months: list[str], groups: dict[int, Place],
+def reports_by_category(sums: Sums, months: list[str], groups: dict[int, Place],
                         wijken: dict[str, Place]) -> dict[str, Any]:
+    order = _group_order(sums, groups)
     per_group = [
-        {**_group_fields(group_id, groups.get(group_id)), "month": months[month], **category_counts(month_cells)}
-        for group_id, group_cells in _by_group(cells, groups)
-        for month, month_cells in sorted(_grouped(group_cells, lambda cell: cell.month).items())]
-    per_wijk = [{**_wijk_fields(code, wijken.get(code)), **category_counts(wijk_cells)}
-                for code, wijk_cells in sorted(_grouped(cells, lambda cell: cell.wijk).items())]
+        {**_group_fields(group_id, groups.get(group_id)), "month": months[month], **category_counts(counts)}
+        for group_id in order
+        for (group, month), counts in sorted(sums.group_month.items()) if group == group_id]
+    per_wijk = [{**_wijk_fields(code, wijken.get(code)), **category_counts(counts)}
+                for code, counts in sorted(sums.wijk.items())]
     per_gemeente = [
         {"gemeentecode": code, "gemeente": next((p.gemeente for p in wijken.values() if p.gemeentecode == code), code),
-         **category_counts(gemeente_cells)}
-        for code, gemeente_cells in sorted(_grouped(cells, lambda c: _gemeente_of(c, wijken)).items())]
-    by_month = _grouped(cells, lambda cell: cell.month)
-    per_month = [{"month": label, **category_counts(by_month.get(index, []))} for index, label in enumerate(months)]
-    per_group_total = [{**_group_fields(group_id, groups.get(group_id)), **category_counts(group_cells)}
-                       for group_id, group_cells in _by_group(cells, groups)]
-    return {**category_counts(cells), "per_group": per_group, "per_group_total": per_group_total,
+         **category_counts(counts)}
+        for code, counts in sorted(sums.gemeente.items())]
+    per_month = [{"month": label, **category_counts(sums.month.get(index, Counter()))}
+                 for index, label in enumerate(months)]
+    per_group_total = [{**_group_fields(group_id, groups.get(group_id)), **category_counts(sums.group[group_id])}
+                       for group_id in order]
+    return {**category_counts(sums.total), "per_group": per_group, "per_group_total": per_group_total,
             "per_month": per_month, "per_wijk": per_wijk, "per_gemeente": per_gemeente}
 
 
-def _gemeente_of(cell: Cell, wijken: dict[str, Place]) -> str:
-    place = wijken.get(cell.wijk)
-    return place.gemeentecode if place else ""
+def follow_up(sums: Sums, groups: dict[int, Place]) -> dict[str, Any]:
+    return {**follow_up_counts(sums.total),
+            "per_group": [{**_group_fields(group_id, groups.get(group_id)), **follow_up_counts(sums.group[group_id])}
+                          for group_id in _group_order(sums, groups)]}
 
 
-def follow_up(cells: list[Cell], groups: dict[int, Place]) -> dict[str, Any]:
-    return {**follow_up_counts(cells),
-            "per_group": [{**_group_fields(group_id, groups.get(group_id)), **follow_up_counts(group_cells)}
-                          for group_id, group_cells in _by_group(cells, groups)]}
-
-
-def _monthly(cells: list[Cell], months: list[str], month_equivalents: float) -> dict[str, Any]:
-    reports = {label: 0 for label in months}
-    passed = {label: 0 for label in months}
-    for cell in cells:
-        reports[months[cell.month]] += cell.counts["reports"]
-        passed[months[cell.month]] += cell.counts["passed"]
+def _monthly(per_month_counts: dict[int, Counter[str]], months: list[str], month_equivalents: float) -> dict[str, Any]:
+    empty: Counter[str] = Counter()
+    reports = {label: per_month_counts.get(index, empty)["reports"] for index, label in enumerate(months)}
+    passed = {label: per_month_counts.get(index, empty)["passed"] for index, label in enumerate(months)}
     passed_total = sum(passed.values())
-    return {"reports": reports, "passed": passed, "total": summed(cells)["reports"], "passed_total": passed_total,
+    return {"reports": reports, "passed": passed, "total": sum(reports.values()), "passed_total": passed_total,
             "passed_per_month": round(passed_total / month_equivalents, 2)}
 
 
-def per_month(cells: list[Cell], months: list[str], month_equivalents: float,
-              groups: dict[int, Place]) -> dict[str, Any]:
+def per_month(sums: Sums, months: list[str], month_equivalents: float, groups: dict[int, Place]) -> dict[str, Any]:
+    def of_group(group_id: int) -> dict[int, Counter[str]]:
+        return {month: counts for (group, month), counts in sums.group_month.items() if group == group_id}
+
     return {"months": months, "month_equivalents": round(month_equivalents, 2),
-            **_monthly(cells, months, month_equivalents),
+            **_monthly(sums.month, months, month_equivalents),
             "per_group": [{**_group_fields(group_id, groups.get(group_id)),
-                           **_monthly(group_cells, months, month_equivalents)}
-                          for group_id, group_cells in _by_group(cells, groups)]}
+                           **_monthly(of_group(group_id), months, month_equivalents)}
+                          for group_id in _group_order(sums, groups)]}
 
 
-def appearance_only(cells: list[Cell], months: list[str], wijken: dict[str, Place]) -> dict[str, Any]:
-    by_month = _grouped(cells, lambda cell: cell.month)
-    return {**appearance_counts(cells),
-            "per_wijk": [{**_wijk_fields(code, wijken.get(code)), **appearance_counts(wijk_cells)}
-                         for code, wijk_cells in sorted(_grouped(cells, lambda cell: cell.wijk).items())],
-            "per_month": [{"month": label, **appearance_counts(by_month.get(index, []))}
+def appearance_only(sums: Sums, months: list[str], wijken: dict[str, Place]) -> dict[str, Any]:
+    return {**appearance_counts(sums.total),
+            "per_wijk": [{**_wijk_fields(code, wijken.get(code)), **appearance_counts(counts)}
+                         for code, counts in sorted(sums.wijk.items())],
+            "per_month": [{"month": label, **appearance_counts(sums.month.get(index, Counter()))}
                           for index, label in enumerate(months)]}
 
 
@@ -164,10 +191,15 @@ async def evaluation(session: AsyncSession, scope: Scope, offences: Vocabulary) 
         # The sorts over a year's durations make PostgreSQL's cost estimates large enough to compile the plans
         # (JIT), which takes longer than running them (bench/bench_stats.py): not for these queries.
         await session.execute(text("SET LOCAL jit = off"))
+        # The statements are prepared (asyncpg); after five runs PostgreSQL may keep a generic plan that ignores
+        # the period and area bound this time, which made a year of one wijk take 7-12 s instead of 0.2 s
+        # (bench/bench_stats.py): plan each for its own values.
+        await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
     cells = await report_cells(session, scope, offences.codes)
     months = [bucket.label for bucket in scope.period.months()]
     groups = await _groups(session, (cell.group_id for cell in cells))
     wijken = await _wijken(session, (cell.wijk for cell in cells))
+    sums = sums_of(cells, wijken)
     weeks = scope.period.weeks()
     week_counts = await weekly(session, scope)
     empty_week = {"reports": 0, "passed": 0, "appearance_only": 0}
@@ -178,13 +210,13 @@ async def evaluation(session: AsyncSession, scope: Scope, offences: Vocabulary) 
                    "offences": [*_labels(offences), {"code": NO_OFFENCE, "label": "Geen delict"}],
                    "follow_ups": _labels(FOLLOW_UP), "results": _labels(RESULT)},
         "definitions": DEFINITIONS,
-        "reports_by_category": reports_by_category(cells, months, groups, wijken),
-        "follow_up": follow_up(cells, groups),
-        "per_month": per_month(cells, months, scope.period.month_equivalents, groups),
+        "reports_by_category": reports_by_category(sums, months, groups, wijken),
+        "follow_up": follow_up(sums, groups),
+        "per_month": per_month(sums, months, scope.period.month_equivalents, groups),
         "per_week": [{"week": bucket.label, "from": bucket.first_day.isoformat(), "to": bucket.last_day.isoformat(),
                       **week_counts.get(index, empty_week)} for index, bucket in enumerate(weeks)],
-        "times": await times(session, scope, summed(cells)["reports"]),
+        "times": await times(session, scope, sums.total["reports"]),
         "alerts": await alerts(session, scope),
-        "appearance_only": appearance_only(cells, months, wijken),
+        "appearance_only": appearance_only(sums, months, wijken),
     }
 

@@ -113,7 +113,18 @@ def _appearance(data: dict[str, Any]) -> Iterator[Row]:
             yield "alleen uiterlijk", "", wijk, gemeente, month, measure, row[key]
 
 
-SECTIONS = (_categories, _follow_up, _per_month, _times, _alerts, _appearance)
+_FILTER_NAMES = {"region": "regio", "gemeente": "gemeente", "wijk": "wijk", "group": "groep", "operation": "actie"}
+
+
+def _filters(data: dict[str, Any]) -> Iterator[Row]:
+    """The filters the figures were cut by (only those set), so that an exported file says what it counts."""
+    period = f"{data['period']['from']} t/m {data['period']['to']}"
+    for name, value in data["filters"].items():
+        if value is not None:
+            yield "filter", "", "", "", period, _FILTER_NAMES.get(name, name), value
+
+
+SECTIONS = (_filters, _categories, _follow_up, _per_month, _times, _alerts, _appearance)
 
 
 def _value(value: Any, decimal_comma: bool) -> str:

@@ -44,6 +44,7 @@ from app.broadcast.models import Delivery
 from app.core.vocabulary import TIMEZONE, URGENCY
 from app.incidents.models import Incident
 from app.intake.models import Report, ReportFeedback
+from app.stats.alert_facts import fold_alerts, rebuild_alerts
 from app.stats.models import DayCount, DayDuration, FactChange, MonthCount, MonthDuration, ReportFact
 from app.stats.portable import seconds_between
 
@@ -154,22 +155,27 @@ def _fixed_labels() -> dict[str, ColumnElement[bool] | None]:
     }
 
 
-def _counted(days: Sequence[date] | None) -> Select[Any]:
-    """One row per day, group, wijk and label: the facts summed, as the UNION of one GROUP BY per label kind."""
+def labelled_counts(conditions: Sequence[ColumnElement[bool]], keys: Sequence[Any]) -> Select[Any]:
+    """One row per value of `keys` and label: the facts matching `conditions` counted, as the UNION of one
+    GROUP BY per label kind (the day counts, and an operation's reports, which the day counts do not keep)."""
     f = ReportFact
-    keys = (f.day, f.group_id, f.wijk)
-    in_days = [f.day.in_(days)] if days is not None else []
     arms = []
     for label, condition in _fixed_labels().items():
-        conditions = [*in_days, *([condition] if condition is not None else [])]
+        where = [*conditions, *([condition] if condition is not None else [])]
         arms.append(select(*keys, literal_column(f"'{label}'", String).label("label"), func.count().label("n"))
-                    .where(*conditions).group_by(*keys))
+                    .where(*where).group_by(*keys))
     for prefix, column in (("category", f.category), ("offence", f.offence), ("follow_up", f.follow_up),
                            ("result", f.result)):
         labelled = literal_column(f"'{prefix}:'", String).concat(column)
         arms.append(select(*keys, labelled.label("label"), func.count().label("n"))
-                    .where(*in_days, column.is_not(None)).group_by(*keys, column))
+                    .where(*conditions, column.is_not(None)).group_by(*keys, column))
     return union_all(*arms)  # type: ignore[return-value]
+
+
+def _counted(days: Sequence[date] | None) -> Select[Any]:
+    """One row per day, group, wijk and label."""
+    f = ReportFact
+    return labelled_counts([f.day.in_(days)] if days is not None else [], (f.day, f.group_id, f.wijk))
 
 
 def insert_day_counts(days: Sequence[date] | None = None) -> Insert:
@@ -284,7 +290,9 @@ async def _queued_reports(session: AsyncSession, last: int) -> list[int]:
 
 async def fold_changes(session: AsyncSession) -> int:
     """Brings the facts and day counts up to date with the queued changes, in the caller's transaction (the
-    caller commits). Returns how many reports' facts were computed again."""
+    caller commits), and the alerts' facts (app.stats.alert_facts). Returns how many reports' facts were
+    computed again."""
+    await fold_alerts(session)
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FOLD_LOCK})
@@ -312,3 +320,4 @@ async def rebuild(session: AsyncSession) -> None:
     await session.execute(insert_month_counts(dialect))
     await session.execute(insert_day_durations())
     await session.execute(insert_month_durations(dialect))
+    await rebuild_alerts(session)

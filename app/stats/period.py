@@ -89,6 +89,41 @@ class Period:
                 "months": [b.label for b in self.months()], "timezone": TIMEZONE}
 
 
+DayRange = tuple[date, date]  # first and last day, inclusive
+
+
+@dataclass(frozen=True)
+class Cover:
+    """How a period is read from counts kept per day and per month (which add up): the whole months from the
+    month rows, plus the days of a partial month from the day rows; or, when a month lies mostly in the period,
+    its month row minus the days outside the period. A year from the 5th reads 4 + 4 day rows instead of 27 + 4."""
+
+    months: list[date]  # first days of the months read from the month rows
+    plus: list[DayRange]  # days added from the day rows
+    minus: list[DayRange]  # days of a month read whole that lie outside the period: subtracted
+
+
+def _month_end(first: date) -> date:
+    return date(first.year + first.month // 12, first.month % 12 + 1, 1) - timedelta(days=1)
+
+
+def cover(period: Period) -> Cover:
+    months: list[date] = []
+    plus: list[DayRange] = []
+    minus: list[DayRange] = []
+    for bucket in period.months():
+        first, last = bucket.first_day.replace(day=1), _month_end(bucket.first_day)
+        outside = [(first, bucket.first_day - timedelta(days=1))] if bucket.first_day > first else []
+        outside += [(bucket.last_day + timedelta(days=1), last)] if bucket.last_day < last else []
+        outside_days = sum((end - start).days + 1 for start, end in outside)
+        if outside_days < (bucket.last_day - bucket.first_day).days + 1:
+            months.append(first)
+            minus += outside
+        else:
+            plus.append((bucket.first_day, bucket.last_day))
+    return Cover(months, plus, minus)
+
+
 def bucket_index(column: Any, buckets: list[Bucket]) -> Any:
     """0 for a time in the first bucket, 1 in the second, ...: for rows already limited to the period."""
     if len(buckets) == 1:

@@ -7,10 +7,9 @@ per group, wijk, month and label; the tables are sums of those counts."""
 
 from __future__ import annotations
 
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass
-from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import func, or_, select
@@ -19,9 +18,9 @@ from sqlalchemy.sql import ColumnElement
 
 from app.core.vocabulary import CATEGORY as CATEGORY_VOCABULARY
 from app.core.vocabulary import FOLLOW_UP, RESULT
-from app.stats.facts import NO_OFFENCE
+from app.stats.facts import NO_OFFENCE, labelled_counts
 from app.stats.models import DayCount, MonthCount, ReportFact
-from app.stats.period import day_bucket_index
+from app.stats.period import DayRange, cover, day_bucket_index
 from app.stats.scope import Scope
 
 UNLISTED = "overig"  # the key for a label that is not in the vocabulary
@@ -30,8 +29,12 @@ WEEKLY_LABELS = {"reports": "reports", "passed": "passed", "flagged": "appearanc
 
 
 def facts_in_scope(scope: Scope) -> list[ColumnElement[bool]]:
-    """The facts of the reports received in the period, forwarded by groups of the scope's wijken (and group)."""
-    return _in_scope(scope, ReportFact.day, ReportFact.wijk, ReportFact.group_id)
+    """The facts of the reports received in the period, forwarded by groups of the scope's wijken (and group),
+    tagged with the scope's operation if it has one."""
+    conditions = _in_scope(scope, ReportFact.day, ReportFact.wijk, ReportFact.group_id)
+    if scope.operation_id is not None:
+        conditions.append(ReportFact.operation_id == scope.operation_id)
+    return conditions
 
 
 def _in_scope(scope: Scope, day: Any, wijk: Any, group_id: Any) -> list[ColumnElement[bool]]:
@@ -74,45 +77,59 @@ def _kept(label: str, listed: dict[str, frozenset[str]]) -> bool:
     return not code or code in listed.get(prefix, frozenset())
 
 
-def full_months(scope: Scope) -> tuple[date, date] | None:
-    """The first and last day of the whole months in the period (read from the month counts), if any."""
-    whole = [bucket for bucket in scope.period.months()
-             if bucket.first_day.day == 1 and (bucket.last_day + timedelta(days=1)).day == 1]
-    return (whole[0].first_day, whole[-1].last_day) if whole else None
+def in_days(day: Any, ranges: list[DayRange]) -> ColumnElement[bool]:
+    return or_(*[day.between(first, last) for first, last in ranges])
 
 
 async def _labelled_counts(session: AsyncSession, scope: Scope) -> list[Any]:
-    """(group, wijk, month index, label, n) for the scope: whole months from the month counts, the days
-    before and after them from the day counts."""
+    """(group, wijk, month index, label, n) for the scope, from the month and day counts as the period's cover
+    reads them (app.stats.period.cover); a subtracted day's row comes with a negative n, summed in Python."""
     months = scope.period.months()
-    full = full_months(scope)
-    day_conditions = _counts_in_scope(scope)
+    reading = cover(scope.period)
+    area = in_area(scope, DayCount.wijk, DayCount.group_id)
     rows: list[Any] = []
-    if full is not None:
+    if reading.months:
         month = day_bucket_index(MonthCount.month, months).label("month")
         keys = (MonthCount.group_id, MonthCount.wijk, month, MonthCount.label)
         rows += (await session.execute(
-            select(*keys, func.sum(MonthCount.n)).where(MonthCount.month >= full[0], MonthCount.month <= full[1],
+            select(*keys, func.sum(MonthCount.n)).where(MonthCount.month.in_(reading.months),
                                                         *in_area(scope, MonthCount.wijk, MonthCount.group_id))
             .group_by(*keys))).all()
-        day_conditions.append(or_(DayCount.day < full[0], DayCount.day > full[1]))
     month = day_bucket_index(DayCount.day, months).label("month")
     keys = (DayCount.group_id, DayCount.wijk, month, DayCount.label)
-    rows += (await session.execute(select(*keys, func.sum(DayCount.n)).where(*day_conditions).group_by(*keys))).all()
+    for ranges, sign in ((reading.plus, 1), (reading.minus, -1)):
+        if ranges:
+            summed_days = await session.execute(
+                select(*keys, func.sum(DayCount.n)).where(in_days(DayCount.day, ranges), *area).group_by(*keys))
+            rows += [(group_id, wijk, index, label, sign * int(n or 0))
+                     for group_id, wijk, index, label, n in summed_days]
     return rows
+
+
+async def _operation_counts(session: AsyncSession, scope: Scope) -> list[Any]:
+    """The same rows for the reports of one operation, counted from their facts (an operation's reports are
+    few; the day and month counts do not keep the operation)."""
+    month = day_bucket_index(ReportFact.day, scope.period.months()).label("month")
+    counted = labelled_counts(facts_in_scope(scope), (ReportFact.group_id, ReportFact.wijk, month)).subquery()
+    return list((await session.execute(select(counted.c.group_id, counted.c.wijk, counted.c.month,
+                                              counted.c.label, counted.c.n))).all())
 
 
 async def report_cells(session: AsyncSession, scope: Scope, offences: Iterable[str]) -> list[Cell]:
     listed = _listed(offences)
-    per_cell: dict[tuple[int, str, int], Counter[str]] = {}
-    for group_id, wijk, month_index, label, n in await _labelled_counts(session, scope):
+    per_cell: defaultdict[tuple[int, str, int], Counter[str]] = defaultdict(Counter)
+    counted = _operation_counts if scope.operation_id is not None else _labelled_counts
+    for group_id, wijk, month_index, label, n in await counted(session, scope):
         if _kept(label, listed):
-            per_cell.setdefault((group_id, wijk, int(month_index)), Counter())[label] += int(n or 0)
+            per_cell[(group_id, wijk, int(month_index))][label] += int(n or 0)
     cells = []
-    for (group_id, wijk, month_index), counts in per_cell.items():
+    for (group_id, wijk, month_index), summed_counts in per_cell.items():
+        counts = +summed_counts  # a month row minus its days outside the period may leave nothing
+        if not counts:
+            continue
         _add_unlisted(counts, "category")
         _add_unlisted(counts, "offence")
-        cells.append(Cell(group_id=group_id, wijk=wijk, month=month_index, counts=+counts))
+        cells.append(Cell(group_id=group_id, wijk=wijk, month=month_index, counts=counts))
     return cells
 
 
@@ -125,10 +142,17 @@ def _add_unlisted(counts: Counter[str], prefix: str) -> None:
 
 async def weekly(session: AsyncSession, scope: Scope) -> dict[int, dict[str, int]]:
     """Per ISO week (index into the period's weeks): reports, passed to the police, appearance-only."""
-    week = day_bucket_index(DayCount.day, scope.period.weeks()).label("week")
-    rows = (await session.execute(
-        select(week, DayCount.label, func.sum(DayCount.n))
-        .where(*_counts_in_scope(scope), DayCount.label.in_(sorted(WEEKLY_LABELS))).group_by(week, DayCount.label)))
+    if scope.operation_id is not None:
+        week = day_bucket_index(ReportFact.day, scope.period.weeks()).label("week")
+        counted = labelled_counts(facts_in_scope(scope), (week,)).subquery()
+        statement = (select(counted.c.week, counted.c.label, counted.c.n)
+                     .where(counted.c.label.in_(sorted(WEEKLY_LABELS))))
+    else:
+        week = day_bucket_index(DayCount.day, scope.period.weeks()).label("week")
+        statement = (select(week, DayCount.label, func.sum(DayCount.n))
+                     .where(*_counts_in_scope(scope), DayCount.label.in_(sorted(WEEKLY_LABELS)))
+                     .group_by(week, DayCount.label))
+    rows = await session.execute(statement)
     out: dict[int, dict[str, int]] = {}
     for index, label, n in rows:
         out.setdefault(int(index), dict.fromkeys(WEEKLY_LABELS.values(), 0))[WEEKLY_LABELS[label]] = int(n or 0)
@@ -141,7 +165,8 @@ async def weekly(session: AsyncSession, scope: Scope) -> dict[int, dict[str, int
 def summed(cells: Iterable[Cell]) -> Counter[str]:
     counts: Counter[str] = Counter()
     for cell in cells:
-        counts.update(cell.counts)
+        for label, n in cell.counts.items():
+            counts[label] += n
     return counts
 
 
@@ -153,16 +178,14 @@ def share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def category_counts(cells: Iterable[Cell]) -> dict[str, Any]:
-    """Table 3.1's columns for a set of reports: how many, by category and by offence."""
-    counts = summed(cells)
+def category_counts(counts: Counter[str]) -> dict[str, Any]:
+    """Table 3.1's columns for a set of reports (their counts summed): how many, by category and by offence."""
     return {"total": counts["reports"], "categories": _by_prefix(counts, "category"),
             "offences": _by_prefix(counts, "offence")}
 
 
-def follow_up_counts(cells: Iterable[Cell]) -> dict[str, Any]:
-    """Table 3.4's rows for a set of reports."""
-    counts = summed(cells)
+def follow_up_counts(counts: Counter[str]) -> dict[str, Any]:
+    """Table 3.4's rows for a set of reports (their counts summed)."""
     passed, unknown = counts["passed"], counts["passed"] - counts["with_follow_up"]
     return {
         "reports": counts["reports"], "passed_to_police": passed, "called_112": counts["called_112"],
@@ -172,8 +195,7 @@ def follow_up_counts(cells: Iterable[Cell]) -> dict[str, Any]:
     }
 
 
-def appearance_counts(cells: Iterable[Cell]) -> dict[str, Any]:
-    counts = summed(cells)
+def appearance_counts(counts: Counter[str]) -> dict[str, Any]:
     return {"reports": counts["reports"], "flagged": counts["flagged"], "share": share(counts["flagged"],
                                                                                          counts["reports"]),
             "lifted": counts["lifted"], "lowered": counts["lowered"]}

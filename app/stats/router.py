@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field
 
 from app.core.deps import SessionDep, allow
 from app.core.principal import Principal
-from app.core.schemas import IdQuery
+from app.core.schemas import MAX_DB_INT, IdQuery
 from app.core.vocabulary import STAFF
 from app.stats import service
 from app.stats.evaluation import evaluation
@@ -46,10 +46,11 @@ class Areas(BaseModel):
     gemeenten: list[dict[str, Any]]
     wijken: list[dict[str, Any]]
     groups: list[dict[str, Any]]
+    operations: list[dict[str, Any]]
 
 
 @router.get("/areas", response_model=Areas, summary="Waarop de evaluatie kan filteren: regio's, gemeenten, wijken, "
-                                                    "groepen (een wijkagent: de eigen wijken)")
+                                                    "groepen en acties (een wijkagent: de eigen wijken)")
 async def filter_areas(session: SessionDep, principal: Principal = allow(*EVALUATION_READERS)) -> Areas:
     return Areas(**await areas(session, principal))
 
@@ -82,12 +83,14 @@ async def evaluation_figures(
     gemeente: Code = None,
     wijk: Code = None,
     group: IdQuery = None,
+    operation: Annotated[int | None, Query(ge=1, le=MAX_DB_INT, description="alleen deze actie: de meldingen met "
+                                           "haar label en haar berichten aan beheerders")] = None,
     output: Annotated[Literal["json", "csv"], Query(alias="format", description="json (standaard) of csv")] = "json",
     sep: Annotated[Literal["comma", "semicolon", ",", ";"],
                    Query(description="scheidingsteken van de CSV; semicolon geeft ook decimale komma's")] = "comma",
     principal: Principal = allow(*EVALUATION_READERS),
 ) -> Response:
-    area = AreaFilter(region=region, gemeente=gemeente, wijk=wijk, group=group)
+    area = AreaFilter(region=region, gemeente=gemeente, wijk=wijk, group=group, operation=operation)
     scope = await resolve_scope(session, principal, period_of(first, last), area)
     data = await evaluation(session, scope, offence_vocabulary(kb.lexicon))
     if output == "csv":

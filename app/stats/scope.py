@@ -1,4 +1,5 @@
-"""Which reports and alerts an evaluation covers: the period, the area filters and the caller's own area.
+"""Which reports and alerts an evaluation covers: the period, the area filters, an operation and the caller's
+own area.
 
 Every area filter (region, gemeente, wijk, group) becomes a set of wijkcodes, so that reports (by the wijk of
 the group that forwarded them) and alerts (by the wijken of the recipients' groups) are cut the same way. A
@@ -14,6 +15,7 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.core.errors import ProblemError
 from app.core.principal import Principal
+from app.operations.models import Operation
 from app.registry.models import Gemeente, Group, Region, Wijk
 from app.stats.period import Period
 
@@ -24,9 +26,11 @@ class AreaFilter:
     gemeente: str | None = None  # gemeentecode
     wijk: str | None = None  # wijkcode
     group: int | None = None  # group id
+    operation: int | None = None  # operation id
 
     def as_json(self) -> dict[str, Any]:
-        return {"region": self.region, "gemeente": self.gemeente, "wijk": self.wijk, "group": self.group}
+        return {"region": self.region, "gemeente": self.gemeente, "wijk": self.wijk, "group": self.group,
+                "operation": self.operation}
 
 
 @dataclass(frozen=True)
@@ -35,11 +39,18 @@ class Scope:
     wijkcodes: frozenset[str] | None  # None: every wijk
     group_id: int | None = None
     area: AreaFilter = field(default_factory=AreaFilter)
+    operation_id: int | None = None  # only the reports tagged with this operation, and its messages
 
 
 def _unknown(what: str, value: object, name: str) -> ProblemError:
     return ProblemError(422, f"Onbekende {what}", f"{what.capitalize()} '{value}' bestaat niet.", field=name,
                         code=f"unknown_{name}")
+
+
+async def _check_operation(session: AsyncSession, operation_id: int) -> None:
+    if await session.scalar(select(Operation.id).where(Operation.id == operation_id)) is None:
+        raise ProblemError(404, "Onbekende actie", f"Actie {operation_id} bestaat niet.", field="operation",
+                           code="unknown_operation")
 
 
 def _outside_own_area(value: object, name: str) -> ProblemError:
@@ -80,8 +91,10 @@ def _narrow(current: set[str] | None, wijkcodes: set[str]) -> set[str]:
 
 
 async def resolve_scope(session: AsyncSession, principal: Principal, period: Period, area: AreaFilter) -> Scope:
-    """The scope of a request, or a problem: an unknown region, gemeente, wijk or group (422), or a wijkagent
-    asking for a wijk or group outside their own wijken (403)."""
+    """The scope of a request, or a problem: an unknown region, gemeente, wijk or group (422), an unknown
+    operation (404), or a wijkagent asking for a wijk or group outside their own wijken (403)."""
+    if area.operation is not None:
+        await _check_operation(session, area.operation)
     wijkcodes: set[str] | None = None
     if area.region is not None:
         wijkcodes = _narrow(wijkcodes, await _wijken_of_region(session, area.region))
@@ -98,11 +111,12 @@ async def resolve_scope(session: AsyncSession, principal: Principal, period: Per
         if area.wijk is not None and area.wijk not in principal.wijkcodes:
             raise _outside_own_area(f"wijk {area.wijk}", "wijk")
         wijkcodes = _narrow(wijkcodes, set(principal.wijkcodes))
-    return Scope(period, frozenset(wijkcodes) if wijkcodes is not None else None, area.group, area)
+    return Scope(period, frozenset(wijkcodes) if wijkcodes is not None else None, area.group, area, area.operation)
 
 
 async def areas(session: AsyncSession, principal: Principal) -> dict[str, list[dict[str, Any]]]:
-    """What the caller can filter on: the regions, gemeenten, wijken and groups with reports they may see."""
+    """What the caller can filter on: the regions, gemeenten, wijken and groups with reports they may see, and
+    the operations."""
     wijk_rows = select(Wijk.code, Wijk.name, Gemeente.code, Gemeente.name, Region.code, Region.name).join(
         Gemeente, Gemeente.id == Wijk.gemeente_id).outerjoin(Region, Region.id == Gemeente.region_id)
     if principal.role == "wijkagent":
@@ -112,6 +126,7 @@ async def areas(session: AsyncSession, principal: Principal) -> dict[str, list[d
     groups = (await session.execute(
         select(Group.id, Group.name, Wijk.code).join(Wijk, Wijk.id == Group.wijk_id)
         .where(Wijk.code.in_(codes)).order_by(Group.name, Group.id))).all()
+    operations = await _operations(session, principal)
     regions = {row[4]: row[5] for row in wijken if row[4]}
     gemeenten = {row[2]: (row[3], row[4]) for row in wijken}
     return {
@@ -120,4 +135,14 @@ async def areas(session: AsyncSession, principal: Principal) -> dict[str, list[d
                       for code, (name, region) in sorted(gemeenten.items(), key=lambda item: item[1][0])],
         "wijken": [{"code": row[0], "name": row[1], "gemeente": row[2]} for row in wijken],
         "groups": [{"id": group_id, "name": name, "wijkcode": code} for group_id, name, code in groups],
+        "operations": operations,
     }
+
+
+async def _operations(session: AsyncSession, principal: Principal) -> list[dict[str, Any]]:
+    """The operations to filter on, newest first; a wijkagent's: those in their own wijken."""
+    rows = (await session.execute(select(Operation.id, Operation.name, Operation.starts_at, Operation.wijkcodes)
+                                  .order_by(Operation.starts_at.desc(), Operation.id.desc()))).all()
+    own = set(principal.wijkcodes) if principal.role == "wijkagent" else None
+    return [{"id": operation_id, "name": name, "starts": starts_at.isoformat()}
+            for operation_id, name, starts_at, wijkcodes in rows if own is None or own & set(wijkcodes or [])]

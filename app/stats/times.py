@@ -10,15 +10,15 @@ import math
 from collections import Counter
 from typing import Any
 
-from sqlalchemy import Select, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql.selectable import CTE
 
 from app.stats.facts import MEASURES, bucket_width
 from app.stats.models import DayDuration, MonthDuration, ReportFact
-from app.stats.period import day_bucket_index
+from app.stats.period import cover, day_bucket_index
 from app.stats.portable import EMPTY, Spread, Spreads, spreads
-from app.stats.reports import facts_in_scope, full_months, in_area
+from app.stats.reports import facts_in_scope, in_area, in_days
 from app.stats.scope import Scope
 
 HUMAN_RELAY_SECONDS = 600  # sec. 3.6: Tilburg passes WhatsApp messages to the police within 10 minutes
@@ -41,25 +41,28 @@ async def _exact(session: AsyncSession, scope: Scope) -> Spreads:
 
 
 async def _histogram_rows(session: AsyncSession, scope: Scope) -> list[Any]:
-    """(measure, month index, bucket, n): whole months from the month durations, the other days from the
-    day durations."""
+    """(measure, month index, bucket, n): from the month and day durations as the period's cover reads them
+    (app.stats.period.cover); a subtracted day's row comes with a negative n."""
     months = scope.period.months()
-    full = full_months(scope)
-    day = DayDuration
-    day_conditions = [day.day >= scope.period.first_day, day.day <= scope.period.last_day,
-                      *in_area(scope, day.wijk, None)]
+    reading = cover(scope.period)
     rows: list[Any] = []
-    if full is not None:
+    if reading.months:
         month = MonthDuration
         index = day_bucket_index(month.month, months).label("month")
         keys = (month.measure, index, month.bucket)
         rows += (await session.execute(
-            select(*keys, func.sum(month.n)).where(month.month >= full[0], month.month <= full[1],
+            select(*keys, func.sum(month.n)).where(month.month.in_(reading.months),
                                                    *in_area(scope, month.wijk, None)).group_by(*keys))).all()
-        day_conditions.append(or_(day.day < full[0], day.day > full[1]))
+    day = DayDuration
     index = day_bucket_index(day.day, months).label("month")
     keys = (day.measure, index, day.bucket)
-    rows += (await session.execute(select(*keys, func.sum(day.n)).where(*day_conditions).group_by(*keys))).all()
+    for ranges, sign in ((reading.plus, 1), (reading.minus, -1)):
+        if ranges:
+            summed_days = await session.execute(
+                select(*keys, func.sum(day.n)).where(in_days(day.day, ranges), *in_area(scope, day.wijk, None))
+                .group_by(*keys))
+            rows += [(measure, month_index, bucket, sign * int(n or 0))
+                     for measure, month_index, bucket, n in summed_days]
     return rows
 
 
@@ -105,10 +108,10 @@ async def _histograms(session: AsyncSession, scope: Scope) -> Spreads:
 
 
 async def times(session: AsyncSession, scope: Scope, reports: int) -> dict[str, Any]:
-    """`reports`: how many the scope holds. Up to EXACT_UP_TO (and for a single group, which the histograms do
-    not keep) the percentiles are exact; over more they come from the histograms, within a bucket's width
+    """`reports`: how many the scope holds. Up to EXACT_UP_TO (and for a single group or an operation, which the
+    histograms do not keep) the percentiles are exact; over more they come from the histograms, within a bucket's width
     (docs/performance.md: the error measured in the benchmark)."""
-    exact = reports <= EXACT_UP_TO or scope.group_id is not None
+    exact = reports <= EXACT_UP_TO or scope.group_id is not None or scope.operation_id is not None
     measured = await (_exact(session, scope) if exact else _histograms(session, scope))
     months = scope.period.months()
 

@@ -212,6 +212,9 @@ function renderScope() {
   if (filters.gemeente) parts.push(`gemeente ${nameOf("gemeenten", filters.gemeente)}`);
   if (filters.wijk) parts.push(`wijk ${nameOf("wijken", filters.wijk)}`);
   if (filters.group) parts.push(`groep ${(areas.groups.find((g) => g.id === filters.group) || {}).name || filters.group}`);
+  if (filters.operation) {
+    parts.push(`actie ${(areas.operations.find((o) => o.id === filters.operation) || {}).name || filters.operation}`);
+  }
   $("#report-title").textContent = `Evaluatie ${dutchDate(data.period.from)} – ${dutchDate(data.period.to)}`;
   $("#report-scope").textContent = `${parts.length ? parts.join(", ") : "alle gebieden"} · ${data.period.days} dagen` +
     " · tijden in Europe/Amsterdam";
@@ -242,7 +245,7 @@ function isoDay(date) {
 
 function currentParams() {
   const params = new URLSearchParams();
-  for (const name of ["from", "to", "region", "gemeente", "wijk", "group"]) {
+  for (const name of ["from", "to", "region", "gemeente", "wijk", "group", "operation"]) {
     const value = $(`#filters [name="${name}"]`).value;
     if (value) params.set(name, value);
   }
@@ -267,6 +270,7 @@ async function loadAreas() {
   options($("#f-gemeente"), areas.gemeenten, (g) => g.code, (g) => g.name);
   options($("#f-wijk"), areas.wijken, (w) => w.code, (w) => `${w.name} (${w.code})`);
   options($("#f-group"), areas.groups, (g) => String(g.id), (g) => g.name);
+  options($("#f-operation"), areas.operations, (o) => String(o.id), (o) => `${o.name} (${o.starts.slice(0, 10)})`);
 }
 
 function applyUrl() {
@@ -274,7 +278,7 @@ function applyUrl() {
   const today = new Date();
   $("#f-to").value = params.get("to") || isoDay(today);
   $("#f-from").value = params.get("from") || isoDay(new Date(today.getTime() - (DEFAULT_DAYS - 1) * 86400000));
-  for (const name of ["region", "gemeente", "wijk", "group"]) $(`#f-${name}`).value = params.get(name) || "";
+  for (const name of ["region", "gemeente", "wijk", "group", "operation"]) $(`#f-${name}`).value = params.get(name) || "";
 }
 
 async function load() {

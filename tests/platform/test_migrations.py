@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime
+from datetime import datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -153,3 +153,50 @@ def test_upgrading_gives_each_incident_the_most_serious_reason_of_its_reports(em
         engine.dispose()
     read = {incident_id: json.loads(lead) if isinstance(lead, str) else lead for incident_id, lead in leads.items()}
     assert read == {1: {"code": "floor_weapon", "text": "Wapen ('mes')"}, 2: None}
+
+
+def test_upgrading_computes_the_facts_of_the_alerts_already_sent(empty_database):
+    """Migration 0019 backfills the alert facts with its own SQL: a recipient who runs two groups of a wijk
+    counts once for it, a beheerder without a group counts only towards the time to 90%, and a row a fallback
+    replaced does not count."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0018")
+    engine = create_engine(_sync_url(empty_database))
+    sent = datetime(2026, 12, 1, 21, 0)
+    try:
+        with engine.begin() as connection:
+            _insert(connection, "gemeenten", id=1, code="GM0362", name="Amstelveen")
+            _insert(connection, "wijken", id=1, code="WK036204", name="Westwijk", gemeente_id=1)
+            for group_id in (1, 2):
+                _insert(connection, "groups", id=group_id, name=f"Groep {group_id}", wijk_id=1, member_count=40,
+                        active=True, created_at=sent)
+            for beheerder_id in (1, 2, 3):
+                _insert(connection, "beheerders", id=beheerder_id, name=f"B{beheerder_id}", channels="[]",
+                        active=True, created_at=sent)
+            for beheerder_id, group_id in ((1, 1), (2, 1), (2, 2)):
+                _insert(connection, "beheerder_groups", beheerder_id=beheerder_id, group_id=group_id)
+            _insert(connection, "broadcasts", id=1, kind="heterdaad", text="alarm", message="alarm", target="{}",
+                    wijkcodes="[]", gemeentecodes="[]", created_by_name="test", created_at=sent,
+                    confirmed_warnings="[]", recipient_count=3, progress_dirty=False)
+            rows = [(1, "app", False, 30, True), (1, "whatsapp", True, None, False), (2, "app", False, 90, False),
+                    (3, "app", False, 10, False)]
+            for number, (beheerder_id, channel, superseded, after, forwarded) in enumerate(rows, start=1):
+                delivered = sent + timedelta(seconds=after) if after is not None else None
+                _insert(connection, "deliveries", id=number, purpose="alert", broadcast_id=1,
+                        beheerder_id=beheerder_id, channel=channel, fallbacks="[]",
+                        status="failed" if superseded else "delivered", parts="[]", use_template=False, attempts=1,
+                        failures=0, superseded=superseded, created_at=sent, delivered_at=delivered,
+                        forwarded_at=sent + timedelta(minutes=5) if forwarded else None)
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            alert = connection.execute(text("SELECT recipients, delivered, forwarded, failed, ninety_s "
+                                            "FROM alert_facts")).one()
+            wijk = connection.execute(text("SELECT recipients, forwarded, groups, groups_forwarded "
+                                           "FROM alert_area_facts WHERE group_id IS NULL")).one()
+            groups = connection.execute(text("SELECT group_id, recipients, groups_forwarded FROM alert_area_facts "
+                                             "WHERE group_id IS NOT NULL ORDER BY group_id")).all()
+    finally:
+        engine.dispose()
+    assert tuple(alert) == (2, 2, 1, 0, 90)  # ceil(90% of 3) = the third delivered, after 90 s
+    assert tuple(wijk) == (2, 1, 2, 1)
+    assert [tuple(row) for row in groups] == [(1, 2, 1), (2, 1, 0)]

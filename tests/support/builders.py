@@ -29,7 +29,7 @@ from app.registry import imports
 from app.registry import service as registry
 from app.registry.models import Beheerder, Gemeente, Group, Wijk, beheerder_groups
 from app.registry.schemas import BeheerderIn, Channel, GroupIn, GroupOut
-from app.stats.models import FactChange
+from app.stats.models import AlertFactChange, FactChange
 
 WESTWIJK = "WK036204"
 _numbers = itertools.count(1)  # unique names and phone numbers across every test of a run
@@ -264,6 +264,7 @@ async def _scripted_alert(session: AsyncSession, script: ScriptedAlert) -> None:
                              delivered_at=at(delivery.delivered_after), read_at=at(delivery.read_after),
                              forwarded_at=at(delivery.forwarded_after), failed_at=script.created_at if delivery.failed
                              else None))
+    session.add(AlertFactChange(broadcast_id=broadcast.id))
 
 
 async def large_registry(app: FastAPI, *, wijken: int, beheerders: int, gemeente: str = "GM9990") -> None:

@@ -34,10 +34,12 @@ def find_bindir() -> Path:
 
 
 class PostgresServer:
-    def __init__(self) -> None:
+    def __init__(self, root: Path | None = None) -> None:
+        """`root`: a directory of its own to keep the data in (bench/bench_stats.py --keep); a temporary one
+        otherwise."""
         self.bindir = find_bindir()
         self.port = free_port()
-        self.root = Path(tempfile.mkdtemp(prefix="meldkamer-pg-"))
+        self.root = root or Path(tempfile.mkdtemp(prefix="meldkamer-pg-"))
         self.datadir = self.root / "data"
         self.user = "postgres" if os.geteuid() == 0 else None
         self.options = (f"-p {self.port} -k {self.root} -c listen_addresses=127.0.0.1 -c fsync=off "
@@ -60,10 +62,18 @@ class PostgresServer:
             self.options += " " + extra_options
         self.start_again()
         self._run("createdb", "-h", "127.0.0.1", "-p", str(self.port), "-U", "postgres", "meldkamer")
+        return self.url
+
+    @property
+    def url(self) -> str:
         return f"postgresql+asyncpg://postgres@127.0.0.1:{self.port}/meldkamer"
 
     def start_again(self) -> None:
-        """Starts the initialised server (again, after `stop_only`: the fault drills)."""
+        """Starts the initialised server (again, after `stop_only`: the fault drills; or on a kept data
+        directory)."""
+        if self.user:
+            entry = pwd.getpwnam(self.user)
+            os.chown(self.root, entry.pw_uid, entry.pw_gid)
         self._run("pg_ctl", "-D", str(self.datadir), "-o", self.options, "-l", str(self.root / "server.log"),
                   "-w", "-t", "60", "start")
         self._wait_ready()
