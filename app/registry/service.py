@@ -25,6 +25,7 @@ from app.registry.schemas import (
     WallPatch,
     WijkDetail,
     WijkOut,
+    WijkPatch,
 )
 
 # ---- read models -------------------------------------------------------------------------------
