@@ -252,3 +252,20 @@ async def test_two_app_processes_purge_once_per_period(app, client, world, setti
     assert await next_period.run() is not None
     audit = await client.get("/api/v1/admin/audit", params={"action": "privacy.purge"}, headers=admin)
     assert len(audit.json()) == 2
+
+
+async def test_the_console_reads_whether_and_until_when_an_incident_is_kept(app, client, world, settings):
+    status_url = f"/api/v1/incidents/{world['incident_id']}/keep"
+    before = await client.get(status_url, headers=bearer(world["analyst"].token))
+    assert before.status_code == 200, before.text
+    assert before.json()["kept"] is False and before.json()["keep_until"] is None
+    assert before.json()["kept_days"] == settings.retention_kept_days
+    kept = await client.post(status_url, headers=bearer(world["operator"].token),
+                             json={"reason": "Lopend onderzoek woninginbraken"})
+    after = (await client.get(status_url, headers=bearer(world["operator"].token))).json()
+    assert after["kept"] is True and after["keep_until"] == kept.json()["keep_until"]
+    assert after["reason"] == "Lopend onderzoek woninginbraken" and after["marked_by"]
+    beheerder = await client.get(status_url, headers=bearer(world["beheerder"].token))
+    assert beheerder.status_code in (403, 404)
+    missing = await client.get("/api/v1/incidents/999999/keep", headers=bearer(world["operator"].token))
+    assert missing.status_code == 404
