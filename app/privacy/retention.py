@@ -1,6 +1,6 @@
 """The retention purge: personal data older than its period is removed or blanked, in batches of one
 transaction each, so that a purge stopped half way is simply run again. Counts survive: rows keep their
-labels, times, wijk and links; only text, photos, addresses, coordinates and phone numbers go (docs/privacy.md)."""
+labels, times, wijk and links; only text, photos, addresses, streets, coordinates and phone numbers go (docs/privacy.md)."""
 
 from __future__ import annotations
 
@@ -27,14 +27,15 @@ from app.learning.models import LabelledExample
 from app.privacy.models import PurgeCursor, RetentionHold
 
 # Printed in this order by `meldkamer purge`; the audit entry's detail uses the same names.
-KINDS = ("report_texts", "coordinates", "photos", "notes", "feedback_bodies", "labelled_examples", "event_payloads",
+KINDS = ("report_texts", "locations", "photos", "notes", "feedback_bodies", "labelled_examples", "event_payloads",
          "phone_numbers", "chat_replies")
 # Keys of an event's data that can carry what a person wrote, where they were, or the engine's reading of it.
 PERSONAL_EVENT_KEYS = frozenset({"text", "message", "summary", "note", "body", "location", "triage", "lead_reason",
                                  "lat", "lon"})
-# A report's exact point (where someone saw something, often their own street or home): nulled with the text.
-# The wijk stays on the report, the incident and the evaluation's facts, so no figure changes.
-NO_COORDINATES = {"lat": None, "lon": None, "point_lat": None, "point_lon": None}
+# Where a report was made, finer than its wijk (where someone saw something, often their own street or home):
+# the point given, the point resolved and the street go with the text. The wijk (and the town, `place`) stay
+# on the report, the incident and the evaluation's facts, so no figure changes.
+NO_LOCATION = {"lat": None, "lon": None, "point_lat": None, "point_lon": None, "street": None}
 EVENTS_CURSOR = "events"
 
 AfterBatch = Callable[[str], Awaitable[None]]
@@ -172,9 +173,10 @@ class Purge:
         await self._apply("report_texts", session, Report,
                           [Report.id.in_(text_ids), Report.text != ""],
                           {"text": "", "text_original": "", "house_number": None})
-        await self._apply("coordinates", session, Report,
-                          [Report.id.in_(text_ids), or_(Report.lat.is_not(None), Report.point_lat.is_not(None))],
-                          NO_COORDINATES)
+        await self._apply("locations", session, Report,
+                          [Report.id.in_(text_ids), or_(Report.lat.is_not(None), Report.point_lat.is_not(None),
+                                                        Report.street.is_not(None))],
+                          NO_LOCATION)
         await self._apply("feedback_bodies", session, Delivery,
                           [Delivery.report_id.in_(text_ids), Delivery.body.is_not(None)], {"body": None, "parts": []})
         await self._apply("labelled_examples", session, LabelledExample,

@@ -75,7 +75,7 @@ async def _personal_data(app: FastAPI, report_id: int, incident_id: int) -> dict
             "points": {"report": (report.lat, report.lon), "resolved": (report.point_lat, report.point_lon),
                        "triage": (location.get("lat"), location.get("lon")), "incident": (incident.lat, incident.lon)},
             "events_with_point": sum(str(SIGHTING[0]) in data for data in events),
-            "wijk": (report.wijk_code, incident.wijk_code),
+            "wijk": (report.wijk_code, incident.wijk_code), "street": report.street,
             "status_phones": list(await session.scalars(select(WhatsAppStatus.recipient))),
             "quarantine": await session.scalar(select(func.count()).select_from(QuarantinedMessage)),
         }
@@ -119,6 +119,7 @@ async def test_purge_removes_text_photos_notes_and_numbers_everywhere_and_keeps_
     assert any(NOTE in text for text in before["feedback"]) and any(NOTE in (b or "") for b in before["outbox"])
     assert before["examples"] and before["events_with_text"] and before["status_phones"] == [STATUS_PHONE]
     assert all(point == SIGHTING for point in before["points"].values()) and before["events_with_point"]
+    assert before["street"] == "Dorpsstraat"
     photo_files = list(settings.photo_dir.iterdir())
     assert len(photo_files) == 1
     figures = await _stats(client, world["analyst"])
@@ -133,7 +134,7 @@ async def test_purge_removes_text_photos_notes_and_numbers_everywhere_and_keeps_
     assert list(settings.photo_dir.iterdir()) == []
     assert all(point == (None, None) for point in after["points"].values()) and after["events_with_point"] == 0
     assert after["wijk"] == before["wijk"] == (builders.WESTWIJK, builders.WESTWIJK)
-    assert result.counts["coordinates"] == 1
+    assert after["street"] is None and result.counts["locations"] == 1
     assert result.counts["photos"] == 1 and result.counts["report_texts"] == 13  # 12 scripted, 1 real
     assert await _stats(client, world["analyst"]) == figures
 
