@@ -50,11 +50,18 @@ async def test_each_wijk_has_its_reports_per_thousand_households_or_none_when_un
     assert all(row["total"] == row["reports"] for row in per_wijk.values())  # the existing field stays
 
 
-async def test_the_csv_still_opens_with_the_new_fields(app, client, history):
+async def test_the_csv_carries_households_and_the_rate_per_wijk_with_decimal_commas(app, client, history):
     await _set_households(app, client)
-    response = await client.get("/api/v1/stats", params={**PERIOD, "format": "csv"},
+    response = await client.get("/api/v1/stats", params={**PERIOD, "format": "csv", "sep": "semicolon"},
                                 headers=bearer(history.analyst.token))
     assert response.status_code == 200 and response.text.startswith("\ufeff")
+    lines = {tuple(line.split(";")[2:6]): line.split(";")[6] for line in response.text.splitlines()[1:]}
+    expected = _reports_per_wijk(history)
+    westwijk_rate = round(expected[WESTWIJK] * 1000 / HOUSEHOLDS[WESTWIJK], 2)
+    assert lines[(WESTWIJK, "GM0362", "", "huishoudens")] == "8200"
+    assert lines[(WESTWIJK, "GM0362", "", "meldingen per 1.000 huishoudens")] == \
+        f"{westwijk_rate:.4f}".rstrip("0").rstrip(".").replace(".", ",")
+    assert lines[(LASTAGE, "GM0363", "", "meldingen per 1.000 huishoudens")] == ""  # unknown households
 
 
 def _numbers(path: str) -> list[int]:
