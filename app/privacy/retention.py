@@ -1,6 +1,7 @@
 """The retention purge: personal data older than its period is removed or blanked, in batches of one
 transaction each, so that a purge stopped half way is simply run again. Counts survive: rows keep their
-labels, times, wijk and links; only text, photos, addresses, streets, coordinates and phone numbers go (docs/privacy.md)."""
+labels, times, wijk and links; only text, photos, addresses, streets, coordinates and phone numbers go
+(docs/privacy.md)."""
 
 from __future__ import annotations
 
