@@ -46,6 +46,14 @@ STUDIED_GROUPS = [
     ("K-buurt", "WK085531", 256),
 ]
 
+# Aantal huishoudens per demo wijk, for the evaluation's reports per 1,000 households. ILLUSTRATIVE: rounded
+# figures of the right size for these areas, not CBS data (the reference wijken.geojson carries none);
+# production imports the CBS wijk- en buurtkaart's `aantal_huishoudens`.
+DEMO_HOUSEHOLDS = {
+    "WK036301": 2600, "WK036302": 5800, "WK036204": 8200, "WK036205": 5600, "WK036206": 3300,
+    "WK003401": 1900, "WK003402": 2700, "WK003403": 2100, "WK085531": 2400, "WK085532": 1700,
+}
+
 # Westwijk alone has 26 groups (sec. 3.8.1); the demo gives it twelve.
 EXTRA_GROUPS = [
     *[(f"Westwijk {part}", "WK036204", members) for part, members in [
@@ -107,6 +115,7 @@ def _person(number: int, groups: tuple[str, ...]) -> DemoBeheerder:
 
 async def seed_demo(session: AsyncSession, settings: Settings, out: Path) -> dict[str, Any]:
     await _ensure_geodata(session)
+    await _ensure_households(session)
     await _ensure_regions(session)
     groups = await _ensure_groups(session)
     beheerders = await _ensure_beheerders(session, groups)
@@ -138,6 +147,12 @@ async def _ensure_geodata(session: AsyncSession) -> None:
         signalementen = read_signalementen_json(
             imports.load_json_file(geo / "signalementen.json"))
         await hotspot_service.upsert_signalementen(session, SYSTEM, signalementen)
+
+
+async def _ensure_households(session: AsyncSession) -> None:
+    """Fills in the illustrative household figures where a wijk has none (an admin's own figure stays)."""
+    for wijk in await session.scalars(select(Wijk).where(Wijk.code.in_(DEMO_HOUSEHOLDS), Wijk.households.is_(None))):
+        wijk.households = DEMO_HOUSEHOLDS[wijk.code]
 
 
 async def _ensure_regions(session: AsyncSession) -> None:

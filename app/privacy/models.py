@@ -1,10 +1,10 @@
-"""Incidents an operator marked for keeping, and how far the purge has scrubbed the event log."""
+"""Incidents an operator marked for keeping, how far the purge has scrubbed the event log, and who runs it."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, String
+from sqlalchemy import BigInteger, Float, ForeignKey, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from app.core.database import Base, utcnow
@@ -28,3 +28,12 @@ class PurgeCursor(Base):
     __tablename__ = "purge_cursors"
     kind: Mapped[str] = mapped_column(String(32), primary_key=True)
     last_id: Mapped[int] = mapped_column(BigInteger().with_variant(Integer, "sqlite"), default=0)
+
+
+class JobLease(Base):
+    """Which process runs a shared periodic job (the purge) until when (app.privacy.lease)."""
+
+    __tablename__ = "job_leases"
+    name: Mapped[str] = mapped_column(String(64), primary_key=True)
+    holder: Mapped[str] = mapped_column(String(64))
+    expires_at: Mapped[float] = mapped_column(Float)  # epoch seconds of the job's clock

@@ -1,6 +1,7 @@
 """The retention purge: personal data older than its period is removed or blanked, in batches of one
 transaction each, so that a purge stopped half way is simply run again. Counts survive: rows keep their
-labels, times and links; only text, photos, addresses and phone numbers go (docs/privacy.md)."""
+labels, times, wijk and links; only text, photos, addresses, streets, coordinates and phone numbers go
+(docs/privacy.md)."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, select, update
+from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import service as audit
@@ -27,10 +28,15 @@ from app.learning.models import LabelledExample
 from app.privacy.models import PurgeCursor, RetentionHold
 
 # Printed in this order by `meldkamer purge`; the audit entry's detail uses the same names.
-KINDS = ("report_texts", "photos", "notes", "feedback_bodies", "labelled_examples", "event_payloads",
+KINDS = ("report_texts", "locations", "photos", "notes", "feedback_bodies", "labelled_examples", "event_payloads",
          "phone_numbers", "chat_replies")
 # Keys of an event's data that can carry what a person wrote, where they were, or the engine's reading of it.
-PERSONAL_EVENT_KEYS = frozenset({"text", "message", "summary", "note", "body", "location", "triage", "lead_reason"})
+PERSONAL_EVENT_KEYS = frozenset({"text", "message", "summary", "note", "body", "location", "triage", "lead_reason",
+                                 "lat", "lon"})
+# Where a report was made, finer than its wijk (where someone saw something, often their own street or home):
+# the point given, the point resolved and the street go with the text. The wijk (and the town, `place`) stay
+# on the report, the incident and the evaluation's facts, so no figure changes.
+NO_LOCATION = {"lat": None, "lon": None, "point_lat": None, "point_lon": None, "street": None}
 EVENTS_CURSOR = "events"
 
 AfterBatch = Callable[[str], Awaitable[None]]
@@ -168,15 +174,21 @@ class Purge:
         await self._apply("report_texts", session, Report,
                           [Report.id.in_(text_ids), Report.text != ""],
                           {"text": "", "text_original": "", "house_number": None})
+        await self._apply("locations", session, Report,
+                          [Report.id.in_(text_ids), or_(Report.lat.is_not(None), Report.point_lat.is_not(None),
+                                                        Report.street.is_not(None))],
+                          NO_LOCATION)
         await self._apply("feedback_bodies", session, Delivery,
                           [Delivery.report_id.in_(text_ids), Delivery.body.is_not(None)], {"body": None, "parts": []})
         await self._apply("labelled_examples", session, LabelledExample,
                           [LabelledExample.report_id.in_(text_ids), LabelledExample.text != ""], {"text": ""})
         if not self.result.dry_run:
-            await session.execute(update(Incident).where(
-                Incident.id.in_(batch.incidents_older_than(cut.report_text)), Incident.summary != "")
-                .values(summary="", lead_reason=None))
-            await self._triage_reasons(session, text_ids)
+            text_incidents = batch.incidents_older_than(cut.report_text)
+            await session.execute(update(Incident).where(Incident.id.in_(text_incidents), Incident.summary != "")
+                                  .values(summary="", lead_reason=None))
+            await session.execute(update(Incident).where(Incident.id.in_(text_incidents), Incident.lat.is_not(None))
+                                  .values(lat=None, lon=None))
+            await self._triage_details(session, text_ids)
         note_ids = batch.older_than(cut.note)
         await self._apply("notes", session, ReportFeedback,
                           [ReportFeedback.report_id.in_(note_ids), ReportFeedback.text != ""], {"text": ""})
@@ -190,15 +202,14 @@ class Purge:
             await session.execute(update(Report).where(Report.id.in_(done)).values(purged_at=cut.now))
         return names
 
-    async def _triage_reasons(self, session: AsyncSession, report_ids: list[int]) -> None:
-        """The engine's reasons quote the text ("signalement: rode jas", "straat Dorpsstraat 12"): their
-        codes stay (the console and the incident's flags read them), their words go."""
+    async def _triage_details(self, session: AsyncSession, report_ids: list[int]) -> None:
+        """The engine's reasons quote the text ("signalement: rode jas", "straat Dorpsstraat 12") and its
+        location holds the point and street: their codes, the method and the wijk stay (the console and the
+        incident's flags read them), the words and the point go."""
         rows = (await session.execute(select(Report.id, Report.triage)
                                       .where(Report.id.in_(report_ids), Report.triage.is_not(None)))).all()
-        quieted = [{"id": report_id, "triage": {**suggestion, "reasons": [{**reason, "text": ""}
-                                                                          for reason in suggestion["reasons"]]}}
-                   for report_id, suggestion in rows
-                   if any(reason.get("text") for reason in suggestion.get("reasons") or [])]
+        quieted = [{"id": report_id, "triage": quiet} for report_id, suggestion in rows
+                   if (quiet := quieted_triage(suggestion)) != suggestion]
         if quieted:
             await session.execute(update(Report), quieted)
 
@@ -282,6 +293,15 @@ class Purge:
                 await session.commit()
             self.result.add(kind, len(ids))
             await self._committed(kind)
+
+
+def quieted_triage(suggestion: dict[str, Any]) -> dict[str, Any]:
+    quiet = dict(suggestion)
+    if isinstance(reasons := suggestion.get("reasons"), list):
+        quiet["reasons"] = [{**reason, "text": ""} for reason in reasons]
+    if isinstance(location := suggestion.get("location"), dict):
+        quiet["location"] = {**location, "lat": None, "lon": None, "street": None}
+    return quiet
 
 
 def scrubbed(data: dict[str, Any]) -> dict[str, Any]:

@@ -11,10 +11,10 @@ from pydantic import AfterValidator
 from app.core.deps import SessionDep, SettingsDep, allow
 from app.core.principal import Principal
 from app.core.schemas import IdPath
-from app.core.vocabulary import DECIDERS
+from app.core.vocabulary import DECIDERS, QUEUE_READERS
 from app.privacy import access, keeping
 from app.privacy.erasure import erase_beheerder
-from app.privacy.schemas import EraseIn, EraseOut, KeepIn, KeepOut
+from app.privacy.schemas import EraseIn, EraseOut, KeepIn, KeepOut, KeepStatusOut
 from app.registry.schemas import normalise_phone
 
 router = APIRouter(tags=["privacy"])
@@ -27,6 +27,13 @@ async def keep(incident_id: IdPath, body: KeepIn, session: SessionDep, settings:
     hold = await keeping.keep_incident(session, settings, actor, incident_id, body.reason)
     return KeepOut(incident_id=hold.incident_id, reason=hold.reason, marked_at=hold.marked_at,
                    keep_until=hold.keep_until)
+
+
+@router.get("/incidents/{incident_id}/keep", response_model=KeepStatusOut,
+            summary="Of het incident bewaard wordt (Wet politiegegevens), tot wanneer en waarom")
+async def keep_status(incident_id: IdPath, session: SessionDep, settings: SettingsDep,
+                      _: Principal = allow(*QUEUE_READERS)) -> KeepStatusOut:
+    return await keeping.keep_status(session, settings, incident_id)
 
 
 PhoneQuery = Annotated[str, Query(max_length=32, description="Telefoonnummer (E.164 of 06-...)"),

@@ -22,6 +22,19 @@ class KeepOut(BaseModel):
     keep_until: datetime
 
 
+class KeepStatusOut(BaseModel):
+    """Whether an incident is kept beyond the ordinary retention, until when, why and by whom."""
+
+    incident_id: int
+    kept: bool  # a hold that lasts beyond now
+    reason: str | None = None
+    marked_at: datetime | None = None
+    marked_by: str | None = None
+    keep_until: datetime | None = None
+    retention_days: int = Field(description="De gewone bewaartermijn van meldingsteksten (dagen)")
+    kept_days: int = Field(description="Hoe lang een bewaard incident blijft, vanaf het bewaren (dagen)")
+
+
 class EraseIn(BaseModel):
     """The beheerder by number; or by id, to finish an erasure that stopped after the number was gone."""
 

@@ -37,6 +37,30 @@ class WijkFeature:
     geometry: dict[str, Any]  # GeoJSON in WGS84 (lon, lat)
     centroid_lat: float
     centroid_lon: float
+    households: int | None = None  # aantal huishoudens, when the file has it
+
+
+# The CBS wijk- en buurtkaart names the number of households `aantal_huishoudens` (since 2022, PDOK) and
+# `AANTAL_HH` or `AANT_HH` in older shapefile exports; compared case-insensitively.
+HOUSEHOLD_KEYS = ("aantal_huishoudens", "aantal_hh", "aant_hh")
+
+
+def _households(props: dict[str, Any], index: int) -> int | None:
+    """The wijk's number of households, or None when absent or hidden: CBS writes negative codes (such as
+    -99997, "geheim") where it publishes no figure."""
+    lowered = {str(key).lower(): value for key, value in props.items()}
+    value = next((lowered[key] for key in HOUSEHOLD_KEYS if lowered.get(key) is not None), None)
+    if value is None:
+        return None
+    try:
+        number = float(value)
+    except (TypeError, ValueError):
+        raise InvalidInput(f"Feature {index + 1}: aantal huishoudens '{value}' is geen getal.",
+                           field=f"features[{index}].properties") from None
+    if not number.is_integer():
+        raise InvalidInput(f"Feature {index + 1}: aantal huishoudens '{value}' is geen geheel getal.",
+                           field=f"features[{index}].properties")
+    return int(number) if number >= 0 else None
 
 
 def _source_crs(collection: dict[str, Any]) -> str:
@@ -69,6 +93,7 @@ def read_wijken_geojson(data: dict[str, Any]) -> list[WijkFeature]:
             code=str(props["wijkcode"]), name=str(props["wijknaam"]), gemeentecode=str(props["gemeentecode"]),
             gemeentenaam=str(props["gemeentenaam"]), geometry=_rounded(mapping(geometry)),
             centroid_lat=round(centroid.y, 6), centroid_lon=round(centroid.x, 6),
+            households=_households(props, index),
         ))
     return features
 
@@ -113,6 +138,8 @@ async def upsert_wijken(session: AsyncSession, actor: Principal, features: Itera
             gemeenten[gemeente.code] = gemeente
         values = dict(name=feature.name, gemeente_id=gemeente.id, geometry=feature.geometry,
                       centroid_lat=feature.centroid_lat, centroid_lon=feature.centroid_lon)
+        if feature.households is not None:  # a file without the figure keeps the one set before
+            values["households"] = feature.households
         wijk = existing.get(feature.code)
         if wijk is None:
             session.add(Wijk(code=feature.code, **values))

@@ -48,6 +48,8 @@ class Wijk(Base):
     geometry: Mapped[dict[str, Any] | None] = mapped_column(JSON)
     centroid_lat: Mapped[float | None] = mapped_column(Float)
     centroid_lon: Mapped[float | None] = mapped_column(Float)
+    # Aantal huishoudens (CBS wijk- en buurtkaart AANT_HH): the evaluation's reports per 1,000 households.
+    households: Mapped[int | None] = mapped_column(Integer)
     gemeente: Mapped[Gemeente] = relationship(back_populates="wijken")
     groups: Mapped[list[Group]] = relationship(back_populates="wijk")
 

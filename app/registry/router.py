@@ -34,6 +34,7 @@ from app.registry.schemas import (
     WallPatch,
     WijkDetail,
     WijkOut,
+    WijkPatch,
 )
 
 admin_router = APIRouter(prefix="/admin", tags=["registratie (beheer)"])
@@ -79,6 +80,11 @@ async def list_wijken(session: SessionDep, response: Response, gemeente: str | N
 @admin_router.get("/wijken/{code}", response_model=WijkDetail)
 async def get_wijk(code: str, session: SessionDep, _: Principal = allow(*STAFF)) -> WijkOut:
     return service.wijk_out(await service.get_wijk(session, code), detail=True)
+
+
+@admin_router.patch("/wijken/{code}", response_model=WijkDetail)
+async def update_wijk(code: str, body: WijkPatch, session: SessionDep, actor: Principal = allow("admin")) -> WijkOut:
+    return await service.update_wijk(session, actor, code, body)
 
 
 @admin_router.get("/groups", response_model=Page[GroupOut])

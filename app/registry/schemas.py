@@ -56,11 +56,23 @@ class WijkOut(BaseModel):
     gemeente_name: str
     centroid_lat: float | None
     centroid_lon: float | None
+    households: int | None = None  # aantal huishoudens (CBS AANT_HH); None: not known
     group_count: int = 0
 
 
 class WijkDetail(WijkOut):
     geometry: dict[str, Any] | None
+
+
+# A wijk has up to some tens of thousands of households; the bound keeps a typo out of the figures.
+Households = Annotated[int, Field(ge=0, le=1_000_000, strict=True)]
+
+
+class WijkPatch(PatchModel):
+    """What an admin may correct on an imported wijk; its boundary and name come from the CBS import."""
+
+    clearable = frozenset({"households"})
+    households: Households | None = None
 
 
 class GroupIn(BaseModel):

@@ -26,6 +26,7 @@ from app.registry.schemas import (
     WallPatch,
     WijkDetail,
     WijkOut,
+    WijkPatch,
 )
 
 # ---- read models -------------------------------------------------------------------------------
@@ -53,7 +54,7 @@ def wijk_out(wijk: Wijk, group_count: int = 0, *, detail: bool = False) -> WijkO
     fields = dict(
         id=wijk.id, code=wijk.code, name=wijk.name, gemeente_code=wijk.gemeente.code,
         gemeente_name=wijk.gemeente.name, centroid_lat=wijk.centroid_lat, centroid_lon=wijk.centroid_lon,
-        group_count=group_count,
+        households=wijk.households, group_count=group_count,
     )
     return WijkDetail(**fields, geometry=wijk.geometry) if detail else WijkOut(**fields)
 
@@ -139,6 +140,16 @@ async def get_wijk(session: AsyncSession, code: str) -> Wijk:
     if wijk is None:
         raise NotFound(f"Wijk '{code}'")
     return wijk
+
+
+async def update_wijk(session: AsyncSession, actor: Principal, code: str, body: WijkPatch) -> WijkOut:
+    wijk = await get_wijk(session, code)
+    changes = body.model_dump(exclude_unset=True)
+    for key, value in changes.items():
+        setattr(wijk, key, value)
+    audit.record(session, actor, "wijk.update", target_type="wijk", target_id=wijk.code, **changes)
+    await session.commit()
+    return wijk_out(await get_wijk(session, code), detail=True)
 
 
 async def _wijk_for_input(session: AsyncSession, code: str, field: str = "wijkcode") -> Wijk:

@@ -26,6 +26,7 @@ from app.stats.reports import (
 )
 from app.stats.scope import Scope
 from app.stats.times import HUMAN_RELAY_SECONDS, times
+from app.stats.wijkmap import with_households
 
 DEFINITIONS = {
     "reports_by_category": "Meldingen per groep per maand naar soort (tabel 3.1) en delict; per wijk en gemeente. "
@@ -210,7 +211,7 @@ async def evaluation(session: AsyncSession, scope: Scope, offences: Vocabulary) 
                    "offences": [*_labels(offences), {"code": NO_OFFENCE, "label": "Geen delict"}],
                    "follow_ups": _labels(FOLLOW_UP), "results": _labels(RESULT)},
         "definitions": DEFINITIONS,
-        "reports_by_category": reports_by_category(sums, months, groups, wijken),
+        "reports_by_category": await with_households(session, reports_by_category(sums, months, groups, wijken)),
         "follow_up": follow_up(sums, groups),
         "per_month": per_month(sums, months, scope.period.month_equivalents, groups),
         "per_week": [{"week": bucket.label, "from": bucket.first_day.isoformat(), "to": bucket.last_day.isoformat(),

@@ -53,6 +53,10 @@ def _categories(data: dict[str, Any]) -> Iterator[Row]:
             yield section, group, wijk, gemeente, month, f"soort: {categories.get(code, code)}", n
         for code, n in row["offences"].items():
             yield section, group, wijk, gemeente, month, f"delict: {offences.get(code, code)}", n
+        if "households" in row:  # per wijk (app.stats.wijkmap); empty when the households are unknown
+            yield section, group, wijk, gemeente, month, "huishoudens", row["households"]
+            yield section, group, wijk, gemeente, month, "meldingen per 1.000 huishoudens", \
+                row["reports_per_1000_households"]
 
 
 def _follow_up(data: dict[str, Any]) -> Iterator[Row]:

@@ -18,6 +18,7 @@ from app.stats.evaluation import evaluation
 from app.stats.export import to_csv
 from app.stats.period import period_of
 from app.stats.scope import AreaFilter, areas, resolve_scope
+from app.stats.wijkmap import wijk_map
 from app.triage.deps import KnowledgeBaseDep
 from app.triage.vocabulary import offence_vocabulary
 
@@ -98,3 +99,18 @@ async def evaluation_figures(
         return Response(to_csv(data, SEPARATORS[sep]).encode("utf-8"), media_type="text/csv; charset=utf-8",
                         headers={"Content-Disposition": f'attachment; filename="{name}"'})
     return JSONResponse(data)
+
+
+class WijkMapOut(BaseModel):
+    crs: str = Field(description="De coördinaten van de paden: RD New in hele meters, y omgekeerd (SVG)")
+    gemeenten: list[dict[str, Any]] = Field(description="Per gemeente: view_box [x, y, breedte, hoogte] en de wijken "
+                                                        "(wijkcode, wijk, households, path: SVG-paddata)")
+
+
+@router.get("/map", response_model=WijkMapOut,
+            summary="Vereenvoudigde wijkgrenzen voor de kaart van de evaluatie, met het aantal huishoudens")
+async def evaluation_map(session: SessionDep, region: Code = None, gemeente: Code = None, wijk: Code = None,
+                         group: IdQuery = None, principal: Principal = allow(*EVALUATION_READERS)) -> WijkMapOut:
+    area = AreaFilter(region=region, gemeente=gemeente, wijk=wijk, group=group)
+    scope = await resolve_scope(session, principal, period_of(None, None), area)
+    return WijkMapOut(**await wijk_map(session, scope))

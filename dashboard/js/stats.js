@@ -3,6 +3,7 @@
 // (global `Chart`, dashboard/vendor/chartjs); the tables carry the exact values in data-value attributes.
 
 import { $, api, ApiError, fill, h } from "./common.js";
+import { renderWijkMap } from "./stats-map.js";
 
 const READERS = ["analyst", "specialist", "admin", "wijkagent"];
 const DEFAULT_DAYS = 60;
@@ -15,6 +16,7 @@ const LONG_DATE = new Intl.DateTimeFormat("nl-NL", { day: "numeric", month: "lon
 const charts = new Map();
 let areas = null;
 let data = null;
+let wijkMap = null;  // GET /api/v1/stats/map for the area shown
 
 // ---- formatting ------------------------------------------------------------------------------------------
 
@@ -234,6 +236,7 @@ function render() {
   renderTimes();
   renderAlerts();
   renderAppearance();
+  renderWijkMap($("#wijkmap"), $("#table-wijkmap"), wijkMap, data.reports_by_category.per_wijk);
   renderDefinitions();
 }
 
@@ -289,7 +292,8 @@ async function load() {
   $("#error").hidden = true;
   document.body.dataset.state = "loading";
   try {
-    data = await api(`/api/v1/stats?${params}`);
+    const area = new URLSearchParams([...params].filter(([name]) => !["from", "to"].includes(name)));
+    [data, wijkMap] = await Promise.all([api(`/api/v1/stats?${params}`), api(`/api/v1/stats/map?${area}`)]);
     render();
     $("#status").textContent = `${count(data.reports_by_category.total)} meldingen in deze periode.`;
     document.body.dataset.state = "ready";

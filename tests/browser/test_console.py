@@ -408,3 +408,37 @@ def test_a_then_h_opens_a_heterdaad_from_the_incident_with_its_text_and_invites_
         [operation] = staff.get("/api/v1/operations", params={"kind": "heterdaad"}).json()["items"]
     assert operation["incident_ids"] == [incident["id"]] and operation["briefing"] == first_text
     assert operation["status"] == "open" and operation["participants"]["invited"] >= 1
+
+
+# ---- keeping under the Wpg ---------------------------------------------------------------------------
+
+
+def test_an_operator_keeps_an_incident_with_a_reason_and_sees_until_when(own_server: Server,
+                                                                        new_context: Any) -> None:
+    console = open_console(new_context, own_server)
+    incident = report_at(own_server, "WK036204", "Er wordt nu ingebroken bij een woning aan de Zonnestein")
+    open_incident(console, incident)
+    panel = console.get_by_role("region", name="Bewaren (Wet politiegegevens)")
+    expect(panel.locator("#keep-status")).to_contain_text("Niet bewaard")
+    panel.get_by_label(re.compile("^Reden om te bewaren")).fill("ok")
+    panel.get_by_role("button", name="Bewaren (Wpg)").click()
+    expect(console.locator(".toast").last).to_contain_text("minstens 3 tekens")
+    with own_server.staff("operator") as client:
+        assert client.get(f"/api/v1/incidents/{incident}/keep").json()["kept"] is False
+
+    panel.get_by_label(re.compile("^Reden om te bewaren")).fill("Lopend onderzoek naar woninginbraken")
+    panel.get_by_label(re.compile("^Reden om te bewaren")).press("Enter")  # the keyboard does it too
+    expect(panel.locator("#keep-status")).to_contain_text("Wordt bewaard tot", timeout=LIVE)
+    with own_server.staff("operator") as client:
+        hold = client.get(f"/api/v1/incidents/{incident}/keep").json()
+    assert hold["kept"] is True and hold["reason"] == "Lopend onderzoek naar woninginbraken"
+    expect(panel.locator("#keep-status")).to_contain_text(hold["keep_until"][:4])  # the year it ends
+    expect(panel.locator("#keep-current-reason")).to_contain_text("Lopend onderzoek naar woninginbraken")
+    expect(panel.get_by_role("button", name="Opnieuw bewaren (Wpg)")).to_be_visible()
+    assert axe_violations(console) == []
+    screenshot(console, "ops-keep")
+
+    analyst = open_console(new_context, own_server, "analyst")
+    open_incident(analyst, incident)
+    expect(analyst.locator("#keep-status")).to_contain_text("Wordt bewaard tot", timeout=LIVE)
+    expect(analyst.locator("#keep-button")).to_have_count(0)  # keeping is for operators and specialists

@@ -10,7 +10,7 @@ from typing import Any
 import httpx
 import pytest
 
-from tests.support.browser import CONSOLE_VIEWPORT, Server, meldkamer, screenshot, server_env
+from tests.support.browser import CONSOLE_VIEWPORT, Server, axe_violations, meldkamer, screenshot, server_env
 
 pytest.importorskip("playwright")
 from playwright.sync_api import Page, expect  # noqa: E402
@@ -171,3 +171,58 @@ def test_the_page_prints_as_a_report_without_its_controls(history_server: Server
     pdf = page.pdf(format="A4")
     pages = pdf.count(b"/Type /Page") - pdf.count(b"/Type /Pages")
     assert pdf.startswith(b"%PDF") and pages >= 3  # every section, charts above their tables
+
+
+def map_rows(page: Page) -> dict[str, list[float | None]]:
+    """The wijk map table's exact values per wijkcode: reports, households, reports per 1,000 households."""
+    rows = page.locator("#table-wijkmap tbody tr").all()
+    return {str(row.get_attribute("data-wijkcode")): [float(value) if value else None for value in (
+        cell.get_attribute("data-value") for cell in row.locator("td[data-value]").all())] for row in rows}
+
+
+def shapes(page: Page) -> dict[str, str]:
+    """The drawn wijk outlines: wijkcode -> their class (1-5 or "onbekend")."""
+    return dict(page.locator("#wijkmap path[data-wijkcode]").evaluate_all(
+        "paths => paths.map(p => [p.dataset.wijkcode, p.dataset.class])"))
+
+
+def test_the_wijk_map_shades_every_wijk_and_its_table_shows_the_api_numbers(history_server: Server,
+                                                                             new_context: Any) -> None:
+    with history_server.staff("admin") as admin:  # Dalem's households unknown: hatched and "onbekend"
+        assert admin.patch("/api/v1/admin/wijken/WK085532", json={"households": None}).status_code == 200
+    try:
+        refused: list[str] = []
+        page = open_stats(new_context, history_server, refused=refused)
+        data = answer(history_server, page)
+        with history_server.staff("analyst") as client:
+            outlines = client.get("/api/v1/stats/map").json()
+        in_scope = {w["wijkcode"] for g in outlines["gemeenten"] for w in g["wijken"]}
+        assert len(in_scope) == 10 and set(shapes(page)) == in_scope  # one shape per wijk
+        assert page.locator("#wijkmap path[data-wijkcode]").count() == 10
+        assert shapes(page)["WK085532"] == "onbekend"
+        assert page.locator('#wijkmap path[data-wijkcode="WK085532"]').get_attribute("fill") == "url(#hatch-onbekend)"
+        assert {value for code, value in shapes(page).items() if code != "WK085532"} <= {"1", "2", "3", "4", "5"}
+        assert "5" in shapes(page).values()  # the highest rate has the darkest class
+
+        table = map_rows(page)
+        assert set(table) == in_scope
+        per_wijk = {row["wijkcode"]: row for row in data["reports_by_category"]["per_wijk"]}
+        assert per_wijk and all(table[code] == [row["reports"], row["households"], row["reports_per_1000_households"]]
+                                for code, row in per_wijk.items())
+        assert all(table[code][0] == 0 for code in in_scope - set(per_wijk))  # no reports: zero, not absent
+        dalem = page.locator('#table-wijkmap tr[data-wijkcode="WK085532"]')
+        expect(dalem).to_contain_text("onbekend")
+        expect(page.locator('[data-legend="onbekend"]')).to_contain_text("onbekend")
+        expect(page.locator("#wijkmap svg[role=img] title").first).to_contain_text("Kaart")
+        assert axe_violations(page, exclude=("canvas",)) == []
+        assert refused == []
+        page.locator("#wijkmap").scroll_into_view_if_needed()
+        screenshot(page, "stats-wijkmap")
+
+        own = open_stats(new_context, history_server, "wijkagent")
+        assert set(shapes(own)) == {"WK036204", "WK036205", "WK036206"}
+        own.emulate_media(media="print")
+        expect(own.locator("#wijkmap svg[role=img]").first).to_be_visible()
+    finally:
+        with history_server.staff("admin") as admin:
+            admin.patch("/api/v1/admin/wijken/WK085532", json={"households": 1700})

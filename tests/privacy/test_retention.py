@@ -31,6 +31,7 @@ from tests.support.privacy import report_with_photo
 SECRET_TEXT = "Man met rode jas probeert deuren bij Dorpsstraat 12, telefoon 0612345678"
 NOTE = "Agent Jansen heeft de buurman gesproken."
 STATUS_PHONE = "+31612345678"
+SIGHTING = (52.293908, 4.811651)  # Zonnestein, Westwijk: where the reporter stood
 AFTER_PERIOD = timedelta(days=29)
 
 
@@ -38,7 +39,7 @@ async def _personal_report(app: FastAPI, client, beheerder: builders.BeheerderAc
                            operator: builders.StaffAccount) -> dict[str, Any]:
     """A report with a photo through the REST intake, an operator's decision with a note for the reporter, a
     status callback that names a phone number and a message from an unknown number: all of it now."""
-    report = await report_with_photo(client, beheerder.token, SECRET_TEXT)
+    report = await report_with_photo(client, beheerder.token, SECRET_TEXT, point=SIGHTING)
     async with app.state.sessionmaker() as session:
         incident_id = await session.scalar(select(Report.incident_id).where(Report.id == report["id"]))
         session.add(WhatsAppStatus(message_id="wamid.1", recipient=STATUS_PHONE, status="delivered",
@@ -58,6 +59,7 @@ async def _personal_data(app: FastAPI, report_id: int, incident_id: int) -> dict
         report = await session.get(Report, report_id)
         incident = await session.get(Incident, incident_id)
         events = [json.dumps(data) for data in await session.scalars(select(Event.data))]
+        location = (report.triage or {}).get("location") or {}
         return {
             "reasons": [reason["text"] for reason in (report.triage or {}).get("reasons", [])],
             "text": report.text, "text_original": report.text_original, "house_number": report.house_number,
@@ -70,6 +72,10 @@ async def _personal_data(app: FastAPI, report_id: int, incident_id: int) -> dict
             "examples": list(await session.scalars(select(LabelledExample.text)
                                                    .where(LabelledExample.report_id == report_id))),
             "events_with_text": sum("Dorpsstraat" in data or "Jansen" in data for data in events),
+            "points": {"report": (report.lat, report.lon), "resolved": (report.point_lat, report.point_lon),
+                       "triage": (location.get("lat"), location.get("lon")), "incident": (incident.lat, incident.lon)},
+            "events_with_point": sum(str(SIGHTING[0]) in data for data in events),
+            "wijk": (report.wijk_code, incident.wijk_code), "street": report.street,
             "status_phones": list(await session.scalars(select(WhatsAppStatus.recipient))),
             "quarantine": await session.scalar(select(func.count()).select_from(QuarantinedMessage)),
         }
@@ -109,9 +115,11 @@ async def test_purge_removes_text_photos_notes_and_numbers_everywhere_and_keeps_
                                                                                             settings):
     before = await _personal_data(app, world["report_id"], world["incident_id"])
     assert before["text"] == SECRET_TEXT and before["house_number"] == "12" and before["photo_rows"] == 1
-    assert any("Dorpsstraat" in reason for reason in before["reasons"])
+    assert any("jas" in reason for reason in before["reasons"])  # the reasons quote the text
     assert any(NOTE in text for text in before["feedback"]) and any(NOTE in (b or "") for b in before["outbox"])
     assert before["examples"] and before["events_with_text"] and before["status_phones"] == [STATUS_PHONE]
+    assert all(point == SIGHTING for point in before["points"].values()) and before["events_with_point"]
+    assert before["street"] == "Dorpsstraat"
     photo_files = list(settings.photo_dir.iterdir())
     assert len(photo_files) == 1
     figures = await _stats(client, world["analyst"])
@@ -124,6 +132,9 @@ async def test_purge_removes_text_photos_notes_and_numbers_everywhere_and_keeps_
     assert not any(after["feedback"]) and not any(after["outbox"]) and not any(after["examples"])
     assert after["events_with_text"] == 0 and after["status_phones"] == [None] and after["quarantine"] == 0
     assert list(settings.photo_dir.iterdir()) == []
+    assert all(point == (None, None) for point in after["points"].values()) and after["events_with_point"] == 0
+    assert after["wijk"] == before["wijk"] == (builders.WESTWIJK, builders.WESTWIJK)
+    assert after["street"] is None and result.counts["locations"] == 1
     assert result.counts["photos"] == 1 and result.counts["report_texts"] == 13  # 12 scripted, 1 real
     assert await _stats(client, world["analyst"]) == figures
 
@@ -223,3 +234,39 @@ async def test_the_purge_command_prints_per_kind_what_it_would_purge_and_then_pu
     assert [line.split(":")[0] for line in dry.output.splitlines()] == list(KINDS)
     after = await _personal_data(app, world["report_id"], world["incident_id"])
     assert after["text"] == SECRET_TEXT
+
+
+async def test_two_app_processes_purge_once_per_period(app, client, world, settings):
+    """Every process runs the daily job; started together, one purges and writes the audit entry, the other
+    skips. A period later the other may take its turn."""
+    later = utcnow() + AFTER_PERIOD
+    jobs = [PurgeJob(app.state.sessionmaker, settings, lambda: later) for _ in range(2)]
+    results = await asyncio.gather(*(job.run() for job in jobs))
+    assert sorted(result is None for result in results) == [False, True]
+    admin = bearer((await builders.staff(app, "admin")).token)
+    audit = await client.get("/api/v1/admin/audit", params={"action": "privacy.purge"}, headers=admin)
+    assert len(audit.json()) == 1
+    assert await jobs[1].run() is None and await jobs[0].run() is None  # nobody again inside the period
+
+    next_period = PurgeJob(app.state.sessionmaker, settings,
+                           lambda: later + timedelta(hours=settings.retention_purge_hours))
+    assert await next_period.run() is not None
+    audit = await client.get("/api/v1/admin/audit", params={"action": "privacy.purge"}, headers=admin)
+    assert len(audit.json()) == 2
+
+
+async def test_the_console_reads_whether_and_until_when_an_incident_is_kept(app, client, world, settings):
+    status_url = f"/api/v1/incidents/{world['incident_id']}/keep"
+    before = await client.get(status_url, headers=bearer(world["analyst"].token))
+    assert before.status_code == 200, before.text
+    assert before.json()["kept"] is False and before.json()["keep_until"] is None
+    assert before.json()["kept_days"] == settings.retention_kept_days
+    kept = await client.post(status_url, headers=bearer(world["operator"].token),
+                             json={"reason": "Lopend onderzoek woninginbraken"})
+    after = (await client.get(status_url, headers=bearer(world["operator"].token))).json()
+    assert after["kept"] is True and after["keep_until"] == kept.json()["keep_until"]
+    assert after["reason"] == "Lopend onderzoek woninginbraken" and after["marked_by"]
+    beheerder = await client.get(status_url, headers=bearer(world["beheerder"].token))
+    assert beheerder.status_code in (403, 404)
+    missing = await client.get("/api/v1/incidents/999999/keep", headers=bearer(world["operator"].token))
+    assert missing.status_code == 404

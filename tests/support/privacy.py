@@ -19,9 +19,13 @@ def jpeg() -> bytes:
 
 
 async def report_with_photo(client: httpx.AsyncClient, token: str, text: str, *, street: str = "Dorpsstraat",
-                            house_number: str = "12") -> dict[str, Any]:
+                            house_number: str = "12", point: tuple[float, float] | None = None) -> dict[str, Any]:
+    """`point` (lat, lon) adds the reporter's exact coordinates to the street."""
     files = [("photos", ("foto.jpg", jpeg(), "image/jpeg"))]
-    body = {"text": text, "location": {"street": street, "house_number": house_number}}
+    location: dict[str, Any] = {"street": street, "house_number": house_number}
+    if point is not None:
+        location |= {"lat": point[0], "lon": point[1]}
+    body = {"text": text, "location": location}
     response = await client.post("/api/v1/reports", headers=bearer(token), files=files,
                                  data={"report": json.dumps(body)})
     assert response.status_code == 201, response.text

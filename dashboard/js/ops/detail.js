@@ -7,6 +7,7 @@ import {
   setUrgency, splitSelected, toggleClaim,
 } from "./actions.js";
 import { openCompose } from "./compose.js";
+import { keepPanel, loadKeepStatus } from "./keeping.js";
 import { URGENCY_KEYS } from "./keys.js";
 import { handleError } from "./login.js";
 import { canDecide, canSend, incidentWhat, isUnrecognised, label, options, S, saveDrafts, wijkName } from "./state.js";
@@ -20,6 +21,7 @@ export async function loadDetail(id) {
   const request = ++detailRequest;
   loadTimeline(id);
   loadDuplicates(id);
+  loadKeepStatus(id);
   try {
     const incident = await api(`/api/v1/incidents/${id}`);
     if (request !== detailRequest || S.selected !== id) return;
@@ -125,7 +127,8 @@ export function renderDetail() {
         duplicatesPanel(incident),
         assessmentPanel(incident, d, locked),
         followUpPanel(incident, d, locked),
-        toolsPanel(incident, photos, open, other))),
+        toolsPanel(incident, photos, open, other),
+        keepPanel(incident))),
   );
 
   tickClaim();
