@@ -31,7 +31,7 @@ HEADROOM = 0.99
 RESERVE_SECONDS = 0.05
 CATCH_UP = 0.05  # seconds of lateness the local schedule makes up for (the window rule still caps a burst)
 SHARED_HEADROOM = 0.98
-LATE_TOLERANCE = 0.005  # seconds a shared slot may be used late; older slots are given up
+LATE_TOLERANCE = 0.01  # seconds a shared slot may be used late; older slots are given up
 
 Sleep = Callable[[float], Awaitable[None]]
 
