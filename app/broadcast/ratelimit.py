@@ -8,7 +8,10 @@ from when they were scheduled.
 * `LocalRateLimiter`: in process. Enough for SQLite, which runs a single worker process.
 * `DatabaseRateLimiter`: on PostgreSQL, the arrival time lives in a row (`delivery_rate_limits`) that every
   worker process updates under a row lock. A process reserves a small run of slots per round trip
-  (about 50 ms worth) and spaces them out locally."""
+  (about 50 ms worth) and spaces them out locally. No process sees the others' sends, so the shared schedule
+  allows no catch-up: a slot is used on time (within `LATE_TOLERANCE`) or not at all, and the schedule never
+  restarts in the past. In any second the processes together then send at most
+  rate * (SHARED_HEADROOM + LATE_TOLERANCE) + 1, below the provider's limit."""
 
 from __future__ import annotations
 
@@ -27,6 +30,8 @@ from app.broadcast.models import RateLimitState
 HEADROOM = 0.99
 RESERVE_SECONDS = 0.05
 CATCH_UP = 0.05  # seconds of lateness the local schedule makes up for (the window rule still caps a burst)
+SHARED_HEADROOM = 0.98
+LATE_TOLERANCE = 0.01  # seconds a shared slot may be used late; older slots are given up
 
 Sleep = Callable[[float], Awaitable[None]]
 
@@ -88,8 +93,8 @@ class DatabaseRateLimiter:
     async def wait_turn(self, key: str, rate: float) -> None:
         if rate <= 0:
             return
-        cap, window = max(1, int(rate * HEADROOM)), self._windows.setdefault(key, _Window())
-        slot = window.earliest(await self._next_slot(key, rate * HEADROOM), cap)
+        cap, window = max(1, int(rate * SHARED_HEADROOM)), self._windows.setdefault(key, _Window())
+        slot = window.earliest(await self._next_slot(key, rate * SHARED_HEADROOM), cap)
         now = time.time()
         release = max(slot, now)
         window.note(release, cap)
@@ -100,7 +105,7 @@ class DatabaseRateLimiter:
         lock = self._locks.setdefault(key, asyncio.Lock())
         async with lock:
             slots = self._slots.setdefault(key, deque())
-            while slots and slots[0] < time.time() - CATCH_UP:  # long-stale slots are not a licence to burst
+            while slots and slots[0] < time.time() - LATE_TOLERANCE:  # a late slot is not a licence to burst
                 slots.popleft()
             if not slots:
                 slots.extend(await self._reserve(key, rate, max(1, int(rate * RESERVE_SECONDS))))
@@ -111,8 +116,7 @@ class DatabaseRateLimiter:
             await session.execute(pg_insert(RateLimitState).values(key=key, tat=0.0).on_conflict_do_nothing())
             state = await session.scalar(select(RateLimitState).where(RateLimitState.key == key).with_for_update())
             assert state is not None
-            # Continue the schedule where it ended if that was only just now: the round trip is not lost.
-            start = max(time.time() - CATCH_UP, state.tat)
+            start = max(time.time(), state.tat)
             state.tat = start + count / rate
             await session.commit()
         return [start + index / rate for index in range(count)]

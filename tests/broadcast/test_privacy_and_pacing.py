@@ -90,7 +90,8 @@ async def test_the_database_limiter_is_shared_by_workers(app, settings):
     await asyncio.gather(*(send(first if n % 2 else second) for n in range(200)))
 
     # 200 messages at 100/s from two "workers": about two seconds, and never much more than 100 in any second
-    # (a worker may catch up on slots it was up to CATCH_UP late for: at most 5 extra at 100/s).
+    # (the limiter keeps 2% below it; the margin of 5 is for this loaded event loop's late wake-ups, which the
+    # test's clock sees and the limiter cannot prevent).
     assert time.time() - started >= (200 - 105) / 100
     times.sort()
     assert all(times[i + 105] - times[i] >= 1.0 for i in range(len(times) - 105))
