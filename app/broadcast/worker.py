@@ -30,7 +30,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Any, cast
 
-from sqlalchemy import Row, Select, String, Table, and_, bindparam, exists, func, literal, or_, select, update
+from sqlalchemy import Integer, Row, Select, String, Table, and_, bindparam, exists, func, literal, or_, select, update
 from sqlalchemy import cast as sql_cast
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from sqlalchemy.orm import aliased
@@ -59,6 +59,28 @@ CLAIM_COLUMNS = (Delivery.id, Delivery.purpose, Delivery.channel, Delivery.behee
                  func.coalesce(Beheerder.phone, PublicParticipant.phone).label("phone"), Beheerder.email)
 CLAIM_HORIZON_SECONDS = 1.0  # claim about this much sending at a time, so leases stay short
 RECONCILE_BATCH = 500
+
+
+def _due_statement() -> Select[Any]:
+    """Pending rows that are due, whose person has nothing sending or due before them on that channel, and (on
+    WhatsApp) no message sent within the pair interval: the claim's query. Built once with parameters: the
+    idle poll runs it every second, and building it cost more than running it."""
+    other = aliased(Delivery)
+    earlier = or_(other.next_attempt_at < Delivery.next_attempt_at,
+                  and_(other.next_attempt_at == Delivery.next_attempt_at, other.id < Delivery.id))
+    ahead = and_(other.id != Delivery.id, or_(other.status == SENDING, and_(other.status == PENDING, earlier)))
+    # The row's own last attempt counts too: a retry to the same person also waits for the pair rate.
+    too_soon = and_(Delivery.channel == "whatsapp", other.sending_since > bindparam("pair_cutoff"))
+    waits = exists().where(other.beheerder_id == Delivery.beheerder_id, other.channel == Delivery.channel,
+                           or_(ahead, too_soon))
+    return (select(*CLAIM_COLUMNS).outerjoin(Beheerder, Beheerder.id == Delivery.beheerder_id)
+            .outerjoin(PublicParticipant, PublicParticipant.id == Delivery.public_participant_id)
+            .where(Delivery.status == PENDING, Delivery.next_attempt_at <= bindparam("now"), ~waits)
+            .order_by(Delivery.next_attempt_at, Delivery.id).limit(bindparam("limit", type_=Integer))
+            .with_for_update(skip_locked=True, of=Delivery))
+
+
+_DUE = _due_statement()
 
 
 @dataclass(frozen=True)
@@ -162,28 +184,16 @@ class DeliveryWorker:
         return timedelta(seconds=self.settings.broadcast_http_timeout_seconds
                          + self.settings.broadcast_unknown_grace_seconds)
 
-    def _due_query(self, now: datetime, limit: int) -> Select[Any]:
-        other = aliased(Delivery)
-        earlier = or_(other.next_attempt_at < Delivery.next_attempt_at,
-                      and_(other.next_attempt_at == Delivery.next_attempt_at, other.id < Delivery.id))
-        ahead = and_(other.id != Delivery.id, or_(other.status == SENDING, and_(other.status == PENDING, earlier)))
-        # The row's own last attempt counts too: a retry to the same person also waits for the pair rate.
+    def _due_query(self, now: datetime, limit: int) -> tuple[Select[Any], dict[str, Any]]:
         pair_cutoff = now - timedelta(seconds=self.settings.broadcast_whatsapp_pair_seconds)
-        too_soon = and_(Delivery.channel == "whatsapp", other.sending_since > pair_cutoff)
-        waits = exists().where(other.beheerder_id == Delivery.beheerder_id, other.channel == Delivery.channel,
-                               or_(ahead, too_soon))
-        return (select(*CLAIM_COLUMNS).outerjoin(Beheerder, Beheerder.id == Delivery.beheerder_id)
-                .outerjoin(PublicParticipant, PublicParticipant.id == Delivery.public_participant_id)
-                .where(Delivery.status == PENDING, Delivery.next_attempt_at <= now, ~waits)
-                .order_by(Delivery.next_attempt_at, Delivery.id).limit(limit)
-                .with_for_update(skip_locked=True, of=Delivery))
+        return _DUE, {"now": now, "limit": limit, "pair_cutoff": pair_cutoff}
 
     async def claim(self) -> list[Claimed]:
         """Marks due rows `sending` under a new attempt id and a lease, and commits that before any send."""
         now = utcnow()
         nonce = secrets.token_hex(4)
         async with self.sessionmaker() as session:
-            rows = list((await session.execute(self._due_query(now, self._claim_size()))).all())
+            rows = list((await session.execute(*self._due_query(now, self._claim_size()))).all())
             if not rows:
                 await session.rollback()
                 return []

@@ -5,9 +5,9 @@ writes it, so a report is never committed without its suggestion and its inciden
 
 1. triage: the engine's suggestion over the knowledge base, stored on the report (app.triage);
 2. placement: the open incident close in space, time and content that the report joins, or a new one
-   (app.incidents.service.place_in_incident);
+   (app.incidents.service.place_in_incidents: a batch's reports in order, as if they came one by one);
 3. the operation: a report from a participant of an open operation is tagged with it
-   (app.operations.participation.operation_of_reporter); a public participant's report (one who joined by
+   (app.operations.participation.operations_of_reporters); a public participant's report (one who joined by
    the operation's keyword, app.operations.public) arrives tagged;
 4. once the report and its photos are inserted: the incident's event for walls and consoles
    (`incident.created` or `incident.updated`); the intake adds `report.created` itself.
@@ -20,13 +20,15 @@ when it had none.
 
 from __future__ import annotations
 
+from collections.abc import Sequence
+
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
 from app.events.service import NewEvent
 from app.incidents import service as incidents
 from app.intake.models import Report
 from app.intake.service import Announce
-from app.operations.participation import operation_of_reporter
+from app.operations.participation import operations_of_reporters
 from app.triage.engine import triage
 from app.triage.knowledge import KnowledgeBase
 from app.triage.runner import TriageRunner, apply_suggestion, facts_for
@@ -41,16 +43,26 @@ class ReportIntakeFlow:
     async def knowledge_base(self, session: AsyncSession) -> KnowledgeBase:
         return await self.runner.knowledge_base(session)
 
-    async def triage_and_place(self, connection: AsyncConnection, report: Report, kb: KnowledgeBase) -> Announce:
-        apply_suggestion(report, triage(facts_for(report), kb))
-        incident, created = await incidents.place_in_incident(connection, report)
-        if report.beheerder_id is not None:  # a public participant's report comes with its operation
-            report.operation_id = await operation_of_reporter(connection, report.beheerder_id, report.received_at)
+    async def triage_and_place(self, connection: AsyncConnection, reports: Sequence[Report],
+                               kb: KnowledgeBase) -> list[Announce]:
+        for report in reports:
+            apply_suggestion(report, triage(facts_for(report), kb))
+        placements = await incidents.place_in_incidents(connection, reports)
+        # a public participant's report comes with its operation
+        from_beheerders = [report for report in reports if report.beheerder_id is not None]
+        operations = await operations_of_reporters(
+            connection, [(report.beheerder_id, report.received_at) for report in from_beheerders
+                         if report.beheerder_id is not None])
+        for report, operation_id in zip(from_beheerders, operations, strict=True):
+            report.operation_id = operation_id
+        first_photos: dict[int, int] = {}
 
-        async def announce() -> list[NewEvent]:
-            return [await incidents.placement_event(connection, incident, report, created)]
+        def announcer(placement: incidents.Placement, report: Report) -> Announce:
+            async def announce() -> list[NewEvent]:
+                return [await incidents.placement_event(connection, placement, report, first_photos)]
+            return announce
 
-        return announce
+        return [announcer(placement, report) for placement, report in zip(placements, reports, strict=True)]
 
     async def photo_stored(self, session: AsyncSession, report: Report, photo_id: int) -> None:
         if report.incident_id is not None:

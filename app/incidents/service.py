@@ -50,53 +50,110 @@ def _candidate_of_report(report: Report) -> IncidentCandidate:
 _METRES_PER_DEGREE = 111_320.0
 
 
-def _open_incidents_near(region_known: bool) -> Any:
-    """Open incidents that could take a report: recent, same region, and in the same wijk or within the
-    grouping distance (a box around the point; `find_incident` measures the real distance). A parameter left
-    NULL matches nothing, so one statement serves reports with and without a wijk or a point. Whole rows,
-    locked in id order (PostgreSQL; SQLite has one writer): the one the report joins is updated next. Built
-    once: on the hot path, building a statement costs more than running it."""
-    in_box = and_(Incident.lat.between(bindparam("lat_min"), bindparam("lat_max")),
-                  Incident.lon.between(bindparam("lon_min"), bindparam("lon_max")))
+def _box(report: Report) -> tuple[float, float, float, float] | None:
+    """(lat_min, lat_max, lon_min, lon_max) around the report's point, or None without one: `find_incident`
+    measures the real distance within it."""
+    if report.point_lat is None or report.point_lon is None:
+        return None
+    dlat = GROUPING_METRES / _METRES_PER_DEGREE
+    dlon = dlat / max(0.1, math.cos(math.radians(report.point_lat)))
+    return report.point_lat - dlat, report.point_lat + dlat, report.point_lon - dlon, report.point_lon + dlon
+
+
+def _open_incidents_near(count: int) -> Any:
+    """Open incidents that could take one of `count` reports: recent, in the report's region, and in its wijk
+    or within the grouping distance of its point (a box). A parameter left NULL matches nothing, so one
+    statement serves reports with and without a wijk or a point. Whole rows, locked in id order (PostgreSQL;
+    SQLite has one writer): those the batch's reports join are updated next."""
+    def near(n: int) -> Any:
+        in_box = and_(Incident.lat.between(bindparam(f"lat_min_{n}"), bindparam(f"lat_max_{n}")),
+                      Incident.lon.between(bindparam(f"lon_min_{n}"), bindparam(f"lon_max_{n}")))
+        return and_(Incident.region_id == bindparam(f"region_id_{n}"),
+                    Incident.last_report_at >= bindparam(f"since_{n}"),
+                    or_(Incident.wijk_code == bindparam(f"wijk_code_{n}"), in_box))
+
     return (
         select(Incident.__table__)
         .where(text(JOINABLE_INCIDENT), Incident.last_report_at >= bindparam("since"),
-               Incident.region_id == bindparam("region_id") if region_known else Incident.region_id.is_(None),
                Incident.appearance_only.is_(False), func.coalesce(Incident.category, "overig") != "overig",
-               or_(Incident.wijk_code == bindparam("wijk_code"), in_box))
+               or_(*(near(n) for n in range(count))))
         .order_by(Incident.id).with_for_update()
     )
 
 
-_OPEN_INCIDENTS_NEAR = {known: _open_incidents_near(known) for known in (True, False)}
+_NO_REGION_NEAR = (
+    select(Incident.__table__)
+    .where(text(JOINABLE_INCIDENT), Incident.last_report_at >= bindparam("since"), Incident.region_id.is_(None),
+           Incident.appearance_only.is_(False), func.coalesce(Incident.category, "overig") != "overig",
+           or_(Incident.wijk_code == bindparam("wijk_code"),
+               and_(Incident.lat.between(bindparam("lat_min"), bindparam("lat_max")),
+                    Incident.lon.between(bindparam("lon_min"), bindparam("lon_max")))))
+    .order_by(Incident.id).with_for_update()
+)
+_OPEN_INCIDENTS_NEAR: dict[int, Any] = {}  # by padded count: statements are built once, not per batch
 
 
-async def _nearby_open_incidents(connection: AsyncConnection, report: Report) -> list[RowMapping]:
-    params: dict[str, Any] = {"since": report.received_at - GROUPING_WINDOW, "region_id": report.region_id,
-                              "wijk_code": report.wijk_code, "lat_min": None, "lat_max": None, "lon_min": None,
-                              "lon_max": None}
-    if report.point_lat is not None and report.point_lon is not None:
-        dlat = GROUPING_METRES / _METRES_PER_DEGREE
-        dlon = dlat / max(0.1, math.cos(math.radians(report.point_lat)))
-        params |= {"lat_min": report.point_lat - dlat, "lat_max": report.point_lat + dlat,
-                   "lon_min": report.point_lon - dlon, "lon_max": report.point_lon + dlon}
-    elif report.wijk_code is None:
-        return []
-    return list((await connection.execute(_OPEN_INCIDENTS_NEAR[report.region_id is not None], params)).mappings())
+def _padded(count: int) -> int:
+    """The next power of two: a batch repeats its last report up to it, so that a handful of statements (each
+    prepared once per connection) serve every batch size."""
+    return 1 << max(0, count - 1).bit_length()
 
 
-def _candidate_of_row(row: RowMapping) -> IncidentCandidate:
-    return IncidentCandidate(id=row["id"], received_at=row["last_report_at"], lat=row["lat"], lon=row["lon"],
-                             wijk=row["wijk_code"], category=row["category"] or "overig", offence=row["offence"],
-                             urgency=row["urgency"])
+def _near_params(report: Report, suffix: str = "") -> dict[str, Any]:
+    box = _box(report) or (None, None, None, None)
+    return {f"since{suffix}": report.received_at - GROUPING_WINDOW, f"wijk_code{suffix}": report.wijk_code,
+            **{f"{name}{suffix}": value for name, value in zip(("lat_min", "lat_max", "lon_min", "lon_max"), box,
+                                                                   strict=True)}}
+
+
+async def _nearby_open_incidents(connection: AsyncConnection, reports: Sequence[Report]) -> list[Incident]:
+    """The open incidents that any of these reports could join, in id order, locked (one statement for the
+    reports with a region, one per report without: those are rare)."""
+    searching = [r for r in reports if r.wijk_code is not None or _box(r) is not None]
+    rows: dict[int, RowMapping] = {}
+    with_region = [r for r in searching if r.region_id is not None]
+    if with_region:
+        count = _padded(len(with_region))
+        statement = _OPEN_INCIDENTS_NEAR.get(count)
+        if statement is None:
+            statement = _OPEN_INCIDENTS_NEAR[count] = _open_incidents_near(count)
+        padded = with_region + [with_region[-1]] * (count - len(with_region))
+        params: dict[str, Any] = {"since": min(r.received_at for r in with_region) - GROUPING_WINDOW}
+        for n, report in enumerate(padded):
+            params |= _near_params(report, f"_{n}") | {f"region_id_{n}": report.region_id}
+        rows |= {row["id"]: row for row in (await connection.execute(statement, params)).mappings()}
+    for report in (r for r in searching if r.region_id is None):
+        rows |= {row["id"]: row for row in (await connection.execute(_NO_REGION_NEAR, _near_params(report))).mappings()}
+    return [Incident(**rows[incident_id]) for incident_id in sorted(rows)]
+
+
+def _may_join(incident: Incident, report: Report) -> bool:
+    """The query's condition for one report, on the incident as the batch has changed it so far."""
+    if not (incident.status == "open" and incident.urgency != "none" and not incident.appearance_only
+            and (incident.category or "overig") != "overig" and incident.region_id == report.region_id
+            and incident.last_report_at >= report.received_at - GROUPING_WINDOW):
+        return False
+    if report.wijk_code is not None and incident.wijk_code == report.wijk_code:
+        return True
+    box = _box(report)
+    return box is not None and incident.lat is not None and incident.lon is not None \
+        and box[0] <= incident.lat <= box[1] and box[2] <= incident.lon <= box[3]
+
+
+def _candidate_of_incident(incident: Incident) -> IncidentCandidate:
+    return IncidentCandidate(id=id(incident), received_at=incident.last_report_at, lat=incident.lat,
+                             lon=incident.lon, wijk=incident.wijk_code, category=incident.category or "overig",
+                             offence=incident.offence, urgency=incident.urgency)
 
 
 # The intake writes new reports with Core statements (see app.intake.writer); these are built once.
-_INSERT_INCIDENT = insert(Incident).returning(Incident.id)
+_INSERT_INCIDENTS = insert(Incident).returning(Incident.id, sort_by_parameter_order=True)
 _SUMMARY_FIELDS = ("report_count", "group_ids", "appearance_only", "first_report_at", "last_report_at", "urgency",
                    "category", "offence", "wijk_code", "lat", "lon", "unrecognised", "lead_reason")
+_NEW_FIELDS = (*_SUMMARY_FIELDS, "region_id", "status", "summary", "overridden")
 _UPDATE_SUMMARY = (update(Incident).where(Incident.id == bindparam("incident_id"))
                    .values({name: bindparam(f"new_{name}") for name in _SUMMARY_FIELDS}))
+_INCIDENT_COLUMNS = tuple(column.key for column in Incident.__table__.columns)
 
 
 def _new_incident(report: Report) -> Incident:
@@ -107,37 +164,81 @@ def _new_incident(report: Report) -> Incident:
                     unrecognised=False)
 
 
-async def place_in_incident(connection: AsyncConnection, report: Report) -> tuple[Incident, bool]:
-    """Joins a new (triaged, not yet inserted) report to an open incident close in space, time and content,
-    or opens a new one, and sets `report.incident_id`. Runs in the intake's transaction with Core statements;
-    the Incident returned is a detached copy of the row, for the event. True when the incident is new."""
+@dataclass
+class Placement:
+    """Where one report of a batch went: its incident as it was just after the report joined (a detached
+    copy, for the report's event) and whether the report opened it."""
+
+    incident: Incident
+    created: bool
+
+
+def _choose(report: Report, open_incidents: list[Incident]) -> Incident | None:
     candidate = _candidate_of_report(report)
     # A report about looks or origin only never joins (and so colours) an incident about real behaviour.
-    joinable = not report.appearance_only and not is_noise(candidate)
-    nearby = await _nearby_open_incidents(connection, report) if joinable else []
-    match = find_incident(candidate, [_candidate_of_row(row) for row in nearby]) if nearby else None
-    row = next((row for row in nearby if row["id"] == match), None)
-    incident = Incident(**row) if row is not None else _new_incident(report)
-    _absorb(incident, report)
-    if row is None:
-        values = {name: getattr(incident, name) for name in (*_SUMMARY_FIELDS, "region_id", "status", "summary",
-                                                             "overridden")}
-        incident.id = (await connection.execute(_INSERT_INCIDENT, values)).scalar_one()
-    else:
-        summary = {f"new_{name}": getattr(incident, name) for name in _SUMMARY_FIELDS}
-        await connection.execute(_UPDATE_SUMMARY, {"incident_id": incident.id, **summary})
-    report.incident_id = incident.id
-    return incident, row is None
+    if report.appearance_only or is_noise(candidate):
+        return None
+    nearby = [incident for incident in open_incidents if _may_join(incident, report)]
+    match = find_incident(candidate, [_candidate_of_incident(incident) for incident in nearby]) if nearby else None
+    return next((incident for incident in nearby if id(incident) == match), None)
 
 
-async def placement_event(connection: AsyncConnection, incident: Incident, report: Report, created: bool) -> NewEvent:
-    """incident.created or incident.updated for a report just placed (call after its photos are inserted)."""
+async def place_in_incidents(connection: AsyncConnection, reports: Sequence[Report]) -> list[Placement]:
+    """Joins each new (triaged, not yet inserted) report, in order, to an open incident close in space, time and
+    content, or opens a new one, and sets `report.incident_id`: as if they came one by one (a report may join
+    the incident an earlier one of the batch opened), with one statement to find the incidents, one to insert
+    the new ones and one to update the others. Runs in the intake's transaction with Core statements."""
+    open_incidents = await _nearby_open_incidents(connection, reports)
+    existing = len(open_incidents)
+    joined: list[Incident] = []
+    placements: list[Placement] = []
+    for report in reports:
+        incident = _choose(report, open_incidents)
+        created = incident is None
+        if incident is None:
+            incident = _new_incident(report)
+            open_incidents.append(incident)
+        _absorb(incident, report)
+        joined.append(incident)
+        placements.append(Placement(_copy(incident), created))
+    touched = {id(incident) for incident in joined}
+    await _write_incidents(connection, [i for i in open_incidents[:existing] if id(i) in touched],
+                           open_incidents[existing:])
+    for report, incident, placement in zip(reports, joined, placements, strict=True):
+        report.incident_id = placement.incident.id = incident.id
+    return placements
+
+
+def _copy(incident: Incident) -> Incident:
+    return Incident(**{name: getattr(incident, name) for name in _INCIDENT_COLUMNS})
+
+
+async def _write_incidents(connection: AsyncConnection, updated: list[Incident], new: list[Incident]) -> None:
+    if new:
+        result = await connection.execute(_INSERT_INCIDENTS, [{name: getattr(incident, name) for name in _NEW_FIELDS}
+                                                              for incident in new])
+        for incident, incident_id in zip(new, result.scalars().all(), strict=True):
+            incident.id = incident_id
+    if updated:
+        await connection.execute(_UPDATE_SUMMARY, [{"incident_id": incident.id, **{
+            f"new_{name}": getattr(incident, name) for name in _SUMMARY_FIELDS}} for incident in updated])
+
+
+async def placement_event(connection: AsyncConnection, placement: Placement, report: Report,
+                          first_photos: dict[int, int]) -> NewEvent:
+    """incident.created or incident.updated for a report just placed (call after its photos are inserted, in the
+    batch's order). `first_photos` carries the card photo an earlier report of the batch gave an incident."""
+    incident = placement.incident
+    earlier = first_photos.get(incident.id)
+    if earlier is not None and (incident.first_photo_id is None or incident.first_photo_id > earlier):
+        incident.first_photo_id = earlier
     stored = [photo.id for photo in report.photos if photo.status == "stored"]
     if stored:
         await note_photo_stored(connection, incident, min(stored))
+        first_photos[incident.id] = incident.first_photo_id or min(stored)
     data = await incident_event(connection, incident)
-    return NewEvent("incident.created" if created else "incident.updated", data, region_id=incident.region_id,
-                    wijk_code=incident.wijk_code)
+    return NewEvent("incident.created" if placement.created else "incident.updated", data,
+                    region_id=incident.region_id, wijk_code=incident.wijk_code)
 
 
 def _absorb(incident: Incident, report: Report) -> None:

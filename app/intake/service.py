@@ -37,11 +37,13 @@ Announce = Callable[[], Awaitable[list[NewEvent]]]
 class IntakeSteps(Protocol):
     """What happens to a new report between validation and commit, beyond the intake itself: triage and its
     incident (app.flows.report_intake). The knowledge base is read once per batch; `triage_and_place` runs
-    before the report is inserted and gives back what to announce once it and its photos are written."""
+    before a batch's reports are inserted and gives back, for each, what to announce once it and its photos
+    are written."""
 
     async def knowledge_base(self, session: AsyncSession) -> KnowledgeBase: ...
 
-    async def triage_and_place(self, connection: AsyncConnection, report: Report, kb: KnowledgeBase) -> Announce: ...
+    async def triage_and_place(self, connection: AsyncConnection, reports: Sequence[Report],
+                               kb: KnowledgeBase) -> list[Announce]: ...
 
 
 @dataclass(frozen=True)
@@ -240,29 +242,51 @@ async def reserve_case_numbers(connection: AsyncConnection, received: Sequence[d
     return numbers
 
 
-_INSERT_REPORT = insert(Report).returning(Report.id)
-_INSERT_PHOTO = insert(ReportPhoto).returning(ReportPhoto.id)
+_INSERT_REPORTS = insert(Report).returning(Report.id, sort_by_parameter_order=True)
+_INSERT_PHOTOS = insert(ReportPhoto).returning(ReportPhoto.id, sort_by_parameter_order=True)
 _REPORT_COLUMNS = tuple(column.key for column in Report.__table__.columns if column.key != "id")
 _PHOTO_COLUMNS = tuple(column.key for column in ReportPhoto.__table__.columns if column.key != "id")
 
 
-async def insert_report(connection: AsyncConnection, request: IntakeRequest, group: ReportingGroup,
-                        case_number: str, steps: IntakeSteps | None,
-                        kb: KnowledgeBase | None) -> tuple[Report, list[NewEvent]]:
-    """Triages and inserts the report (its photos' files are already written) with Core statements, and gives
-    back the report as written and its events: the incident's, then report.created."""
-    report = _new_report(request, group, case_number, list(request.stored_names))
-    announce = await steps.triage_and_place(connection, report, kb) if steps is not None and kb is not None else None
-    if report.group_pending:
-        report.group_choices = _choices_in_order(group.choices, report.wijk_code)
-    report.id = (await connection.execute(_INSERT_REPORT, _values(report, _REPORT_COLUMNS))).scalar_one()
-    for photo_row in report.photos:
-        photo_row.report_id = report.id
-        photo_row.id = (await connection.execute(_INSERT_PHOTO, _values(photo_row, _PHOTO_COLUMNS))).scalar_one()
-    events = await announce() if announce is not None else []
-    events.append(NewEvent("report.created", report_event_data(report, group), region_id=report.region_id,
-                           wijk_code=report.source_wijk_code))
-    return report, events
+async def insert_reports(connection: AsyncConnection, accepted: Sequence[tuple[IntakeRequest, ReportingGroup]],
+                         steps: IntakeSteps | None, kb: KnowledgeBase | None) -> list[tuple[Report, list[NewEvent]]]:
+    """Triages, places and inserts a batch's reports (their photos' files are already written) with Core
+    statements, numbered in order, and gives back each report as written with its events: its incident's,
+    then report.created. The case numbers are taken just before the insert: the year's counter row stays
+    locked (PostgreSQL) from there to the commit, not while the batch is placed."""
+    if not accepted:
+        return []
+    reports = [_new_report(request, group, list(request.stored_names)) for request, group in accepted]
+    announces: Sequence[Announce | None] = await steps.triage_and_place(connection, reports, kb) \
+        if steps is not None and kb is not None else [None] * len(reports)
+    for report, (_, group) in zip(reports, accepted, strict=True):
+        if report.group_pending:
+            report.group_choices = _choices_in_order(group.choices, report.wijk_code)
+    for report, case_number in zip(reports, await reserve_case_numbers(connection, [r.received_at for r in reports]),
+                                   strict=True):
+        report.case_number = case_number
+    await _insert_rows(connection, reports)
+    written = []
+    for report, (_, group), announce in zip(reports, accepted, announces, strict=True):
+        events = await announce() if announce is not None else []
+        events.append(NewEvent("report.created", report_event_data(report, group), region_id=report.region_id,
+                               wijk_code=report.source_wijk_code))
+        written.append((report, events))
+    return written
+
+
+async def _insert_rows(connection: AsyncConnection, reports: Sequence[Report]) -> None:
+    """The reports in one multi-row INSERT ... RETURNING, then all their photos in another."""
+    result = await connection.execute(_INSERT_REPORTS, [_values(report, _REPORT_COLUMNS) for report in reports])
+    for report, report_id in zip(reports, result.scalars().all(), strict=True):
+        report.id = report_id
+        for photo_row in report.photos:
+            photo_row.report_id = report_id
+    photos = [photo_row for report in reports for photo_row in report.photos]
+    if photos:
+        result = await connection.execute(_INSERT_PHOTOS, [_values(photo_row, _PHOTO_COLUMNS) for photo_row in photos])
+        for photo_row, photo_id in zip(photos, result.scalars().all(), strict=True):
+            photo_row.id = photo_id
 
 
 def _choices_in_order(choices: Sequence[tuple[int, str]], wijk_code: str | None) -> list[int]:
@@ -275,13 +299,12 @@ def _values(row: Report | ReportPhoto, columns: tuple[str, ...]) -> dict[str, An
     return {name: getattr(row, name) for name in columns}
 
 
-def _new_report(request: IntakeRequest, group: ReportingGroup, case_number: str,
-                stored: list[str | None]) -> Report:
-    """The report as it will be inserted; every column that has a default is set here, since the row is
-    written with Core from these attributes."""
+def _new_report(request: IntakeRequest, group: ReportingGroup, stored: list[str | None]) -> Report:
+    """The report as it will be inserted (its case number comes last); every column that has a default is set
+    here, since the row is written with Core from these attributes."""
     body, location, received_at, public = request.body, request.body.location, request.received_at, request.public
     report = Report(
-        case_number=case_number, beheerder_id=request.beheerder_id,
+        case_number="", beheerder_id=request.beheerder_id,
         public_participant_id=public.participant_id if public else None,
         operation_id=public.operation_id if public else None, group_id=group.id,
         group_pending=group.id is None and public is None,

@@ -37,8 +37,7 @@ from app.intake.service import (
     ReportingGroup,
     Written,
     check_requests,
-    insert_report,
-    reserve_case_numbers,
+    insert_reports,
 )
 from app.stats.models import reports_changed
 from app.triage.knowledge import KnowledgeBase
@@ -146,19 +145,17 @@ class IntakeWriter:
                           checked: list[Answer | ReportingGroup],
                           kb: KnowledgeBase | None) -> tuple[list[Answer], list[NewEvent]]:
         """Inserts the reports whose requests passed the check, numbered in the order they arrived."""
-        received = [request.received_at for request, outcome in zip(requests, checked, strict=True)
+        accepted = [(request, outcome) for request, outcome in zip(requests, checked, strict=True)
                     if isinstance(outcome, ReportingGroup)]
-        case_numbers = iter(await reserve_case_numbers(connection, received))
+        written = iter(await insert_reports(connection, accepted, self.steps, kb))
         answers: list[Answer] = []
         events: list[NewEvent] = []
-        for request, outcome in zip(requests, checked, strict=True):
-            if not isinstance(outcome, ReportingGroup):
-                answers.append(outcome)
-                continue
-            report, report_events = await insert_report(connection, request, outcome, next(case_numbers),
-                                                        self.steps, kb)
-            answers.append(Written(report.id, report))
-            events += report_events
+        for outcome in checked:
+            if isinstance(outcome, ReportingGroup):
+                report, report_events = next(written)
+                outcome = Written(report.id, report)
+                events += report_events
+            answers.append(outcome)
         await reports_changed(connection, [a.report_id for a in answers if isinstance(a, Written) and a.created])
         return answers, events
 

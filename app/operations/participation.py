@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from collections.abc import Sequence
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Literal
@@ -249,15 +250,24 @@ async def answer_by_whatsapp(session: AsyncSession, message: InboundMessage, set
 
 # --- tagging reports ----------------------------------------------------------------------------
 
-_OPERATION_OF_REPORTER = (
-    select(OperationParticipant.operation_id).join(Operation, Operation.id == OperationParticipant.operation_id)
-    .where(OperationParticipant.beheerder_id == bindparam("beheerder_id"), OperationParticipant.status == "joined",
-           Operation.status == "open", Operation.ends_at > bindparam("at"))
-    .order_by(Operation.starts_at.desc(), Operation.id.desc()).limit(1)
-)  # built once: it runs for every report on the intake path
+_OPERATIONS_OF_REPORTERS = (
+    select(OperationParticipant.beheerder_id, OperationParticipant.operation_id, Operation.ends_at)
+    .join(Operation, Operation.id == OperationParticipant.operation_id)
+    .where(OperationParticipant.beheerder_id.in_(bindparam("beheerder_ids", expanding=True)),
+           OperationParticipant.status == "joined", Operation.status == "open", Operation.ends_at > bindparam("at"))
+    .order_by(Operation.starts_at.desc(), Operation.id.desc())
+)  # built once: it runs for every batch on the intake path
 
 
-async def operation_of_reporter(connection: AsyncConnection, beheerder_id: int, received_at: datetime) -> int | None:
-    """The open operation the beheerder takes part in when the report arrives (the latest to start)."""
-    result = await connection.execute(_OPERATION_OF_REPORTER, {"beheerder_id": beheerder_id, "at": received_at})
-    return result.scalar()
+async def operations_of_reporters(connection: AsyncConnection,
+                                  reporters: Sequence[tuple[int, datetime]]) -> list[int | None]:
+    """For each (beheerder, time a report arrived): the open operation the beheerder takes part in then (the
+    latest to start). One statement for a whole batch of the intake."""
+    if not reporters:
+        return []
+    ids = sorted({beheerder_id for beheerder_id, _ in reporters})
+    ids += [ids[-1]] * ((1 << (len(ids) - 1).bit_length()) - len(ids))  # a few IN-list lengths, each prepared once
+    rows = (await connection.execute(_OPERATIONS_OF_REPORTERS,
+                                     {"beheerder_ids": ids, "at": min(at for _, at in reporters)})).all()
+    return [next((row.operation_id for row in rows if row.beheerder_id == beheerder_id and row.ends_at > at), None)
+            for beheerder_id, at in reporters]

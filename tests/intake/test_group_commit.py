@@ -102,10 +102,10 @@ async def test_a_report_that_fails_while_written_fails_alone_and_leaves_no_files
     steps = app.state.intake_writer.steps
     real_step = steps.triage_and_place
 
-    async def triage_and_place(connection, report, kb):
-        if "KAPOT" in report.text:
+    async def triage_and_place(connection, reports, kb):
+        if any("KAPOT" in report.text for report in reports):
             raise RuntimeError("triage broke on this report")
-        return await real_step(connection, report, kb)
+        return await real_step(connection, reports, kb)
 
     monkeypatch.setattr(steps, "triage_and_place", triage_and_place)
     requests = [_request(beheerder, "Man met breekijzer bij de garageboxen", photos=[_photo()]),
