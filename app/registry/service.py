@@ -122,7 +122,7 @@ async def list_wijken(session: AsyncSession, gemeente_code: str | None = None, *
     # Plain columns, not ORM objects: a thousand wijken (an older client's whole list) stay cheap to build.
     query = (
         select(Wijk.id, Wijk.code, Wijk.name, Gemeente.code.label("gemeente_code"),
-               Gemeente.name.label("gemeente_name"), Wijk.centroid_lat, Wijk.centroid_lon,
+               Gemeente.name.label("gemeente_name"), Wijk.centroid_lat, Wijk.centroid_lon, Wijk.households,
                func.coalesce(counts.c.n, 0).label("group_count"))
         .join(Wijk.gemeente)
         .outerjoin(counts, counts.c.wijk_id == Wijk.id)
