@@ -1,9 +1,14 @@
 """Soak drill: reports at a fixed rate for a long time with 50 walls on the event stream, against one app
-process on SQLite. Pass when the server's memory stays flat (RSS at the end under 10% above RSS after the
+process on SQLite. The reports are a night shift's: the simulator's messages (app.simulation.texts: table 3.1's
+kinds, about the streets of the sender's wijken in the demo registry), and an operator who claims and closes the
+oldest incidents through the API keeps the queue at a night's size (about OPEN_TARGET open).
+Pass when the server's memory stays flat (RSS at the end under 10% above RSS after the
 first fifth of the run, the warm-up) and latency stays stable (p99 of the last third at most 1.5x the p99 from
 the end of the warm-up to half-time, the run's own floor, or within 20 ms of it: on this shared machine a few
 ms are noise).
 Every wall must still be connected and have received events at the end.
+Also printed: the server's CPU time (user + system, from /proc) per report in the first and the last third, the
+figure the other jobs on a shared machine disturb least.
 
 The other fault drills are tests (tests/drills, tests/broadcast/test_provider_outage.py,
 tests/intake/test_photo_disk_full.py; `make drills`); docs/performance.md, "Fault drills", has the verdicts.
