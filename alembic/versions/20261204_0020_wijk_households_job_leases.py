@@ -13,7 +13,6 @@ import sqlalchemy as sa
 from alembic import op
 
 revision: str = '0020'
-# 0019 is written on another branch at the same time; the lead relinks this to '0019' when merging.
 down_revision: str | None = '0019'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None

@@ -53,6 +53,8 @@ class Delivery(Base):
         UniqueConstraint("broadcast_id", "beheerder_id", "channel"),
         Index("ix_deliveries_due", "status", "next_attempt_at"),
         Index("ix_deliveries_recipient", "beheerder_id", "channel", "status"),
+        # The claim's pair-rate check: a person's messages sent since a moment, a range, not their whole history.
+        Index("ix_deliveries_pair", "beheerder_id", "channel", "sending_since"),
         # The evaluation's alert figures (app.stats.alerts) read only these columns of the current alert rows,
         # without the far more numerous terugkoppeling rows.
         Index("ix_deliveries_alerts", "broadcast_id", "beheerder_id", postgresql_where=text(ALERT_ROWS),

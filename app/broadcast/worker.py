@@ -65,14 +65,19 @@ def _due_statement() -> Select[Any]:
     """Pending rows that are due, whose person has nothing sending or due before them on that channel, and (on
     WhatsApp) no message sent within the pair interval: the claim's query. Built once with parameters: the
     idle poll runs it every second, and building it cost more than running it."""
-    other = aliased(Delivery)
+    other, sent = aliased(Delivery), aliased(Delivery)
     earlier = or_(other.next_attempt_at < Delivery.next_attempt_at,
                   and_(other.next_attempt_at == Delivery.next_attempt_at, other.id < Delivery.id))
-    ahead = and_(other.id != Delivery.id, or_(other.status == SENDING, and_(other.status == PENDING, earlier)))
+    # Two lookups, each an index range over the person's rows (never their whole history, which grows all year):
+    # something of theirs sending or due before this row, and (WhatsApp) a message sent within the pair interval.
+    ahead = exists().where(other.beheerder_id == Delivery.beheerder_id, other.channel == Delivery.channel,
+                           other.status.in_([SENDING, PENDING]), other.id != Delivery.id,
+                           or_(other.status == SENDING, earlier))
     # The row's own last attempt counts too: a retry to the same person also waits for the pair rate.
-    too_soon = and_(Delivery.channel == "whatsapp", other.sending_since > bindparam("pair_cutoff"))
-    waits = exists().where(other.beheerder_id == Delivery.beheerder_id, other.channel == Delivery.channel,
-                           or_(ahead, too_soon))
+    too_soon = and_(Delivery.channel == "whatsapp",
+                    exists().where(sent.beheerder_id == Delivery.beheerder_id, sent.channel == Delivery.channel,
+                                   sent.sending_since > bindparam("pair_cutoff")))
+    waits = or_(ahead, too_soon)
     return (select(*CLAIM_COLUMNS).outerjoin(Beheerder, Beheerder.id == Delivery.beheerder_id)
             .outerjoin(PublicParticipant, PublicParticipant.id == Delivery.public_participant_id)
             .where(Delivery.status == PENDING, Delivery.next_attempt_at <= bindparam("now"), ~waits)
