@@ -102,8 +102,18 @@ def _servers(settings: Settings, logs: Path) -> Iterator[tuple[str, httpx.Client
     finally:
         control.close()
         for process in (web, fake):
-            process.send_signal(signal.SIGTERM)
-            process.wait(15)
+            _stop(process)
+
+
+def _stop(process: subprocess.Popen[bytes]) -> None:
+    """SIGTERM, and SIGKILL if a loaded machine lets the graceful shutdown run past half a minute: the test is
+    about the worker, not about how fast the servers around it stop."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        process.wait(30)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 async def _states(app: FastAPI) -> dict[str, int]:
@@ -160,8 +170,7 @@ async def test_a_killed_worker_sends_each_of_10000_messages_exactly_once(app, se
             await _wait_for(settled, 120, "every delivery to be settled")
             await asyncio.sleep(0.5)  # nothing more may arrive
         finally:
-            worker.send_signal(signal.SIGTERM)
-            worker.wait(15)
+            _stop(worker)
         final = counts()
 
     assert final["sent"] == RECIPIENTS, log.read_text()[-3000:]
