@@ -60,36 +60,35 @@ def _box(report: Report) -> tuple[float, float, float, float] | None:
     return report.point_lat - dlat, report.point_lat + dlat, report.point_lon - dlon, report.point_lon + dlon
 
 
-def _open_incidents_near(count: int) -> Any:
-    """Open incidents that could take one of `count` reports: recent, in the report's region, and in its wijk
-    or within the grouping distance of its point (a box). A parameter left NULL matches nothing, so one
-    statement serves reports with and without a wijk or a point. Whole rows, locked in id order (PostgreSQL;
-    SQLite has one writer): those the batch's reports join are updated next."""
-    def near(n: int) -> Any:
-        in_box = and_(Incident.lat.between(bindparam(f"lat_min_{n}"), bindparam(f"lat_max_{n}")),
-                      Incident.lon.between(bindparam(f"lon_min_{n}"), bindparam(f"lon_max_{n}")))
-        return and_(Incident.region_id == bindparam(f"region_id_{n}"),
-                    Incident.last_report_at >= bindparam(f"since_{n}"),
-                    or_(Incident.wijk_code == bindparam(f"wijk_code_{n}"), in_box))
+def _near(suffix: str, region_known: bool) -> Any:
+    """One report's part of the search: its region, recent, and in its wijk or within the grouping distance of
+    its point (a box). A parameter left NULL matches nothing, so one condition serves reports with and without
+    a wijk or a point."""
+    in_box = and_(Incident.lat.between(bindparam(f"lat_min{suffix}"), bindparam(f"lat_max{suffix}")),
+                  Incident.lon.between(bindparam(f"lon_min{suffix}"), bindparam(f"lon_max{suffix}")))
+    region = Incident.region_id == bindparam(f"region_id{suffix}") if region_known else Incident.region_id.is_(None)
+    return and_(region, Incident.last_report_at >= bindparam(f"since{suffix}"),
+                or_(Incident.wijk_code == bindparam(f"wijk_code{suffix}"), in_box))
 
+
+def _joinable_near(*near: Any) -> Any:
+    """Open incidents that could take a report meeting one of `near`: whole rows, locked in id order
+    (PostgreSQL; SQLite has one writer), since those the batch's reports join are updated next."""
     return (
         select(Incident.__table__)
         .where(text(JOINABLE_INCIDENT), Incident.last_report_at >= bindparam("since"),
                Incident.appearance_only.is_(False), func.coalesce(Incident.category, "overig") != "overig",
-               or_(*(near(n) for n in range(count))))
+               or_(*near))
         .order_by(Incident.id).with_for_update()
     )
 
 
-_NO_REGION_NEAR = (
-    select(Incident.__table__)
-    .where(text(JOINABLE_INCIDENT), Incident.last_report_at >= bindparam("since"), Incident.region_id.is_(None),
-           Incident.appearance_only.is_(False), func.coalesce(Incident.category, "overig") != "overig",
-           or_(Incident.wijk_code == bindparam("wijk_code"),
-               and_(Incident.lat.between(bindparam("lat_min"), bindparam("lat_max")),
-                    Incident.lon.between(bindparam("lon_min"), bindparam("lon_max")))))
-    .order_by(Incident.id).with_for_update()
-)
+def _open_incidents_near(count: int) -> Any:
+    """The search for `count` reports with a region, in one statement."""
+    return _joinable_near(*(_near(f"_{n}", True) for n in range(count)))
+
+
+_NO_REGION_NEAR = _joinable_near(_near("_0", False))
 _OPEN_INCIDENTS_NEAR: dict[int, Any] = {}  # by padded count: statements are built once, not per batch
 
 
@@ -99,7 +98,7 @@ def _padded(count: int) -> int:
     return 1 << max(0, count - 1).bit_length()
 
 
-def _near_params(report: Report, suffix: str = "") -> dict[str, Any]:
+def _near_params(report: Report, suffix: str) -> dict[str, Any]:
     box = _box(report) or (None, None, None, None)
     return {f"since{suffix}": report.received_at - GROUPING_WINDOW, f"wijk_code{suffix}": report.wijk_code,
             **{f"{name}{suffix}": value for name, value in zip(("lat_min", "lat_max", "lon_min", "lon_max"), box,
@@ -123,7 +122,8 @@ async def _nearby_open_incidents(connection: AsyncConnection, reports: Sequence[
             params |= _near_params(report, f"_{n}") | {f"region_id_{n}": report.region_id}
         rows |= {row["id"]: row for row in (await connection.execute(statement, params)).mappings()}
     for report in (r for r in searching if r.region_id is None):
-        rows |= {row["id"]: row for row in (await connection.execute(_NO_REGION_NEAR, _near_params(report))).mappings()}
+        rows |= {row["id"]: row for row in (await connection.execute(
+            _NO_REGION_NEAR, {"since": report.received_at - GROUPING_WINDOW} | _near_params(report, "_0"))).mappings()}
     return [Incident(**rows[incident_id]) for incident_id in sorted(rows)]
 
 
