@@ -83,13 +83,17 @@ def serve(
     workers: Annotated[int, typer.Option(help="Aantal processen (alleen PostgreSQL)")] = 1,
     forwarded_allow_ips: Annotated[str | None, typer.Option(
         help="Achter een reverse proxy: de adressen waarvan X-Forwarded-For wordt geloofd")] = None,
+    worker_healthcheck_timeout: Annotated[int, typer.Option(
+        help="Met meer processen: seconden dat een proces mag zwijgen voordat het wordt herstart")] = 30,
 ) -> None:
     """Serve the API and the dashboards."""
     import uvicorn
 
+    # uvicorn restarts a worker that does not answer its health ping in time (5 s by default); a worker busy
+    # under a burst on a loaded machine is slow, not dead, and a restart would drop its open connections.
     uvicorn.run("app.main:app", host=host, port=port, workers=workers, log_config=None,
                 proxy_headers=forwarded_allow_ips is not None, forwarded_allow_ips=forwarded_allow_ips,
-                ws_ping_interval=20, ws_ping_timeout=20)
+                ws_ping_interval=20, ws_ping_timeout=20, timeout_worker_healthcheck=worker_healthcheck_timeout)
 
 
 @cli.command("seed-demo")

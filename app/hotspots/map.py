@@ -17,6 +17,7 @@ from app.core.deps import SessionDep, allow
 from app.core.principal import Principal
 from app.core.vocabulary import STAFF
 from app.hotspots.models import HotspotRecord
+from app.hotspots.schemas import WijkName
 from app.registry.models import Gemeente, Group, Region, Wijk, beheerder_groups
 
 router = APIRouter(tags=["kaart"])
@@ -47,6 +48,17 @@ async def map_features(session: AsyncSession, region_ids: Collection[int] | None
     return {"type": "FeatureCollection", "features": features}
 
 
+async def wijk_names(session: AsyncSession, region_ids: Collection[int] | None) -> list[WijkName]:
+    """The wijken of these regions (all when None) by gemeente and name, without their outlines. Sorted here,
+    not by the database, so that both engines give one order whatever their collation."""
+    query = select(Wijk.code, Wijk.name, Gemeente.name, Gemeente.code).join(Gemeente, Gemeente.id == Wijk.gemeente_id)
+    if region_ids is not None:
+        query = query.where(Gemeente.region_id.in_(region_ids))
+    names = [WijkName(wijkcode=code, name=name, gemeente=gemeente, gemeentecode=gemeentecode)
+             for code, name, gemeente, gemeentecode in (await session.execute(query)).tuples()]
+    return sorted(names, key=lambda w: (w.gemeente.casefold(), w.name.casefold(), w.wijkcode))
+
+
 async def regions_of_beheerder(session: AsyncSession, beheerder_id: int) -> set[int]:
     rows = await session.scalars(
         select(Gemeente.region_id).distinct()
@@ -74,3 +86,13 @@ async def get_map(session: SessionDep, region: str | None = None,
     """Staff may ask for one region by code (`region`), or get everything; a wall gets its own region and
     a beheerder the regions of its groups, whatever they ask for."""
     return await map_features(session, await regions_shown(session, principal, region))
+
+
+@router.get("/map/wijken", response_model=list[WijkName],
+            summary="De wijken van de kaart, zonder grenzen (voor keuzelijsten)")
+async def get_wijk_names(session: SessionDep, region: str | None = None,
+                         principal: Principal = allow(*STAFF, "wall", "beheerder")) -> list[WijkName]:
+    """The same wijken as `GET /map` for the same principal and `region`, as names only: the console's pickers
+    and lists need a wijk's name, not its outline (a few hundred kilobytes for the whole country instead of
+    every boundary)."""
+    return await wijk_names(session, await regions_shown(session, principal, region))

@@ -79,3 +79,11 @@ class SignalementOut(BaseModel):
     offence: str | None
     description: str
     keywords: list[str]
+
+
+class WijkName(BaseModel):
+    """A wijk as the console's pickers and lists name it: no outline."""
+    wijkcode: str
+    name: str
+    gemeente: str
+    gemeentecode: str

@@ -5,6 +5,7 @@ with y pointing down, so that the page draws them as they come: the least data a
 
 from __future__ import annotations
 
+import hashlib
 import json
 from collections.abc import Iterable
 from functools import lru_cache
@@ -55,16 +56,45 @@ def _ring_path(coords: Any) -> str:
     return "M" + "L".join(points) + "Z"
 
 
-@lru_cache(maxsize=4096)
-def outline_path(geometry_json: str) -> tuple[str, tuple[float, float, float, float]]:
+Outline = tuple[str, tuple[float, float, float, float]]
+
+
+def outline_path(geometry: dict[str, Any]) -> Outline:
     """SVG path data of a WGS84 GeoJSON (multi)polygon in RD metres, and its bounds (x0, y0, x1, y1) in the
-    path's own coordinates. Cached by the geometry itself: a wijk's outline changes only with an import."""
-    geometry = shapely.transform(shape(json.loads(geometry_json)), _project).simplify(SIMPLIFY_METRES)
-    polygons = getattr(geometry, "geoms", [geometry])
+    path's own coordinates."""
+    drawn = shapely.transform(shape(geometry), _project).simplify(SIMPLIFY_METRES)
+    polygons = getattr(drawn, "geoms", [drawn])
     path = "".join(_ring_path(ring.coords) for polygon in polygons
                    for ring in (polygon.exterior, *polygon.interiors))
-    x0, y0, x1, y1 = geometry.bounds
+    x0, y0, x1, y1 = drawn.bounds
     return path, (round(x0), -round(y1), round(x1), -round(y0))
+
+
+class OutlineCache:
+    """Each wijk's outline, kept per wijk code with a digest of the geometry it was drawn from: a wijk's outline
+    changes only with an import, and then it is drawn again. The memory is one path per wijk (the country has
+    ~3,300), never one per geometry ever seen."""
+
+    def __init__(self, max_wijken: int = 10_000) -> None:
+        self._max_wijken = max_wijken
+        self._outlines: dict[str, tuple[bytes, Outline]] = {}
+
+    def outline(self, wijkcode: str, geometry: dict[str, Any]) -> Outline:
+        digest = hashlib.blake2b(json.dumps(geometry, sort_keys=True).encode(), digest_size=16).digest()
+        kept = self._outlines.get(wijkcode)
+        if kept is not None and kept[0] == digest:
+            return kept[1]
+        outline = outline_path(geometry)
+        if kept is None and len(self._outlines) >= self._max_wijken:
+            self._outlines.pop(next(iter(self._outlines)))
+        self._outlines[wijkcode] = (digest, outline)
+        return outline
+
+    def __len__(self) -> int:
+        return len(self._outlines)
+
+
+OUTLINES = OutlineCache()
 
 
 def _project(coords: np.ndarray) -> np.ndarray:
@@ -92,7 +122,7 @@ async def wijk_map(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     gemeenten: dict[str, dict[str, Any]] = {}
     boxes: dict[str, list[tuple[float, float, float, float]]] = {}
     for code, name, gemeentecode, gemeente, households, geometry in (await session.execute(_wijken_in_scope(scope))):
-        path, box = outline_path(json.dumps(geometry, sort_keys=True))
+        path, box = OUTLINES.outline(code, geometry)
         entry = gemeenten.setdefault(gemeentecode, {"gemeentecode": gemeentecode, "gemeente": gemeente, "wijken": []})
         entry["wijken"].append({"wijkcode": code, "wijk": name, "households": households, "path": path})
         boxes.setdefault(gemeentecode, []).append(box)

@@ -274,6 +274,8 @@ def test_the_alert_dialog_flags_a_name_and_a_house_number_and_keeps_its_draft(se
     expect(compose.get_by_label(re.compile("^Tekst"))).to_have_value(text)
     expect(compose.locator("#bc-restored")).to_be_visible()
 
+    _search_the_wijken(server, compose)
+
     compose.get_by_role("button", name="Voorbeeld bekijken").click()
     warnings = compose.locator("#bc-checks .privacy")
     expect(warnings).to_have_count(4)  # naam, telefoonnummer, e-mailadres, huisnummer
@@ -285,6 +287,31 @@ def test_the_alert_dialog_flags_a_name_and_a_house_number_and_keeps_its_draft(se
     expect(send).to_be_enabled()
     screenshot(console, "ops-alarm-privacy")
     compose.get_by_role("button", name="Annuleren").click()
+
+
+def _search_the_wijken(server: Server, compose: Any) -> None:
+    """The wijk list filters on every typed word and keeps the chosen wijk (the incident's) in view; Enter in
+    the search box does not send."""
+    with server.staff() as staff:
+        wijken = staff.get("/api/v1/map/wijken").json()
+    dalem = next(w for w in wijken if w["wijkcode"] == "WK085532")
+    home = next(w for w in wijken if w["wijkcode"] == "WK085531")
+    typed = dalem["name"].upper()
+    expected = {w["wijkcode"] for w in wijken if typed.lower() in f"{w['name']} ({w['gemeente']})".lower()}
+    shown = compose.locator("#bc-wijken label:visible input")
+    expect(shown).to_have_count(len(wijken))
+    search = compose.get_by_label("Zoek wijk of gemeente")
+    search.fill(typed)
+    expect(shown).to_have_count(len(expected | {home["wijkcode"]}))
+    assert set(shown.evaluate_all("boxes => boxes.map(b => b.value)")) == expected | {home["wijkcode"]}
+    expect(compose.locator("#bc-wijk-chosen")).to_have_text("1 wijk gekozen")
+    search.press("Enter")
+    expect(compose).to_be_visible()
+    compose.locator(f"#bc-wijken input[value='{dalem['wijkcode']}']").check()
+    expect(compose.locator("#bc-wijk-chosen")).to_have_text("2 wijken gekozen")
+    search.fill("")
+    expect(shown).to_have_count(len(wijken))
+    compose.locator(f"#bc-wijken input[value='{dalem['wijkcode']}']").uncheck()
 
 
 # ---- accessibility ----------------------------------------------------------------------------------

@@ -34,3 +34,21 @@ async def test_wall_sees_p1_and_p2_of_its_region_and_counters(client, demo):
     assert counters["open_p1"] == 1 and counters["reports_today"] == 2
     operator = await login(client, demo["operator"])
     assert (await client.get("/api/v1/stats/overview", headers=operator)).json()["reports_today"] == 3
+
+
+async def test_the_wijk_names_are_the_maps_wijken_without_outlines(client, demo):
+    """The console's pickers read names only: the same wijken as the map for the same principal, in the order a
+    person looks for them (gemeente, then name), and not a coordinate."""
+    operator = await login(client, demo["operator"])
+    for headers, params in [(operator, {}), (operator, {"region": "AMS"}), (bearer(demo["wall_token"]), {})]:
+        features = (await client.get("/api/v1/map", headers=headers, params=params)).json()["features"]
+        wijken = [f["properties"] for f in features if f["properties"]["kind"] == "wijk"]
+        expected = sorted(((w["gemeente"], w["name"], w["wijkcode"], w["gemeentecode"]) for w in wijken),
+                          key=lambda w: (w[0].casefold(), w[1].casefold(), w[2]))
+        names = (await client.get("/api/v1/map/wijken", headers=headers, params=params)).json()
+        assert [(w["gemeente"], w["name"], w["wijkcode"], w["gemeentecode"]) for w in names] == expected
+        assert all(set(w) == {"wijkcode", "name", "gemeente", "gemeentecode"} for w in names)
+    assert len(names) == 5  # the wall: its own region
+    assert (await client.get("/api/v1/map/wijken", headers=operator, params={"region": "XYZ"})).json() == []
+    client.cookies.clear()  # the login's session cookie
+    assert (await client.get("/api/v1/map/wijken")).status_code == 401

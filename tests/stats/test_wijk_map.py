@@ -9,6 +9,7 @@ from datetime import date
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from app.stats.wijkmap import OutlineCache, outline_path
 from tests.support import builders
 from tests.support.http import bearer, problem
 
@@ -97,3 +98,21 @@ async def test_the_map_follows_the_area_filters_and_a_wijkagents_own_wijken(clie
     assert unknown.status_code == 422 and problem(unknown)
     operator = await client.get("/api/v1/stats/map", headers=bearer(history.operator.token))
     assert operator.status_code == 403
+
+
+def _square(lon: float, lat: float, size: float) -> dict[str, Any]:
+    ring = [[lon, lat], [lon + size, lat], [lon + size, lat + size], [lon, lat + size], [lon, lat]]
+    return {"type": "Polygon", "coordinates": [ring]}
+
+
+def test_an_outline_is_drawn_again_when_its_wijks_geometry_changes_and_kept_once_per_wijk() -> None:
+    outlines = OutlineCache(max_wijken=2)
+    small, large = _square(4.80, 52.30, 0.01), _square(4.80, 52.30, 0.02)
+    first = outlines.outline("WK1", small)
+    assert outlines.outline("WK1", {**small}) is first  # the same geometry: not drawn again
+    grown = outlines.outline("WK1", large)  # a new import
+    assert grown != first and grown == outline_path(large)
+    assert _numbers(grown[0])[2] > _numbers(first[0])[2]
+    outlines.outline("WK2", small)
+    outlines.outline("WK3", small)
+    assert len(outlines) == 2  # bounded by wijken, however often one changes

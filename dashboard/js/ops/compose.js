@@ -31,6 +31,7 @@ export function openCompose() {
   wijken.replaceChildren(...ordered.map((w) => h("label", {},
     h("input", { type: "checkbox", name: "bc-wijk", value: w.code, checked: incident && w.code === incident.wijkcode }),
     `${w.name} (${w.gemeente})`)));
+  $("#bc-wijk-filter").value = "";
   const hasPoint = incident && incident.lat !== null && incident.lat !== undefined;
   $("#bc-area-circle").disabled = !hasPoint;
   $$('input[name="bc-area"]').forEach((r) => { r.checked = r.value === "wijken"; });
@@ -128,9 +129,21 @@ function composeBody() {
   return body;
 }
 
+/** Only the wijken whose name or gemeente holds every typed word, and the chosen ones: thousands of check boxes
+ * are not a list anyone scrolls through. */
+function filterWijken() {
+  const words = $("#bc-wijk-filter").value.toLocaleLowerCase("nl").split(/\s+/).filter(Boolean);
+  for (const label of $$("#bc-wijken label")) {
+    const text = label.textContent.toLocaleLowerCase("nl");
+    label.hidden = !label.querySelector("input").checked && !words.every((word) => text.includes(word));
+  }
+}
+
 function updateComposeState() {
   const area = $('input[name="bc-area"]:checked').value;
-  $("#bc-wijken").hidden = area !== "wijken";
+  $("#bc-wijken-box").hidden = area !== "wijken";
+  const chosen = $$('input[name="bc-wijk"]:checked').length;
+  $("#bc-wijk-chosen").textContent = `${chosen} ${chosen === 1 ? "wijk" : "wijken"} gekozen`;
   $("#bc-radius-label").hidden = area !== "circle";
   $("#bc-count").textContent = `(${$("#bc-text").value.length}/1000)`;
   const current = JSON.stringify(composeBody());
@@ -147,6 +160,10 @@ function updateComposeState() {
 // The draft is kept as it is typed: however the dialog closes (Esc, Annuleren, a new P1 to look at), and
 // however soon it is opened again, nothing typed is lost.
 $("#bc-form").addEventListener("input", (event) => {
+  if (event.target.id === "bc-wijk-filter") {
+    filterWijken();
+    return;
+  }
   updateComposeState();
   keepDraft();
   if (event.target.id === "bc-text") checkSoon();
@@ -156,6 +173,10 @@ $("#bc-form").addEventListener("change", () => {
   keepDraft();
 });
 $("#bc-cancel").addEventListener("click", () => $("#bc-dialog").close());
+// Enter in the search box filters; it must never send the alert (the form's default button).
+$("#bc-wijk-filter").addEventListener("keydown", (event) => {
+  if (event.key === "Enter") event.preventDefault();
+});
 
 $("#bc-form").addEventListener("submit", async (event) => {
   event.preventDefault();

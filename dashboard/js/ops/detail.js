@@ -10,7 +10,7 @@ import { openCompose } from "./compose.js";
 import { keepPanel, loadKeepStatus } from "./keeping.js";
 import { URGENCY_KEYS } from "./keys.js";
 import { handleError } from "./login.js";
-import { canDecide, canSend, incidentWhat, isUnrecognised, label, options, S, saveDrafts, wijkName } from "./state.js";
+import { canDecide, canSend, incidentWhat, isUnrecognised, label, options, S, saveDrafts, wijkName, wijkOptions } from "./state.js";
 
 const SHORT_URGENCY = { none: "Geen" }; // an urgency button has no room for "Geen politietaak"
 const CLAIM_WARNING_SECONDS = 60;
@@ -252,7 +252,7 @@ function assessmentPanel(incident, d, locked) {
     h("option", { value: "" }, "geen delict"), optionsOf("offences"));
   offenceSelect.value = field("offence", incident.offence);
   const wijkSelect = h("select", { id: "a-wijk", disabled: locked },
-    h("option", { value: "" }, "–"), S.wijken.map((w) => h("option", { value: w.code }, `${w.name} (${w.gemeente})`)));
+    h("option", { value: "" }, "–"), wijkOptions());
   if (incident.wijkcode && !S.wijkNames.has(incident.wijkcode)) {
     wijkSelect.append(h("option", { value: incident.wijkcode }, incident.wijkcode));
   }

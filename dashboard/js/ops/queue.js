@@ -5,7 +5,7 @@ import { $, $$, api, ApiError, fmtAge, fmtDateTime, fmtTotal, h, throttle, toast
 import { noticeEvent, rememberAll, settle } from "./attention.js";
 import { loadDetail, reloadDetailSoon, renderDetail, showIncident } from "./detail.js";
 import { handleError } from "./login.js";
-import { incidentWhat, isUnrecognised, label, options, S, snapshotPending, wijkName } from "./state.js";
+import { incidentWhat, isUnrecognised, label, options, S, snapshotPending, wijkName, wijkOptions } from "./state.js";
 
 const SEARCH_AFTER_MS = 250; // typing pauses this long before the server is asked
 const MATCH_LABELS = { melding: "melding", zaaknummer: "zaaknummer", terugkoppeling: "terugkoppeling bij",
@@ -23,14 +23,12 @@ export function renderFilters() {
 
 export async function loadWijken() {
   try {
-    const collection = await api("/api/v1/map");
-    S.wijken = collection.features.filter((f) => f.properties.kind === "wijk").map((f) => ({
-      code: f.properties.wijkcode, name: f.properties.name, gemeente: f.properties.gemeente,
-    })).sort((a, b) => a.gemeente.localeCompare(b.gemeente) || a.name.localeCompare(b.name));
+    // Names only: the outlines of every wijk are the map's business, not the pickers'.
+    const wijken = await api("/api/v1/map/wijken");
+    S.wijken = wijken.map((w) => ({ code: w.wijkcode, name: w.name, gemeente: w.gemeente }));
     for (const wijk of S.wijken) S.wijkNames.set(wijk.code, wijk.name);
     const select = $("#f-wijk");
-    select.replaceChildren(h("option", { value: "" }, "Alle wijken"),
-      ...S.wijken.map((w) => h("option", { value: w.code }, `${w.name} (${w.gemeente})`)));
+    select.replaceChildren(h("option", { value: "" }, "Alle wijken"), ...wijkOptions());
     select.value = S.filters.wijk;
     renderQueue();
     renderDetail();

@@ -1,5 +1,7 @@
 // The console's state, shared by its views: the session, the vocabulary, the queue, the detail and drafts.
 
+import { h } from "../common.js";
+
 export const TOKEN_KEY = "meldkamer.ops.token";
 export const NAME_KEY = "meldkamer.ops.display_name"; // claims name the display name, /auth/me the username
 const DRAFTS_KEY = "meldkamer.ops.drafts"; // typed text survives a reload of the tab, and an expired claim
@@ -68,6 +70,16 @@ export const canSend = () => may("send_alerts");
 export const canReadAgreement = () => may("read_agreement");
 export const snapshotPending = () => !S.feed || S.feed.pending;
 export const wijkName = (code) => (code ? S.wijkNames.get(code) || code : "wijk onbekend");
+
+/** The wijken as options grouped per gemeente (a region has hundreds, the country thousands). */
+export function wijkOptions() {
+  const groups = new Map();
+  for (const wijk of S.wijken) {
+    if (!groups.has(wijk.gemeente)) groups.set(wijk.gemeente, []);
+    groups.get(wijk.gemeente).push(h("option", { value: wijk.code }, `${wijk.name} (${wijk.gemeente})`));
+  }
+  return [...groups].map(([gemeente, options]) => h("optgroup", { label: gemeente }, options));
+}
 
 /** The offence, or else the category: "Woninginbraak", "Vermissing", "Incident". */
 export function incidentWhat(incident) {
