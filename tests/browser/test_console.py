@@ -325,6 +325,9 @@ def test_axe_finds_no_violations_on_the_console_and_its_login(server: Server, ne
     assert axe_violations(login) == []
 
     console = open_console(new_context, server)
+    paths = "performance.getEntriesByType('resource').map(e => new URL(e.name).pathname)"
+    console.wait_for_function(f"{paths}.includes('/api/v1/map/wijken')")
+    assert "/api/v1/map" not in console.evaluate(paths)  # the pickers read names, not every wijk's outline
     incident = report_at(server, "WK085532", "Er wordt nu een scooter gestolen bij de Dalem, dader is nog bezig")
     expect(row(console, incident)).to_have_class(re.compile(r"\battention\b"), timeout=LIVE)
     assert axe_violations(console) == []  # the queue with a new P1 highlighted
