@@ -84,7 +84,8 @@ class StatementCounter:
 async def build(url: str, sizes: Sizes) -> dict[str, float]:
     from alembic import command
 
-    command.upgrade(alembic_config(url), "head")
+    # alembic's env.py runs its own event loop: it cannot run inside this one
+    await asyncio.to_thread(command.upgrade, alembic_config(url), "head")
     engine = create_engine(url)
     try:
         return (await load_scale(engine, sizes)).seconds
@@ -143,7 +144,10 @@ def scenarios(ids: list[int], wijk: str, beheerders: int) -> list[tuple[str, str
         ("wijken search by name", "admin", "/api/v1/admin/wijken", lambda n: {"q": "molenwijk"}),
         ("wijken, all (limit=1000)", "admin", "/api/v1/admin/wijken", lambda n: {"limit": 1000}),
         ("gemeenten page", "admin", "/api/v1/admin/gemeenten", lambda n: {}),
-        ("map (the console's wijken)", "operator", "/api/v1/map", lambda n: {}),
+        ("map (every wijk's outline)", "operator", "/api/v1/map", lambda n: {}),
+        ("wijk names (the console's pickers)", "operator", "/api/v1/map/wijken", lambda n: {}),
+        ("evaluation map (every wijk)", "analyst", "/api/v1/stats/map", lambda n: {}),
+        ("evaluation map (one gemeente)", "analyst", "/api/v1/stats/map", lambda n: {"gemeente": "GM0001"}),
         ("stats overview", "operator", "/api/v1/stats/overview", lambda n: {}),
     ]
 

@@ -12,6 +12,7 @@ The loader refuses a database that already holds beheerders or reports (it write
 
 from __future__ import annotations
 
+import math
 import random
 import time
 from collections.abc import Callable, Sequence
@@ -28,6 +29,10 @@ from app.stats import facts
 
 BEHEERDERS_PER_WIJK = 10
 WIJKEN_PER_GEMEENTE = 10
+# A wijk outline as detailed as a generalised CBS one (the national file holds a few hundred points per wijk),
+# about 2 km across: the map and the evaluation's wijk map carry a realistic weight.
+OUTLINE_POINTS = 240
+OUTLINE_RADIUS_DEG = 0.009
 GROUPS_PER_BEHEERDER = 0.8  # 8,000 groups for 10,000 beheerders: most have one group, some share one
 OPEN_SECONDS = 3 * 3600  # reports of the last three hours are still open: the queue
 ALERTS_PER_THOUSAND_REPORTS = 3
@@ -192,8 +197,21 @@ def _wijk(index: int, gemeenten: list[dict[str, Any]], rng: random.Random) -> di
     number = index % WIJKEN_PER_GEMEENTE
     return {"id": index + 1, "code": f"WK{gemeente['id']:04d}{number:02d}",
             "name": f"{gemeente['name']} {WIJK_NAMES[number % len(WIJK_NAMES)]}", "gemeente_id": gemeente["id"],
-            "geometry": None, "centroid_lat": round(rng.uniform(51.3, 53.3), 5),
-            "centroid_lon": round(rng.uniform(4.0, 6.8), 5)}
+            **_placed(rng.uniform(51.3, 53.3), rng.uniform(4.0, 6.8), rng)}
+
+
+def _placed(lat: float, lon: float, rng: random.Random) -> dict[str, Any]:
+    """A centroid and a ragged outline around it (a GeoJSON polygon, WGS84)."""
+    phase, lobes = rng.uniform(0, 2 * math.pi), rng.randint(3, 7)
+    ring = []
+    for k in range(OUTLINE_POINTS):
+        angle = 2 * math.pi * k / OUTLINE_POINTS
+        radius = OUTLINE_RADIUS_DEG * (1 + 0.25 * math.sin(lobes * angle + phase) + rng.uniform(-0.04, 0.04))
+        ring.append([round(lon + radius * math.cos(angle) / math.cos(math.radians(lat)), 6),
+                     round(lat + radius * math.sin(angle), 6)])
+    ring.append(ring[0])
+    return {"geometry": {"type": "Polygon", "coordinates": [ring]}, "centroid_lat": round(lat, 5),
+            "centroid_lon": round(lon, 5)}
 
 
 def _group(index: int, wijken: list[dict[str, Any]], rng: random.Random) -> dict[str, Any]:

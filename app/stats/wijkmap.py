@@ -15,7 +15,7 @@ import numpy as np
 import shapely
 from pyproj import Transformer
 from shapely.geometry import shape
-from sqlalchemy import select
+from sqlalchemy import Text, cast, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from app.registry.models import Gemeente, Wijk
@@ -79,12 +79,13 @@ class OutlineCache:
         self._max_wijken = max_wijken
         self._outlines: dict[str, tuple[bytes, Outline]] = {}
 
-    def outline(self, wijkcode: str, geometry: dict[str, Any]) -> Outline:
-        digest = hashlib.blake2b(json.dumps(geometry, sort_keys=True).encode(), digest_size=16).digest()
+    def outline(self, wijkcode: str, geometry_json: str) -> Outline:
+        """The outline of the geometry (GeoJSON text as the database holds it: only a change is parsed)."""
+        digest = hashlib.blake2b(geometry_json.encode(), digest_size=16).digest()
         kept = self._outlines.get(wijkcode)
         if kept is not None and kept[0] == digest:
             return kept[1]
-        outline = outline_path(geometry)
+        outline = outline_path(json.loads(geometry_json))
         if kept is None and len(self._outlines) >= self._max_wijken:
             self._outlines.pop(next(iter(self._outlines)))
         self._outlines[wijkcode] = (digest, outline)
@@ -103,7 +104,7 @@ def _project(coords: np.ndarray) -> np.ndarray:
 
 
 def _wijken_in_scope(scope: Scope) -> Any:
-    query = (select(Wijk.code, Wijk.name, Gemeente.code, Gemeente.name, Wijk.households, Wijk.geometry)
+    query = (select(Wijk.code, Wijk.name, Gemeente.code, Gemeente.name, Wijk.households, cast(Wijk.geometry, Text))
              .join(Gemeente, Gemeente.id == Wijk.gemeente_id).where(Wijk.geometry.is_not(None)).order_by(Wijk.code))
     return query if scope.wijkcodes is None else query.where(Wijk.code.in_(sorted(scope.wijkcodes)))
 
@@ -122,6 +123,8 @@ async def wijk_map(session: AsyncSession, scope: Scope) -> dict[str, Any]:
     gemeenten: dict[str, dict[str, Any]] = {}
     boxes: dict[str, list[tuple[float, float, float, float]]] = {}
     for code, name, gemeentecode, gemeente, households, geometry in (await session.execute(_wijken_in_scope(scope))):
+        if not geometry or geometry == "null":  # JSON null: no outline imported
+            continue
         path, box = OUTLINES.outline(code, geometry)
         entry = gemeenten.setdefault(gemeentecode, {"gemeentecode": gemeentecode, "gemeente": gemeente, "wijken": []})
         entry["wijken"].append({"wijkcode": code, "wijk": name, "households": households, "path": path})

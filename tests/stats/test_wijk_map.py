@@ -3,6 +3,7 @@ checked against the script and the registry (never by asking the database for th
 
 from __future__ import annotations
 
+import json
 import re
 from collections import Counter
 from datetime import date
@@ -107,11 +108,11 @@ def _square(lon: float, lat: float, size: float) -> dict[str, Any]:
 
 def test_an_outline_is_drawn_again_when_its_wijks_geometry_changes_and_kept_once_per_wijk() -> None:
     outlines = OutlineCache(max_wijken=2)
-    small, large = _square(4.80, 52.30, 0.01), _square(4.80, 52.30, 0.02)
+    small, large = json.dumps(_square(4.80, 52.30, 0.01)), json.dumps(_square(4.80, 52.30, 0.02))
     first = outlines.outline("WK1", small)
-    assert outlines.outline("WK1", {**small}) is first  # the same geometry: not drawn again
+    assert outlines.outline("WK1", small) is first  # the same geometry: not drawn again
     grown = outlines.outline("WK1", large)  # a new import
-    assert grown != first and grown == outline_path(large)
+    assert grown != first and grown == outline_path(json.loads(large))
     assert _numbers(grown[0])[2] > _numbers(first[0])[2]
     outlines.outline("WK2", small)
     outlines.outline("WK3", small)
