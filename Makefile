@@ -62,11 +62,11 @@ browser-deps:
 
 # Runs every test on SQLite and on a throwaway PostgreSQL server that the suite starts and stops, spread over
 # TEST_WORKERS pytest-xdist processes (each with its own PostgreSQL server); TEST_WORKERS=0 runs one process.
-# loadgroup keeps a browser module's tests on one worker and runs the fault drills one at a time
-# (tests/conftest.py). Timings: docs/performance.md, "Test suite".
+# loadfile keeps the tests of a file on one worker: a browser module shares its server and Chromium.
+# Timings: docs/performance.md, "Test suite".
 TEST_WORKERS ?= 2
 pytest: install browser-deps
-	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadgroup
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test: lint typecheck pytest
 

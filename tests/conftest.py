@@ -33,16 +33,6 @@ from tests.support.settings import TEST_SECRETS
 BACKENDS = ["sqlite", "postgresql"]
 
 
-def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
-    """Groups for `--dist loadgroup` (make test): the tests of a browser module share its server and Chromium,
-    so they stay on one worker; the fault drills load the machine on purpose, so they run one at a time."""
-    for item in items:
-        if item.get_closest_marker("drill"):
-            item.add_marker(pytest.mark.xdist_group("drills"))
-        elif item.get_closest_marker("browser"):
-            item.add_marker(pytest.mark.xdist_group(item.path.stem))
-
-
 @pytest.fixture(scope="session", autouse=True)
 def cheap_password_hashes() -> Iterator[None]:
     """Argon2 with the cheapest parameters inside the test processes: the demo registry hashes seven passwords
