@@ -60,9 +60,13 @@ typecheck: install
 browser-deps:
 	test -x /usr/bin/chromium || (apt-get update && apt-get install -y chromium)
 
-# Runs every test on SQLite and on a throwaway PostgreSQL server that the suite starts and stops.
+# Runs every test on SQLite and on a throwaway PostgreSQL server that the suite starts and stops, spread over
+# TEST_WORKERS pytest-xdist processes (each with its own PostgreSQL server); TEST_WORKERS=0 runs one process.
+# loadfile keeps the tests of a file on one worker: a browser module shares its server and Chromium.
+# Timings: docs/performance.md, "Test suite".
+TEST_WORKERS ?= 2
 pytest: install browser-deps
-	$(BIN)/python -m pytest
+	$(BIN)/python -m pytest -n $(TEST_WORKERS) --dist loadfile
 
 test: lint typecheck pytest
 

@@ -1,7 +1,8 @@
 """Shared fixtures. Every test that asks for a database runs twice: on SQLite and on PostgreSQL.
 
-The PostgreSQL server is started once per test run (tests/support/postgres.py). Set
-MELDKAMER_TEST_POSTGRES=skip to run on SQLite only while iterating; `make test` never does."""
+The PostgreSQL server is started once per test process (tests/support/postgres.py): `make test` runs two
+pytest-xdist workers, each with its own server, temp dirs and free ports. Set MELDKAMER_TEST_POSTGRES=skip to
+run on SQLite only while iterating; `make test` never does."""
 
 from __future__ import annotations
 
@@ -14,10 +15,15 @@ from typing import Any
 
 import httpx
 import pytest
+from argon2 import PasswordHasher
+from argon2.profiles import CHEAPEST
 from fastapi import FastAPI
 from sqlalchemy import text
+from sqlalchemy.engine import make_url
+from sqlalchemy.ext.asyncio import create_async_engine
 
 from app.cli import alembic_config
+from app.core import security
 from app.core.database import create_engine
 from app.core.settings import Settings
 from app.factory import create_app
@@ -25,6 +31,16 @@ from tests.support.postgres import PostgresServer
 from tests.support.settings import TEST_SECRETS
 
 BACKENDS = ["sqlite", "postgresql"]
+
+
+@pytest.fixture(scope="session", autouse=True)
+def cheap_password_hashes() -> Iterator[None]:
+    """Argon2 with the cheapest parameters inside the test processes: the demo registry hashes seven passwords
+    per test, each 0.1-0.5 s at production cost. Hashing and verifying stay argon2; served subprocesses
+    (browser tests, drills) keep the production parameters."""
+    with pytest.MonkeyPatch.context() as patch:
+        patch.setattr(security, "_hasher", PasswordHasher.from_parameters(CHEAPEST))
+        yield
 
 
 def _migrate(url: str) -> None:
@@ -47,8 +63,9 @@ def postgres_url() -> Iterator[str]:
         pytest.skip("PostgreSQL skipped (MELDKAMER_TEST_POSTGRES=skip)")
     external = os.environ.get("MELDKAMER_TEST_POSTGRES_URL")
     if external:
-        _migrate(external)
-        yield external
+        url = asyncio.run(_database_of_this_worker(external))
+        _migrate(url)
+        yield url
         return
     server = PostgresServer()
     try:
@@ -57,6 +74,22 @@ def postgres_url() -> Iterator[str]:
         yield url
     finally:
         server.stop()
+
+
+async def _database_of_this_worker(url: str) -> str:
+    """Under pytest-xdist every worker truncates its own database: `<name>_<worker>` on the given server,
+    created afresh. Without xdist, the given database itself."""
+    worker = os.environ.get("PYTEST_XDIST_WORKER")
+    if not worker:
+        return url
+    base = make_url(url)
+    name = f"{base.database}_{worker}"
+    engine = create_async_engine(base.set(database="postgres"), isolation_level="AUTOCOMMIT")
+    async with engine.connect() as connection:
+        await connection.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        await connection.execute(text(f'CREATE DATABASE "{name}"'))
+    await engine.dispose()
+    return base.set(database=name).render_as_string(hide_password=False)
 
 
 async def _truncate_postgres(url: str) -> None:

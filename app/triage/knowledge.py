@@ -6,8 +6,10 @@ rows; the `load_*` functions read the reference files in config/.
 
 from __future__ import annotations
 
+import functools
 import json
 import threading
+import weakref
 from collections.abc import Callable, Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
@@ -31,7 +33,7 @@ from app.triage.reference import read_hotspots_geojson, read_signalementen_json
 
 __all__ = [
     "Hotspot", "KnowledgeBase", "KnowledgeBaseCache", "Lexicon", "Signalement", "Street", "Wijk",
-    "build_knowledge_base", "default_config_dir", "directory_fingerprint", "hotspots_from_geojson",
+    "build_knowledge_base", "compiled_lexicon", "default_config_dir", "directory_fingerprint", "hotspots_from_geojson",
     "load_hotspots_geojson", "load_knowledge_base_from_dir", "load_lexicon", "load_signalementen_json",
     "load_streets_csv", "load_wijken_geojson", "signalementen_from_json", "wijken_from_geojson",
 ]
@@ -135,7 +137,7 @@ def build_knowledge_base(
                 for s in signalement_rows}
     return KnowledgeBase(
         wijken=wijk_map, streets=street_rows, hotspots=hotspot_rows, signalementen=signalement_rows,
-        lexicon=lexicon, compiled=compile_lexicon(lexicon), street_index=index, hot_windows=windows,
+        lexicon=lexicon, compiled=compiled_lexicon(lexicon), street_index=index, hot_windows=windows,
         signalement_keywords=keywords, _tree=tree, _tree_codes=codes,
     )
 
@@ -191,14 +193,37 @@ def load_signalementen_json(path: Path | str) -> list[Signalement]:
 
 
 def load_lexicon(path: Path | str) -> Lexicon:
-    """config/triage.yaml parsed and validated; a shape error names the file and line."""
+    """config/triage.yaml parsed and validated; a shape error names the file and line. The same text gives the
+    same (immutable) Lexicon object, so `compiled_lexicon` compiles it once."""
     text = Path(path).read_text(encoding="utf-8")
     try:
-        return parse_lexicon(yaml.safe_load(text) or {})
+        return _parsed_lexicon(text)
     except LexiconSchemaError as exc:
         line = line_of(text, exc.path)
         place = f"{path}, line {line}" if line else str(path)
         raise LexiconSchemaError(exc.path, f"{exc.message} ({place})") from exc
+
+
+@functools.lru_cache(maxsize=4)
+def _parsed_lexicon(text: str) -> Lexicon:
+    return parse_lexicon(yaml.safe_load(text) or {})
+
+
+_compiled_lexicons: weakref.WeakKeyDictionary[Lexicon, CompiledLexicon] = weakref.WeakKeyDictionary()
+_compiled_lock = threading.Lock()
+
+
+def compiled_lexicon(lexicon: Lexicon) -> CompiledLexicon:
+    """`compile_lexicon` once per Lexicon object: compiling takes seconds of CPU, and the knowledge base is
+    rebuilt on every registry, hotspot or signalement change (and per app in the test suite) while the
+    lexicon only changes with its file."""
+    with _compiled_lock:
+        compiled = _compiled_lexicons.get(lexicon)
+    if compiled is None:
+        compiled = compile_lexicon(lexicon)
+        with _compiled_lock:
+            _compiled_lexicons[lexicon] = compiled
+    return compiled
 
 
 GEO_FILES = ("wijken.geojson", "streets.csv", "hotspots.geojson", "signalementen.json")

@@ -67,7 +67,8 @@ class Server:
         self.process = subprocess.Popen(
             [str(BIN / "meldkamer"), "serve", "--host", "127.0.0.1", "--port", str(self.port)],
             env=self.env, cwd=ROOT, stdout=log, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 60
+        # Generous: a start-up takes 25-45 s on a loaded 2-core machine, and make test starts two at a time.
+        deadline = time.monotonic() + 180
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 raise RuntimeError(f"server exited: {(self.workdir / 'server.log').read_text()[-2000:]}")

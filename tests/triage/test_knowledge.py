@@ -19,6 +19,7 @@ from app.triage.knowledge import (
     KnowledgeBaseCache,
     Wijk,
     build_knowledge_base,
+    compiled_lexicon,
     load_knowledge_base_from_dir,
     load_lexicon,
     load_wijken_geojson,
@@ -151,3 +152,17 @@ def test_eval_and_the_imports_read_reference_files_with_one_parser() -> None:
     (signalement,) = signalementen_from_json(naive)
     assert signalement.issued_at.utcoffset() == timedelta(hours=1)  # local time in the Netherlands
     assert read_signalementen_json(naive)[0]["issued_at"] == signalement.issued_at
+
+
+def test_an_edited_lexicon_file_counts_at_once_and_an_unchanged_one_is_compiled_once(kb: KnowledgeBase,
+                                                                                     tmp_path: Path) -> None:
+    copy = tmp_path / "triage.yaml"
+    text = (CONFIG / "triage.yaml").read_text(encoding="utf-8")
+    copy.write_text(text, encoding="utf-8")
+    first = load_lexicon(copy)
+    assert load_lexicon(copy) is first  # the same text: parsed once
+    assert compiled_lexicon(kb.lexicon) is kb.compiled  # and compiled once
+
+    copy.write_text(text.replace("\nversion: 1\n", "\nversion: 2\n"), encoding="utf-8")
+    edited = load_lexicon(copy)
+    assert edited is not first and edited.version == "2" and first.version == "1"
