@@ -11,6 +11,7 @@ from sqlalchemy.engine import Connection
 
 from app.core.database import create_engine
 from app.core.settings import get_settings
+from app.incidents.text_index import is_text_index
 from app.models import Base
 
 config = context.config
@@ -37,6 +38,11 @@ def _broken_foreign_keys(connection: Connection) -> Counter[tuple[str, str]]:
     return Counter((row[0], row[2]) for row in connection.exec_driver_sql("PRAGMA foreign_key_check"))
 
 
+def _declared(name: str | None, type_: str, parent_names: Any) -> bool:
+    """Autogenerate leaves alone the search's text indexes, which the models do not declare (migration 0022)."""
+    return not is_text_index(name)
+
+
 def _run(connection: Connection) -> None:
     sqlite = connection.dialect.name == "sqlite"
     if sqlite:
@@ -48,6 +54,7 @@ def _run(connection: Connection) -> None:
         target_metadata=target_metadata,
         render_as_batch=sqlite,
         compare_type=True,
+        include_name=_declared,
     )
     try:
         with context.begin_transaction():

@@ -52,6 +52,7 @@ from tests.support.settings import TEST_SECRETS  # noqa: E402
 TARGET_P95_MS = 200.0
 TARGET_RSS_MB = 300.0
 ROLES = ("operator", "admin", "analyst")
+SEARCH = "/api/v1/incidents/search"
 
 
 @dataclass
@@ -149,6 +150,13 @@ def scenarios(ids: list[int], wijk: str, beheerders: int) -> list[tuple[str, str
         ("evaluation map (every wijk)", "analyst", "/api/v1/stats/map", lambda n: {}),
         ("evaluation map (one gemeente)", "analyst", "/api/v1/stats/map", lambda n: {"gemeente": "GM0001"}),
         ("stats overview", "operator", "/api/v1/stats/overview", lambda n: {}),
+        # The console's "Zoeken" (app/incidents/search.py) through the text indexes of migration 0022. The dataset
+        # has six report texts: a word is in none of them, or in 1% of the year or more.
+        ("search: a word in no text, closed", "operator", SEARCH, lambda n: {"q": "fiets", "status": "closed"}),
+        ("search: a case number (a substring), all", "operator", SEARCH,
+         lambda n: {"q": f"MK-H-{ids[n % len(ids)]}", "status": ""}),
+        ("search: open incidents, a common word", "operator", SEARCH, lambda n: {"q": "kat"}),
+        ("search: 1% of the year (10,000), all", "operator", SEARCH, lambda n: {"q": "verward", "status": ""}),
     ]
 
 

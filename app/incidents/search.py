@@ -3,7 +3,11 @@
 The database does the searching (a LIKE per word on both SQLite and PostgreSQL, case-insensitive), counts and
 pages; Python only cuts the snippets of the rows that matched on the page shown. Every word must occur
 somewhere in the incident, not necessarily in one text: "scooter zonnestein" finds an incident whose first
-report names the street and whose second names the scooter."""
+report names the street and whose second names the scooter.
+
+The texts are found through an index (app.incidents.text_index, migration 0022): on PostgreSQL the LIKE itself
+is served by trigram indexes; on SQLite an FTS5 trigram table gives the rows that contain a word of three
+characters or more, and the same LIKE then checks them, so that both engines keep the LIKE's meaning."""
 
 from __future__ import annotations
 
@@ -12,7 +16,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, func, or_, select
+from sqlalchemy import ColumnElement, CompoundSelect, Select, and_, column, func, literal, or_, select, table, union
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.orm import aliased
 
@@ -21,6 +25,7 @@ from app.core.schemas import MAX_DB_INT
 from app.incidents.brief import briefs
 from app.incidents.models import Incident
 from app.incidents.schemas import SearchHit, SearchMatch
+from app.incidents.text_index import FTS_MIN_CHARACTERS, fts_phrase
 from app.intake.models import Report, ReportFeedback
 
 MAX_WORDS = 8
@@ -46,13 +51,16 @@ def search_words(query: str) -> list[str]:
     return words
 
 
+LIKE_ESCAPE = "/"  # not a backslash, which PostgreSQL's literal SQL (EXPLAIN in the tests) would double
+
+
 def _like(word: str) -> str:
-    escaped = word.replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_")
+    escaped = word.replace(LIKE_ESCAPE, LIKE_ESCAPE * 2).replace("%", LIKE_ESCAPE + "%").replace("_", LIKE_ESCAPE + "_")
     return f"%{escaped}%"
 
 
 def _contains(column: Any, word: str) -> ColumnElement[bool]:
-    return column.ilike(_like(word), escape="\\")
+    return column.ilike(_like(word), escape=LIKE_ESCAPE)
 
 
 def _incident_number(word: str) -> int | None:
@@ -60,10 +68,14 @@ def _incident_number(word: str) -> int | None:
     return int(digits) if digits.isdigit() and 0 < int(digits) <= MAX_DB_INT else None
 
 
-def _kept(incident: Any, filters: SearchFilters) -> list[ColumnElement[bool]]:
+def _kept(incident: Any, filters: SearchFilters, *, status_by_index: bool = True) -> list[ColumnElement[bool]]:
+    """The filters' conditions; `status_by_index=False` writes the status so that SQLite cannot walk its index
+    (`status || ''`): a year of closed incidents is no place to start from when the text index has the few
+    that matter."""
     conditions = []
     if filters.status:
-        conditions.append(incident.status == filters.status)
+        status = incident.status if status_by_index else incident.status.concat("")
+        conditions.append(status == filters.status)
     if filters.urgency:
         conditions.append(incident.urgency == filters.urgency)
     if filters.wijk:
@@ -71,26 +83,60 @@ def _kept(incident: Any, filters: SearchFilters) -> list[ColumnElement[bool]]:
     return conditions
 
 
-def _word_in_incident(word: str, filters: SearchFilters) -> ColumnElement[bool]:
-    """The ids of incidents with a text that contains the word, each found once (not probed per incident) and
-    only among the incidents the filters keep: the open ones, by default, are a few dozen, and their reports
-    are found through the index on the incident (bench/bench_console.py measured the shapes)."""
+def _reads_fts(sqlite: bool, filters: SearchFilters) -> bool:
+    """Whether SQLite starts from its FTS5 tables. Not for the open incidents (the default): they are the
+    queue, a few hundred, and their reports are read through the index on the incident faster than a common
+    word's thousands of rows come out of the text index. PostgreSQL's planner makes that choice itself."""
+    return sqlite and filters.status != "open"
+
+
+def _indexed_rows(fts_table: str, word: str) -> Select[Any]:
+    """The ids of the rows whose indexed texts contain the word (SQLite's FTS5 trigram table)."""
+    fts = table(fts_table, column("rowid"), column(fts_table))
+    return select(fts.c.rowid).where(fts.c[fts_table].op("MATCH")(fts_phrase(word)))
+
+
+def _found(word: str, fts: bool, fts_table: str, key: Any, *columns: Any) -> ColumnElement[bool]:
+    """Whether one of the row's columns contains the word; looked up in SQLite's FTS table first when asked and
+    the word is long enough for trigrams (the LIKE then checks the few rows it gives)."""
+    contains = or_(*(_contains(text_column, word) for text_column in columns))
+    if fts and len(word) >= FTS_MIN_CHARACTERS:
+        return and_(key.in_(_indexed_rows(fts_table, word)), contains)
+    return contains
+
+
+def _word_in_incident(word: str, filters: SearchFilters, fts: bool) -> ColumnElement[bool]:
+    """The ids of incidents with a text that contains the word: one set per word, from each text's index, kept
+    to the incidents the filters keep (PostgreSQL's planner may start from those instead when they are few, as
+    the open incidents are)."""
     inner = aliased(Incident)
-    kept = _kept(inner, filters)
+    kept = _kept(inner, filters, status_by_index=not fts)
     in_reports = (select(Report.incident_id).join(inner, inner.id == Report.incident_id)
-                  .where(*kept, or_(_contains(Report.text, word), _contains(Report.case_number, word))))
+                  .where(*kept, _found(word, fts, "search_reports", Report.id, Report.text, Report.case_number)))
     in_feedback = (select(Report.incident_id).join(inner, inner.id == Report.incident_id)
                    .join(ReportFeedback, ReportFeedback.report_id == Report.id)
-                   .where(*kept, _contains(ReportFeedback.text, word)))
-    conditions = [Incident.id.in_(in_reports), Incident.id.in_(in_feedback), _contains(Incident.override_reason, word)]
+                   .where(*kept, _found(word, fts, "search_feedback", ReportFeedback.id, ReportFeedback.text)))
+    in_reasons = select(inner.id).where(*kept, _found(word, fts, "search_reasons", inner.id, inner.override_reason))
+    parts: list[Select[Any]] = [in_reports, in_feedback, in_reasons]
     number = _incident_number(word)
     if number is not None:
-        conditions.append(Incident.id == number)
-    return or_(*conditions)
+        parts.append(select(literal(number)))
+    found: CompoundSelect = union(*parts)
+    return Incident.id.in_(found)
 
 
-def _query(words: Sequence[str], filters: SearchFilters) -> Select[tuple[Incident]]:
-    return select(Incident).where(*_kept(Incident, filters), *(_word_in_incident(word, filters) for word in words))
+def _query(words: Sequence[str], filters: SearchFilters, sqlite: bool) -> Select[tuple[Incident]]:
+    fts = _reads_fts(sqlite, filters)
+    return select(Incident).where(*_kept(Incident, filters, status_by_index=not fts),
+                                  *(_word_in_incident(word, filters, fts) for word in words))
+
+
+def page_statement(words: Sequence[str], filters: SearchFilters, sqlite: bool, *, limit: int,
+                   offset: int) -> Select[tuple[Incident, int]]:
+    """One page of the incidents that contain every word, with their number: a window count, so that the texts
+    are searched once, not twice."""
+    return (_query(words, filters, sqlite).add_columns(func.count().over())
+            .order_by(Incident.last_report_at.desc(), Incident.id.desc()).limit(limit).offset(offset))
 
 
 async def search_incidents(session: AsyncSession, query: str, filters: SearchFilters, *, limit: int,
@@ -98,11 +144,9 @@ async def search_incidents(session: AsyncSession, query: str, filters: SearchFil
     """One page of incidents that contain every word, the most recently reported first, each with the texts
     that matched (which report, or its feedback)."""
     words = search_words(query)
-    found = _query(words, filters)
-    # The total comes with the page (a window count), so the texts are searched once, not twice.
-    page = (await session.execute(found.add_columns(func.count().over())
-                                  .order_by(Incident.last_report_at.desc(), Incident.id.desc())
-                                  .limit(limit).offset(offset))).all()
+    sqlite = session.get_bind().dialect.name == "sqlite"
+    found = _query(words, filters, sqlite)
+    page = (await session.execute(page_statement(words, filters, sqlite, limit=limit, offset=offset))).all()
     incidents = [incident for incident, _ in page]
     if page:
         total = int(page[0][1])
