@@ -4,7 +4,7 @@ appearance-only share. Every count comes from the database (app.stats.reports, t
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
+from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
@@ -17,11 +17,11 @@ from app.registry.models import Gemeente, Group, Wijk
 from app.stats.alerts import alerts
 from app.stats.facts import NO_OFFENCE, fold_changes
 from app.stats.reports import (
-    Cell,
+    Sums,
     appearance_counts,
     category_counts,
     follow_up_counts,
-    report_cells,
+    report_sums,
     weekly,
 )
 from app.stats.scope import Scope
@@ -69,46 +69,6 @@ async def _wijken(session: AsyncSession, codes: Iterable[str]) -> dict[str, Plac
         select(Wijk.code, Wijk.name, Gemeente.code, Gemeente.name).join(Gemeente, Gemeente.id == Wijk.gemeente_id)
         .where(Wijk.code.in_(sorted(set(codes)))))
     return {code: Place(name, code, name, gemeente_code, gemeente) for code, name, gemeente_code, gemeente in rows}
-
-
-@dataclass(frozen=True)
-class Sums:
-    """The cells' counts summed once for every key the tables use (one pass over the cells)."""
-
-    total: Counter[str]
-    group: dict[int, Counter[str]]
-    group_month: dict[tuple[int, int], Counter[str]]
-    wijk: dict[str, Counter[str]]
-    gemeente: dict[str, Counter[str]]
-    month: dict[int, Counter[str]]
-
-
-def _add(target: Counter[str], counts: Counter[str]) -> None:
-    for label, n in counts.items():
-        target[label] += n
-
-
-def sums_of(cells: list[Cell], wijken: dict[str, Place]) -> Sums:
-    """Each cell is added twice (to its group and month, and to its wijk); the coarser sums are built from
-    those few rows."""
-    group_month: defaultdict[tuple[int, int], Counter[str]] = defaultdict(Counter)
-    wijk: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    group: defaultdict[int, Counter[str]] = defaultdict(Counter)
-    month: defaultdict[int, Counter[str]] = defaultdict(Counter)
-    gemeente: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    total: Counter[str] = Counter()
-    for cell in cells:
-        _add(group_month[(cell.group_id, cell.month)], cell.counts)
-        _add(wijk[cell.wijk], cell.counts)
-    for (group_id, month_index), counts in group_month.items():
-        _add(group[group_id], counts)
-        _add(month[month_index], counts)
-    for code, counts in wijk.items():
-        place = wijken.get(code)
-        _add(gemeente[place.gemeentecode if place else ""], counts)
-    for counts in month.values():
-        _add(total, counts)
-    return Sums(total, dict(group), dict(group_month), dict(wijk), dict(gemeente), dict(month))
 
 
 def _group_fields(group_id: int, place: Place | None) -> dict[str, Any]:
@@ -196,11 +156,10 @@ async def evaluation(session: AsyncSession, scope: Scope, offences: Vocabulary) 
         # the period and area bound this time, which made a year of one wijk take 7-12 s instead of 0.2 s
         # (bench/bench_stats.py): plan each for its own values.
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    cells = await report_cells(session, scope, offences.codes)
+    sums = await report_sums(session, scope, offences.codes)
     months = [bucket.label for bucket in scope.period.months()]
-    groups = await _groups(session, (cell.group_id for cell in cells))
-    wijken = await _wijken(session, (cell.wijk for cell in cells))
-    sums = sums_of(cells, wijken)
+    groups = await _groups(session, sums.group)
+    wijken = await _wijken(session, sums.wijk)
     weeks = scope.period.weeks()
     week_counts = await weekly(session, scope)
     empty_week = {"reports": 0, "passed": 0, "appearance_only": 0}

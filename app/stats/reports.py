@@ -2,8 +2,9 @@
 appearance-only share), summed by the database from the counts per group and Amsterdam day that
 app.stats.facts keeps.
 
-A report counts with the labels the meldkamer left it with (app.stats.facts). The database returns one count
-per group, wijk, month and label; the tables are sums of those counts."""
+A report counts with the labels the meldkamer left it with (app.stats.facts). The database sums the month and
+day counts to the tables' shapes (per group and month, group, month, wijk, gemeente, in total) and returns one
+sum per key and label."""
 
 from __future__ import annotations
 
@@ -12,12 +13,13 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import func, or_, select
+from sqlalchemy import Integer, Select, String, case, cast, func, literal_column, null, or_, select, union_all
 from sqlalchemy.ext.asyncio import AsyncSession
 from sqlalchemy.sql import ColumnElement
 
 from app.core.vocabulary import CATEGORY as CATEGORY_VOCABULARY
 from app.core.vocabulary import FOLLOW_UP, RESULT
+from app.registry.models import Gemeente, Wijk
 from app.stats.facts import NO_OFFENCE, labelled_counts
 from app.stats.models import DayCount, MonthCount, ReportFact
 from app.stats.period import DayRange, cover, day_bucket_index
@@ -54,90 +56,112 @@ def _counts_in_scope(scope: Scope) -> list[ColumnElement[bool]]:
     return _in_scope(scope, DayCount.day, DayCount.wijk, DayCount.group_id)
 
 
-@dataclass(frozen=True)
-class Cell:
-    """The reports of one group in one month (and the wijk they were forwarded from), counted by label:
-    "reports", "category:<code>", "offence:<code>", "passed", "called_112", "taken_on", "with_follow_up",
-    "follow_up:<code>", "result:<code>", "flagged", "lifted", "lowered"."""
-
-    group_id: int
-    wijk: str
-    month: int
-    counts: Counter[str]
-
-
-def _listed(offences: Iterable[str]) -> dict[str, frozenset[str]]:
-    """The codes each labelled count is kept for; a code outside its vocabulary counts as `overig`."""
-    return {"category": frozenset(CATEGORY_CODES), "offence": frozenset((*offences, NO_OFFENCE)),
-            "follow_up": frozenset(FOLLOW_UP.codes), "result": frozenset(RESULT.codes)}
-
-
-def _kept(label: str, listed: dict[str, frozenset[str]]) -> bool:
-    prefix, _, code = label.partition(":")
-    return not code or code in listed.get(prefix, frozenset())
-
-
 def in_days(day: Any, ranges: list[DayRange]) -> ColumnElement[bool]:
     return or_(*[day.between(first, last) for first, last in ranges])
 
 
-async def _labelled_counts(session: AsyncSession, scope: Scope) -> list[Any]:
-    """(group, wijk, month index, label, n) for the scope, from the month and day counts as the period's cover
-    reads them (app.stats.period.cover); a subtracted day's row comes with a negative n, summed in Python."""
+@dataclass(frozen=True)
+class Sums:
+    """The scope's reports counted by label ("reports", "category:<code>", "offence:<code>", "passed",
+    "called_112", "taken_on", "with_follow_up", "follow_up:<code>", "result:<code>", "flagged", "lifted",
+    "lowered") for every key the tables use: in total, per group, per group and month (index into the period's
+    months), per wijk and gemeente of the forwarding group (a wijk outside the registry: gemeente ""), per month."""
+
+    total: Counter[str]
+    group: dict[int, Counter[str]]
+    group_month: dict[tuple[int, int], Counter[str]]
+    wijk: dict[str, Counter[str]]
+    gemeente: dict[str, Counter[str]]
+    month: dict[int, Counter[str]]
+
+
+def _listed_labels(offences: Iterable[str]) -> list[str]:
+    """The labels with a code of their vocabulary; other coded labels are left out, except a category or offence
+    outside its vocabulary (an offence the lexicon no longer has), which counts as `overig`."""
+    codes = {"category": CATEGORY_CODES, "offence": (*offences, NO_OFFENCE), "follow_up": FOLLOW_UP.codes,
+             "result": RESULT.codes}
+    return sorted({f"{prefix}:{code}" for prefix, listed in codes.items() for code in listed})
+
+
+def _as_listed(label: Any, offences: Iterable[str]) -> Any:
+    """The label a count is kept under, NULL for one that is left out. Labels without a code have no colon."""
+    return case((label.not_like("%:%"), label), (label.in_(_listed_labels(offences)), label),
+                *[(label.like(f"{prefix}:%"), literal_column(f"'{prefix}:{UNLISTED}'", String))
+                  for prefix in ("category", "offence")],
+                else_=None)
+
+
+def _count_rows(scope: Scope) -> Select[Any]:
+    """(group_id, wijk, month index, label, n) rows whose sums are the scope's counts: the month and day counts
+    as the period's cover reads them (app.stats.period.cover), a subtracted day's row with a negative n; or, for
+    an operation, its reports counted from their facts (the day and month counts do not keep the operation)."""
     months = scope.period.months()
+    if scope.operation_id is not None:
+        month = day_bucket_index(ReportFact.day, months).label("month")
+        counted = labelled_counts(facts_in_scope(scope), (ReportFact.group_id, ReportFact.wijk, month)).subquery()
+        return select(counted.c.group_id, counted.c.wijk, counted.c.month, counted.c.label, counted.c.n)
     reading = cover(scope.period)
-    area = in_area(scope, DayCount.wijk, DayCount.group_id)
-    rows: list[Any] = []
+    arms = []
     if reading.months:
-        month = day_bucket_index(MonthCount.month, months).label("month")
-        keys = (MonthCount.group_id, MonthCount.wijk, month, MonthCount.label)
-        rows += (await session.execute(
-            select(*keys, func.sum(MonthCount.n)).where(MonthCount.month.in_(reading.months),
-                                                        *in_area(scope, MonthCount.wijk, MonthCount.group_id))
-            .group_by(*keys))).all()
-    month = day_bucket_index(DayCount.day, months).label("month")
-    keys = (DayCount.group_id, DayCount.wijk, month, DayCount.label)
-    for ranges, sign in ((reading.plus, 1), (reading.minus, -1)):
+        arms.append(select(MonthCount.group_id, MonthCount.wijk, day_bucket_index(MonthCount.month, months)
+                           .label("month"), MonthCount.label, MonthCount.n.label("n"))
+                    .where(MonthCount.month.in_(reading.months),
+                           *in_area(scope, MonthCount.wijk, MonthCount.group_id)))
+    area = in_area(scope, DayCount.wijk, DayCount.group_id)
+    for ranges, n in ((reading.plus, DayCount.n), (reading.minus, -DayCount.n)):
         if ranges:
-            summed_days = await session.execute(
-                select(*keys, func.sum(DayCount.n)).where(in_days(DayCount.day, ranges), *area).group_by(*keys))
-            rows += [(group_id, wijk, index, label, sign * int(n or 0))
-                     for group_id, wijk, index, label, n in summed_days]
-    return rows
+            arms.append(select(DayCount.group_id, DayCount.wijk, day_bucket_index(DayCount.day, months).label("month"),
+                               DayCount.label, n.label("n")).where(in_days(DayCount.day, ranges), *area))
+    return arms[0] if len(arms) == 1 else union_all(*arms)  # type: ignore[return-value]
 
 
-async def _operation_counts(session: AsyncSession, scope: Scope) -> list[Any]:
-    """The same rows for the reports of one operation, counted from their facts (an operation's reports are
-    few; the day and month counts do not keep the operation)."""
-    month = day_bucket_index(ReportFact.day, scope.period.months()).label("month")
-    counted = labelled_counts(facts_in_scope(scope), (ReportFact.group_id, ReportFact.wijk, month)).subquery()
-    return list((await session.execute(select(counted.c.group_id, counted.c.wijk, counted.c.month,
-                                              counted.c.label, counted.c.n))).all())
+def _or_null(key: Any, type_: Any) -> Any:
+    return key if key is not None else cast(null(), type_)
 
 
-async def report_cells(session: AsyncSession, scope: Scope, offences: Iterable[str]) -> list[Cell]:
-    listed = _listed(offences)
-    per_cell: defaultdict[tuple[int, str, int], Counter[str]] = defaultdict(Counter)
-    counted = _operation_counts if scope.operation_id is not None else _labelled_counts
-    for group_id, wijk, month_index, label, n in await counted(session, scope):
-        if _kept(label, listed):
-            per_cell[(group_id, wijk, int(month_index))][label] += int(n or 0)
-    cells = []
-    for (group_id, wijk, month_index), summed_counts in per_cell.items():
-        counts = +summed_counts  # a month row minus its days outside the period may leave nothing
-        if not counts:
-            continue
-        _add_unlisted(counts, "category")
-        _add_unlisted(counts, "offence")
-        cells.append(Cell(group_id=group_id, wijk=wijk, month=month_index, counts=counts))
-    return cells
+LEVELS = ("group_month", "group", "month", "wijk", "gemeente", "total")
 
 
-def _add_unlisted(counts: Counter[str], prefix: str) -> None:
-    """Reports whose label is no code of the vocabulary (an offence the lexicon no longer has) still count."""
-    listed = sum(n for name, n in counts.items() if name.startswith(f"{prefix}:"))
-    if counts["reports"] > listed:
-        counts[f"{prefix}:{UNLISTED}"] = counts["reports"] - listed
+def _summed_per_level(scope: Scope, offences: Iterable[str]) -> Select[Any]:
+    """One row per level (LEVELS), key and label with the sum of the count rows: the tables' shapes summed by
+    the database, so that Python only files a few thousand sums instead of adding up every count row."""
+    raw = _count_rows(scope).subquery()
+    label = _as_listed(raw.c.label, offences)
+    rows = (select(raw.c.group_id, raw.c.wijk, raw.c.month, label.label("label"), raw.c.n)
+            .where(label.is_not(None)).cte("count_rows").prefix_with("MATERIALIZED"))
+    gemeente = func.coalesce(Gemeente.code, "")
+    keys: dict[str, tuple[Any, Any, Any]] = {
+        "group_month": (rows.c.group_id, None, rows.c.month), "group": (rows.c.group_id, None, None),
+        "month": (None, None, rows.c.month), "wijk": (None, rows.c.wijk, None), "gemeente": (None, gemeente, None),
+        "total": (None, None, None)}
+    arms = []
+    for level, (group_id, place, month) in keys.items():
+        arm = select(literal_column(f"'{level}'", String).label("level"),
+                     _or_null(group_id, Integer).label("group_id"), _or_null(place, String).label("place"),
+                     _or_null(month, Integer).label("month"), rows.c.label, func.sum(rows.c.n).label("n"))
+        arm = arm.select_from(rows)
+        if level == "gemeente":
+            arm = arm.outerjoin(Wijk, Wijk.code == rows.c.wijk).outerjoin(Gemeente, Gemeente.id == Wijk.gemeente_id)
+        grouped = [key for key in (group_id, place, month) if key is not None]
+        arms.append(arm.group_by(*grouped, rows.c.label).having(func.sum(rows.c.n) != 0))
+    return union_all(*arms)  # type: ignore[return-value]
+
+
+def _key(level: str, group_id: int | None, place: str | None, month: int | None) -> Any:
+    if level == "group_month":
+        return (group_id, int(month or 0))
+    if level == "month":
+        return int(month or 0)
+    return {"group": group_id, "wijk": place, "gemeente": place}.get(level)
+
+
+async def report_sums(session: AsyncSession, scope: Scope, offences: Iterable[str]) -> Sums:
+    per_level: dict[str, defaultdict[Any, Counter[str]]] = {level: defaultdict(Counter) for level in LEVELS}
+    for level, group_id, place, month, label, n in await session.execute(_summed_per_level(scope, offences)):
+        per_level[level][_key(level, group_id, place, month)][label] = int(n)
+    return Sums(total=per_level["total"].get(None, Counter()), group=dict(per_level["group"]),
+                group_month=dict(per_level["group_month"]), wijk=dict(per_level["wijk"]),
+                gemeente=dict(per_level["gemeente"]), month=dict(per_level["month"]))
 
 
 async def weekly(session: AsyncSession, scope: Scope) -> dict[int, dict[str, int]]:
@@ -160,14 +184,6 @@ async def weekly(session: AsyncSession, scope: Scope) -> dict[int, dict[str, int
 
 
 # ---- the tables, summed from the cells -----------------------------------------------------------------
-
-
-def summed(cells: Iterable[Cell]) -> Counter[str]:
-    counts: Counter[str] = Counter()
-    for cell in cells:
-        for label, n in cell.counts.items():
-            counts[label] += n
-    return counts
 
 
 def _by_prefix(counts: Counter[str], prefix: str) -> dict[str, int]:
