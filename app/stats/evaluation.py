@@ -5,7 +5,7 @@ appearance-only share. Every count comes from the database (app.stats.reports, t
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,6 +17,8 @@ from app.registry.models import Gemeente, Group, Wijk
 from app.stats.alerts import alerts
 from app.stats.facts import NO_OFFENCE, fold_changes
 from app.stats.reports import (
+    NO_COUNTS,
+    LabelCounts,
     Sums,
     appearance_counts,
     category_counts,
@@ -99,7 +101,7 @@ def reports_by_category(sums: Sums, months: list[str], groups: dict[int, Place],
         {"gemeentecode": code, "gemeente": next((p.gemeente for p in wijken.values() if p.gemeentecode == code), code),
          **category_counts(counts)}
         for code, counts in sorted(sums.gemeente.items())]
-    per_month = [{"month": label, **category_counts(sums.month.get(index, Counter()))}
+    per_month = [{"month": label, **category_counts(sums.month.get(index, NO_COUNTS))}
                  for index, label in enumerate(months)]
     per_group_total = [{**_group_fields(group_id, groups.get(group_id)), **category_counts(sums.group[group_id])}
                        for group_id in order]
@@ -113,7 +115,8 @@ def follow_up(sums: Sums, groups: dict[int, Place]) -> dict[str, Any]:
                           for group_id in _group_order(sums, groups)]}
 
 
-def _monthly(per_month_counts: dict[int, Counter[str]], months: list[str], month_equivalents: float) -> dict[str, Any]:
+def _monthly(per_month_counts: Mapping[int, Counter[str]], months: list[str],
+             month_equivalents: float) -> dict[str, Any]:
     empty: Counter[str] = Counter()
     reports = {label: per_month_counts.get(index, empty)["reports"] for index, label in enumerate(months)}
     passed = {label: per_month_counts.get(index, empty)["passed"] for index, label in enumerate(months)}
@@ -123,7 +126,7 @@ def _monthly(per_month_counts: dict[int, Counter[str]], months: list[str], month
 
 
 def per_month(sums: Sums, months: list[str], month_equivalents: float, groups: dict[int, Place]) -> dict[str, Any]:
-    def of_group(group_id: int) -> dict[int, Counter[str]]:
+    def of_group(group_id: int) -> dict[int, LabelCounts]:
         return {month: counts for (group, month), counts in sums.group_month.items() if group == group_id}
 
     return {"months": months, "month_equivalents": round(month_equivalents, 2),
@@ -137,7 +140,7 @@ def appearance_only(sums: Sums, months: list[str], wijken: dict[str, Place]) -> 
     return {**appearance_counts(sums.total),
             "per_wijk": [{**_wijk_fields(code, wijken.get(code)), **appearance_counts(counts)}
                          for code, counts in sorted(sums.wijk.items())],
-            "per_month": [{"month": label, **appearance_counts(sums.month.get(index, Counter()))}
+            "per_month": [{"month": label, **appearance_counts(sums.month.get(index, NO_COUNTS))}
                           for index, label in enumerate(months)]}
 
 

@@ -60,6 +60,24 @@ def in_days(day: Any, ranges: list[DayRange]) -> ColumnElement[bool]:
     return or_(*[day.between(first, last) for first, last in ranges])
 
 
+class LabelCounts(Counter[str]):
+    """One key's counts by label, with the coded labels' counts also by prefix and code (`coded["category"]`),
+    filed as they come (`file`), so that a table row does not search every label for a prefix."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.coded: defaultdict[str, dict[str, int]] = defaultdict(dict)
+
+    def file(self, label: str, n: int) -> None:
+        self[label] = n
+        prefix, _, code = label.partition(":")
+        if code:
+            self.coded[prefix][code] = n
+
+
+NO_COUNTS = LabelCounts()  # read only: the counts of a key without reports
+
+
 @dataclass(frozen=True)
 class Sums:
     """The scope's reports counted by label ("reports", "category:<code>", "offence:<code>", "passed",
@@ -67,12 +85,12 @@ class Sums:
     "lowered") for every key the tables use: in total, per group, per group and month (index into the period's
     months), per wijk and gemeente of the forwarding group (a wijk outside the registry: gemeente ""), per month."""
 
-    total: Counter[str]
-    group: dict[int, Counter[str]]
-    group_month: dict[tuple[int, int], Counter[str]]
-    wijk: dict[str, Counter[str]]
-    gemeente: dict[str, Counter[str]]
-    month: dict[int, Counter[str]]
+    total: LabelCounts
+    group: dict[int, LabelCounts]
+    group_month: dict[tuple[int, int], LabelCounts]
+    wijk: dict[str, LabelCounts]
+    gemeente: dict[str, LabelCounts]
+    month: dict[int, LabelCounts]
 
 
 def _listed_labels(offences: Iterable[str]) -> list[str]:
@@ -156,10 +174,10 @@ def _key(level: str, group_id: int | None, place: str | None, month: int | None)
 
 
 async def report_sums(session: AsyncSession, scope: Scope, offences: Iterable[str]) -> Sums:
-    per_level: dict[str, defaultdict[Any, Counter[str]]] = {level: defaultdict(Counter) for level in LEVELS}
-    for level, group_id, place, month, label, n in await session.execute(_summed_per_level(scope, offences)):
-        per_level[level][_key(level, group_id, place, month)][label] = int(n)
-    return Sums(total=per_level["total"].get(None, Counter()), group=dict(per_level["group"]),
+    per_level: dict[str, defaultdict[Any, LabelCounts]] = {level: defaultdict(LabelCounts) for level in LEVELS}
+    for level, group_id, place, month, label, n in (await session.execute(_summed_per_level(scope, offences))).all():
+        per_level[level][_key(level, group_id, place, month)].file(label, int(n))
+    return Sums(total=per_level["total"].get(None, NO_COUNTS), group=dict(per_level["group"]),
                 group_month=dict(per_level["group_month"]), wijk=dict(per_level["wijk"]),
                 gemeente=dict(per_level["gemeente"]), month=dict(per_level["month"]))
 
@@ -186,21 +204,21 @@ async def weekly(session: AsyncSession, scope: Scope) -> dict[int, dict[str, int
 # ---- the tables, summed from the cells -----------------------------------------------------------------
 
 
-def _by_prefix(counts: Counter[str], prefix: str) -> dict[str, int]:
-    return {name.split(":", 1)[1]: n for name, n in counts.items() if name.startswith(f"{prefix}:") and n}
+def _by_prefix(counts: LabelCounts, prefix: str) -> dict[str, int]:
+    return dict(counts.coded.get(prefix, {}))
 
 
 def share(part: int, whole: int) -> float | None:
     return round(part / whole, 4) if whole else None
 
 
-def category_counts(counts: Counter[str]) -> dict[str, Any]:
+def category_counts(counts: LabelCounts) -> dict[str, Any]:
     """Table 3.1's columns for a set of reports (their counts summed): how many, by category and by offence."""
     return {"total": counts["reports"], "categories": _by_prefix(counts, "category"),
             "offences": _by_prefix(counts, "offence")}
 
 
-def follow_up_counts(counts: Counter[str]) -> dict[str, Any]:
+def follow_up_counts(counts: LabelCounts) -> dict[str, Any]:
     """Table 3.4's rows for a set of reports (their counts summed)."""
     passed, unknown = counts["passed"], counts["passed"] - counts["with_follow_up"]
     return {
