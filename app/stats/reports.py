@@ -21,14 +21,14 @@ from sqlalchemy.sql import ColumnElement
 from app.core.vocabulary import CATEGORY as CATEGORY_VOCABULARY
 from app.core.vocabulary import FOLLOW_UP, RESULT
 from app.registry.models import Gemeente, Wijk
-from app.stats.facts import NO_OFFENCE, labelled_counts
-from app.stats.models import DayCount, MonthCount, ReportFact
+from app.stats.facts import NO_OFFENCE, WEEK_LABELS, labelled_counts, week_days
+from app.stats.models import DayCount, MonthCount, ReportFact, WeekCount
 from app.stats.period import DayRange, Period, cover, day_bucket_index
 from app.stats.scope import Scope
 
 UNLISTED = "overig"  # the key for a label that is not in the vocabulary
 CATEGORY_CODES = CATEGORY_VOCABULARY.codes
-WEEKLY_LABELS = {"reports": "reports", "passed": "passed", "flagged": "appearance_only"}
+WEEKLY_LABELS = dict(zip(WEEK_LABELS, ("reports", "passed", "appearance_only"), strict=True))  # label: JSON name
 
 
 def facts_in_scope(scope: Scope) -> list[ColumnElement[bool]]:
@@ -51,10 +51,6 @@ def in_area(scope: Scope, wijk: Any, group_id: Any) -> list[ColumnElement[bool]]
     if scope.group_id is not None:
         conditions.append(group_id == scope.group_id)
     return conditions
-
-
-def _counts_in_scope(scope: Scope) -> list[ColumnElement[bool]]:
-    return _in_scope(scope, DayCount.day, DayCount.wijk, DayCount.group_id)
 
 
 def in_days(day: Any, ranges: list[DayRange]) -> ColumnElement[bool]:
@@ -189,23 +185,40 @@ def _week_of(period: Period) -> dict[date, int]:
             for offset in range((bucket.last_day - bucket.first_day).days + 1)}
 
 
-async def weekly(session: AsyncSession, scope: Scope) -> dict[int, dict[str, int]]:
-    """Per ISO week (index into the period's weeks): reports, passed to the police, appearance-only. The
-    database sums per day; Python files the days into weeks (a CASE of 52 weeks over a year's 26,000 day rows
-    took longer than the sums)."""
+def _weekly_rows(scope: Scope) -> list[tuple[Select[Any], dict[date, int]]]:
+    """The statements of the weekly series, each with the index of the week of the day or Monday its rows carry:
+    an operation's reports from their facts; otherwise the whole weeks from the week counts and the weeks the
+    period cuts (at most two) from the day counts."""
+    labels = sorted(WEEKLY_LABELS)
+    week_of = _week_of(scope.period)
     if scope.operation_id is not None:
         counted = labelled_counts(facts_in_scope(scope), (ReportFact.day,)).subquery()
-        statement = (select(counted.c.day, counted.c.label, counted.c.n)
-                     .where(counted.c.label.in_(sorted(WEEKLY_LABELS))))
-    else:
-        statement = (select(DayCount.day, DayCount.label, func.sum(DayCount.n))
-                     .where(*_counts_in_scope(scope), DayCount.label.in_(sorted(WEEKLY_LABELS)))
-                     .group_by(DayCount.day, DayCount.label))
-    week_of = _week_of(scope.period)
+        return [(select(counted.c.day, counted.c.label, counted.c.n).where(counted.c.label.in_(labels)), week_of)]
+    weeks = scope.period.weeks()
+    whole = {bucket.first_day: index for index, bucket in enumerate(weeks)
+             if (bucket.first_day, bucket.last_day) == week_days(bucket.first_day)}
+    cut = [(bucket.first_day, bucket.last_day) for bucket in weeks if bucket.first_day not in whole]
+    statements = []
+    if whole:
+        statements.append((select(WeekCount.week, WeekCount.label, func.sum(WeekCount.n))
+                           .where(WeekCount.week.in_(sorted(whole)), WeekCount.label.in_(labels),
+                                  *in_area(scope, WeekCount.wijk, WeekCount.group_id))
+                           .group_by(WeekCount.week, WeekCount.label), whole))
+    if cut:
+        statements.append((select(DayCount.day, DayCount.label, func.sum(DayCount.n))
+                           .where(in_days(DayCount.day, cut), DayCount.label.in_(labels),
+                                  *in_area(scope, DayCount.wijk, DayCount.group_id))
+                           .group_by(DayCount.day, DayCount.label), week_of))
+    return statements
+
+
+async def weekly(session: AsyncSession, scope: Scope) -> dict[int, dict[str, int]]:
+    """Per ISO week (index into the period's weeks): reports, passed to the police, appearance-only."""
     out: dict[int, dict[str, int]] = {}
-    for day, label, n in (await session.execute(statement)).all():
-        counts = out.setdefault(week_of[day], dict.fromkeys(WEEKLY_LABELS.values(), 0))
-        counts[WEEKLY_LABELS[label]] += int(n or 0)
+    for statement, week_index in _weekly_rows(scope):
+        for day, label, n in (await session.execute(statement)).all():
+            counts = out.setdefault(week_index[day], dict.fromkeys(WEEKLY_LABELS.values(), 0))
+            counts[WEEKLY_LABELS[label]] += int(n or 0)
     return out
 
 
