@@ -209,9 +209,17 @@ def insert_month_durations(dialect: str, months: Sequence[date] | None = None) -
     keys = (month, DayDuration.wijk, DayDuration.measure, DayDuration.bucket)
     summed = select(*keys, func.sum(DayDuration.n)).group_by(*keys)
     if months is not None:
-        summed = summed.where(month.in_(months))
+        summed = summed.where(_in_months(DayDuration.day, months))
     return MonthDuration.__table__.insert().from_select(  # type: ignore[attr-defined]
         ["month", "wijk", "measure", "bucket", "n"], summed)
+
+
+def _in_months(day: Any, months: Sequence[date]) -> ColumnElement[bool]:
+    """The days of these months (first days), as day ranges that the day index finds: a fold recounts its
+    months without reading every day row (a condition on the computed month read them all)."""
+    def last_day(first: date) -> date:
+        return (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+    return or_(*[day.between(first, last_day(first)) for first in months])
 
 
 def _month_of(day: Any, dialect: str) -> Any:
@@ -226,7 +234,7 @@ def insert_month_counts(dialect: str, months: Sequence[date] | None = None) -> I
     keys = (month, DayCount.group_id, DayCount.wijk, DayCount.label)
     summed = select(*keys, func.sum(DayCount.n)).group_by(*keys)
     if months is not None:
-        summed = summed.where(month.in_(months))
+        summed = summed.where(_in_months(DayCount.day, months))
     return MonthCount.__table__.insert().from_select(  # type: ignore[attr-defined]
         ["month", "group_id", "wijk", "label", "n"], summed)
 
