@@ -91,15 +91,16 @@ class Sums:
 
 
 def _listed_labels(offences: Iterable[str]) -> list[str]:
-    """The labels with a code of their vocabulary; other coded labels are left out, except a category or offence
-    outside its vocabulary (an offence the lexicon no longer has), which counts as `overig`."""
+    """The coded labels whose code is in its vocabulary (for offences: the lexicon's, and "none")."""
     codes = {"category": CATEGORY_CODES, "offence": (*offences, NO_OFFENCE), "follow_up": FOLLOW_UP.codes,
              "result": RESULT.codes}
     return sorted({f"{prefix}:{code}" for prefix, listed in codes.items() for code in listed})
 
 
 def _as_listed(label: Any, offences: Iterable[str]) -> Any:
-    """The label a count is kept under, NULL for one that is left out. Labels without a code have no colon."""
+    """The label a count is kept under: a label without a code (no colon) or a listed one as it is, a category or
+    offence outside its vocabulary (an offence the lexicon no longer has) as `overig`, any other unlisted code
+    NULL: left out."""
     return case((label.not_like("%:%"), label), (label.in_(_listed_labels(offences)), label),
                 *[(label.like(f"{prefix}:%"), literal_column(f"'{prefix}:{UNLISTED}'", String))
                   for prefix in ("category", "offence")],
