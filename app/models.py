@@ -19,7 +19,15 @@ from app.learning.models import LabelledExample
 from app.operations.models import Operation, OperationMessage, OperationParticipant
 from app.privacy.models import PurgeCursor, RetentionHold
 from app.registry.models import Beheerder, Gemeente, Group, Region, Street, WallDisplay, Wijk
-from app.stats.models import DayCount, DayDuration, FactChange, MonthCount, MonthDuration, ReportFact
+from app.stats.models import (
+    DayCount,
+    DayDuration,
+    FactChange,
+    MonthCount,
+    MonthDuration,
+    ReportFact,
+    WeekCount,
+)
 
 __all__ = [
     "ApiToken", "AuditEntry", "Base", "Beheerder", "CaseCounter", "Event", "QuarantinedMessage", "Report",
@@ -27,5 +35,5 @@ __all__ = [
     "SignalementRecord", "StaffUser", "Street", "WallDisplay", "Wijk",
     "Broadcast", "Delivery", "RateLimitState", "WhatsAppWindow", "LabelledExample",
     "Operation", "OperationMessage", "OperationParticipant", "PurgeCursor", "RetentionHold",
-    "DayCount", "DayDuration", "FactChange", "MonthCount", "MonthDuration", "ReportFact",
+    "DayCount", "DayDuration", "FactChange", "MonthCount", "MonthDuration", "ReportFact", "WeekCount",
 ]

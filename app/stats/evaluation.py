@@ -4,8 +4,8 @@ appearance-only share. Every count comes from the database (app.stats.reports, t
 
 from __future__ import annotations
 
-from collections import Counter, defaultdict
-from collections.abc import Iterable
+from collections import Counter
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -17,11 +17,13 @@ from app.registry.models import Gemeente, Group, Wijk
 from app.stats.alerts import alerts
 from app.stats.facts import NO_OFFENCE, fold_changes
 from app.stats.reports import (
-    Cell,
+    NO_COUNTS,
+    LabelCounts,
+    Sums,
     appearance_counts,
     category_counts,
     follow_up_counts,
-    report_cells,
+    report_sums,
     weekly,
 )
 from app.stats.scope import Scope
@@ -71,46 +73,6 @@ async def _wijken(session: AsyncSession, codes: Iterable[str]) -> dict[str, Plac
     return {code: Place(name, code, name, gemeente_code, gemeente) for code, name, gemeente_code, gemeente in rows}
 
 
-@dataclass(frozen=True)
-class Sums:
-    """The cells' counts summed once for every key the tables use (one pass over the cells)."""
-
-    total: Counter[str]
-    group: dict[int, Counter[str]]
-    group_month: dict[tuple[int, int], Counter[str]]
-    wijk: dict[str, Counter[str]]
-    gemeente: dict[str, Counter[str]]
-    month: dict[int, Counter[str]]
-
-
-def _add(target: Counter[str], counts: Counter[str]) -> None:
-    for label, n in counts.items():
-        target[label] += n
-
-
-def sums_of(cells: list[Cell], wijken: dict[str, Place]) -> Sums:
-    """Each cell is added twice (to its group and month, and to its wijk); the coarser sums are built from
-    those few rows."""
-    group_month: defaultdict[tuple[int, int], Counter[str]] = defaultdict(Counter)
-    wijk: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    group: defaultdict[int, Counter[str]] = defaultdict(Counter)
-    month: defaultdict[int, Counter[str]] = defaultdict(Counter)
-    gemeente: defaultdict[str, Counter[str]] = defaultdict(Counter)
-    total: Counter[str] = Counter()
-    for cell in cells:
-        _add(group_month[(cell.group_id, cell.month)], cell.counts)
-        _add(wijk[cell.wijk], cell.counts)
-    for (group_id, month_index), counts in group_month.items():
-        _add(group[group_id], counts)
-        _add(month[month_index], counts)
-    for code, counts in wijk.items():
-        place = wijken.get(code)
-        _add(gemeente[place.gemeentecode if place else ""], counts)
-    for counts in month.values():
-        _add(total, counts)
-    return Sums(total, dict(group), dict(group_month), dict(wijk), dict(gemeente), dict(month))
-
-
 def _group_fields(group_id: int, place: Place | None) -> dict[str, Any]:
     if place is None:
         return {"group_id": group_id, "group": f"groep {group_id}", "wijkcode": None, "gemeentecode": None}
@@ -139,7 +101,7 @@ def reports_by_category(sums: Sums, months: list[str], groups: dict[int, Place],
         {"gemeentecode": code, "gemeente": next((p.gemeente for p in wijken.values() if p.gemeentecode == code), code),
          **category_counts(counts)}
         for code, counts in sorted(sums.gemeente.items())]
-    per_month = [{"month": label, **category_counts(sums.month.get(index, Counter()))}
+    per_month = [{"month": label, **category_counts(sums.month.get(index, NO_COUNTS))}
                  for index, label in enumerate(months)]
     per_group_total = [{**_group_fields(group_id, groups.get(group_id)), **category_counts(sums.group[group_id])}
                        for group_id in order]
@@ -153,7 +115,8 @@ def follow_up(sums: Sums, groups: dict[int, Place]) -> dict[str, Any]:
                           for group_id in _group_order(sums, groups)]}
 
 
-def _monthly(per_month_counts: dict[int, Counter[str]], months: list[str], month_equivalents: float) -> dict[str, Any]:
+def _monthly(per_month_counts: Mapping[int, Counter[str]], months: list[str],
+             month_equivalents: float) -> dict[str, Any]:
     empty: Counter[str] = Counter()
     reports = {label: per_month_counts.get(index, empty)["reports"] for index, label in enumerate(months)}
     passed = {label: per_month_counts.get(index, empty)["passed"] for index, label in enumerate(months)}
@@ -163,7 +126,7 @@ def _monthly(per_month_counts: dict[int, Counter[str]], months: list[str], month
 
 
 def per_month(sums: Sums, months: list[str], month_equivalents: float, groups: dict[int, Place]) -> dict[str, Any]:
-    def of_group(group_id: int) -> dict[int, Counter[str]]:
+    def of_group(group_id: int) -> dict[int, LabelCounts]:
         return {month: counts for (group, month), counts in sums.group_month.items() if group == group_id}
 
     return {"months": months, "month_equivalents": round(month_equivalents, 2),
@@ -177,7 +140,7 @@ def appearance_only(sums: Sums, months: list[str], wijken: dict[str, Place]) -> 
     return {**appearance_counts(sums.total),
             "per_wijk": [{**_wijk_fields(code, wijken.get(code)), **appearance_counts(counts)}
                          for code, counts in sorted(sums.wijk.items())],
-            "per_month": [{"month": label, **appearance_counts(sums.month.get(index, Counter()))}
+            "per_month": [{"month": label, **appearance_counts(sums.month.get(index, NO_COUNTS))}
                           for index, label in enumerate(months)]}
 
 
@@ -196,11 +159,10 @@ async def evaluation(session: AsyncSession, scope: Scope, offences: Vocabulary) 
         # the period and area bound this time, which made a year of one wijk take 7-12 s instead of 0.2 s
         # (bench/bench_stats.py): plan each for its own values.
         await session.execute(text("SET LOCAL plan_cache_mode = force_custom_plan"))
-    cells = await report_cells(session, scope, offences.codes)
+    sums = await report_sums(session, scope, offences.codes)
     months = [bucket.label for bucket in scope.period.months()]
-    groups = await _groups(session, (cell.group_id for cell in cells))
-    wijken = await _wijken(session, (cell.wijk for cell in cells))
-    sums = sums_of(cells, wijken)
+    groups = await _groups(session, sums.group)
+    wijken = await _wijken(session, sums.wijk)
     weeks = scope.period.weeks()
     week_counts = await weekly(session, scope)
     empty_week = {"reports": 0, "passed": 0, "appearance_only": 0}

@@ -14,7 +14,7 @@ hooks stay one short insert, and the facts cannot drift from the rows they summa
 from __future__ import annotations
 
 from collections.abc import Iterable, Sequence
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import (
@@ -45,13 +45,15 @@ from app.core.vocabulary import TIMEZONE, URGENCY
 from app.incidents.models import Incident
 from app.intake.models import Report, ReportFeedback
 from app.stats.alert_facts import fold_alerts, rebuild_alerts
-from app.stats.models import DayCount, DayDuration, FactChange, MonthCount, MonthDuration, ReportFact
+from app.stats.models import DayCount, DayDuration, FactChange, MonthCount, MonthDuration, ReportFact, WeekCount
 from app.stats.portable import seconds_between
 
 POLICE_MATTER = ("P1", "P2", "P3")
 NO_OFFENCE = "none"
 NO_FOLLOW_UP = "geen_opvolging"
+WEEK_LABELS = ("reports", "passed", "flagged")  # the weekly series (app.stats.reports.weekly)
 CHUNK = 500  # ids per statement: well under SQLite's limit of bound parameters
+WEEK_CHUNK = 200  # weeks per statement: two bounds each
 FOLD_LOCK = 15_001  # PostgreSQL advisory lock: one fold at a time, so two never insert the same fact
 
 
@@ -207,9 +209,17 @@ def insert_month_durations(dialect: str, months: Sequence[date] | None = None) -
     keys = (month, DayDuration.wijk, DayDuration.measure, DayDuration.bucket)
     summed = select(*keys, func.sum(DayDuration.n)).group_by(*keys)
     if months is not None:
-        summed = summed.where(month.in_(months))
+        summed = summed.where(_in_months(DayDuration.day, months))
     return MonthDuration.__table__.insert().from_select(  # type: ignore[attr-defined]
         ["month", "wijk", "measure", "bucket", "n"], summed)
+
+
+def _in_months(day: Any, months: Sequence[date]) -> ColumnElement[bool]:
+    """The days of these months (first days), as day ranges that the day index finds: a fold recounts its
+    months without reading every day row (a condition on the computed month read them all)."""
+    def last_day(first: date) -> date:
+        return (first + timedelta(days=31)).replace(day=1) - timedelta(days=1)
+    return or_(*[day.between(first, last_day(first)) for first in months])
 
 
 def _month_of(day: Any, dialect: str) -> Any:
@@ -224,9 +234,32 @@ def insert_month_counts(dialect: str, months: Sequence[date] | None = None) -> I
     keys = (month, DayCount.group_id, DayCount.wijk, DayCount.label)
     summed = select(*keys, func.sum(DayCount.n)).group_by(*keys)
     if months is not None:
-        summed = summed.where(month.in_(months))
+        summed = summed.where(_in_months(DayCount.day, months))
     return MonthCount.__table__.insert().from_select(  # type: ignore[attr-defined]
         ["month", "group_id", "wijk", "label", "n"], summed)
+
+
+def _week_of(day: Any, dialect: str) -> Any:
+    """The Monday of the day's ISO week."""
+    if dialect == "postgresql":
+        return cast(func.date_trunc("week", day), Date)
+    return func.date(day, "-6 days", "weekday 1")
+
+
+def week_days(monday: date) -> tuple[date, date]:
+    return monday, monday + timedelta(days=6)
+
+
+def insert_week_counts(dialect: str, weeks: Sequence[date] | None = None) -> Insert:
+    """The day counts of the weekly labels in these weeks (Mondays; every week with None) summed per week. The
+    weeks are read as day ranges, so the day index finds them."""
+    week = _week_of(DayCount.day, dialect)
+    keys = (week, DayCount.group_id, DayCount.wijk, DayCount.label)
+    summed = select(*keys, func.sum(DayCount.n)).where(DayCount.label.in_(WEEK_LABELS)).group_by(*keys)
+    if weeks is not None:
+        summed = summed.where(or_(*[DayCount.day.between(*week_days(monday)) for monday in weeks]))
+    return WeekCount.__table__.insert().from_select(  # type: ignore[attr-defined]
+        ["week", "group_id", "wijk", "label", "n"], summed)
 
 
 async def _days_of(session: AsyncSession, report_ids: Sequence[int]) -> set[date]:
@@ -272,6 +305,11 @@ async def _recount(session: AsyncSession, days: Iterable[date], dialect: str) ->
         await session.execute(insert_day_counts(chunk))
         await session.execute(delete(DayDuration).where(DayDuration.day.in_(chunk)))
         await session.execute(insert_day_durations(chunk))
+    weeks = sorted({day - timedelta(days=day.weekday()) for day in ordered})
+    for start in range(0, len(weeks), WEEK_CHUNK):
+        chunk = weeks[start:start + WEEK_CHUNK]
+        await session.execute(delete(WeekCount).where(WeekCount.week.in_(chunk)))
+        await session.execute(insert_week_counts(dialect, chunk))
     months = sorted({day.replace(day=1) for day in ordered})
     if months:
         await session.execute(delete(MonthCount).where(MonthCount.month.in_(months)))
@@ -313,10 +351,11 @@ async def rebuild(session: AsyncSession) -> None:
     dialect = session.get_bind().dialect.name
     if dialect == "postgresql":
         await session.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": FOLD_LOCK})
-    for table in (FactChange, MonthCount, DayCount, MonthDuration, DayDuration, ReportFact):
+    for table in (FactChange, MonthCount, WeekCount, DayCount, MonthDuration, DayDuration, ReportFact):
         await session.execute(delete(table))
     await session.execute(insert_facts(dialect))
     await session.execute(insert_day_counts())
+    await session.execute(insert_week_counts(dialect))
     await session.execute(insert_month_counts(dialect))
     await session.execute(insert_day_durations())
     await session.execute(insert_month_durations(dialect))

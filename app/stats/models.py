@@ -81,6 +81,21 @@ class MonthCount(Base):
     __table_args__ = (Index("ix_report_month_counts_month", "month", "wijk"),)
 
 
+class WeekCount(Base):
+    """The day counts of the weekly series' labels (app.stats.facts.WEEK_LABELS) summed per ISO week (`week` is
+    its Monday): a year's weekly series reads 52 weeks of these instead of 365 days of day rows."""
+
+    __tablename__ = "report_week_counts"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    week: Mapped[date] = mapped_column(Date)
+    group_id: Mapped[int | None] = mapped_column(Integer)
+    wijk: Mapped[str | None] = mapped_column(String(16))
+    label: Mapped[str] = mapped_column(String(80))
+    n: Mapped[int] = mapped_column(Integer)
+
+    __table_args__ = (Index("ix_report_week_counts_week", "week", "wijk"),)
+
+
 class DayDuration(Base):
     """How many reports forwarded from one wijk on one Amsterdam day took a step (`measure`: first_action,
     first_follow_up, feedback_delivered) in a time in (`bucket` - its width, `bucket`] seconds

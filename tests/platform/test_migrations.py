@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 
 import pytest
@@ -207,3 +207,25 @@ def test_upgrading_computes_the_facts_of_the_alerts_already_sent(empty_database)
     assert tuple(alert) == (2, 2, 1, 0, 90)  # ceil(90% of 3) = the third delivered, after 90 s
     assert tuple(wijk) == (2, 1, 2, 1)
     assert [tuple(row) for row in groups] == [(1, 2, 1), (2, 1, 0)]
+
+
+def test_upgrading_sums_the_weekly_labels_of_the_day_counts_per_iso_week(empty_database):
+    """Migration 0024 backfills the week counts with its own SQL: Sunday belongs to the week before, Monday
+    opens the next, and only the weekly series' labels are kept."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0021")
+    engine = create_engine(_sync_url(empty_database))
+    days = {"2026-11-29": 2, "2026-11-30": 3, "2026-12-06": 5}  # a Sunday, the Monday after, its Sunday
+    try:
+        with engine.begin() as connection:
+            for day, n in days.items():
+                for label in ("reports", "category:delict"):
+                    _insert(connection, "report_day_counts", day=date.fromisoformat(day), group_id=1, wijk="WK036204",
+                            label=label, n=n)
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            weeks = connection.execute(text("SELECT week, label, n FROM report_week_counts ORDER BY week")).all()
+    finally:
+        engine.dispose()
+    assert [(str(week), label, n) for week, label, n in weeks] == [("2026-11-23", "reports", 2),
+                                                                  ("2026-11-30", "reports", 8)]

@@ -4,6 +4,7 @@ as it now stands (the facts are kept up to date in app.stats.facts)."""
 
 from __future__ import annotations
 
+from datetime import timedelta
 from typing import Any
 
 import httpx
@@ -12,6 +13,7 @@ from sqlalchemy import delete
 from app.intake.models import ReportFeedback
 from app.stats import times
 from app.stats.facts import bucket_width
+from app.stats.period import today
 from tests.support.http import bearer, login, post_report, westwijk_beheerders
 
 BURGLARY = "Er wordt nu ingebroken aan de Zonnestein, twee mannen met een breekijzer bij de achterdeur"
@@ -117,6 +119,28 @@ async def test_lifting_and_lowering_an_appearance_only_report_is_counted(client,
     lowered = await _stats(client, demo)
     assert (lowered["appearance_only"]["lifted"], lowered["appearance_only"]["lowered"]) == (0, 1)
     assert lowered["follow_up"]["passed_to_police"] == 0
+
+
+async def test_the_weekly_series_of_whole_weeks_follows_an_operator_s_change_at_once(client, demo):
+    monday = today() - timedelta(days=today().weekday())
+    this_week = {"from": monday.isoformat(), "to": (monday + timedelta(days=6)).isoformat()}  # read from week rows
+    analyst = await login(client, demo["analyst"])
+
+    async def week() -> dict[str, Any]:
+        response = await client.get("/api/v1/stats", params=this_week, headers=analyst)
+        assert response.status_code == 200, response.text
+        weeks: list[dict[str, Any]] = response.json()["per_week"]
+        assert len(weeks) == 1
+        return weeks[0]
+
+    report = await post_report(client, westwijk_beheerders(demo)[0], LOOKS_ONLY)
+    assert ((await week())["reports"], (await week())["appearance_only"]) == (1, 1)
+    operator = await login(client, demo["operator"])
+    incident = await _incident_of(client, operator, report["id"])
+    await _patch(client, operator, incident["id"], urgency="none", reason="alleen uiterlijk, geen gedrag")
+    assert (await week())["passed"] == 0
+    await _patch(client, operator, incident["id"], urgency="P1")
+    assert (await week())["passed"] == 1
 
 
 async def test_over_many_reports_the_times_come_from_histograms_close_to_the_exact_ones(client, history,

@@ -53,3 +53,18 @@ async def test_the_histograms_count_the_period_s_own_durations(client, history, 
         seconds = [getattr(r, after).total_seconds() for r in ours if getattr(r, after) is not None]
         assert data[measure]["n"] == len(seconds)
         assert data[measure]["within_baseline"] == sum(s <= times.HUMAN_RELAY_SECONDS for s in seconds)
+
+
+def _week(report) -> str:
+    return "{}-W{:02d}".format(*local_day(report).isocalendar()[:2])
+
+
+async def test_a_period_from_mid_week_reads_whole_weeks_and_its_cut_weeks_alike(client, history):
+    first, last = date(2026, 1, 7), date(2026, 3, 26)  # a Wednesday to a Thursday: both end weeks are cut
+    weeks = (await _stats(client, history, first, last))["per_week"]
+    assert (weeks[0]["from"], weeks[0]["to"], weeks[-1]["from"], weeks[-1]["to"]) == (
+        "2026-01-07", "2026-01-11", "2026-03-23", "2026-03-26")
+    ours = _ours(history, first, last)
+    for name, counted in (("reports", ours), ("passed", [r for r in ours if passed(r)]),
+                          ("appearance_only", [r for r in ours if r.appearance_only])):
+        assert {w["week"]: w[name] for w in weeks if w[name]} == Counter(_week(r) for r in counted)
