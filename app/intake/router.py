@@ -4,13 +4,13 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Header, Query, Request, Response
+from fastapi import APIRouter, Depends, Header, Query, Request, Response
 from fastapi.responses import FileResponse
 from starlette.datastructures import UploadFile
 
 from app.audit import service as audit
-from app.core.deps import SessionDep, SettingsDep, allow
-from app.core.errors import InvalidInput, ProblemError
+from app.core.deps import BearerDep, RoleGuard, SessionDep, SettingsDep, allow, client_ip, presented_token
+from app.core.errors import InvalidInput, ProblemError, Unauthorized
 from app.core.openapi import problems, request_body
 from app.core.principal import Principal
 from app.core.schemas import IdPath, Offset, Page, parse_json_body
@@ -52,10 +52,27 @@ class PhotosBusy(ProblemError):
                          f"{seconds} seconden opnieuw.", code="photos_busy", headers={"Retry-After": str(seconds)})
 
 
-async def _check_rate(request: Request, principal: Principal) -> None:
-    wait = await request.app.state.intake_rate_limiter.try_acquire(f"beheerder:{principal.id}")
+async def _admitted(request: Request, credentials: BearerDep) -> Principal:
+    """The caller, with a slot of the shared report limit taken when it is a beheerder: on PostgreSQL the token
+    check and the slot are one statement (app.intake.ratelimit.SharedRateLimiter.admit)."""
+    token = presented_token(request, credentials)
+    if not token:
+        raise Unauthorized()
+    principal, wait = await request.app.state.intake_rate_limiter.admit(token, client_ip(request))
+    request.state.principal = principal
     if wait is not None:
         raise TooManyReports(wait)
+    return principal
+
+
+class _ReportSender(RoleGuard):
+    """allow("beheerder") for sending a report, whose token check also takes the beheerder's slot."""
+
+    def __init__(self) -> None:
+        super().__init__("beheerder")
+
+    async def __call__(self, principal: Annotated[Principal, Depends(_admitted)]) -> Principal:
+        return await super().__call__(principal)
 
 
 async def _read_multipart(request: Request, settings: Settings) -> tuple[ReportIn, list[bytes]]:
@@ -137,9 +154,8 @@ async def submit(
     session: SessionDep,
     settings: SettingsDep,
     idempotency_key: Annotated[str | None, Header(alias="Idempotency-Key", max_length=200)] = None,
-    principal: Principal = allow("beheerder"),
+    principal: Principal = Depends(_ReportSender()),
 ) -> Response:
-    await _check_rate(request, principal)
     if request.headers.get("content-type", "").startswith("multipart/"):
         body, files = await _read_multipart(request, settings)
     else:

@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
 
-from sqlalchemy import bindparam, func, insert, select, text, update
+from sqlalchemy import Row, bindparam, func, insert, select, text, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
@@ -148,10 +148,13 @@ _ACTIVE_GROUPS_OF = (
     .where(Beheerder.id.in_(bindparam("beheerder_ids", expanding=True)), Beheerder.active, Group.active)
     .order_by(Group.name, Group.id)
 )  # built once: on the hot path, building a statement costs more than running it
-_REPORT_BY_KEY = select(Report.id, Report.request_hash).where(
-    Report.beheerder_id == bindparam("beheerder_id"), Report.idempotency_key == bindparam("key"))
-_PUBLIC_REPORT_BY_KEY = select(Report.id, Report.request_hash).where(
-    Report.public_participant_id == bindparam("participant_id"), Report.idempotency_key == bindparam("key"))
+# The reports already written under a batch's idempotency keys, per kind of sender: every (sender, key) pair of
+# the two IN-lists, read along the unique (sender, key) index; the batch's own pairs are picked out in Python.
+_REPORTS_BY_KEYS = {
+    owner: select(column.label("owner"), Report.idempotency_key, Report.id, Report.request_hash).where(
+        column.in_(bindparam("owners", expanding=True)), Report.idempotency_key.in_(bindparam("keys", expanding=True)))
+    for owner, column in (("beheerder", Report.beheerder_id), ("public", Report.public_participant_id))
+}
 
 
 async def check_requests(connection: AsyncConnection,
@@ -165,31 +168,57 @@ async def check_requests(connection: AsyncConnection,
     groups_of: dict[int, list[ReportingGroup]] = {}
     for beheerder_id, *group in rows:
         groups_of.setdefault(beheerder_id, []).append(ReportingGroup(*group))
+    earlier = await _earlier_reports(connection, requests)
     outcomes: list[ReportingGroup | Written | ProblemError] = []
     for request in requests:
         try:
-            outcomes.append(await _earlier_report(connection, request) or _reporting_group(request, groups_of))
+            outcomes.append(_earlier_report(request, earlier) or _reporting_group(request, groups_of))
         except ProblemError as problem:
             outcomes.append(problem)
     return outcomes
 
 
-async def _earlier_report(connection: AsyncConnection, request: IntakeRequest) -> Written | None:
+_KeyOwner = tuple[str, int | None, str]  # (kind of sender, its id, idempotency key)
+
+
+def _key_owner(request: IntakeRequest) -> _KeyOwner | None:
     if not request.idempotency_key:
         return None
-    existing = (await connection.execute(*_by_key(request))).first()
+    if request.public is not None:
+        return "public", request.public.participant_id, request.idempotency_key
+    return "beheerder", request.beheerder_id, request.idempotency_key
+
+
+async def _earlier_reports(connection: AsyncConnection, requests: Sequence[IntakeRequest]) -> dict[_KeyOwner, Row[Any]]:
+    """The reports already written under the batch's idempotency keys: one statement per kind of sender that
+    sent a key (not one per keyed report: each is a round trip on PostgreSQL)."""
+    wanted = [owner for owner in map(_key_owner, requests) if owner is not None]
+    found: dict[_KeyOwner, Row[Any]] = {}
+    for kind, statement in _REPORTS_BY_KEYS.items():
+        pairs = [(sender, key) for owner_kind, sender, key in wanted if owner_kind == kind]
+        if not pairs:
+            continue
+        params = {"owners": _padded(sorted({sender for sender, _ in pairs})),
+                  "keys": _padded(sorted({key for _, key in pairs}))}
+        for row in await connection.execute(statement, params):
+            found[(kind, row.owner, row.idempotency_key)] = row
+    return found
+
+
+def _padded(values: list[Any]) -> list[Any]:
+    """The list with its last value repeated up to a power of two: a few IN-list lengths, each prepared once."""
+    return values + [values[-1]] * ((1 << (len(values) - 1).bit_length()) - len(values))
+
+
+def _earlier_report(request: IntakeRequest, earlier: dict[_KeyOwner, Row[Any]]) -> Written | None:
+    owner = _key_owner(request)
+    existing = earlier.get(owner) if owner is not None else None
     if existing is None:
         return None
     if existing.request_hash != request.request_hash:
         raise Conflict("Deze Idempotency-Key is al gebruikt voor een andere melding.",
                        field="Idempotency-Key", code="idempotency_mismatch")
     return Written(existing.id, None)
-
-
-def _by_key(request: IntakeRequest) -> tuple[Any, dict[str, Any]]:
-    if request.public is not None:
-        return _PUBLIC_REPORT_BY_KEY, {"participant_id": request.public.participant_id, "key": request.idempotency_key}
-    return _REPORT_BY_KEY, {"beheerder_id": request.beheerder_id, "key": request.idempotency_key}
 
 
 def _reporting_group(request: IntakeRequest, groups_of: dict[int, list[ReportingGroup]]) -> ReportingGroup:

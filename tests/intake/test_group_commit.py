@@ -12,7 +12,7 @@ import pytest
 from PIL import Image
 from sqlalchemy import event, func, select
 
-from app.core.errors import InvalidInput
+from app.core.errors import Conflict, InvalidInput
 from app.events.models import Event
 from app.incidents.models import Incident
 from app.intake.models import Report
@@ -130,6 +130,22 @@ async def test_identical_requests_in_one_batch_make_one_report(app):
     assert len({answer.report_id for answer in answers}) == 1  # type: ignore[union-attr]
     assert sum(answer.created for answer in answers) == 1  # type: ignore[union-attr]
     assert await _rows(app, Report) == 1
+
+
+async def test_a_batch_answers_each_idempotency_key_for_its_own_sender(app):
+    first, second = await builders.beheerder(app), await builders.beheerder(app)
+    [earlier] = await _write_together(app, [_request(first, "Inbraak bezig", idempotency_key="k1")])
+    assert isinstance(earlier, Written)
+    answers = await _write_together(app, [
+        _request(first, "Inbraak bezig", idempotency_key="k1"),  # a repeat: the earlier report
+        _request(first, "Iets anders", idempotency_key="k1"),  # the same key for another report
+        _request(second, "Inbraak bezig", idempotency_key="k1"),  # another sender's key of the same name
+        _request(first, "Nieuwe melding", idempotency_key="k2"),
+    ])
+    assert isinstance(answers[0], Written) and not answers[0].created and answers[0].report_id == earlier.report_id
+    assert isinstance(answers[1], Conflict) and answers[1].field == "Idempotency-Key"
+    assert all(isinstance(a, Written) and a.created for a in (answers[2], answers[3])), answers
+    assert await _rows(app, Report) == 3
 
 
 @pytest.mark.parametrize("count", [8])

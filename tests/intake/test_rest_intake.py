@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import io
 import json
+import time
 from datetime import timedelta
 from pathlib import Path
 
@@ -13,6 +14,7 @@ from sqlalchemy import func, select
 
 from app.core.database import utcnow
 from app.intake.models import Report, ReportPhoto
+from app.intake.ratelimit import SharedRateLimiter
 from tests.support import builders
 from tests.support.http import bearer, problem
 
@@ -214,6 +216,24 @@ async def test_rate_limit_answers_429_with_retry_after(app, client):
     last = await client.post("/api/v1/reports", headers=token, json={"text": "nog een"})
     assert last.status_code == 429 and int(last.headers["retry-after"]) >= 1
     assert problem(last)["title"] == "Te veel meldingen"
+
+
+async def test_a_refused_token_takes_none_of_the_beheerders_reports(app, client):
+    beheerder, admin = await builders.beheerder(app), bearer((await builders.staff(app, "admin")).token)
+    tokens_url = f"/api/v1/admin/beheerders/{beheerder.id}/tokens"
+    new_token = (await client.post(tokens_url, headers=admin, json={"label": "nieuw toestel"})).json()
+    old = [t for t in (await client.get(tokens_url, headers=admin)).json() if t["id"] != new_token["id"]]
+    assert (await client.delete(f"/api/v1/auth/tokens/{old[0]['id']}", headers=admin)).status_code == 200
+    frozen, burst = time.time(), 2  # a stopped clock: no slot comes back while the test runs
+    app.state.intake_rate_limiter = SharedRateLimiter(app.state.read_engine, 30, burst, clock=lambda: frozen)
+    refused = [(await client.post("/api/v1/reports", headers=bearer(beheerder.token), json={"text": f"m{i}"}))
+               for i in range(burst + 1)]
+    assert {r.status_code for r in refused} == {401}
+    operator = await client.post("/api/v1/reports", headers=admin, json={"text": "geen beheerder"})
+    assert operator.status_code == 403
+    statuses = [(await client.post("/api/v1/reports", headers=bearer(new_token["token"]),
+                                   json={"text": f"n{i}"})).status_code for i in range(burst + 1)]
+    assert statuses == [201] * burst + [429]
 
 
 async def test_report_creation_writes_an_event_in_the_same_transaction(app, client):
