@@ -500,6 +500,9 @@ async def _ensure_not_claimed_by_other(session: AsyncSession, incident: Incident
 
 async def _changed(session: AsyncSession, actor: Principal, incident: Incident, action: str, **detail: Any) -> None:
     audit.record(session, actor, action, target_type="incident", target_id=incident.id, **detail)
+    # The rows first, then the event: an event's flush takes the event-order lock (app.events.notify), and
+    # taking it before the incident's row lock deadlocks with the intake, which locks the row, then writes events.
+    await session.flush()
     emit(session, "incident.updated", await incident_event(session, incident), region_id=incident.region_id,
          wijk_code=incident.wijk_code)
     await session.commit()
@@ -594,8 +597,10 @@ async def merge(session: AsyncSession, actor: Principal, target_id: int, other_i
             report.incident_id = target.id
         other.status, other.closed_at = "merged", utcnow()
         audit.record(session, actor, "incident.merged_into", target_type="incident", target_id=other.id, into=target.id)
-        emit(session, "incident.merged", {"incident_id": other.id, "into": target.id}, region_id=other.region_id)
     await _recompute(session, target)
+    await session.flush()  # the rows before the events (see _changed)
+    for other in others:
+        emit(session, "incident.merged", {"incident_id": other.id, "into": target.id}, region_id=other.region_id)
     await _changed(session, actor, target, "incident.merge", merged=[o.id for o in others], **detail)
     return target
 
@@ -619,6 +624,7 @@ async def split(session: AsyncSession, actor: Principal, incident_id: int, repor
     await _recompute(session, source)
     audit.record(session, actor, "incident.split_from", target_type="incident", target_id=new.id, source=source.id,
                  reports=[r.id for r in moving])
+    await session.flush()  # the rows before the event (see _changed)
     emit(session, "incident.created", await incident_event(session, new), region_id=new.region_id,
          wijk_code=new.wijk_code)
     await _changed(session, actor, source, "incident.split", new_incident=new.id, reports=[r.id for r in moving])
