@@ -1,6 +1,6 @@
 """Imports every domain's models so that the metadata (and Alembic) sees all tables."""
 
-from app.audit.models import AuditEntry
+from app.audit.models import AuditEntry, AuditPersonal
 from app.auth.models import ApiToken, StaffUser
 from app.broadcast.models import Broadcast, Delivery, RateLimitState, WhatsAppWindow
 from app.core.database import Base
@@ -36,4 +36,5 @@ __all__ = [
     "Broadcast", "Delivery", "RateLimitState", "WhatsAppWindow", "LabelledExample",
     "Operation", "OperationMessage", "OperationParticipant", "PurgeCursor", "RetentionHold",
     "DayCount", "DayDuration", "FactChange", "MonthCount", "MonthDuration", "ReportFact", "WeekCount",
+    "AuditPersonal",
 ]

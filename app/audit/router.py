@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 from app.audit import service
 from app.core.deps import SessionDep, allow
@@ -27,7 +27,8 @@ class AuditEntryOut(BaseModel):
     target_type: str | None
     target_id: str | None
     source_ip: str | None
-    detail: dict[str, Any]
+    detail: dict[str, Any] = Field(description="Persoonlijke velden (vrije tekst, coördinaten) staan erin tot de "
+                                               "bewaartermijn voorbij is, daarna 'verwijderd na bewaartermijn'")
 
 
 @router.get("", response_model=list[AuditEntryOut], summary="Auditlog (nieuwste eerst)")
@@ -44,4 +45,5 @@ async def list_audit(
 ) -> list[AuditEntryOut]:
     entries = await service.list_entries(session, action=action, actor_type=actor_type, actor_id=actor_id,
                                          since=since, before_id=before_id, limit=limit)
-    return [AuditEntryOut.model_validate(e) for e in entries]
+    details = await service.full_details(session, entries)
+    return [AuditEntryOut.model_validate(e).model_copy(update={"detail": details[e.id]}) for e in entries]

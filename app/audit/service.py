@@ -1,17 +1,29 @@
-"""Writing and reading the audit log."""
+"""Writing and reading the audit log. The personal fields of a detail are written beside the entry
+(`AuditPersonal`), where the retention purge can clear them; reading puts them back while they exist."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from app.audit.models import AuditEntry
+from app.audit.models import AuditEntry, AuditPersonal
 from app.core.principal import Principal
 from app.stats.models import FactChange
+
+# Detail fields that can name or place a person, by the purge kind whose retention period they follow
+# (docs/privacy.md). Every other field is a non-personal fact (ids, codes, counts, field names) and stays.
+PERSONAL_FIELDS: dict[str, str] = {
+    "reason": "notes",  # incident.update: an operator's override reason; incident.keep: why it is kept
+    "values.lat": "locations",  # incident.update: where an operator moved the incident
+    "values.lon": "locations",
+    "before": "report_texts",  # incident.merge: the undo's snapshot (summaries quote reports; points)
+}
+# What a reader sees in place of a personal field the purge removed.
+PURGED = "verwijderd na bewaartermijn"
 
 
 def record(
@@ -33,9 +45,11 @@ def record(
         target_type=target_type,
         target_id=None if target_id is None else str(target_id),
         source_ip=source_ip or (actor.source_ip if actor else None),
-        detail=detail,
     )
+    entry.detail, personal = split_personal(detail)
     session.add(entry)
+    for kind, details in personal.items():
+        session.add(AuditPersonal(entry=entry, kind=kind, fields=sorted(details), details=details))
     _queue_fact_change(session, target_type, target_id)
     return entry
 
@@ -73,3 +87,42 @@ async def list_entries(
     if before_id:
         query = query.where(AuditEntry.id < before_id)
     return (await session.scalars(query)).all()
+
+
+def split_personal(detail: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
+    """The detail without its personal fields, and those fields by purge kind ({kind: {path: value}}). An
+    empty value (None, "") names nobody and stays in the entry."""
+    public = {key: dict(value) if isinstance(value, dict) else value for key, value in detail.items()}
+    personal: dict[str, dict[str, Any]] = {}
+    for path, kind in PERSONAL_FIELDS.items():
+        parent, _, key = path.rpartition(".")
+        holder = public.get(parent) if parent else public
+        if isinstance(holder, dict) and holder.get(key) not in (None, ""):
+            personal.setdefault(kind, {})[path] = holder.pop(key)
+    return public, personal
+
+
+async def full_details(session: AsyncSession, entries: Sequence[AuditEntry]) -> dict[int, dict[str, Any]]:
+    """Each entry's detail with its personal fields put back, or PURGED where the purge removed them."""
+    rows = (await session.scalars(select(AuditPersonal).where(
+        AuditPersonal.audit_entry_id.in_([entry.id for entry in entries])))).all() if entries else []
+    by_entry: dict[int, list[AuditPersonal]] = {}
+    for row in rows:
+        by_entry.setdefault(row.audit_entry_id, []).append(row)
+    return {entry.id: _merged(entry.detail or {}, by_entry.get(entry.id, ())) for entry in entries}
+
+
+async def full_detail(session: AsyncSession, entry: AuditEntry) -> dict[str, Any]:
+    return (await full_details(session, [entry]))[entry.id]
+
+
+def _merged(detail: dict[str, Any], personal: Iterable[AuditPersonal]) -> dict[str, Any]:
+    merged = {key: dict(value) if isinstance(value, dict) else value for key, value in detail.items()}
+    for row in personal:
+        for path in row.fields:
+            value = row.details.get(path) if row.details is not None else PURGED
+            parent, _, key = path.rpartition(".")
+            holder = merged.setdefault(parent, {}) if parent else merged
+            if isinstance(holder, dict):
+                holder[key] = value
+    return merged

@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
+from app.audit import service as audit
 from app.audit.models import AuditEntry
 from app.auth.models import StaffUser
 from app.broadcast.models import Broadcast, Delivery
@@ -75,10 +76,11 @@ async def _audit_entries(session: AsyncSession, incident_id: int, offence_label:
         select(AuditEntry).where(AuditEntry.target_type == "incident", AuditEntry.target_id == str(incident_id))
         .order_by(AuditEntry.at, AuditEntry.id)))
     names = await _display_names(session, {row.actor_id for row in rows if row.actor_type == "staff"})
+    details = await audit.full_details(session, rows)
     entries = []
     for row in rows:
         actor = names.get(row.actor_id or 0, row.actor_name) if row.actor_type == "staff" else "systeem"
-        entry = _audit_entry(row, actor, offence_label)
+        entry = _audit_entry(row, details[row.id], actor, offence_label)
         if entry is not None:
             entries.append(entry)
     return entries
@@ -92,8 +94,8 @@ async def _display_names(session: AsyncSession, staff_ids: set[int | None]) -> d
                                        .where(StaffUser.id.in_(ids)))).tuples().all())
 
 
-def _audit_entry(row: AuditEntry, actor: str | None, offence_label: OffenceLabel) -> TimelineEntry | None:
-    detail = row.detail or {}
+def _audit_entry(row: AuditEntry, detail: dict[str, Any], actor: str | None,
+                 offence_label: OffenceLabel) -> TimelineEntry | None:
 
     def entry(kind: Any, title: str, **more: Any) -> TimelineEntry:
         return TimelineEntry(at=row.at, kind=kind, title=title, actor=actor, **more)
@@ -149,7 +151,7 @@ def _field_value(name: str, values: dict[str, Any], offence_label: OffenceLabel)
     if name == "close":
         return "afgesloten" if value else "niet afgesloten"
     if name == "lat":
-        return f"locatie {values.get('lat')}, {values.get('lon')}"
+        return f"locatie {audit.PURGED}" if value == audit.PURGED else f"locatie {value}, {values.get('lon')}"
     if value is None:
         return f"{label} gewist"
     if name in _VOCABULARIES:

@@ -72,13 +72,14 @@ async def undo_merge(session: AsyncSession, actor: Principal, target_id: int) ->
     target = await service.get_incident(session, target_id)
     await service._ensure_not_claimed_by_other(session, target, actor)
     entry = await _last_decision(session, target_id)
-    if entry is None or entry.action != "incident.merge" or "before" not in (entry.detail or {}):
+    detail = await audit.full_detail(session, entry) if entry is not None else {}
+    if entry is None or entry.action != "incident.merge" or "before" not in detail:
         raise Conflict("Er is geen samenvoeging om ongedaan te maken: na het samenvoegen is dit incident al gewijzigd "
                        "of het is al teruggedraaid.", code="nothing_to_undo")
-    if utcnow() - entry.at > UNDO_WINDOW:
+    if utcnow() - entry.at > UNDO_WINDOW or not isinstance(detail["before"], dict):  # not: purged long after
         raise Conflict("Samenvoegen kan tot een minuut erna ongedaan worden gemaakt. Splits de meldingen nu af.",
                        code="undo_expired")
-    before: dict[str, Any] = entry.detail["before"]
+    before: dict[str, Any] = detail["before"]
     restored = []
     for other_id, snapshot in before["others"].items():
         other = await service.get_incident(session, int(other_id))

@@ -13,10 +13,11 @@ from itertools import takewhile
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy import ColumnElement, Select, delete, exists, func, or_, select, update
+from sqlalchemy import ColumnElement, Select, String, cast, delete, exists, func, null, or_, select, update
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from app.audit import service as audit
+from app.audit.models import AuditEntry, AuditPersonal
 from app.broadcast.models import Delivery
 from app.core.principal import SYSTEM, Principal
 from app.core.settings import Settings
@@ -29,7 +30,7 @@ from app.privacy.models import PurgeCursor, RetentionHold
 
 # Printed in this order by `meldkamer purge`; the audit entry's detail uses the same names.
 KINDS = ("report_texts", "locations", "photos", "notes", "feedback_bodies", "labelled_examples", "event_payloads",
-         "phone_numbers", "chat_replies")
+         "phone_numbers", "chat_replies", "audit_details")
 # Keys of an event's data that can carry what a person wrote, where they were, or the engine's reading of it.
 PERSONAL_EVENT_KEYS = frozenset({"text", "message", "summary", "note", "body", "location", "triage", "lead_reason",
                                  "lat", "lon"})
@@ -128,6 +129,7 @@ class Purge:
         await self._events()
         await self._phone_numbers()
         await self._chat_replies()
+        await self._audit_details()
         async with self.sessionmaker() as session:
             audit.record(session, self.actor, "privacy.purge_dry_run" if self.result.dry_run else "privacy.purge",
                          source=self.source, counts=self.result.counts)
@@ -278,6 +280,26 @@ class Purge:
         await self._in_batches("chat_replies", select(QuarantinedMessage.id).where(
             QuarantinedMessage.received_at < self.cutoffs.reply),
             lambda ids: delete(QuarantinedMessage).where(QuarantinedMessage.id.in_(ids)))
+
+    async def _audit_details(self) -> None:
+        """The personal fields of audit entries (app.audit.service.PERSONAL_FIELDS), each after the period of
+        the data it describes; those about a kept incident wait for its hold's end. The entry stays."""
+        cut = self.cutoffs
+        for kind, cutoff in (("notes", cut.note), ("locations", cut.report_text), ("report_texts", cut.report_text)):
+            await self._in_batches("audit_details", self._due_audit_details(kind, cutoff),
+                                   self._clear_audit_details(kind))
+
+    def _clear_audit_details(self, kind: str) -> Callable[[list[int]], Any]:
+        return lambda ids: (update(AuditPersonal).where(AuditPersonal.kind == kind,
+                                                        AuditPersonal.audit_entry_id.in_(ids))
+                            .values(details=null(), purged_at=self.cutoffs.now))
+
+    def _due_audit_details(self, kind: str, cutoff: datetime) -> Select[Any]:
+        kept = exists().where(AuditEntry.target_type == "incident",
+                              cast(RetentionHold.incident_id, String) == AuditEntry.target_id,
+                              RetentionHold.keep_until > self.cutoffs.now)
+        return (select(AuditPersonal.audit_entry_id).join(AuditEntry, AuditEntry.id == AuditPersonal.audit_entry_id)
+                .where(AuditPersonal.kind == kind, AuditPersonal.purged_at.is_(None), AuditEntry.at < cutoff, ~kept))
 
     async def _in_batches(self, kind: str, due: Select[Any], change: Callable[[list[int]], Any]) -> None:
         if self.result.dry_run:

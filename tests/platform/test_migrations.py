@@ -229,3 +229,49 @@ def test_upgrading_sums_the_weekly_labels_of_the_day_counts_per_iso_week(empty_d
         engine.dispose()
     assert [(str(week), label, n) for week, label, n in weeks] == [("2026-11-23", "reports", 2),
                                                                   ("2026-11-30", "reports", 8)]
+
+
+def _audit_details(connection) -> dict[int, dict]:
+    rows = connection.execute(text("SELECT id, detail FROM audit_entries ORDER BY id")).all()
+    return {row.id: json.loads(row.detail) if isinstance(row.detail, str) else row.detail for row in rows}
+
+
+def test_upgrading_moves_the_personal_fields_of_audit_entries_apart_and_downgrading_puts_them_back(empty_database):
+    """Migration 0023: reasons, moved points and merge snapshots leave the append-only audit_entries for
+    audit_personal, where the purge can clear them; other fields and other entries stay as they were."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0021")
+    engine = create_engine(_sync_url(empty_database))
+    at = datetime(2026, 11, 1, 21, 0)
+    written = {
+        1: ("incident.update", {"fields": ["lat", "lon", "urgency"], "reason": "Buurman Jansen",
+                                "values": {"urgency": "P3", "lat": 52.3, "lon": 4.8}}),
+        2: ("incident.keep", {"reason": "Onderzoek", "keep_until": "2027-11-01T21:00:00+00:00"}),
+        3: ("incident.merge", {"merged": [7], "before": {"target": {"summary": "Man met rode jas"}}}),
+        4: ("incident.update", {"fields": ["category"], "reason": None, "values": {"category": "overig"}}),
+        5: ("login.failed", {"username": "operator"}),
+    }
+    try:
+        with engine.begin() as connection:
+            for entry_id, (action, detail) in written.items():
+                _insert(connection, "audit_entries", id=entry_id, at=at, actor_type="staff", action=action,
+                        target_type="incident", target_id="7", detail=json.dumps(detail))
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            upgraded = _audit_details(connection)
+            personal = {(row.audit_entry_id, row.kind): json.loads(row.details) if isinstance(row.details, str)
+                        else row.details for row in connection.execute(text(
+                            "SELECT audit_entry_id, kind, details FROM audit_personal"))}
+        command.downgrade(config, "0021")
+        with engine.connect() as connection:
+            downgraded = _audit_details(connection)
+    finally:
+        engine.dispose()
+    assert upgraded == {1: {"fields": ["lat", "lon", "urgency"], "values": {"urgency": "P3"}},
+                        2: {"keep_until": "2027-11-01T21:00:00+00:00"}, 3: {"merged": [7]},
+                        4: written[4][1], 5: written[5][1]}
+    assert personal == {(1, "notes"): {"reason": "Buurman Jansen"},
+                        (1, "locations"): {"values.lat": 52.3, "values.lon": 4.8},
+                        (2, "notes"): {"reason": "Onderzoek"},
+                        (3, "report_texts"): {"before": {"target": {"summary": "Man met rode jas"}}}}
+    assert downgraded == {entry_id: detail for entry_id, (_, detail) in written.items()}
