@@ -130,6 +130,7 @@ class Purge:
         await self._phone_numbers()
         await self._chat_replies()
         await self._audit_details()
+        await self._ended_hold_reasons()
         async with self.sessionmaker() as session:
             audit.record(session, self.actor, "privacy.purge_dry_run" if self.result.dry_run else "privacy.purge",
                          source=self.source, counts=self.result.counts)
@@ -288,6 +289,13 @@ class Purge:
         for kind, cutoff in (("notes", cut.note), ("locations", cut.report_text), ("report_texts", cut.report_text)):
             await self._in_batches("audit_details", self._due_audit_details(kind, cutoff),
                                    self._clear_audit_details(kind))
+
+    async def _ended_hold_reasons(self) -> None:
+        """A hold's reason is an operator's free text: once the hold has ended it is blanked (a note); that the
+        incident was kept, until when and by whom stays."""
+        await self._in_batches("notes", select(RetentionHold.incident_id).where(
+            RetentionHold.keep_until <= self.cutoffs.now, RetentionHold.reason != ""),
+            lambda ids: update(RetentionHold).where(RetentionHold.incident_id.in_(ids)).values(reason=""))
 
     def _clear_audit_details(self, kind: str) -> Callable[[list[int]], Any]:
         return lambda ids: (update(AuditPersonal).where(AuditPersonal.kind == kind,

@@ -116,6 +116,9 @@ async def test_a_kept_incident_keeps_its_audit_details_until_its_hold_ends(app, 
     assert keep_entry["detail"]["reason"] == PURGED and keep_entry["target_id"] == str(decided["incident_id"])
     stored = await _stored(app)
     assert "Pietersen" not in stored and "De Vries" not in stored
+    keeping = (await client.get(f"/api/v1/incidents/{decided['incident_id']}/keep", headers=decided["operator"])).json()
+    assert "Pietersen" not in json.dumps(keeping)  # the hold's own copy of the reason, once the hold has ended
+    assert real.counts["notes"] >= 1
 
     cleared = await _personal_rows(app)
     again = await purge(app.state.sessionmaker, settings, after_hold, source="test")
