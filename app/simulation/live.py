@@ -80,6 +80,7 @@ class Pace:
     photo_share: float = PHOTO_SHARE
     operator_think: tuple[float, float] = (0.5, 3.0)  # seconds between claiming and deciding
     poll_seconds: float = 2.0  # how often operators look at the queue and beheerders at their alerts
+    forward_share: float = scenario.FORWARD_SHARE  # of the alerts a beheerder reads, the share passed on
 
 
 @dataclass
@@ -114,6 +115,9 @@ class Simulation:
                  pace: Pace, rng: random.Random) -> None:
         self.client, self.cast, self.channels, self.streets = client, cast, channels, streets
         self.pace, self.rng = pace, rng
+        # Operators and beheerders draw from a stream of their own, and each report from one seeded when it is
+        # scheduled: how fast the server answers then changes who acts when, never what the reports say.
+        self.staff_rng = random.Random(rng.getrandbits(64))
         self.tally = Tally()
         self.alerted_wijken: set[str] = set()
         self._seen_alerts: set[int] = set()
@@ -147,7 +151,8 @@ class Simulation:
         while not self.pace.duration or next_at - started < self.pace.duration:
             await asyncio.sleep(max(0.0, next_at - time.monotonic()))
             burst = self.pace.burst and index % BURST_EVERY == 0
-            task = asyncio.create_task(self._burst() if burst else self._one_report())
+            report_rng = random.Random(self.rng.getrandbits(64))
+            task = asyncio.create_task(self._burst(report_rng) if burst else self._one_report(report_rng))
             pending.add(task)
             task.add_done_callback(pending.discard)
             index += 1
@@ -156,7 +161,7 @@ class Simulation:
 
     async def _repeat(self, work: Callable[[], Awaitable[None]]) -> None:
         while not self._stop.is_set():
-            pause = self.rng.uniform(0.5, 1.5) * self.pace.poll_seconds
+            pause = self.staff_rng.uniform(0.5, 1.5) * self.pace.poll_seconds
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self._stop.wait(), pause)
                 return
@@ -167,38 +172,38 @@ class Simulation:
 
     # --- beheerders report -------------------------------------------------------------------------------
 
-    async def _one_report(self) -> None:
-        reporter = self.rng.choice(self.cast.reporters)
-        wijkcode = self.rng.choice(reporter.wijkcodes)
-        message = texts.message(self.rng, self.streets.get(wijkcode) or ["Dorpsstraat"])
-        await self._send(reporter, message.text, called_112=message.called_112)
+    async def _one_report(self, rng: random.Random) -> None:
+        reporter = rng.choice(self.cast.reporters)
+        wijkcode = rng.choice(reporter.wijkcodes)
+        message = texts.message(rng, self.streets.get(wijkcode) or ["Dorpsstraat"])
+        await self._send(rng, reporter, message.text, called_112=message.called_112)
 
-    async def _burst(self) -> None:
+    async def _burst(self, rng: random.Random) -> None:
         """One event that several groups of a wijk report within seconds, each in their own words."""
         wijk_of = {code: [r for r in self.cast.reporters if code in r.wijkcodes]
                    for r in self.cast.reporters for code in r.wijkcodes}
         crowded = [code for code, members in wijk_of.items() if len(members) >= 2] or list(wijk_of)
-        wijkcode = self.rng.choice(crowded)
-        street = self.rng.choice(self.streets.get(wijkcode) or ["Dorpsstraat"])
-        template = self.rng.choice(texts.DELICT["woninginbraak"][1:2] + texts.SIGNALEMENT["autokraak"])
-        reporters = self.rng.sample(wijk_of[wijkcode], min(len(wijk_of[wijkcode]), self.rng.randint(*BURST_SIZE)))
+        wijkcode = rng.choice(crowded)
+        street = rng.choice(self.streets.get(wijkcode) or ["Dorpsstraat"])
+        template = rng.choice(texts.DELICT["woninginbraak"][1:2] + texts.SIGNALEMENT["autokraak"])
+        reporters = rng.sample(wijk_of[wijkcode], min(len(wijk_of[wijkcode]), rng.randint(*BURST_SIZE)))
         self.tally.note("bursts")
         for reporter in reporters:
-            text = texts.chat_style(self.rng, template.format(
-                now=self.rng.choice(texts.NOW), street=street.lower(), clothes=self.rng.choice(texts.CLOTHES),
-                build=self.rng.choice(texts.BUILDS), direction=self.rng.choice(texts.DIRECTIONS)))
-            await self._send(reporter, text, called_112=self.rng.random() < texts.CALLED_112_SHARE)
-            await asyncio.sleep(self.rng.uniform(0.1, 1.0))
+            text = texts.chat_style(rng, template.format(
+                now=rng.choice(texts.NOW), street=street.lower(), clothes=rng.choice(texts.CLOTHES),
+                build=rng.choice(texts.BUILDS), direction=rng.choice(texts.DIRECTIONS)))
+            await self._send(rng, reporter, text, called_112=rng.random() < texts.CALLED_112_SHARE)
+            await asyncio.sleep(rng.uniform(0.1, 1.0))
 
-    async def _send(self, reporter: Reporter, text: str, *, called_112: bool) -> None:
-        draw = self.rng.random()
+    async def _send(self, rng: random.Random, reporter: Reporter, text: str, *, called_112: bool) -> None:
+        draw = rng.random()
         try:
             if draw < WHATSAPP_SHARE and self.channels.whatsapp_secret:
-                await self._whatsapp(reporter, text)
+                await self._whatsapp(rng, reporter, text)
             elif draw > REST_SHARE + WHATSAPP_SHARE and self.channels.partner:
-                await self._partner(reporter, text, called_112)
+                await self._partner(rng, reporter, text, called_112)
             else:
-                await self._rest(reporter, text, called_112)
+                await self._rest(rng, reporter, text, called_112)
         except httpx.TransportError:
             self.tally.note("transport_error")
 
@@ -208,25 +213,25 @@ class Simulation:
         else:
             self.tally.note(f"refused_{response.status_code}")
 
-    async def _rest(self, reporter: Reporter, text: str, called_112: bool) -> None:
-        report = {"text": text, "group_id": self.rng.choice(reporter.group_ids), "called_112": called_112}
+    async def _rest(self, rng: random.Random, reporter: Reporter, text: str, called_112: bool) -> None:
+        report = {"text": text, "group_id": rng.choice(reporter.group_ids), "called_112": called_112}
         headers = {"Authorization": f"Bearer {reporter.token}", "Idempotency-Key": str(uuid.uuid4())}
-        if self.rng.random() < self.pace.photo_share:
+        if rng.random() < self.pace.photo_share:
             files: dict[str, tuple[str | None, bytes, str]] = {
                 "report": (None, json.dumps(report).encode(), "application/json"),
-                "photos": ("foto.jpg", small_jpeg(self.rng), "image/jpeg")}
+                "photos": ("foto.jpg", small_jpeg(rng), "image/jpeg")}
             response = await self.client.post("/api/v1/reports", files=files, headers=headers)
             self.tally.note("photos_rest", response.status_code == 201)
         else:
             response = await self.client.post("/api/v1/reports", json=report, headers=headers)
         self._answered("rest", response)
 
-    async def _whatsapp(self, reporter: Reporter, text: str) -> None:
+    async def _whatsapp(self, rng: random.Random, reporter: Reporter, text: str) -> None:
         wa_id = reporter.phone.lstrip("+")
         message: dict[str, Any] = {"from": wa_id, "id": f"wamid.sim{secrets.token_hex(12)}",
                                    "timestamp": str(int(time.time()))}
-        if self.channels.media_server and self.rng.random() < self.pace.photo_share:
-            media_id = await self._upload_media()
+        if self.channels.media_server and rng.random() < self.pace.photo_share:
+            media_id = await self._upload_media(rng)
             message |= {"type": "image", "image": {"id": media_id, "mime_type": "image/jpeg", "caption": text,
                                                    "sha256": secrets.token_hex(32)}}
             self.tally.note("photos_whatsapp")
@@ -239,18 +244,18 @@ class Simulation:
             "X-Hub-Signature-256": compute_signature(raw, self.channels.whatsapp_secret)})
         self._answered("whatsapp", response)
 
-    async def _upload_media(self) -> str:
+    async def _upload_media(self, rng: random.Random) -> str:
         assert self.channels.media_server is not None
-        media_id = str(self.rng.randrange(10**15, 10**16))
+        media_id = str(rng.randrange(10**15, 10**16))
         await self.client.put(f"{self.channels.media_server}/_fake/media/{media_id}",
-                              content=small_jpeg(self.rng), headers={"Content-Type": "image/jpeg"})
+                              content=small_jpeg(rng), headers={"Content-Type": "image/jpeg"})
         return media_id
 
-    async def _partner(self, reporter: Reporter, text: str, called_112: bool) -> None:
+    async def _partner(self, rng: random.Random, reporter: Reporter, text: str, called_112: bool) -> None:
         assert self.channels.partner is not None
         name, secret = self.channels.partner
         raw = json.dumps({"message_id": str(uuid.uuid4()), "beheerder_phone": reporter.phone,
-                          "report": {"text": text, "group_id": self.rng.choice(reporter.group_ids),
+                          "report": {"text": text, "group_id": rng.choice(reporter.group_ids),
                                      "called_112": called_112}}).encode()
         stamp = str(int(time.time()))
         signature = "sha256=" + hmac.new(secret.encode(), stamp.encode() + b"." + raw, hashlib.sha256).hexdigest()
@@ -268,16 +273,17 @@ class Simulation:
         return str(response.json()["access_token"])
 
     async def _operator_round(self, token: str) -> None:
-        """Claims the open incidents nobody holds, most urgent first, and decides on each."""
+        """Claims the open incidents nobody holds, most urgent first, and decides on them side by side (a
+        centralist has several on the go): a round takes one think time, not one per incident."""
         headers = {"Authorization": f"Bearer {token}"}
         response = await self.client.get("/api/v1/queue", params={"limit": 20}, headers=headers)
         if response.status_code != 200:
             self.tally.note(f"queue_refused_{response.status_code}")
             return
-        for incident in response.json()["items"]:
-            if incident["claimed_by"] is None and incident["id"] not in self._handled:
-                self._handled.add(incident["id"])
-                await self._decide(headers, incident)
+        fresh = [incident for incident in response.json()["items"]
+                 if incident["claimed_by"] is None and incident["id"] not in self._handled]
+        self._handled.update(incident["id"] for incident in fresh)
+        await asyncio.gather(*(self._decide(headers, incident) for incident in fresh))
 
     async def _decide(self, headers: dict[str, str], incident: dict[str, Any]) -> None:
         claimed = await self.client.post(f"/api/v1/incidents/{incident['id']}/claim", headers=headers)
@@ -285,10 +291,11 @@ class Simulation:
             self.tally.note(f"claim_refused_{claimed.status_code}")  # another operator was quicker
             return
         self.tally.note("claims")
-        await asyncio.sleep(self.rng.uniform(*self.pace.operator_think))
+        await asyncio.sleep(self.staff_rng.uniform(*self.pace.operator_think))
         await self._maybe_alert(headers, incident)
-        decision = scenario.decide(self.rng, urgency=incident["urgency"], category=incident["category"] or "overig",
-                                   intended=incident["category"] or "overig", appearance_only=False)
+        category = incident["category"] or "overig"
+        decision = scenario.decide(self.staff_rng, urgency=incident["urgency"], category=category, intended=category,
+                                   appearance_only=False)
         change: dict[str, Any] = {"close": True, "follow_up": decision.follow_up or "geen_opvolging"}
         if decision.result:
             change["result"] = decision.result
@@ -302,10 +309,10 @@ class Simulation:
         if wijkcode is None or not (several_groups or incident["urgency"] in ("P1", "P2")):
             return
         kind = "heterdaad" if several_groups else scenario.alert_kind(
-            self.rng, incident["urgency"], incident["category"] or "overig", in_progress=True)
+            self.staff_rng, incident["urgency"], incident["category"] or "overig", in_progress=True)
         if kind is None or not self._alert_allowed(headers["Authorization"]):
             return
-        text = texts.alert_text(self.rng, kind, self.streets.get(wijkcode) or ["Dorpsstraat"])
+        text = texts.alert_text(self.staff_rng, kind, self.streets.get(wijkcode) or ["Dorpsstraat"])
         body = {"kind": kind, "text": text, "target": {"wijkcodes": [wijkcode]}, "incident_id": incident["id"]}
         response = await self.client.post("/api/v1/broadcasts", json=body, headers=headers)
         if response.status_code == 422 and "warnings" in response.text:
@@ -344,7 +351,7 @@ class Simulation:
             return
         self._seen_alerts.add(alert["delivery_id"])
         self.tally.note("alerts_read")
-        if self.rng.random() < scenario.FORWARD_SHARE:
+        if self.staff_rng.random() < self.pace.forward_share:
             response = await self.client.post(f"/api/v1/alerts/{alert['delivery_id']}/forwarded", headers=headers)
             self.tally.note("forwards" if response.status_code == 200 else f"forward_refused_{response.status_code}")
 
