@@ -70,13 +70,18 @@ class EventHub:
         return self.engine.dialect.name == "postgresql"
 
     async def start(self) -> None:
-        notify.register_waker(self.engine.sync_engine, notify.thread_safe_waker(self._wake))
+        notify.register_waker(self.engine.sync_engine, notify.thread_safe_waker(self._wake_after_local_commit))
         self._tasks.append(asyncio.create_task(self._pump(), name="event-hub-pump"))
         self._tasks.append(asyncio.create_task(self._watch(), name="event-hub-watchdog"))
         if self.is_postgres:
             self.listener = PostgresListener(_asyncpg_connect_kwargs(self.engine), notify.CHANNEL, self._wake.set,
                                              retry_min=self.config.retry_min, retry_max=self.config.retry_max)
             self._tasks.append(asyncio.create_task(self.listener.run(), name="event-hub-listener"))
+
+    def _wake_after_local_commit(self) -> None:
+        # On PostgreSQL the commit's NOTIFY wakes the hub as well: waking on both read every batch twice.
+        if self.listener is None or not self.listener.listening.is_set():
+            self._wake.set()
 
     async def stop(self) -> None:
         notify.unregister_waker(self.engine.sync_engine)

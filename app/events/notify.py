@@ -43,6 +43,20 @@ _WROTE_EVENTS = "meldkamer.events.wrote"
 NOTIFY_SQL = text(f"SELECT pg_notify('{CHANNEL}', CAST(id AS text)) FROM unnest(CAST(:ids AS BIGINT[])) AS id")
 LOCK_SQL = text("SELECT pg_advisory_xact_lock(:key)")
 
+# The lock, the insert and the NOTIFY of a batch of events in one round trip (the intake's group commit). No row
+# reaches the INSERT, and so no id is drawn from the sequence, before the `held` row exists, i.e. before the
+# lock is held, whichever way the planner joins it; pg_advisory_xact_lock is volatile, so the CTE is never
+# inlined or skipped.
+INSERT_EVENTS_SQL = text(f"""
+WITH held AS (SELECT pg_advisory_xact_lock(:key) AS locked),
+added AS (
+    INSERT INTO events (type, at, region_id, wijk_code, audience, data)
+    SELECT e.type, CAST(:at AS TIMESTAMP WITH TIME ZONE), e.region_id, e.wijk_code, e.audience, e.data
+    FROM held, json_to_recordset(CAST(CAST(:rows AS TEXT) AS json))
+        AS e(type VARCHAR, region_id INTEGER, wijk_code VARCHAR, audience VARCHAR, data JSON)
+    RETURNING id)
+SELECT id, pg_notify('{CHANNEL}', CAST(id AS text)) FROM added""")
+
 _wakers: weakref.WeakKeyDictionary[Engine, Callable[[], None]] = weakref.WeakKeyDictionary()
 
 
@@ -62,11 +76,12 @@ def wake_local_hub(engine: Engine) -> None:
         wake()
 
 
-def thread_safe_waker(flag: asyncio.Event) -> Callable[[], None]:
+def thread_safe_waker(wake_on_loop: Callable[[], None]) -> Callable[[], None]:
+    """`wake_on_loop`, run on the current event loop whichever thread the commit happened on."""
     loop = asyncio.get_running_loop()
 
     def wake() -> None:
-        loop.call_soon_threadsafe(flag.set)
+        loop.call_soon_threadsafe(wake_on_loop)
 
     return wake
 

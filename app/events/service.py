@@ -4,6 +4,7 @@ a committed event reach the live stream of every app process (advisory lock + NO
 
 from __future__ import annotations
 
+import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -11,7 +12,8 @@ from typing import Any
 from sqlalchemy import Integer, Row, bindparam, insert, select
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 
-from app.events import notify  # noqa: F401  (installs the session hooks)
+from app.core.database import utcnow
+from app.events import notify  # also installs the session hooks
 from app.events.models import Event
 from app.events.visibility import STAFF_AUDIENCE, Visibility, beheerder_audience
 
@@ -74,16 +76,14 @@ async def insert_events(connection: AsyncConnection, events: Sequence[NewEvent])
     transaction's other writes. On SQLite, call `notify.wake_local_hub` after the commit."""
     if not events:
         return []
-    postgres = connection.dialect.name == "postgresql"
-    if postgres:
-        await connection.execute(notify.LOCK_SQL, {"key": notify.EVENT_WRITE_LOCK})
     rows = [{"type": event.type, "data": event.data, "region_id": event.region_id, "wijk_code": event.wijk_code,
              "audience": event.audience} for event in events]  # not dataclasses.asdict: it deep-copies the data
-    result = await connection.execute(_INSERT_EVENTS, rows)
-    ids = [int(row_id) for row_id in result.scalars().all()]
-    if postgres:
-        await connection.execute(notify.NOTIFY_SQL, {"ids": ids})
-    return ids
+    if connection.dialect.name == "postgresql":  # lock, insert and NOTIFY in one round trip
+        result = await connection.execute(notify.INSERT_EVENTS_SQL, {
+            "key": notify.EVENT_WRITE_LOCK, "at": utcnow(), "rows": json.dumps(rows)})
+    else:
+        result = await connection.execute(_INSERT_EVENTS, rows)
+    return [int(row_id) for row_id in result.scalars().all()]
 
 
 async def event_rows_after(connection: AsyncConnection, after: int, limit: int) -> Sequence[Row[Any]]:
