@@ -80,6 +80,8 @@ class Changes:
     def __init__(self, app: FastAPI, world: World, rng: random.Random) -> None:
         self.app, self.world, self.rng = app, world, rng
         self.purged: set[int] = set()
+        self.touched: list[int] = []
+        self.touched_incidents: set[int] = set()  # changed again more often: a change of a changed fact is the hard case
 
     async def apply(self, count: int) -> list[str]:
         kinds: dict[str, Callable[[AsyncSession], Awaitable[None]]] = {
@@ -98,14 +100,19 @@ class Changes:
 
     async def _report(self, session: AsyncSession) -> Report:
         ids = list(await session.scalars(select(Report.id).order_by(Report.id)))
-        report = await session.get(Report, self.rng.choice(ids))
+        chosen = self.rng.choice(self.touched if self.touched and self.rng.random() < 0.5 else ids)
+        self.touched.append(chosen)
+        report = await session.get(Report, chosen)
         assert report is not None
         return report
 
     async def _incident(self, session: AsyncSession) -> Incident:
         ids = list(await session.scalars(select(Report.incident_id).where(Report.incident_id.is_not(None))
                                          .distinct().order_by(Report.incident_id)))
-        incident = await session.get(Incident, self.rng.choice(ids))
+        touched = [i for i in ids if i in self.touched_incidents]
+        chosen = self.rng.choice(touched if touched and self.rng.random() < 0.5 else ids)
+        self.touched_incidents.add(chosen)
+        incident = await session.get(Incident, chosen)
         assert incident is not None
         return incident
 
@@ -160,7 +167,7 @@ class Changes:
     async def group(self, session: AsyncSession) -> None:
         """A beheerder choosing (or, for this test, not yet having chosen) the group: the wijk moves too."""
         report = await self._report(session)
-        if self.rng.random() < 0.3:
+        if self.rng.random() < 0.5:
             report.group_id = report.source_wijk_code = None
         else:
             report.group_id = self.rng.choice(list(self.world.group_wijk))
