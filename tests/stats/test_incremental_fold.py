@@ -22,9 +22,11 @@ from app.incidents.models import Incident
 from app.intake.models import Report, ReportFeedback
 from app.stats import facts
 from app.stats.models import DayCount, DayDuration, FactChange, MonthCount, MonthDuration, ReportFact, WeekCount
-from tests.stats.conftest import CATEGORIES, FOLLOW_UPS, RESULTS, World
 from tests.support import builders
 
+CATEGORIES = ["signalement", "delict", "verdachte_situatie", "informatie", "overig", "vermissing"]
+FOLLOW_UPS = ["ter_plaatse", "surveillance", "actie_wijkagent", "geen_opvolging"]
+RESULTS = ["aanhouding", "geen_verdachte_situatie", "onbekend"]
 COUNT_TABLES = (DayCount, WeekCount, MonthCount, DayDuration, MonthDuration)
 START = datetime(2026, 1, 1, tzinfo=UTC)
 
@@ -59,7 +61,7 @@ async def _assert_as_if_counted_from_scratch(app: FastAPI, purged: set[int]) -> 
         {i: f for i, f in rebuilt_facts.items() if i not in purged}
 
 
-def _new_report(rng: random.Random, world: World) -> builders.ScriptedReport:
+def _new_report(rng: random.Random, world: Any) -> builders.ScriptedReport:
     group = rng.choice(list(world.group_wijk))
     beheerder = next(b for b, groups in world.beheerder_groups.items() if group in groups)
     category = rng.choice(CATEGORIES)
@@ -77,11 +79,12 @@ class Changes:
     """Changes the source rows as the intake, the operators, the delivery workers and the purge do, and
     queues the facts they touch as those domains do."""
 
-    def __init__(self, app: FastAPI, world: World, rng: random.Random) -> None:
+    def __init__(self, app: FastAPI, world: Any, rng: random.Random) -> None:
         self.app, self.world, self.rng = app, world, rng
         self.purged: set[int] = set()
+        # changed again more often: a change of a changed fact is the hard case
         self.touched: list[int] = []
-        self.touched_incidents: set[int] = set()  # changed again more often: a change of a changed fact is the hard case
+        self.touched_incidents: set[int] = set()
 
     async def apply(self, count: int) -> list[str]:
         kinds: dict[str, Callable[[AsyncSession], Awaitable[None]]] = {
