@@ -58,7 +58,7 @@ POLICE_MATTER = ("P1", "P2", "P3")
 NO_OFFENCE = "none"
 NO_FOLLOW_UP = "geen_opvolging"
 WEEK_LABELS = ("reports", "passed", "flagged")  # the weekly series (app.stats.reports.weekly)
-CHUNK = 500  # ids per statement: well under SQLite's limit of bound parameters
+CHUNK = 500  # ids per statement; a count statement binds them once per label (12 x 500), under the 32,766 of SQLite
 FOLD_LOCK = 15_001  # PostgreSQL advisory lock: one fold at a time, so two never insert the same fact
 
 
