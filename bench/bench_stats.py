@@ -12,8 +12,13 @@ Two floors, measured alongside: `SELECT count(*)` over the scenario's facts on t
 GET /api/v1/stats/areas (the same path through auth, session and JSON for a small answer). A p95 over the
 200 ms target is reported (stderr, and a row for bench/run_all.py), not a failure, unless `--strict`.
 `--keep DIR` keeps the loaded database in DIR and reuses it on the next run (migrated to head first).
+`--live N`: before every request N reports received in the last week are queued as changed (committed, not
+timed), as in a meldkamer where reports arrive and operators act between two evaluations: every request then
+folds N reports first. Only the queue is written, so the facts come out as they were and a kept database
+stays as loaded.
 
     .venv/bin/python bench/bench_stats.py [--reports 1000000] [--runs 20] [--json] [--keep DIR] [--strict]
+                                          [--live N]
 """
 
 from __future__ import annotations
@@ -22,16 +27,18 @@ import argparse
 import asyncio
 import gc
 import json
+import random
 import statistics
 import sys
 import tempfile
 import time
-from datetime import date, timedelta
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import httpx
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -41,7 +48,9 @@ from app.core.database import create_engine, create_sessionmaker  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
 from app.demo import seed_demo  # noqa: E402
 from app.factory import create_app  # noqa: E402
+from app.intake.models import Report  # noqa: E402
 from app.stats.facts import rebuild  # noqa: E402
+from app.stats.models import reports_changed  # noqa: E402
 from bench.common import percentile, report_rows, row  # noqa: E402
 from tests.support.postgres import PostgresServer  # noqa: E402
 
@@ -221,11 +230,17 @@ async def floor_ms(app: Any, params: dict[str, str], runs: int) -> list[float]:
     return times
 
 
+Before = Callable[[], Awaitable[None]]
+
+
 async def _timed(client: httpx.AsyncClient, path: str, params: dict[str, str], headers: dict[str, str],
-                 runs: int) -> tuple[list[float], Any]:
-    """Milliseconds of `runs` requests after two warm-ups, and the last answer."""
+                 runs: int, before: Before | None = None) -> tuple[list[float], Any]:
+    """Milliseconds of `runs` requests after two warm-ups, and the last answer; `before` runs before each
+    request, outside the time."""
     times = []
     for attempt in range(runs + 2):
+        if before is not None:
+            await before()
         started = time.perf_counter()
         response = await client.get(path, params=params, headers=headers)
         elapsed = (time.perf_counter() - started) * 1000
@@ -235,13 +250,30 @@ async def _timed(client: httpx.AsyncClient, path: str, params: dict[str, str], h
     return times, response.json()
 
 
-async def measure(url: str, credentials: dict[str, Any], runs: int) -> list[dict[str, Any]]:
+async def _arrivals(app: Any, live: int) -> Before | None:
+    """Queues `live` reports of the last week as changed, a different seeded choice each time."""
+    if not live:
+        return None
+    async with app.state.sessionmaker() as session:
+        recent = list(await session.scalars(select(Report.id).where(
+            Report.received_at >= datetime.now(UTC) - timedelta(days=7)).order_by(Report.id)))
+    rng = random.Random(15)
+
+    async def arrive() -> None:
+        async with app.state.sessionmaker() as session:
+            await reports_changed(session, rng.sample(recent, live))
+            await session.commit()
+    return arrive
+
+
+async def measure(url: str, credentials: dict[str, Any], runs: int, live: int = 0) -> list[dict[str, Any]]:
     """Per scenario the evaluation's times, with two floors in the same minutes: the scenario's facts counted
     (SQL only), and GET /api/v1/stats/areas (a small request along the same path: auth, session, JSON)."""
     settings = Settings(database_url=url, environment="test")
     app = create_app(settings, configure_logs=False)
     results = []
     try:
+        arrive = await _arrivals(app, live)
         transport = httpx.ASGITransport(app=app)
         async with httpx.AsyncClient(transport=transport, base_url="http://bench") as client:
             login = await client.post("/api/v1/auth/login", json=credentials["analyst"])
@@ -252,7 +284,7 @@ async def measure(url: str, credentials: dict[str, Any], runs: int) -> list[dict
             gc.collect()
             gc.freeze()
             for name, params in scenarios(date.today()):
-                times, answer = await _timed(client, "/api/v1/stats", params, headers, runs)
+                times, answer = await _timed(client, "/api/v1/stats", params, headers, runs, arrive)
                 request_floor, _ = await _timed(client, "/api/v1/stats/areas", {}, headers, runs)
                 floor = await floor_ms(app, params, runs)
                 results.append({"scenario": name, "reports": answer["reports_by_category"]["total"],
@@ -267,11 +299,12 @@ async def measure(url: str, credentials: dict[str, Any], runs: int) -> list[dict
     return results
 
 
-def bench_rows(results: list[dict[str, Any]], reports: int) -> list[dict[str, object]]:
+def bench_rows(results: list[dict[str, Any]], reports: int, live: int = 0) -> list[dict[str, object]]:
     """The figures for bench/results/latest.json; a missed target is a row (met 0), not a failed run."""
     rows: list[dict[str, object]] = []
+    arriving = f", {live} changed before each request" if live else ""
     for result in results:
-        scenario = f"stats {reports:,} reports: {result['scenario']}"
+        scenario = f"stats {reports:,} reports{arriving}: {result['scenario']}"
         rows += [row(scenario, "p50", result["p50_ms"], "ms", result["request_floor_p50_ms"]),
                  row(scenario, "p95", result["p95_ms"], "ms", result["request_floor_p95_ms"]),
                  row(scenario, "facts count p50", result["floor_p50_ms"], "ms"),
@@ -315,21 +348,24 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=20)
     parser.add_argument("--json", action="store_true")
     parser.add_argument("--strict", action="store_true", help=f"exit 1 when a p95 is over {TARGET_MS} ms")
+    parser.add_argument("--live", type=int, default=0, metavar="N",
+                        help="queue N recent reports as changed before every request, so each request folds them")
     parser.add_argument("--keep", type=Path, help="keep the loaded database in this directory and reuse it on the "
                                                    "next run (then --reports is what the first run loaded)")
     args = parser.parse_args()
     server, loaded = _server(args.keep)
     try:
         url, timings, credentials = load(server, loaded, args.reports)
-        results = asyncio.run(measure(url, credentials, args.runs))
+        results = asyncio.run(measure(url, credentials, args.runs, args.live))
     finally:
         if args.keep is not None:
             server.stop_only()
         else:
             server.stop()
-    report_rows(bench_rows(results, args.reports))
+    report_rows(bench_rows(results, args.reports, args.live))
     if args.json:
-        print(json.dumps({"reports": args.reports, "build_seconds": timings, "results": results}, indent=2))
+        print(json.dumps({"reports": args.reports, "live": args.live, "build_seconds": timings, "results": results},
+                         indent=2))
     else:
         _print(args.reports, timings, results)
     missed = [r["scenario"] for r in results if r["p95_ms"] >= TARGET_MS]
