@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import hashlib
+import hmac
 import io
 import json
 import zipfile
@@ -14,6 +16,7 @@ from app.intake.models import QuarantinedMessage, Report, WhatsAppStatus
 from tests.support import builders
 from tests.support.http import bearer, problem
 from tests.support.privacy import report_with_photo
+from tests.support.settings import TEST_SECRETS
 
 PHONE = "+31612340001"
 NOTE = "De wijkagent komt morgen langs."
@@ -98,3 +101,20 @@ async def test_the_export_is_audited_without_the_number_itself(app, client):
                                 headers=admin)).json()
     assert entry["actor_name"] == "admin" and entry["detail"]["counts"]["reports.json"] == 1
     assert PHONE not in json.dumps(entry) and "12340001" not in json.dumps(entry)
+
+
+async def test_the_audited_subject_cannot_be_found_by_hashing_numbers_without_the_key(app, client):
+    """Hashing every Dutch mobile number (~10^8) would reverse an unkeyed hash; the reference is an HMAC under
+    the audit key, so only someone who holds the key can tell which number an export was about."""
+    subject = await _subject(app, client)
+    admin = bearer(subject["admin"].token)
+    export = await client.get("/api/v1/privacy/subject", params={"phone": PHONE}, headers=admin)
+    [entry] = (await client.get("/api/v1/admin/audit", params={"action": "privacy.subject_access"},
+                                headers=admin)).json()
+    reference = entry["target_id"]
+    for spelling in (PHONE, PHONE.lstrip("+"), "0612340001"):
+        for digest in (hashlib.sha256, hashlib.sha1, hashlib.md5):
+            assert reference[:16] not in digest(spelling.encode()).hexdigest()
+    keyed = hmac.new(TEST_SECRETS["audit_pseudonym_key"].encode(), PHONE.encode(), hashlib.sha256).hexdigest()
+    assert keyed.startswith(reference) and len(reference) == 32
+    assert reference in export.headers["content-disposition"]
