@@ -30,6 +30,7 @@ from app.operations.models import Operation, OperationParticipant
 from app.registry.models import Beheerder
 
 PHOTO_VIEW = "photo.view"
+SUBJECT_ACCESS = "privacy.subject_access"
 
 
 @dataclass
@@ -65,11 +66,20 @@ def phone_reference(key: bytes, phone: str) -> str:
 async def export_subject(session: AsyncSession, photo_dir: Path, actor: Principal, phone: str, key: bytes) -> bytes:
     """The zip for `phone` (E.164); audited under the phone's pseudonym with `key`."""
     export = await collect(session, photo_dir, phone)
-    audit.record(session, actor, "privacy.subject_access", target_type="subject", target_id=phone_reference(key, phone),
+    audit.record(session, actor, SUBJECT_ACCESS, target_type="subject", target_id=phone_reference(key, phone),
                  beheerder_ids=export.parts["subject.json"]["beheerder_ids"],
                  counts={name: len(rows) for name, rows in export.parts.items() if isinstance(rows, list)})
     await session.commit()
     return await asyncio.to_thread(export.to_zip)
+
+
+async def exports_of(session: AsyncSession, key: bytes, phone: str) -> list[dict[str, Any]]:
+    """Who exported what the system holds about `phone`, and when: the audit entries under its pseudonym."""
+    entries = (await session.scalars(select(AuditEntry).where(
+        AuditEntry.target_type == "subject", AuditEntry.target_id == phone_reference(key, phone),
+        AuditEntry.action == SUBJECT_ACCESS).order_by(AuditEntry.id))).all()
+    return [{"at": entry.at, "actor_type": entry.actor_type, "actor_id": entry.actor_id,
+             "actor_name": entry.actor_name} for entry in entries]
 
 
 async def collect(session: AsyncSession, photo_dir: Path, phone: str) -> SubjectExport:
