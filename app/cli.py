@@ -24,15 +24,18 @@ from app.core.database import create_engine, create_sessionmaker, utcnow
 from app.core.errors import ProblemError
 from app.core.logging import configure_logging
 from app.core.principal import SYSTEM
+from app.core.pseudonym import audit_key
 from app.core.settings import PROJECT_ROOT, Settings, config_dir, get_settings
 from app.core.vocabulary import TIMEZONE
 from app.demo import seed_demo as run_seed
 from app.hotspots import service as hotspots
 from app.learning import service as learning
+from app.privacy import access
 from app.privacy.retention import KINDS, PurgeResult
 from app.privacy.retention import purge as run_purge
 from app.registry import imports
 from app.registry.imports import load_json_file
+from app.registry.schemas import normalise_phone
 from app.simulation import live
 from app.simulation.history import MAX_DAYS, seed_history
 from app.simulation.scale import DatabaseNotEmpty, Sizes, load_scale
@@ -261,6 +264,19 @@ def purge(dry_run: Annotated[bool, typer.Option("--dry-run", help="Alleen tellen
     verb = "would purge" if dry_run else "purged"
     for kind in KINDS:
         typer.echo(f"{kind}: {result.counts[kind]} {verb}")
+
+
+@cli.command("subject-exports")
+def subject_exports(phone: Annotated[str, typer.Argument(help="Telefoonnummer (E.164 of 06-...)")]) -> None:
+    """Who exported what the system holds about this number, and when. The audit log names the number only by
+    its keyed pseudonym (docs/privacy.md), so this needs the same MELDKAMER_AUDIT_PSEUDONYM_KEY as the app."""
+    try:
+        number = normalise_phone(phone)
+    except ValueError as exc:
+        raise typer.BadParameter(f"{phone} is geen geldig telefoonnummer") from exc
+    key = audit_key(get_settings())
+    for export in _with_session(lambda session: access.exports_of(session, key, number)):
+        typer.echo(f"{export['at'].isoformat()} {export['actor_type']} {export['actor_id']} {export['actor_name']}")
 
 
 @cli.command()

@@ -21,6 +21,7 @@ PERSONAL_FIELDS: dict[str, str] = {
     "values.lat": "locations",  # incident.update: where an operator moved the incident
     "values.lon": "locations",
     "before": "report_texts",  # incident.merge: the undo's snapshot (summaries quote reports; points)
+    "login_name": "login_names",  # login.failed, login.locked: the account a failed login tried
 }
 # What a reader sees in place of a personal field the purge removed.
 PURGED = "verwijderd na bewaartermijn"
@@ -40,7 +41,7 @@ def record(
     entry = AuditEntry(
         actor_type=actor.kind if actor else "anonymous",
         actor_id=actor.id if actor else None,
-        actor_name=actor.name if actor else None,
+        actor_name=_actor_name(actor),
         action=action,
         target_type=target_type,
         target_id=None if target_id is None else str(target_id),
@@ -52,6 +53,14 @@ def record(
         session.add(AuditPersonal(entry=entry, kind=kind, fields=sorted(details), details=details))
     _queue_fact_change(session, target_type, target_id)
     return entry
+
+
+def _actor_name(actor: Principal | None) -> str | None:
+    """Staff, walls and the system are named for accountability. A beheerder is a private person: the id
+    names them while the registry does, and an erasure leaves no name behind in the append-only log."""
+    if actor is None or actor.kind == "beheerder":
+        return None
+    return actor.name
 
 
 def _queue_fact_change(session: AsyncSession, target_type: str | None, target_id: object) -> None:

@@ -15,6 +15,7 @@ from app.auth.models import ApiToken, StaffUser
 from app.core.database import utcnow
 from app.core.errors import InvalidInput, NotFound, ProblemError, Unauthorized
 from app.core.principal import Principal
+from app.core.pseudonym import audit_key, pseudonym
 from app.core.security import hash_password, new_token, token_digest, verify_password
 from app.core.settings import Settings
 from app.core.vocabulary import STAFF
@@ -40,11 +41,13 @@ class TooManyAttempts(ProblemError):
 
 
 LOGIN_FAILED = "login.failed"
-LOGIN_NAME = "login_name"  # the audit target of a failed login: the name tried, whether or not it exists
+# The audit target of a failed login: the keyed pseudonym of the name tried (app.core.pseudonym), whether or not
+# it exists. Lockouts are counted by it; the name itself is not in the entry (docs/privacy.md).
+LOGIN_NAME = "login_name"
 
 
-def _login_key(username: str) -> str:
-    return username.strip().casefold()[:64]
+def _login_key(settings: Settings, username: str) -> str:
+    return pseudonym(audit_key(settings), username.strip().casefold()[:64])
 
 
 async def login(
@@ -53,16 +56,15 @@ async def login(
     """A name (known or not) is locked after `login_max_failures` failures within the lockout window, and an
     address after `login_address_max_failures`: both counted from the audit log, so that every process
     applies the same count and an unknown name cannot be told from a known one by its 429."""
-    wait = await _lockout_seconds(session, settings, username, source_ip)
+    login_key = _login_key(settings, username)
+    user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
+    wait = await _lockout_seconds(session, settings, username, login_key, source_ip)
     if wait is not None:
-        audit.record(session, None, "login.locked", target_type=LOGIN_NAME, target_id=_login_key(username),
-                     source_ip=source_ip, username=username[:64])
+        _audit_refused(session, "login.locked", login_key, user, source_ip)
         await session.commit()
         raise TooManyAttempts(wait)
-    user = await session.scalar(select(StaffUser).where(StaffUser.username == username))
     if not verify_password(user.password_hash if user else None, password) or not user or not user.active:
-        audit.record(session, None, LOGIN_FAILED, target_type=LOGIN_NAME, target_id=_login_key(username),
-                     source_ip=source_ip, username=username[:64], staff_user_id=user.id if user else None)
+        _audit_refused(session, LOGIN_FAILED, login_key, user, source_ip)
         await session.commit()
         raise Unauthorized("Gebruikersnaam of wachtwoord klopt niet.")
     issued = _issue(session, "staff_session", timedelta(hours=settings.staff_session_hours),
@@ -73,7 +75,16 @@ async def login(
     return user, issued
 
 
-async def _lockout_seconds(session: AsyncSession, settings: Settings, username: str,
+def _audit_refused(session: AsyncSession, action: str, login_key: str, user: StaffUser | None,
+                   source_ip: str | None) -> None:
+    """The account's name is kept (as a personal field, until `retention_login_name_days`) only when the name
+    tried is an account's: a name no account has may be a password typed into the wrong field, and is kept
+    only as the entry's pseudonym."""
+    account = {"staff_user_id": user.id, "login_name": user.username} if user else {"staff_user_id": None}
+    audit.record(session, None, action, target_type=LOGIN_NAME, target_id=login_key, source_ip=source_ip, **account)
+
+
+async def _lockout_seconds(session: AsyncSession, settings: Settings, username: str, login_key: str,
                            source_ip: str | None) -> int | None:
     """Seconds until a login may be tried again, or None when it may be tried now."""
     window = timedelta(minutes=settings.login_lockout_minutes)
@@ -83,7 +94,7 @@ async def _lockout_seconds(session: AsyncSession, settings: Settings, username: 
     last_success = await session.scalar(select(func.max(AuditEntry.at)).where(
         AuditEntry.action == "login.success", AuditEntry.actor_name == username, AuditEntry.at > since))
     failures = select(AuditEntry.at).where(AuditEntry.action == LOGIN_FAILED)
-    limits = [(failures.where(AuditEntry.target_type == LOGIN_NAME, AuditEntry.target_id == _login_key(username),
+    limits = [(failures.where(AuditEntry.target_type == LOGIN_NAME, AuditEntry.target_id == login_key,
                               AuditEntry.at > (last_success or since)), settings.login_max_failures)]
     if source_ip:
         limits.append((failures.where(AuditEntry.source_ip == source_ip, AuditEntry.at > since),

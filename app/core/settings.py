@@ -23,7 +23,8 @@ def config_dir() -> Path:
 
 
 # Secrets that production refuses to start without. Each names its setting in the error.
-PRODUCTION_SECRETS = ("whatsapp_app_secret", "whatsapp_verify_token", "whatsapp_access_token")
+PRODUCTION_SECRETS = ("whatsapp_app_secret", "whatsapp_verify_token", "whatsapp_access_token",
+                      "audit_pseudonym_key")
 
 
 class MissingSecretError(RuntimeError):
@@ -86,6 +87,7 @@ class Settings(BaseSettings):
     retention_phone_days: int = Field(default=28, ge=1)
     retention_note_days: int = Field(default=28, ge=1)
     retention_reply_days: int = Field(default=28, ge=1)
+    retention_login_name_days: int = Field(default=28, ge=1)  # the name of an account a failed login tried
     retention_kept_days: int = Field(default=365, ge=1)
     retention_purge_hours: float = 24.0  # the purge job runs this often (and ten minutes after start-up)
     retention_batch: int = Field(default=500, ge=1)  # rows per purge transaction
@@ -96,6 +98,9 @@ class Settings(BaseSettings):
     whatsapp_verify_token: SecretStr | None = None
     whatsapp_access_token: SecretStr | None = None
     partner_secrets: dict[str, SecretStr] = Field(default_factory=dict)
+    # The key of the audit log's pseudonyms (app.core.pseudonym): a subject-access request's number and the
+    # name a failed login tried are kept only as HMACs under it.
+    audit_pseudonym_key: SecretStr | None = None
 
     # Broadcast and feedback: the delivery outbox and its workers (app/broadcast).
     broadcast_worker_in_app: bool = True

@@ -107,8 +107,7 @@ async def record_answer(session: AsyncSession, operation: Operation, beheerder: 
         await session.flush()
         event = {"joined": "participant_joined", "left": "participant_left", "declined": "participant_declined"}
         emit(session, f"operation.{event[participant.status]}",
-             event_data(operation, beheerder_id=beheerder.id, beheerder_name=beheerder.name, via=via,
-                        participant_status=participant.status),
+             event_data(operation, beheerder_id=beheerder.id, via=via, participant_status=participant.status),
              region_id=operation.region_id)
     return change
 

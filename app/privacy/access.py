@@ -5,7 +5,6 @@ or anyone who wrote to the WhatsApp number without being one (quarantine, status
 from __future__ import annotations
 
 import asyncio
-import hashlib
 import io
 import json
 import zipfile
@@ -25,11 +24,13 @@ from app.auth.models import ApiToken
 from app.broadcast.models import Broadcast, Delivery, WhatsAppWindow
 from app.core.database import utcnow
 from app.core.principal import Principal
+from app.core.pseudonym import pseudonym
 from app.intake.models import QuarantinedMessage, Report, ReportFeedback, ReportPhoto, WhatsAppStatus
 from app.operations.models import Operation, OperationParticipant
 from app.registry.models import Beheerder
 
 PHOTO_VIEW = "photo.view"
+SUBJECT_ACCESS = "privacy.subject_access"
 
 
 @dataclass
@@ -56,19 +57,29 @@ def _iso(value: object) -> str:
     raise TypeError(f"not JSON: {type(value).__name__}")
 
 
-def phone_reference(phone: str) -> str:
-    """How the audit log names the subject: not the number itself, which the log must not keep for ever."""
-    return hashlib.sha256(phone.encode()).hexdigest()[:16]
+def phone_reference(key: bytes, phone: str) -> str:
+    """How the audit log names the subject: not the number, which the log must not keep for ever, and not an
+    unkeyed hash of it, which trying every mobile number would reverse; a keyed one (app.core.pseudonym)."""
+    return pseudonym(key, phone)
 
 
-async def export_subject(session: AsyncSession, photo_dir: Path, actor: Principal, phone: str) -> bytes:
-    """The zip for `phone` (E.164); audited."""
+async def export_subject(session: AsyncSession, photo_dir: Path, actor: Principal, phone: str, key: bytes) -> bytes:
+    """The zip for `phone` (E.164); audited under the phone's pseudonym with `key`."""
     export = await collect(session, photo_dir, phone)
-    audit.record(session, actor, "privacy.subject_access", target_type="subject", target_id=phone_reference(phone),
+    audit.record(session, actor, SUBJECT_ACCESS, target_type="subject", target_id=phone_reference(key, phone),
                  beheerder_ids=export.parts["subject.json"]["beheerder_ids"],
                  counts={name: len(rows) for name, rows in export.parts.items() if isinstance(rows, list)})
     await session.commit()
     return await asyncio.to_thread(export.to_zip)
+
+
+async def exports_of(session: AsyncSession, key: bytes, phone: str) -> list[dict[str, Any]]:
+    """Who exported what the system holds about `phone`, and when: the audit entries under its pseudonym."""
+    entries = (await session.scalars(select(AuditEntry).where(
+        AuditEntry.target_type == "subject", AuditEntry.target_id == phone_reference(key, phone),
+        AuditEntry.action == SUBJECT_ACCESS).order_by(AuditEntry.id))).all()
+    return [{"at": entry.at, "actor_type": entry.actor_type, "actor_id": entry.actor_id,
+             "actor_name": entry.actor_name} for entry in entries]
 
 
 async def collect(session: AsyncSession, photo_dir: Path, phone: str) -> SubjectExport:

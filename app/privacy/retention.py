@@ -30,10 +30,10 @@ from app.privacy.models import PurgeCursor, RetentionHold
 
 # Printed in this order by `meldkamer purge`; the audit entry's detail uses the same names.
 KINDS = ("report_texts", "locations", "photos", "notes", "feedback_bodies", "labelled_examples", "event_payloads",
-         "phone_numbers", "chat_replies", "audit_details")
+         "phone_numbers", "chat_replies", "audit_details", "login_names")
 # Keys of an event's data that can carry what a person wrote, where they were, or the engine's reading of it.
 PERSONAL_EVENT_KEYS = frozenset({"text", "message", "summary", "note", "body", "location", "triage", "lead_reason",
-                                 "lat", "lon"})
+                                 "lat", "lon", "beheerder_name"})
 # Where a report was made, finer than its wijk (where someone saw something, often their own street or home):
 # the point given, the point resolved and the street go with the text. The wijk (and the town, `place`) stay
 # on the report, the incident and the evaluation's facts, so no figure changes.
@@ -53,6 +53,7 @@ class Cutoffs:
     phone: datetime
     note: datetime
     reply: datetime
+    login_name: datetime
 
     @classmethod
     def at(cls, now: datetime, settings: Settings) -> Cutoffs:
@@ -61,12 +62,13 @@ class Cutoffs:
 
         return cls(now=now, report_text=before(settings.retention_report_text_days),
                    photo=before(settings.retention_photo_days), phone=before(settings.retention_phone_days),
-                   note=before(settings.retention_note_days), reply=before(settings.retention_reply_days))
+                   note=before(settings.retention_note_days), reply=before(settings.retention_reply_days),
+                   login_name=before(settings.retention_login_name_days))
 
     @classmethod
     def everything_until(cls, now: datetime) -> Cutoffs:
         """Every kind due up to `now` (an erasure); holds still apply."""
-        return cls(now=now, report_text=now, photo=now, phone=now, note=now, reply=now)
+        return cls(now=now, report_text=now, photo=now, phone=now, note=now, reply=now, login_name=now)
 
     @property
     def latest_report_bound(self) -> datetime:
@@ -284,11 +286,14 @@ class Purge:
 
     async def _audit_details(self) -> None:
         """The personal fields of audit entries (app.audit.service.PERSONAL_FIELDS), each after the period of
-        the data it describes; those about a kept incident wait for its hold's end. The entry stays."""
+        the data it describes; those about a kept incident wait for its hold's end. The entry stays. The
+        account names of failed logins are counted apart (`login_names`)."""
         cut = self.cutoffs
-        for kind, cutoff in (("notes", cut.note), ("locations", cut.report_text), ("report_texts", cut.report_text)):
-            await self._in_batches("audit_details", self._due_audit_details(kind, cutoff),
-                                   self._clear_audit_details(kind))
+        for kind, cutoff, counted_as in (("notes", cut.note, "audit_details"),
+                                         ("locations", cut.report_text, "audit_details"),
+                                         ("report_texts", cut.report_text, "audit_details"),
+                                         ("login_names", cut.login_name, "login_names")):
+            await self._in_batches(counted_as, self._due_audit_details(kind, cutoff), self._clear_audit_details(kind))
 
     async def _ended_hold_reasons(self) -> None:
         """A hold's reason is an operator's free text: once the hold has ended it is blanked (a note); that the

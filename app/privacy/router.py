@@ -10,6 +10,7 @@ from pydantic import AfterValidator
 
 from app.core.deps import SessionDep, SettingsDep, allow
 from app.core.principal import Principal
+from app.core.pseudonym import audit_key
 from app.core.schemas import IdPath
 from app.core.vocabulary import DECIDERS, QUEUE_READERS
 from app.privacy import access, keeping
@@ -46,8 +47,9 @@ PhoneQuery = Annotated[str, Query(max_length=32, description="Telefoonnummer (E.
                              "description": "Een zip met JSON-bestanden en de foto's"}})
 async def subject_access(phone: PhoneQuery, session: SessionDep, settings: SettingsDep,
                          actor: Principal = allow("admin")) -> Response:
-    content = await access.export_subject(session, settings.photo_dir, actor, phone)
-    name = f"inzage-{access.phone_reference(phone)}.zip"
+    key = audit_key(settings)
+    content = await access.export_subject(session, settings.photo_dir, actor, phone, key)
+    name = f"inzage-{access.phone_reference(key, phone)}.zip"
     return Response(content, media_type="application/zip",
                     headers={"Content-Disposition": f'attachment; filename="{name}"', "Cache-Control": "no-store"})
 

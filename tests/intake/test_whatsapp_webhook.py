@@ -343,6 +343,7 @@ async def test_a_superbeheerders_report_goes_in_and_their_numeric_reply_chooses_
     assert any(body.startswith("Dank u.") for body in await _questions(app, report.id))
     [entry] = await _rows(app, AuditEntry, AuditEntry.action == "report.group")
     assert entry.actor_type == "beheerder" and entry.actor_id == beheerder.id and entry.target_id == str(report.id)
+    assert entry.actor_name is None  # a private person: the id names them until an erasure, the log never does
     operator = bearer((await builders.staff(app, "operator")).token)
     incident = (await client.get(f"/api/v1/incidents/{report.incident_id}", headers=operator)).json()
     assert incident["group_count"] == 1 and incident["reports"][0]["group_id"] == chosen

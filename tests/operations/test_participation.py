@@ -4,6 +4,7 @@ who take part get the operation's messages, and after closing nobody gets anythi
 
 from __future__ import annotations
 
+import json
 from typing import Any
 
 from sqlalchemy import func, select
@@ -87,10 +88,14 @@ async def test_beheerders_join_and_leave_in_the_portal_and_the_specialist_sees_i
     mine = (await client.get("/api/v1/operations/invitations", headers=bearer(anja.token))).json()
     assert [(item["operation_id"], item["status"]) for item in mine] == [(operation["id"], "joined")]
     async with app.state.sessionmaker() as session:
-        events = (await session.scalars(select(Event.type).where(Event.type.like("operation.participant_%"))
-                                        .order_by(Event.id))).all()
-    assert events == ["operation.participant_joined", "operation.participant_declined",
-                      "operation.participant_joined", "operation.participant_left", "operation.participant_joined"]
+        rows = (await session.execute(select(Event.type, Event.data).where(Event.type.like("operation.participant_%"))
+                                      .order_by(Event.id))).all()
+    assert [row.type for row in rows] == [
+        "operation.participant_joined", "operation.participant_declined", "operation.participant_joined",
+        "operation.participant_left", "operation.participant_joined"]
+    assert [row.data["beheerder_id"] for row in rows] == [anja.id, bert.id, carla.id, carla.id, late.id]
+    names = [beheerder.name for beheerder in (anja, bert, carla, late)]
+    assert not any(name in json.dumps(row.data) for row in rows for name in names)  # the id, never the person
 
 
 async def test_a_beheerder_outside_the_area_cannot_join_and_nobody_can_after_closing(app, client, clock):

@@ -256,7 +256,7 @@ def test_upgrading_moves_the_personal_fields_of_audit_entries_apart_and_downgrad
             for entry_id, (action, detail) in written.items():
                 _insert(connection, "audit_entries", id=entry_id, at=at, actor_type="staff", action=action,
                         target_type="incident", target_id="7", detail=json.dumps(detail))
-        command.upgrade(config, "head")
+        command.upgrade(config, "0023")
         with engine.connect() as connection:
             upgraded = _audit_details(connection)
             personal = {(row.audit_entry_id, row.kind): json.loads(row.details) if isinstance(row.details, str)
@@ -275,3 +275,49 @@ def test_upgrading_moves_the_personal_fields_of_audit_entries_apart_and_downgrad
                         (2, "notes"): {"reason": "Onderzoek"},
                         (3, "report_texts"): {"before": {"target": {"summary": "Man met rode jas"}}}}
     assert downgraded == {entry_id: detail for entry_id, (_, detail) in written.items()}
+
+
+def test_upgrading_removes_the_names_and_unkeyed_numbers_the_audit_log_kept(empty_database):
+    """Migration 0027: a failed login's name moves to audit_personal when it is an account's and is dropped
+    when it is not (both lose their readable target); the unkeyed hash of a subject-access number, the name of
+    a beheerder who acted, and the beheerder's name in participation events go; the rest stays."""
+    config = alembic_config(empty_database)
+    command.upgrade(config, "0024")
+    engine = create_engine(_sync_url(empty_database))
+    at = datetime(2026, 11, 1, 21, 0)
+    entries = {
+        1: ("staff", None, "login.failed", "login_name", "operator", {"username": "operator", "staff_user_id": 1}),
+        2: ("anonymous", None, "login.failed", "login_name", "geheim123!", {"username": "Geheim123!",
+                                                                          "staff_user_id": None}),
+        3: ("anonymous", None, "login.locked", "login_name", "operator", {"username": "operator"}),
+        4: ("staff", "admin", "privacy.subject_access", "subject", "0f1e2d3c4b5a6978", {"beheerder_ids": [3]}),
+        5: ("beheerder", "Anja de Vries", "report.group", "report", "9", {"group_id": 2}),
+        6: ("staff", "operator", "incident.claim", "incident", "7", {"extended": False}),
+    }
+    try:
+        with engine.begin() as connection:
+            _insert(connection, "staff_users", id=1, username="operator", display_name="Operator", role="operator",
+                    password_hash="x", wijkcodes="[]", active=True, failed_logins=0, created_at=at)
+            for entry_id, (actor_type, actor_name, action, target_type, target_id, detail) in entries.items():
+                _insert(connection, "audit_entries", id=entry_id, at=at, actor_type=actor_type, actor_name=actor_name,
+                        action=action, target_type=target_type, target_id=target_id, detail=json.dumps(detail))
+            _insert(connection, "events", id=1, type="operation.participant_joined", at=at, audience="staff",
+                    data=json.dumps({"operation_id": 4, "beheerder_id": 3, "beheerder_name": "Anja de Vries"}))
+        command.upgrade(config, "head")
+        with engine.connect() as connection:
+            rows = {row.id: row for row in connection.execute(text(
+                "SELECT id, actor_name, target_id FROM audit_entries ORDER BY id"))}
+            details = _audit_details(connection)
+            personal = {(row.audit_entry_id, row.kind): json.loads(row.details) if isinstance(row.details, str)
+                        else row.details for row in connection.execute(text(
+                            "SELECT audit_entry_id, kind, details FROM audit_personal"))}
+            event = connection.execute(text("SELECT data FROM events")).scalar_one()
+    finally:
+        engine.dispose()
+    assert details == {1: {"staff_user_id": 1}, 2: {"staff_user_id": None}, 3: {"staff_user_id": 1},
+                       4: {"beheerder_ids": [3]}, 5: {"group_id": 2}, 6: {"extended": False}}
+    assert personal == {(1, "login_names"): {"login_name": "operator"}, (3, "login_names"): {"login_name": "operator"}}
+    assert [rows[entry_id].target_id for entry_id in (1, 2, 3, 4)] == [None] * 4
+    assert (rows[5].actor_name, rows[5].target_id) == (None, "9")
+    assert (rows[6].actor_name, rows[6].target_id, rows[4].actor_name) == ("operator", "7", "admin")
+    assert (json.loads(event) if isinstance(event, str) else event) == {"operation_id": 4, "beheerder_id": 3}

@@ -146,8 +146,9 @@ async def test_nothing_is_due_inside_the_period(app, world, settings):
     assert result.counts["report_texts"] == 12  # only the scripted reports of early 2026
 
 
-async def test_dry_run_counts_what_a_purge_removes_and_changes_nothing(app, world, settings):
+async def test_dry_run_counts_what_a_purge_removes_and_changes_nothing(app, client, world, settings):
     later = utcnow() + AFTER_PERIOD
+    await client.post("/api/v1/auth/login", json={"username": world["operator"].username, "password": "fout"})
     before = await _personal_data(app, world["report_id"], world["incident_id"])
     dry = await purge(app.state.sessionmaker, settings, later, dry_run=True, source="test")
     assert await _personal_data(app, world["report_id"], world["incident_id"]) == before

@@ -2,18 +2,25 @@
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
+import hmac
 import io
 import json
 import zipfile
 from typing import Any
 
 from sqlalchemy import select
+from typer.testing import CliRunner
 
+from app.cli import cli
 from app.core.database import utcnow
+from app.core.settings import get_settings
 from app.intake.models import QuarantinedMessage, Report, WhatsAppStatus
 from tests.support import builders
 from tests.support.http import bearer, problem
 from tests.support.privacy import report_with_photo
+from tests.support.settings import TEST_SECRETS
 
 PHONE = "+31612340001"
 NOTE = "De wijkagent komt morgen langs."
@@ -98,3 +105,43 @@ async def test_the_export_is_audited_without_the_number_itself(app, client):
                                 headers=admin)).json()
     assert entry["actor_name"] == "admin" and entry["detail"]["counts"]["reports.json"] == 1
     assert PHONE not in json.dumps(entry) and "12340001" not in json.dumps(entry)
+
+
+async def test_the_audited_subject_cannot_be_found_by_hashing_numbers_without_the_key(app, client):
+    """Hashing every Dutch mobile number (~10^8) would reverse an unkeyed hash; the reference is an HMAC under
+    the audit key, so only someone who holds the key can tell which number an export was about."""
+    subject = await _subject(app, client)
+    admin = bearer(subject["admin"].token)
+    export = await client.get("/api/v1/privacy/subject", params={"phone": PHONE}, headers=admin)
+    [entry] = (await client.get("/api/v1/admin/audit", params={"action": "privacy.subject_access"},
+                                headers=admin)).json()
+    reference = entry["target_id"]
+    for spelling in (PHONE, PHONE.lstrip("+"), "0612340001"):
+        for digest in (hashlib.sha256, hashlib.sha1, hashlib.md5):
+            assert reference[:16] not in digest(spelling.encode()).hexdigest()
+    keyed = hmac.new(TEST_SECRETS["audit_pseudonym_key"].encode(), PHONE.encode(), hashlib.sha256).hexdigest()
+    assert keyed.startswith(reference) and len(reference) == 32
+    assert reference in export.headers["content-disposition"]
+
+
+async def test_with_the_key_an_admin_finds_who_exported_a_number(app, client, settings, monkeypatch):
+    subject = await _subject(app, client)
+    for _ in range(2):
+        await client.get("/api/v1/privacy/subject", params={"phone": PHONE}, headers=bearer(subject["admin"].token))
+    await client.get("/api/v1/privacy/subject", params={"phone": "+31687654321"},
+                     headers=bearer(subject["admin"].token))
+    for name, value in (("DATABASE_URL", settings.database_url), ("DATA_DIR", str(settings.data_dir)),
+                        ("AUDIT_PSEUDONYM_KEY", TEST_SECRETS["audit_pseudonym_key"])):
+        monkeypatch.setenv(f"MELDKAMER_{name}", value)
+    get_settings.cache_clear()
+    try:
+        found = await asyncio.to_thread(CliRunner().invoke, cli, ["subject-exports", "06-12340001"])
+        monkeypatch.setenv("MELDKAMER_AUDIT_PSEUDONYM_KEY", "another-key")
+        get_settings.cache_clear()
+        other_key = await asyncio.to_thread(CliRunner().invoke, cli, ["subject-exports", PHONE])
+    finally:
+        get_settings.cache_clear()
+    assert found.exit_code == 0, found.output
+    lines = found.output.splitlines()
+    assert len(lines) == 2 and all(line.endswith(f"staff {subject['admin'].id} admin") for line in lines)
+    assert other_key.exit_code == 0 and other_key.output == ""
