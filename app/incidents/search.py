@@ -111,11 +111,11 @@ def _word_in_incident(word: str, filters: SearchFilters, fts: bool) -> ColumnEle
     the open incidents are)."""
     inner = aliased(Incident)
     kept = _kept(inner, filters, status_by_index=not fts)
-    in_reports = (select(Report.incident_id).join(inner, inner.id == Report.incident_id)
-                  .where(*kept, _found(word, fts, "search_reports", Report.id, Report.text, Report.case_number)))
-    in_feedback = (select(Report.incident_id).join(inner, inner.id == Report.incident_id)
+    in_reports = _kept_reports(select(Report.incident_id), inner, kept).where(
+        _found(word, fts, "search_reports", Report.id, Report.text, Report.case_number))
+    in_feedback = (_kept_reports(select(Report.incident_id), inner, kept)
                    .join(ReportFeedback, ReportFeedback.report_id == Report.id)
-                   .where(*kept, _found(word, fts, "search_feedback", ReportFeedback.id, ReportFeedback.text)))
+                   .where(_found(word, fts, "search_feedback", ReportFeedback.id, ReportFeedback.text)))
     in_reasons = select(inner.id).where(*kept, _found(word, fts, "search_reasons", inner.id, inner.override_reason))
     parts: list[Select[Any]] = [in_reports, in_feedback, in_reasons]
     number = _incident_number(word)
@@ -125,18 +125,27 @@ def _word_in_incident(word: str, filters: SearchFilters, fts: bool) -> ColumnEle
     return Incident.id.in_(found)
 
 
-def _query(words: Sequence[str], filters: SearchFilters, sqlite: bool) -> Select[tuple[Incident]]:
+def _kept_reports(query: Select[Any], inner: Any, kept: list[ColumnElement[bool]]) -> Select[Any]:
+    """Reports of the incidents the filters keep; without filters no incident is read for them (a common word's
+    ten thousand reports would otherwise each look up its incident twice)."""
+    return query.join(inner, inner.id == Report.incident_id).where(*kept) if kept else query
+
+
+def _query(words: Sequence[str], filters: SearchFilters, sqlite: bool) -> Select[tuple[int]]:
     fts = _reads_fts(sqlite, filters)
-    return select(Incident).where(*_kept(Incident, filters, status_by_index=not fts),
-                                  *(_word_in_incident(word, filters, fts) for word in words))
+    return select(Incident.id).where(*_kept(Incident, filters, status_by_index=not fts),
+                                     *(_word_in_incident(word, filters, fts) for word in words))
 
 
 def page_statement(words: Sequence[str], filters: SearchFilters, sqlite: bool, *, limit: int,
                    offset: int) -> Select[tuple[Incident, int]]:
     """One page of the incidents that contain every word, with their number: a window count, so that the texts
-    are searched once, not twice."""
-    return (_query(words, filters, sqlite).add_columns(func.count().over())
-            .order_by(Incident.last_report_at.desc(), Incident.id.desc()).limit(limit).offset(offset))
+    are searched once, not twice. The count and the order read only each match's id and last report; the whole
+    incident is read for the page's rows only."""
+    ranked = (_query(words, filters, sqlite).add_columns(Incident.last_report_at, func.count().over().label("total"))
+              .order_by(Incident.last_report_at.desc(), Incident.id.desc()).limit(limit).offset(offset)).subquery()
+    return (select(Incident, ranked.c.total).join(ranked, ranked.c.id == Incident.id)
+            .order_by(ranked.c.last_report_at.desc(), ranked.c.id.desc()))
 
 
 async def search_incidents(session: AsyncSession, query: str, filters: SearchFilters, *, limit: int,
