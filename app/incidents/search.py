@@ -105,12 +105,19 @@ def _found(word: str, fts: bool, fts_table: str, key: Any, *columns: Any) -> Col
     return contains
 
 
+def _narrowing(filters: SearchFilters) -> bool:
+    """Whether the filters keep few incidents (the open ones, a few hundred; one wijk's): a place to start from
+    instead of a common word's thousands of texts. The others (closed, an urgency) keep most of a year."""
+    return filters.status == "open" or bool(filters.wijk)
+
+
 def _word_in_incident(word: str, filters: SearchFilters, fts: bool) -> ColumnElement[bool]:
-    """The ids of incidents with a text that contains the word: one set per word, from each text's index, kept
-    to the incidents the filters keep (PostgreSQL's planner may start from those instead when they are few, as
-    the open incidents are)."""
+    """The ids of incidents with a text that contains the word: one set per word, from each text's index. Kept to
+    the incidents the filters keep when those are few, so that PostgreSQL's planner may start from them; other
+    filters are applied once, to the incidents that have every word (each set would look up every one of its
+    incidents for them)."""
     inner = aliased(Incident)
-    kept = _kept(inner, filters, status_by_index=not fts)
+    kept = _kept(inner, filters, status_by_index=not fts) if _narrowing(filters) else []
     in_reports = _kept_reports(select(Report.incident_id), inner, kept).where(
         _found(word, fts, "search_reports", Report.id, Report.text, Report.case_number))
     in_feedback = (_kept_reports(select(Report.incident_id), inner, kept)
@@ -126,7 +133,7 @@ def _word_in_incident(word: str, filters: SearchFilters, fts: bool) -> ColumnEle
 
 
 def _kept_reports(query: Select[Any], inner: Any, kept: list[ColumnElement[bool]]) -> Select[Any]:
-    """Reports of the incidents the filters keep; without filters no incident is read for them (a common word's
+    """Reports of the incidents `kept` keeps; without conditions no incident is read for them (a common word's
     ten thousand reports would otherwise each look up its incident twice)."""
     return query.join(inner, inner.id == Report.incident_id).where(*kept) if kept else query
 

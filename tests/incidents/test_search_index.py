@@ -60,6 +60,35 @@ async def test_the_index_finds_what_a_substring_search_finds(client, demo):
     assert [m["source"] for m in hit["matches"]] == ["reden"]
 
 
+
+async def test_the_filters_keep_every_word_and_number_to_their_incidents(client, demo):
+    """Closed, an urgency and a wijk are applied once to the incidents that have every word (the open incidents
+    and a wijk also to each word's texts): the same incidents either way."""
+    westwijk = westwijk_beheerders(demo)[0]
+    elsewhere = next(b for b in demo["beheerders"] if b["wijkcodes"] and "WK036204" not in b["wijkcodes"])
+    plate = await post_report(client, westwijk, PLATE)
+    lookalike = await post_report(client, elsewhere, LOOKALIKE)
+    operator = await login(client, demo["operator"])
+    queue = (await client.get("/api/v1/queue", params={"limit": 200}, headers=operator)).json()["items"]
+    incident_of = {r["id"]: i["id"] for i in queue for r in i["reports"]}
+    first, second = incident_of[plate["id"]], incident_of[lookalike["id"]]
+    for change in ({"urgency": "P2", "reason": "Kenteken bekend bij de wijkagent"}, {"close": True}):
+        changed = await client.patch(f"/api/v1/incidents/{second}", headers=operator, json=change)
+        assert changed.status_code == 200, changed.text
+
+    async def found(q: str, **params) -> set[int]:
+        return _found(await _search(client, operator, q, **params))
+
+    assert await found("kenteken") == {first, second}
+    assert await found("kenteken", status="open") == {first}
+    assert await found("kenteken wijkagent", status="closed") == {second}
+    assert await found("kenteken", urgency="P2") == {second}
+    assert await found("kenteken", wijk="WK036204") == {first}
+    assert await found("kenteken", status="closed", wijk="WK036204") == set()
+    assert await found(f"#{second}", status="closed") == {second}
+    assert await found(f"#{second}", status="open") == set()
+    assert (await _search(client, operator, "kenteken", status="closed"))["total"] == 1
+
 async def _in_fts_index(app, word: str) -> int:
     """How many texts SQLite's FTS5 tables still find the word in (PostgreSQL's indexes are read only through
     their tables, which the search covers)."""
