@@ -7,7 +7,11 @@ report names the street and whose second names the scooter.
 
 The texts are found through an index (app.incidents.text_index, migration 0022): on PostgreSQL the LIKE itself
 is served by trigram indexes; on SQLite an FTS5 trigram table gives the rows that contain a word of three
-characters or more, and the same LIKE then checks them, so that both engines keep the LIKE's meaning."""
+characters or more, and the same LIKE then checks them, so that both engines keep the LIKE's meaning.
+
+A common word matches thousands of incidents, all of which are ordered and counted for one page: that reads
+only their ids and last report (on PostgreSQL from the covering index `ix_incidents_search`, migration 0025),
+and the whole incident only for the page's rows."""
 
 from __future__ import annotations
 
