@@ -87,11 +87,24 @@ def _kept(incident: Any, filters: SearchFilters, *, status_by_index: bool = True
     return conditions
 
 
+def _narrowing(filters: SearchFilters) -> bool:
+    """Whether the filters keep few incidents (the open ones, a few hundred; one wijk's): a place to start from
+    instead of a common word's thousands of texts. The others (closed, an urgency) keep most of a year."""
+    return filters.status == "open" or bool(filters.wijk)
+
+
 def _reads_fts(sqlite: bool, filters: SearchFilters) -> bool:
-    """Whether SQLite starts from its FTS5 tables. Not for the open incidents (the default): they are the
-    queue, a few hundred, and their reports are read through the index on the incident faster than a common
-    word's thousands of rows come out of the text index. PostgreSQL's planner makes that choice itself."""
-    return sqlite and filters.status != "open"
+    """Whether SQLite starts from its FTS5 tables. Not when the filters keep few incidents (the open ones, the
+    default, are the queue; a wijk has ~1,000 a year): their reports are read through the index on the incident
+    faster than a common word's thousands of rows come out of the text index, and with both SQLite probed the
+    reports' index once per incident and row of the text index (a wijk: 5-8 s for a word in 1% of the year).
+    PostgreSQL's planner makes that choice itself."""
+    return sqlite and not _narrowing(filters)
+
+
+def _status_by_index(sqlite: bool, filters: SearchFilters) -> bool:
+    """Whether SQLite may walk the status's index: for the open incidents only, not a year of closed ones."""
+    return not sqlite or filters.status == "open"
 
 
 def _indexed_rows(fts_table: str, word: str) -> Select[Any]:
@@ -109,19 +122,14 @@ def _found(word: str, fts: bool, fts_table: str, key: Any, *columns: Any) -> Col
     return contains
 
 
-def _narrowing(filters: SearchFilters) -> bool:
-    """Whether the filters keep few incidents (the open ones, a few hundred; one wijk's): a place to start from
-    instead of a common word's thousands of texts. The others (closed, an urgency) keep most of a year."""
-    return filters.status == "open" or bool(filters.wijk)
-
-
-def _word_in_incident(word: str, filters: SearchFilters, fts: bool) -> ColumnElement[bool]:
+def _word_in_incident(word: str, filters: SearchFilters, sqlite: bool) -> ColumnElement[bool]:
     """The ids of incidents with a text that contains the word: one set per word, from each text's index. Kept to
     the incidents the filters keep when those are few, so that PostgreSQL's planner may start from them; other
     filters are applied once, to the incidents that have every word (each set would look up every one of its
     incidents for them)."""
     inner = aliased(Incident)
-    kept = _kept(inner, filters, status_by_index=not fts) if _narrowing(filters) else []
+    fts = _reads_fts(sqlite, filters)
+    kept = _kept(inner, filters, status_by_index=_status_by_index(sqlite, filters)) if _narrowing(filters) else []
     in_reports = _kept_reports(select(Report.incident_id), inner, kept).where(
         _found(word, fts, "search_reports", Report.id, Report.text, Report.case_number))
     in_feedback = (_kept_reports(select(Report.incident_id), inner, kept)
@@ -143,9 +151,8 @@ def _kept_reports(query: Select[Any], inner: Any, kept: list[ColumnElement[bool]
 
 
 def _query(words: Sequence[str], filters: SearchFilters, sqlite: bool) -> Select[tuple[int]]:
-    fts = _reads_fts(sqlite, filters)
-    return select(Incident.id).where(*_kept(Incident, filters, status_by_index=not fts),
-                                     *(_word_in_incident(word, filters, fts) for word in words))
+    return select(Incident.id).where(*_kept(Incident, filters, status_by_index=_status_by_index(sqlite, filters)),
+                                     *(_word_in_incident(word, filters, sqlite) for word in words))
 
 
 def page_statement(words: Sequence[str], filters: SearchFilters, sqlite: bool, *, limit: int,
