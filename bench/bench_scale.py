@@ -10,6 +10,7 @@ pages cycle through incidents spread over the year. Next to them, in the same ru
 
     .venv/bin/python bench/bench_scale.py [--postgres|--sqlite] [--beheerders 10000] [--reports 1000000]
                                           [--runs 30] [--database-url URL (reuse a loaded database)] [--json]
+                                          [--only TEXT (the reads whose name contains it; the floors always)]
 """
 
 from __future__ import annotations
@@ -157,6 +158,7 @@ def scenarios(ids: list[int], wijk: str, beheerders: int) -> list[tuple[str, str
          lambda n: {"q": f"MK-H-{ids[n % len(ids)]}", "status": ""}),
         ("search: open incidents, a common word", "operator", SEARCH, lambda n: {"q": "kat"}),
         ("search: 1% of the year (10,000), all", "operator", SEARCH, lambda n: {"q": "verward", "status": ""}),
+        ("search: 1% of the year, closed", "operator", SEARCH, lambda n: {"q": "verward", "status": "closed"}),
     ]
 
 
@@ -205,7 +207,7 @@ async def floors(app: Any, client: httpx.AsyncClient, runs: int, ids: list[int])
             Measured("floor: GET /healthz through the app", await time_floor(runs, health), 0)]
 
 
-async def measure(url: str, runs: int) -> tuple[list[Measured], dict[str, float]]:
+async def measure(url: str, runs: int, only: str = "") -> tuple[list[Measured], dict[str, float]]:
     settings = Settings(database_url=url, environment="test", data_dir=Path(tempfile.mkdtemp()), log_json=False,
                         broadcast_worker_in_app=False, **TEST_SECRETS)  # type: ignore[arg-type]
     app = create_app(settings, configure_logs=False)
@@ -220,6 +222,8 @@ async def measure(url: str, runs: int) -> tuple[list[Measured], dict[str, float]
             gc.freeze()
             results = await floors(app, client, runs, ids)
             for name, role, path, params in scenarios(ids, wijk, beheerders):
+                if only not in name:
+                    continue
                 times, statements = await time_request(client, counter, runs, path, headers[role], params, ids)
                 results.append(Measured(name, times, statements))
             gc.collect()
@@ -282,11 +286,12 @@ def main() -> int:
     parser.add_argument("--runs", type=int, default=30)
     parser.add_argument("--database-url", help="a database loaded before: measure only")
     parser.add_argument("--json", action="store_true")
+    parser.add_argument("--only", default="", help="time only the reads whose name contains this")
     args = parser.parse_args()
     name = "postgresql" if args.postgres or (args.database_url or "").startswith("postgresql") else "sqlite"
     with database(args) as (url, fresh):
         timings = asyncio.run(build(url, Sizes(args.beheerders, args.reports))) if fresh else {}
-        results, memory = asyncio.run(measure(url, args.runs))
+        results, memory = asyncio.run(measure(url, args.runs, args.only))
     rows = rows_of(name, results, memory)
     report_rows(rows)
     if args.json:

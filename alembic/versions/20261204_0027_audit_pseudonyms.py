@@ -18,7 +18,7 @@ The UPDATE guard of audit_entries is dropped and created again around this, in t
 `login_names` rows like any other personal field.
 
 Revision ID: 0027
-Revises: 0024
+Revises: 0025
 Create Date: 2026-12-04 14:30:00
 """
 from collections.abc import Sequence
@@ -29,7 +29,7 @@ from alembic import op
 
 revision: str = '0027'
 # The lead joins the chain: 0026 once the helpers' 0025 and 0026 are in (0024 on this branch alone).
-down_revision: str | None = '0024'
+down_revision: str | None = '0025'
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
 

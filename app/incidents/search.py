@@ -7,7 +7,11 @@ report names the street and whose second names the scooter.
 
 The texts are found through an index (app.incidents.text_index, migration 0022): on PostgreSQL the LIKE itself
 is served by trigram indexes; on SQLite an FTS5 trigram table gives the rows that contain a word of three
-characters or more, and the same LIKE then checks them, so that both engines keep the LIKE's meaning."""
+characters or more, and the same LIKE then checks them, so that both engines keep the LIKE's meaning.
+
+A common word matches thousands of incidents, all of which are ordered and counted for one page: that reads
+only their ids and last report (on PostgreSQL from the covering index `ix_incidents_search`, migration 0025),
+and the whole incident only for the page's rows."""
 
 from __future__ import annotations
 
@@ -83,11 +87,24 @@ def _kept(incident: Any, filters: SearchFilters, *, status_by_index: bool = True
     return conditions
 
 
+def _narrowing(filters: SearchFilters) -> bool:
+    """Whether the filters keep few incidents (the open ones, a few hundred; one wijk's): a place to start from
+    instead of a common word's thousands of texts. The others (closed, an urgency) keep most of a year."""
+    return filters.status == "open" or bool(filters.wijk)
+
+
 def _reads_fts(sqlite: bool, filters: SearchFilters) -> bool:
-    """Whether SQLite starts from its FTS5 tables. Not for the open incidents (the default): they are the
-    queue, a few hundred, and their reports are read through the index on the incident faster than a common
-    word's thousands of rows come out of the text index. PostgreSQL's planner makes that choice itself."""
-    return sqlite and filters.status != "open"
+    """Whether SQLite starts from its FTS5 tables. Not when the filters keep few incidents (the open ones, the
+    default, are the queue; a wijk has ~1,000 a year): their reports are read through the index on the incident
+    faster than a common word's thousands of rows come out of the text index, and with both SQLite probed the
+    reports' index once per incident and row of the text index (a wijk: 5-8 s for a word in 1% of the year).
+    PostgreSQL's planner makes that choice itself."""
+    return sqlite and not _narrowing(filters)
+
+
+def _status_by_index(sqlite: bool, filters: SearchFilters) -> bool:
+    """Whether SQLite may walk the status's index: for the open incidents only, not a year of closed ones."""
+    return not sqlite or filters.status == "open"
 
 
 def _indexed_rows(fts_table: str, word: str) -> Select[Any]:
@@ -105,17 +122,19 @@ def _found(word: str, fts: bool, fts_table: str, key: Any, *columns: Any) -> Col
     return contains
 
 
-def _word_in_incident(word: str, filters: SearchFilters, fts: bool) -> ColumnElement[bool]:
-    """The ids of incidents with a text that contains the word: one set per word, from each text's index, kept
-    to the incidents the filters keep (PostgreSQL's planner may start from those instead when they are few, as
-    the open incidents are)."""
+def _word_in_incident(word: str, filters: SearchFilters, sqlite: bool) -> ColumnElement[bool]:
+    """The ids of incidents with a text that contains the word: one set per word, from each text's index. Kept to
+    the incidents the filters keep when those are few, so that PostgreSQL's planner may start from them; other
+    filters are applied once, to the incidents that have every word (each set would look up every one of its
+    incidents for them)."""
     inner = aliased(Incident)
-    kept = _kept(inner, filters, status_by_index=not fts)
-    in_reports = (select(Report.incident_id).join(inner, inner.id == Report.incident_id)
-                  .where(*kept, _found(word, fts, "search_reports", Report.id, Report.text, Report.case_number)))
-    in_feedback = (select(Report.incident_id).join(inner, inner.id == Report.incident_id)
+    fts = _reads_fts(sqlite, filters)
+    kept = _kept(inner, filters, status_by_index=_status_by_index(sqlite, filters)) if _narrowing(filters) else []
+    in_reports = _kept_reports(select(Report.incident_id), inner, kept).where(
+        _found(word, fts, "search_reports", Report.id, Report.text, Report.case_number))
+    in_feedback = (_kept_reports(select(Report.incident_id), inner, kept)
                    .join(ReportFeedback, ReportFeedback.report_id == Report.id)
-                   .where(*kept, _found(word, fts, "search_feedback", ReportFeedback.id, ReportFeedback.text)))
+                   .where(_found(word, fts, "search_feedback", ReportFeedback.id, ReportFeedback.text)))
     in_reasons = select(inner.id).where(*kept, _found(word, fts, "search_reasons", inner.id, inner.override_reason))
     parts: list[Select[Any]] = [in_reports, in_feedback, in_reasons]
     number = _incident_number(word)
@@ -125,18 +144,26 @@ def _word_in_incident(word: str, filters: SearchFilters, fts: bool) -> ColumnEle
     return Incident.id.in_(found)
 
 
-def _query(words: Sequence[str], filters: SearchFilters, sqlite: bool) -> Select[tuple[Incident]]:
-    fts = _reads_fts(sqlite, filters)
-    return select(Incident).where(*_kept(Incident, filters, status_by_index=not fts),
-                                  *(_word_in_incident(word, filters, fts) for word in words))
+def _kept_reports(query: Select[Any], inner: Any, kept: list[ColumnElement[bool]]) -> Select[Any]:
+    """Reports of the incidents `kept` keeps; without conditions no incident is read for them (a common word's
+    ten thousand reports would otherwise each look up its incident twice)."""
+    return query.join(inner, inner.id == Report.incident_id).where(*kept) if kept else query
+
+
+def _query(words: Sequence[str], filters: SearchFilters, sqlite: bool) -> Select[tuple[int]]:
+    return select(Incident.id).where(*_kept(Incident, filters, status_by_index=_status_by_index(sqlite, filters)),
+                                     *(_word_in_incident(word, filters, sqlite) for word in words))
 
 
 def page_statement(words: Sequence[str], filters: SearchFilters, sqlite: bool, *, limit: int,
                    offset: int) -> Select[tuple[Incident, int]]:
     """One page of the incidents that contain every word, with their number: a window count, so that the texts
-    are searched once, not twice."""
-    return (_query(words, filters, sqlite).add_columns(func.count().over())
-            .order_by(Incident.last_report_at.desc(), Incident.id.desc()).limit(limit).offset(offset))
+    are searched once, not twice. The count and the order read only each match's id and last report; the whole
+    incident is read for the page's rows only."""
+    ranked = (_query(words, filters, sqlite).add_columns(Incident.last_report_at, func.count().over().label("total"))
+              .order_by(Incident.last_report_at.desc(), Incident.id.desc()).limit(limit).offset(offset)).subquery()
+    return (select(Incident, ranked.c.total).join(ranked, ranked.c.id == Incident.id)
+            .order_by(ranked.c.last_report_at.desc(), ranked.c.id.desc()))
 
 
 async def search_incidents(session: AsyncSession, query: str, filters: SearchFilters, *, limit: int,
