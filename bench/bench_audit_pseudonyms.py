@@ -20,8 +20,6 @@ import sys
 import tempfile
 import time
 import timeit
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -38,7 +36,7 @@ from app.core.database import create_sessionmaker, utcnow  # noqa: E402
 from app.core.pseudonym import pseudonym  # noqa: E402
 from app.core.settings import Settings  # noqa: E402
 from app.privacy.retention import purge  # noqa: E402
-from tests.support.postgres import PostgresServer  # noqa: E402
+from bench.common import throwaway_database  # noqa: E402
 
 CHUNK = 20_000
 LOGIN_ACTIONS = "('login.failed', 'login.locked')"
@@ -175,18 +173,6 @@ def run(url: str, entries: int, events: int, data_dir: Path) -> dict[str, Any]:
             "pseudonym_us": round(per_call * 1e6, 2), "load_average": [round(x, 2) for x in os.getloadavg()]}
 
 
-@contextmanager
-def _database(postgres: bool, directory: Path) -> Iterator[str]:
-    if postgres:
-        server = PostgresServer()
-        try:
-            yield server.start()
-        finally:
-            server.stop()
-        return
-    yield f"sqlite+aiosqlite:///{directory / 'bench.db'}"
-
-
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--postgres", action="store_true", help="start a throwaway PostgreSQL server")
@@ -195,7 +181,7 @@ def main() -> None:
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
     with tempfile.TemporaryDirectory(prefix="meldkamer-bench-") as directory, \
-            _database(args.postgres, Path(directory)) as url:
+            throwaway_database(args.postgres, Path(directory)) as url:
         outcome = run(url, args.entries, args.events, Path(directory) / "var")
     print(json.dumps(outcome) if args.json else "\n".join(f"{key}: {value}" for key, value in outcome.items()))
 

@@ -18,8 +18,6 @@ import statistics
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -39,8 +37,7 @@ from app.factory import create_app  # noqa: E402
 from app.incidents.models import Incident  # noqa: E402
 from app.intake.models import Report, ReportFeedback  # noqa: E402
 from app.registry.models import Group, Wijk, beheerder_groups  # noqa: E402
-from bench.common import report_rows, row  # noqa: E402
-from tests.support.postgres import PostgresServer  # noqa: E402
+from bench.common import report_rows, row, throwaway_database  # noqa: E402
 
 INCIDENTS, OPEN, CHUNK = 20_000, 25, 2_000
 RARE = "paarsgestreepte"  # in exactly one report
@@ -165,18 +162,6 @@ async def bench(url: str, runs: int) -> dict[str, Any]:
             "fill_seconds": filled, "reads": timings}
 
 
-@contextmanager
-def _database(postgres: bool) -> Iterator[str]:
-    if postgres:
-        server = PostgresServer()
-        try:
-            yield server.start()
-        finally:
-            server.stop()
-        return
-    with tempfile.TemporaryDirectory() as tmp:
-        yield f"sqlite+aiosqlite:///{tmp}/bench.db"
-
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=(__doc__ or "").splitlines()[0])
@@ -184,7 +169,7 @@ def main() -> None:
     parser.add_argument("--runs", type=int, default=7)
     parser.add_argument("--json", action="store_true")
     args = parser.parse_args()
-    with _database(args.postgres) as url:
+    with tempfile.TemporaryDirectory() as tmp, throwaway_database(args.postgres, Path(tmp)) as url:
         _migrate(url)
         result = asyncio.run(bench(url, args.runs))
     report_rows([row(f"console {result['database']}: {name}", metric, timing[key], "ms")

@@ -1,4 +1,4 @@
-"""Helpers shared by the benchmarks: a served app on a fresh SQLite database, and percentiles."""
+"""Helpers shared by the benchmarks: a throwaway database, a served app on it, and percentiles."""
 
 from __future__ import annotations
 
@@ -17,6 +17,23 @@ import httpx
 
 ROOT = Path(__file__).resolve().parents[1]
 BIN = Path(sys.executable).parent
+sys.path.insert(0, str(ROOT))
+
+from tests.support.postgres import PostgresServer  # noqa: E402
+
+
+@contextmanager
+def throwaway_database(postgres: bool, directory: Path) -> Iterator[str]:
+    """The URL of an empty database for one run: a PostgreSQL server started for it (and stopped after), or an
+    SQLite file in `directory`."""
+    if not postgres:
+        yield f"sqlite+aiosqlite:///{directory / 'bench.db'}"
+        return
+    server = PostgresServer()
+    try:
+        yield server.start()
+    finally:
+        server.stop()
 
 
 def free_port() -> int:
