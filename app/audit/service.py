@@ -101,7 +101,7 @@ async def list_entries(
 def split_personal(detail: dict[str, Any]) -> tuple[dict[str, Any], dict[str, dict[str, Any]]]:
     """The detail without its personal fields, and those fields by purge kind ({kind: {path: value}}). An
     empty value (None, "") names nobody and stays in the entry."""
-    public = {key: dict(value) if isinstance(value, dict) else value for key, value in detail.items()}
+    public = _copied(detail)
     personal: dict[str, dict[str, Any]] = {}
     for path, kind in PERSONAL_FIELDS.items():
         parent, _, key = path.rpartition(".")
@@ -126,7 +126,7 @@ async def full_detail(session: AsyncSession, entry: AuditEntry) -> dict[str, Any
 
 
 def _merged(detail: dict[str, Any], personal: Iterable[AuditPersonal]) -> dict[str, Any]:
-    merged = {key: dict(value) if isinstance(value, dict) else value for key, value in detail.items()}
+    merged = _copied(detail)
     for row in personal:
         for path in row.fields:
             value = row.details.get(path) if row.details is not None else PURGED
@@ -135,3 +135,8 @@ def _merged(detail: dict[str, Any], personal: Iterable[AuditPersonal]) -> dict[s
             if isinstance(holder, dict):
                 holder[key] = value
     return merged
+
+
+def _copied(detail: dict[str, Any]) -> dict[str, Any]:
+    """A copy deep enough to move fields in and out of (the personal paths are at most one level down)."""
+    return {key: dict(value) if isinstance(value, dict) else value for key, value in detail.items()}

@@ -2,12 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Iterator, Sequence
 from contextlib import contextmanager
 from contextvars import ContextVar
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import Any
+from typing import Any, TypeVar
 from zoneinfo import ZoneInfo
 
 from sqlalchemy import DateTime, MetaData, event
@@ -18,6 +18,8 @@ from sqlalchemy.orm import DeclarativeBase
 from sqlalchemy.types import TypeDecorator
 
 from app.core.sqlite_inline import SAFETY_NET_AUTOCHECKPOINT_PAGES, WalCheckpointer, inline_connector
+
+T = TypeVar("T")
 
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
@@ -62,6 +64,14 @@ def amsterdam_day(utc_text: str | None) -> str | None:
     if utc_text is None:
         return None
     return datetime.fromisoformat(utc_text).replace(tzinfo=UTC).astimezone(_AMSTERDAM).date().isoformat()
+
+
+def padded(values: Sequence[T]) -> list[T]:
+    """`values` with its last one repeated up to the next power of two. A statement built for a list (an IN-list,
+    a batch's OR-ed conditions) then comes in a handful of sizes, each prepared once per connection, instead of
+    one per size; the repeats change nothing in what it finds."""
+    size = 1 << max(0, len(values) - 1).bit_length()
+    return [*values, *[values[-1]] * (size - len(values))]
 
 
 def utcnow() -> datetime:

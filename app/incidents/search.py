@@ -172,13 +172,14 @@ async def search_incidents(session: AsyncSession, query: str, filters: SearchFil
     that matched (which report, or its feedback)."""
     words = search_words(query)
     sqlite = session.get_bind().dialect.name == "sqlite"
-    found = _query(words, filters, sqlite)
     page = (await session.execute(page_statement(words, filters, sqlite, limit=limit, offset=offset))).all()
     incidents = [incident for incident, _ in page]
     if page:
         total = int(page[0][1])
-    else:  # past the last page: counted on its own
-        total = await session.scalar(select(func.count()).select_from(found.subquery())) or 0 if offset else 0
+    elif offset:  # past the last page: counted on its own
+        total = await session.scalar(select(func.count()).select_from(_query(words, filters, sqlite).subquery())) or 0
+    else:
+        total = 0
     matches = await _matches(session, [i.id for i in incidents], words)
     for incident in incidents:
         if incident.override_reason and any(word in incident.override_reason.casefold() for word in words):

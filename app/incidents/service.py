@@ -19,7 +19,7 @@ from sqlalchemy.orm.attributes import set_committed_value
 from app.audit import service as audit
 from app.auth.models import StaffUser
 from app.broadcast.feedback import record_feedback
-from app.core.database import utcnow
+from app.core.database import padded, utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound
 from app.core.principal import SYSTEM, Principal
 from app.core.vocabulary import TIMEZONE, URGENCY
@@ -92,12 +92,6 @@ _NO_REGION_NEAR = _joinable_near(_near("_0", False))
 _OPEN_INCIDENTS_NEAR: dict[int, Any] = {}  # by padded count: statements are built once, not per batch
 
 
-def _padded(count: int) -> int:
-    """The next power of two: a batch repeats its last report up to it, so that a handful of statements (each
-    prepared once per connection) serve every batch size."""
-    return 1 << max(0, count - 1).bit_length()
-
-
 def _near_params(report: Report, suffix: str) -> dict[str, Any]:
     box = _box(report) or (None, None, None, None)
     return {f"since{suffix}": report.received_at - GROUPING_WINDOW, f"wijk_code{suffix}": report.wijk_code,
@@ -112,13 +106,12 @@ async def _nearby_open_incidents(connection: AsyncConnection, reports: Sequence[
     rows: dict[int, RowMapping] = {}
     with_region = [r for r in searching if r.region_id is not None]
     if with_region:
-        count = _padded(len(with_region))
-        statement = _OPEN_INCIDENTS_NEAR.get(count)
+        batch = padded(with_region)  # a handful of statement sizes, each built and prepared once
+        statement = _OPEN_INCIDENTS_NEAR.get(len(batch))
         if statement is None:
-            statement = _OPEN_INCIDENTS_NEAR[count] = _open_incidents_near(count)
-        padded = with_region + [with_region[-1]] * (count - len(with_region))
+            statement = _OPEN_INCIDENTS_NEAR[len(batch)] = _open_incidents_near(len(batch))
         params: dict[str, Any] = {"since": min(r.received_at for r in with_region) - GROUPING_WINDOW}
-        for n, report in enumerate(padded):
+        for n, report in enumerate(batch):
             params |= _near_params(report, f"_{n}") | {f"region_id_{n}": report.region_id}
         rows |= {row["id"]: row for row in (await connection.execute(statement, params)).mappings()}
     for report in (r for r in searching if r.region_id is None):

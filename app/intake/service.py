@@ -14,7 +14,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from sqlalchemy.orm import selectinload
 
-from app.core.database import utcnow
+from app.core.database import padded, utcnow
 from app.core.errors import Conflict, InvalidInput, NotFound, ProblemError
 from app.events.service import NewEvent
 from app.intake.models import QuarantinedMessage, Report, ReportFeedback, ReportPhoto
@@ -178,14 +178,17 @@ async def check_requests(connection: AsyncConnection,
     return outcomes
 
 
-_KeyOwner = tuple[str, int | None, str]  # (kind of sender, its id, idempotency key)
+_KeyOwner = tuple[str, int, str]  # (kind of sender, its id, idempotency key)
 
 
 def _key_owner(request: IntakeRequest) -> _KeyOwner | None:
+    """Whose key it is; None without a key (or without a sender, under whom nothing can have been written)."""
     if not request.idempotency_key:
         return None
     if request.public is not None:
         return "public", request.public.participant_id, request.idempotency_key
+    if request.beheerder_id is None:
+        return None
     return "beheerder", request.beheerder_id, request.idempotency_key
 
 
@@ -198,16 +201,11 @@ async def _earlier_reports(connection: AsyncConnection, requests: Sequence[Intak
         pairs = [(sender, key) for owner_kind, sender, key in wanted if owner_kind == kind]
         if not pairs:
             continue
-        params = {"owners": _padded(sorted({sender for sender, _ in pairs})),
-                  "keys": _padded(sorted({key for _, key in pairs}))}
+        params = {"owners": padded(sorted({sender for sender, _ in pairs})),
+                  "keys": padded(sorted({key for _, key in pairs}))}
         for row in await connection.execute(statement, params):
             found[(kind, row.owner, row.idempotency_key)] = row
     return found
-
-
-def _padded(values: list[Any]) -> list[Any]:
-    """The list with its last value repeated up to a power of two: a few IN-list lengths, each prepared once."""
-    return values + [values[-1]] * ((1 << (len(values) - 1).bit_length()) - len(values))
 
 
 def _earlier_report(request: IntakeRequest, earlier: dict[_KeyOwner, Row[Any]]) -> Written | None:

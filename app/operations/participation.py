@@ -16,7 +16,7 @@ from sqlalchemy.ext.asyncio import AsyncConnection, AsyncSession
 from app.broadcast.models import Delivery
 from app.broadcast.outbox import Recipient, route
 from app.broadcast.tracking import note_inbound
-from app.core.database import utcnow
+from app.core.database import padded, utcnow
 from app.core.errors import NotFound, ProblemError
 from app.core.principal import Principal
 from app.core.settings import Settings
@@ -264,8 +264,7 @@ async def operations_of_reporters(connection: AsyncConnection,
     latest to start). One statement for a whole batch of the intake."""
     if not reporters:
         return []
-    ids = sorted({beheerder_id for beheerder_id, _ in reporters})
-    ids += [ids[-1]] * ((1 << (len(ids) - 1).bit_length()) - len(ids))  # a few IN-list lengths, each prepared once
+    ids = padded(sorted({beheerder_id for beheerder_id, _ in reporters}))
     rows = (await connection.execute(_OPERATIONS_OF_REPORTERS,
                                      {"beheerder_ids": ids, "at": min(at for _, at in reporters)})).all()
     return [next((row.operation_id for row in rows if row.beheerder_id == beheerder_id and row.ends_at > at), None)

@@ -50,78 +50,75 @@ class ReportFact(Base):
                             sqlite_where=text("operation_id IS NOT NULL")))
 
 
-class DayCount(Base):
-    """How many reports of one group (forwarded from one wijk) on one Amsterdam day carry a label:
-    "reports", "category:<code>", "offence:<code>", "passed", "follow_up:<code>", ... (app.stats.facts)."""
+class _LabelCounts:
+    """The columns every count table shares beside its period: how many facts of one group (forwarded from one
+    wijk) carry one label."""
 
-    __tablename__ = "report_day_counts"
     id: Mapped[int] = mapped_column(primary_key=True)
-    day: Mapped[date] = mapped_column(Date)
     group_id: Mapped[int | None] = mapped_column(Integer)
     wijk: Mapped[str | None] = mapped_column(String(16))
     label: Mapped[str] = mapped_column(String(80))
     n: Mapped[int] = mapped_column(Integer)
+
+
+class _BucketCounts:
+    """The columns every duration table shares beside its period: how many facts of one wijk took a step
+    (`measure`) in the time of one bucket."""
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    wijk: Mapped[str | None] = mapped_column(String(16))
+    measure: Mapped[str] = mapped_column(String(32))
+    bucket: Mapped[int] = mapped_column(Integer)
+    n: Mapped[int] = mapped_column(Integer)
+
+
+class DayCount(_LabelCounts, Base):
+    """How many reports of one group (forwarded from one wijk) on one Amsterdam day carry a label:
+    "reports", "category:<code>", "offence:<code>", "passed", "follow_up:<code>", ... (app.stats.facts)."""
+
+    __tablename__ = "report_day_counts"
+    day: Mapped[date] = mapped_column(Date)
 
     __table_args__ = (Index("ix_report_day_counts_day", "day", "wijk"),
                       Index("ix_report_day_counts_label", "label", "day"))  # the weekly counts
 
 
-class MonthCount(Base):
+class MonthCount(_LabelCounts, Base):
     """The day counts summed per Amsterdam month (`month` is its first day): a year is read as twelve of these
     instead of 365 days of rows."""
 
     __tablename__ = "report_month_counts"
-    id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[date] = mapped_column(Date)
-    group_id: Mapped[int | None] = mapped_column(Integer)
-    wijk: Mapped[str | None] = mapped_column(String(16))
-    label: Mapped[str] = mapped_column(String(80))
-    n: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_report_month_counts_month", "month", "wijk"),)
 
 
-class WeekCount(Base):
+class WeekCount(_LabelCounts, Base):
     """The day counts of the weekly series' labels (app.stats.facts.WEEK_LABELS) summed per ISO week (`week` is
     its Monday): a year's weekly series reads 52 weeks of these instead of 365 days of day rows."""
 
     __tablename__ = "report_week_counts"
-    id: Mapped[int] = mapped_column(primary_key=True)
     week: Mapped[date] = mapped_column(Date)
-    group_id: Mapped[int | None] = mapped_column(Integer)
-    wijk: Mapped[str | None] = mapped_column(String(16))
-    label: Mapped[str] = mapped_column(String(80))
-    n: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_report_week_counts_week", "week", "wijk"),)
 
 
-class DayDuration(Base):
+class DayDuration(_BucketCounts, Base):
     """How many reports forwarded from one wijk on one Amsterdam day took a step (`measure`: first_action,
     first_follow_up, feedback_delivered) in a time in (`bucket` - its width, `bucket`] seconds
     (app.stats.facts.BUCKETS): the percentiles of a long period come from these instead of a sort."""
 
     __tablename__ = "report_day_durations"
-    id: Mapped[int] = mapped_column(primary_key=True)
     day: Mapped[date] = mapped_column(Date)
-    wijk: Mapped[str | None] = mapped_column(String(16))
-    measure: Mapped[str] = mapped_column(String(32))
-    bucket: Mapped[int] = mapped_column(Integer)
-    n: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_report_day_durations_day", "day", "wijk"),)
 
 
-class MonthDuration(Base):
+class MonthDuration(_BucketCounts, Base):
     """The day durations summed per Amsterdam month (`month` is its first day)."""
 
     __tablename__ = "report_month_durations"
-    id: Mapped[int] = mapped_column(primary_key=True)
     month: Mapped[date] = mapped_column(Date)
-    wijk: Mapped[str | None] = mapped_column(String(16))
-    measure: Mapped[str] = mapped_column(String(32))
-    bucket: Mapped[int] = mapped_column(Integer)
-    n: Mapped[int] = mapped_column(Integer)
 
     __table_args__ = (Index("ix_report_month_durations_month", "month", "wijk"),)
 

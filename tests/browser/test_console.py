@@ -309,7 +309,10 @@ def _search_the_wijken(server: Server, compose: Any) -> None:
     expect(compose).to_be_visible()
     compose.locator(f"#bc-wijken input[value='{dalem['wijkcode']}']").check()
     expect(compose.locator("#bc-wijk-chosen")).to_have_text("2 wijken gekozen")
+    search.fill("zzqx")  # no wijk by that name: the list says so instead of looking empty
+    expect(compose.locator("#bc-wijk-none")).to_be_visible()
     search.fill("")
+    expect(compose.locator("#bc-wijk-none")).to_be_hidden()
     expect(shown).to_have_count(len(wijken))
     compose.locator(f"#bc-wijken input[value='{dalem['wijkcode']}']").uncheck()
 

@@ -32,6 +32,7 @@ export function openCompose() {
     h("input", { type: "checkbox", name: "bc-wijk", value: w.code, checked: incident && w.code === incident.wijkcode }),
     `${w.name} (${w.gemeente})`)));
   $("#bc-wijk-filter").value = "";
+  $("#bc-wijk-none").hidden = true;
   const hasPoint = incident && incident.lat !== null && incident.lat !== undefined;
   $("#bc-area-circle").disabled = !hasPoint;
   $$('input[name="bc-area"]').forEach((r) => { r.checked = r.value === "wijken"; });
@@ -133,10 +134,14 @@ function composeBody() {
  * are not a list anyone scrolls through. */
 function filterWijken() {
   const words = $("#bc-wijk-filter").value.toLocaleLowerCase("nl").split(/\s+/).filter(Boolean);
+  let found = 0;
   for (const label of $$("#bc-wijken label")) {
     const text = label.textContent.toLocaleLowerCase("nl");
-    label.hidden = !label.querySelector("input").checked && !words.every((word) => text.includes(word));
+    const matches = words.every((word) => text.includes(word));
+    if (matches) found += 1;
+    label.hidden = !label.querySelector("input").checked && !matches;
   }
+  $("#bc-wijk-none").hidden = found > 0;
 }
 
 function updateComposeState() {
